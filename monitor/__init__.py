@@ -1,0 +1,3 @@
+"""govkz-monitor: an evidence-grade watchdog for official documents."""
+
+__version__ = "0.1.0"

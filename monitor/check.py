@@ -1,0 +1,256 @@
+"""One check of one source: fetch -> extract -> normalize -> compare -> append.
+
+An unchanged page costs no write at all. A new content hash is diffed against
+the stream's current version and recorded as VersionCaptured (+ ChangeDetected
+when the diff has hunks) in one append with optimistic concurrency, so two
+checkers racing on one source record the change once. A 404 becomes
+DocumentRemoved only after it is seen on N consecutive checks; every other
+failure is a FetchFailed with a kind, and the next success a SourceRecovered.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from monitor import catalog
+from monitor.config import Config, SourceConfig
+from monitor.diff import diff_documents
+from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
+from monitor.events import (
+    ChangeDetected,
+    DocumentPublished,
+    DocumentRemoved,
+    Event,
+    FetchFailedEvent,
+    SourceReconfigured,
+    SourceRecovered,
+    VersionCaptured,
+)
+from monitor.fetch import Fetcher
+from monitor.sources import adapter_for
+from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
+from monitor.store import EventStore
+from monitor.store.queries import source_by_stream, version_document
+from monitor.store.snapshots import Blob
+
+log = logging.getLogger("monitor.check")
+
+CHECKABLE = ("active", "failing", "gone")
+_LISTED_ID = re.compile(r"\(([^()\s]+)\)$")
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    source: str
+    outcome: str  # unchanged | captured | changed | published | failed | removed | skipped
+    events: tuple[str, ...] = ()
+    detail: str = ""
+    ms: int = 0
+    significance: str | None = None
+
+
+@dataclass
+class Checker:
+    store: EventStore
+    fetcher: Fetcher
+    config: Config
+    keep_raw: bool = True
+    learn: bool = True  # learn volatile elements on a source's first check
+    learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    _adapters: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, name: str) -> CheckResult:
+        """Check one source by name. Never raises for page or network trouble."""
+        started = time.monotonic()
+        try:
+            result = self._check(name)
+        except FetchFailed as exc:  # pragma: no cover - _check records these itself
+            result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
+        except MonitorError as exc:
+            result = CheckResult(name, "error", detail=str(exc))
+        ms = int((time.monotonic() - started) * 1000)
+        result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
+                             result.significance)
+        log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
+                 f" detail={result.detail!r}" if result.detail else "")
+        return result
+
+    def _check(self, name: str) -> CheckResult:
+        row = source_by_stream(self.store.engine, name)
+        if row is None:
+            return CheckResult(name, "error", detail="no such source")
+        if row.state not in CHECKABLE:
+            return CheckResult(name, "skipped", detail=f"source is {row.state}")
+        adapter = adapter_for(row.kind)
+        if self.learn and _learns(adapter) and not (row.options or {}).get("volatile_learned"):
+            row = self._learn(row, adapter) or row
+        spec = spec_of(row)
+        previous = Validators(row.etag, row.last_modified) if row.document_version else None
+        try:
+            captured = adapter.capture(spec, self.fetcher, previous)
+        except FetchFailed as exc:
+            return self._record_failure(row, exc)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._record_capture(row, captured)
+            except ConcurrencyConflict:
+                # Another checker appended first: compare against what it recorded.
+                row = source_by_stream(self.store.engine, name)
+                if row is None or row.state not in CHECKABLE:
+                    return CheckResult(name, "skipped", detail="changed while checking")
+        return CheckResult(name, "error", detail="kept losing the race to other writers")
+
+    def _learn(self, row: Any, adapter: Any) -> Any:
+        """Load the page twice and mask what differs; recorded as SourceReconfigured."""
+        try:
+            spec = spec_of(row)
+            if self.learn_delay is not None:
+                spec = replace(spec, options={**spec.options, "learn_delay": self.learn_delay})
+            volatile = adapter.learn_volatile(spec, self.fetcher)
+        except FetchFailed as exc:
+            log.info("learning %s postponed: %s", row.name, exc)
+            return None
+        return learn_record(self.store, row, volatile)
+
+    # --- success ---------------------------------------------------------
+    def _record_capture(self, row: Any, captured: Capture | NotModified) -> CheckResult:
+        recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
+        if isinstance(captured, NotModified) or (
+            captured.document.content_hash == row.content_hash
+        ):
+            if recovered:
+                self.store.append(row.stream_id, row.stream_version, recovered)
+            return CheckResult(row.name, "unchanged", _types(recovered))
+        document = captured.document
+        text = Blob.text(document.canonical_text())
+        blobs = [text]
+        raw_hash = None
+        if self.keep_raw and captured.raw:
+            raw = Blob.raw(captured.raw)
+            blobs.append(raw)
+            raw_hash = raw.sha256
+        new: list[Event] = [*recovered, VersionCaptured(
+            content_hash=text.sha256, url=captured.final_url, title=document.title,
+            published=document.published, raw_hash=raw_hash,
+            content_type=captured.content_type, etag=captured.validators.etag,
+            last_modified=captured.validators.last_modified, redirects=captured.redirects,
+        )]
+        outcome, significance = "captured", None
+        if captured.items or row.kind == "govkz-list":
+            published = self._published(row, captured)
+            new += published
+            outcome = "published" if published else "captured"
+        elif row.document_version:
+            old = version_document(self.store.engine, row.stream_id)
+            change = diff_documents(old, document)
+            if not change.is_empty:
+                significance = change.significance
+                new.append(ChangeDetected(
+                    from_hash=row.content_hash, to_hash=text.sha256,
+                    significance=significance, classes=change.classes,
+                    summary=change.summary(), change=change.to_dict(),
+                ))
+                outcome = "changed"
+        self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
+        return CheckResult(row.name, outcome, _types(new), significance=significance)
+
+    def _published(self, row: Any, captured: Capture) -> list[Event]:
+        """Items the list shows now that its previous version did not."""
+        if not row.document_version:
+            return []  # the first read of a list is its baseline, not news
+        before = version_document(self.store.engine, row.stream_id)
+        seen = {m.group(1) for p in before.paragraphs if (m := _LISTED_ID.search(p))}
+        oldest = min((p[:10] for p in before.paragraphs if p[:4].isdigit()), default=None)
+        events: list[Event] = []
+        for item in captured.items:
+            if item.item_id in seen:
+                continue
+            if oldest and item.published and item.published < oldest:
+                continue  # an old item moved up the page because a newer one vanished
+            registered = None
+            if row.follow:
+                registered = self._follow(row, item.url)
+            events.append(DocumentPublished(item_id=item.item_id, url=item.url,
+                                            title=item.title, published=item.published,
+                                            registered_as=registered))
+        return events
+
+    def _follow(self, row: Any, url: str) -> str | None:
+        name = catalog.derive_name(url, "govkz")
+        spec = SourceConfig(name=name, url=url, kind="govkz",
+                            interval_seconds=row.interval_seconds, language=row.language)
+        try:
+            catalog.register(self.store, spec)
+        except MonitorError as exc:
+            log.warning("could not register %s from list %s: %s", url, row.name, exc)
+            return None
+        return name
+
+    # --- failure ---------------------------------------------------------
+    def _record_failure(self, row: Any, exc: FetchFailed) -> CheckResult:
+        detail = f"{exc.kind}: {exc}"
+        if exc.kind == "not_found" and row.state == "gone":
+            return CheckResult(row.name, "failed", detail=detail)  # still gone: nothing new
+        failure = FetchFailedEvent(kind=exc.kind, message=str(exc), status=exc.status)
+        new: list[Event] = [failure]
+        outcome = "failed"
+        if exc.kind == "not_found":
+            seen = self._not_found_streak(row) + 1
+            if seen >= self.config.not_found_confirmations and row.document_version:
+                new.append(DocumentRemoved(status=exc.status, confirmations=seen,
+                                           last_hash=row.content_hash))
+                outcome = "removed"
+        try:
+            self.store.append(row.stream_id, row.stream_version, new)
+        except ConcurrencyConflict:
+            return CheckResult(row.name, "failed", detail=detail + " (recorded by another checker)")
+        return CheckResult(row.name, outcome, _types(new), detail=detail)
+
+    def _not_found_streak(self, row: Any) -> int:
+        """How many checks in a row, up to now, ended in not_found."""
+        window = self.config.not_found_confirmations + 2
+        tail = self.store.read_stream(row.stream_id, max(1, row.stream_version - window))
+        streak = 0
+        for event in reversed(tail):
+            if event.type == "FetchFailed" and event.data.get("kind") == "not_found":
+                streak += 1
+            elif event.type in ("FetchFailed", "VersionCaptured", "SourceRecovered",
+                                "BaselineImported", "DocumentRemoved", "SourceRegistered"):
+                break
+        return streak
+
+
+def spec_of(row: Any) -> SourceSpec:
+    options = dict(row.options or {})
+    return SourceSpec(
+        name=row.name, url=row.url, kind=row.kind, language=row.language,
+        selector=row.selector, ignore=tuple(row.ignore or ()),
+        volatile=tuple(row.volatile or ()), follow=bool(row.follow),
+        ca_bundle=options.get("ca_bundle"), options=options,
+    )
+
+
+def _learns(adapter: Any) -> bool:
+    return type(adapter).learn_volatile is not SourceAdapter.learn_volatile
+
+
+def _types(events: list[Event]) -> tuple[str, ...]:
+    return tuple(e.type for e in events)
+
+
+
+def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:
+    """Record learned volatile selectors; returns the source's new row."""
+    options = {**(row.options or {}), "volatile_learned": True}
+    with contextlib.suppress(ConcurrencyConflict):
+        store.append(row.stream_id, row.stream_version, [SourceReconfigured(
+            changes={"volatile": list(volatile), "options": options},
+            reason="learned volatile elements",
+        )])
+    return source_by_stream(store.engine, row.stream_id)

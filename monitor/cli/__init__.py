@@ -1,0 +1,59 @@
+"""The `monitor` command line: one line per error, an exit code, and --help everywhere."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor import __version__
+from monitor.cli.context import AppContext
+from monitor.errors import MonitorError
+
+EXIT_INTERNAL = 70
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--config", "config_path", metavar="FILE", envvar="MONITOR_CONFIG",
+              help="Configuration file (default: $MONITOR_CONFIG, then ./monitor.toml).")
+@click.option("--database", "database_url", metavar="URL",
+              help="Database URL; overrides the config and $MONITOR_DATABASE_URL.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(__version__, prog_name="govkz-monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, database_url: str | None, debug: bool) -> None:
+    """govkz-monitor: watch official documents, keep every version, say what changed."""
+    ctx.obj = AppContext(config_path=config_path, database_url=database_url, debug=debug)
+
+
+def _register_commands() -> None:
+    from monitor.cli import checking, daemon, log, setup, sources  # noqa: F401  (commands attach)
+
+
+def main(argv: list[str] | None = None) -> None:
+    _register_commands()
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except MonitorError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
+                   "the traceback)", err=True)
+        sys.exit(EXIT_INTERNAL)
+    sys.exit(0)

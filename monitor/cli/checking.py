@@ -1,0 +1,60 @@
+"""`monitor check`: one pass over some or all sources."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from monitor.cli import cli
+from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.errors import UsageError
+from monitor.runner import build_checker, run_pass
+from monitor.store.queries import get_source, list_sources
+
+DUE_STATES = ("active", "failing", "gone")
+
+
+@cli.command()
+@click.argument("names", nargs=-1, metavar="[SOURCE]...")
+@click.option("--all", "check_all", is_flag=True, help="Check every active source.")
+@click.option("--workers", type=click.IntRange(1, 256), default=None,
+              help="Checks at once (default from config: 8).")
+@click.option("--no-learn", is_flag=True, help="Do not learn volatile elements on first checks.")
+@format_option
+@pass_app
+def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int | None,
+          no_learn: bool, fmt: str) -> None:
+    """Check sources once and record what changed. Exits 0 when the checks ran,
+    even if pages changed or failed."""
+    store = app.store()
+    if check_all == bool(names):
+        raise UsageError("name sources to check, or use --all")
+    if check_all:
+        targets = [r.name for r in list_sources(store.engine) if r.state in DUE_STATES]
+    else:
+        targets = [get_source(store.engine, n).name for n in names]
+    checker = build_checker(app.config, store, learn=not no_learn)
+    bar = None
+    if sys.stderr.isatty() and len(targets) > 20 and fmt == "text":
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(targets), unit="page", file=sys.stderr)
+    try:
+        summary = run_pass(checker, targets, workers or app.config.workers,
+                           on_result=(lambda _r: bar.update(1)) if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+        checker.fetcher.close()
+    if fmt == "json":
+        echo_json({"seconds": round(summary.seconds, 3), "counts": dict(summary.counts),
+                   "results": [r.__dict__ for r in sorted(summary.results,
+                                                          key=lambda r: r.source)]})
+        return
+    for r in sorted(summary.results, key=lambda r: r.source):
+        if r.outcome not in ("unchanged",) or len(summary.results) <= 20:
+            extra = f" [{r.significance}]" if r.significance else ""
+            detail = f"  {r.detail}" if r.detail else ""
+            click.echo(f"{r.source}: {r.outcome}{extra}{detail}")
+    click.echo(summary.line())

@@ -1,0 +1,137 @@
+"""Commands that read the log: events, history, show."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from monitor.cli import cli
+from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.errors import UsageError
+from monitor.store.mapper import StoredEvent
+from monitor.store.queries import get_source, list_changes, list_versions, version_text
+
+
+def describe(event: StoredEvent) -> str:
+    """One human line about an event."""
+    d = event.data
+    match event.type:
+        case "SourceRegistered":
+            return f"{d['kind']} {d['url']}"
+        case "BaselineImported":
+            return f"baseline {d['origin']} sha256:{d['content_hash'][:12]}"
+        case "VersionCaptured":
+            return f"sha256:{d['content_hash'][:12]} from {d['url']}"
+        case "ChangeDetected":
+            return f"[{d['significance']}] {d['summary']}"
+        case "DocumentPublished":
+            return f"{d['title']} {d['url']}"
+        case "DocumentRemoved":
+            return f"confirmed on {d['confirmations']} checks (HTTP {d.get('status')})"
+        case "FetchFailed":
+            return f"{d['kind']}: {d['message']}"
+        case "SourceReconfigured":
+            return ", ".join(f"{k}={v!r}" for k, v in d["changes"].items())
+        case _:
+            return d.get("reason", "") or ""
+
+
+def event_json(event: StoredEvent) -> dict[str, Any]:
+    return {
+        "position": event.position, "event_id": event.event_id, "stream_id": event.stream_id,
+        "version": event.version, "type": event.type, "schema_version": event.schema_version,
+        "recorded_at": event.recorded_at.isoformat() + "Z", "data": event.data,
+        "hash": event.hash,
+    }
+
+
+@cli.command()
+@click.option("--since-position", type=int, default=0, show_default=True, metavar="N",
+              help="Only events after this global position.")
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new events as they are recorded.")
+@click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@format_option
+@pass_app
+def events(app: AppContext, since_position: int, follow: bool, poll: float, as_json: bool,
+           fmt: str) -> None:
+    """Print the event log in order (the source of truth)."""
+    store = app.store()
+    lines = as_json or fmt == "json"
+    position = since_position
+    while True:
+        for event in store.iter_all(position):
+            if lines:
+                click.echo(_compact(event_json(event)))
+            else:
+                click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
+                           f"{event.stream_id}@{event.version}  {event.type}  {describe(event)}")
+            position = event.position
+        if not follow:
+            return
+        try:
+            time.sleep(poll)
+        except KeyboardInterrupt:
+            return
+
+
+def _compact(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@cli.command()
+@click.argument("source")
+@format_option
+@pass_app
+def history(app: AppContext, source: str, fmt: str) -> None:
+    """The versions and changes recorded for one source."""
+    engine = app.store().engine
+    row = get_source(engine, source)
+    versions = list_versions(engine, row.stream_id)
+    changes = list_changes(engine, row.stream_id)
+    if fmt == "json":
+        echo_json({
+            "source": row.name,
+            "versions": [{"version": v.document_version, "content_hash": v.content_hash,
+                          "captured_at": v.captured_at, "origin": v.origin,
+                          "title": v.title, "published": v.published} for v in versions],
+            "changes": [{"event_position": c.event_position, "event_id": c.event_id,
+                         "kind": c.kind, "detected_at": c.detected_at,
+                         "significance": c.significance, "classes": c.classes,
+                         "summary": c.summary, "from_version": c.from_version,
+                         "to_version": c.to_version} for c in changes],
+        })
+        return
+    click.echo(f"{row.name}  {row.url}  ({row.state})")
+    for v in versions:
+        click.echo(f"  v{v.document_version}  {v.captured_at:%Y-%m-%d %H:%M:%S}  {v.origin:<8} "
+                   f"sha256:{v.content_hash[:12]}")
+    for c in changes:
+        click.echo(f"  {c.detected_at:%Y-%m-%d %H:%M:%S}  {c.kind:<9} [{c.significance}] "
+                   f"{c.summary}")
+    if not versions and not changes:
+        click.echo("  nothing recorded yet")
+
+
+@cli.command()
+@click.argument("target", metavar="SOURCE[@VERSION]")
+@format_option
+@pass_app
+def show(app: AppContext, target: str, fmt: str) -> None:
+    """Print a stored version's canonical text (the latest when no @VERSION)."""
+    name, _, number = target.partition("@")
+    if number and not number.isdigit():
+        raise UsageError(f"{target!r}: VERSION must be a number, e.g. {name}@1")
+    engine = app.store().engine
+    row = get_source(engine, name)
+    version, text = version_text(engine, row.stream_id, int(number) if number else None)
+    if fmt == "json":
+        echo_json({"source": row.name, "version": version.document_version,
+                   "content_hash": version.content_hash, "captured_at": version.captured_at,
+                   "text": text})
+    else:
+        click.echo(text, nl=False)

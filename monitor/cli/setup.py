@@ -1,0 +1,70 @@
+"""Commands that set up and look after the store: init, verify, rebuild."""
+
+from __future__ import annotations
+
+import click
+
+from monitor.bootstrap import sync_configured_sources
+from monitor.cli import cli
+from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.store import migrate, projections
+from monitor.store.database import describe
+from monitor.store.verify import verify_log
+
+
+@cli.command()
+@format_option
+@pass_app
+def init(app: AppContext, fmt: str) -> None:
+    """Create or upgrade the store, register the configured sources, import baselines.
+
+    Safe to run again: nothing is recorded twice.
+    """
+    store = app.store(check_schema=False)
+    migrate.upgrade(store.engine)
+    synced = sync_configured_sources(store, app.config)
+    result = {"database": describe(app.url), "schema": migrate.current_revision(store.engine),
+              "registered": synced.registered, "reconfigured": synced.reconfigured,
+              "baselines": synced.baselines}
+    if fmt == "json":
+        echo_json(result)
+        return
+    click.echo(f"store: {result['database']} (schema {result['schema']})")
+    click.echo(f"sources: {len(app.config.sources)} configured, "
+               f"{len(result['registered'])} newly registered, "
+               f"{len(result['reconfigured'])} reconfigured")
+    for name in result["baselines"]:
+        click.echo(f"baseline imported as version 1 of {name}")
+    if not app.config.sources and app.config.path is None:
+        click.echo("no monitor.toml found: add sources with `monitor add URL`")
+
+
+@cli.command()
+@format_option
+@pass_app
+def verify(app: AppContext, fmt: str) -> None:
+    """Recompute every stream's hash chain; exit 1 and name the first broken event if altered."""
+    report = verify_log(app.store().engine)
+    if fmt == "json":
+        echo_json({"intact": report.intact, "events": report.events_checked,
+                   "streams": report.streams_checked, "problems": report.problems})
+    elif report.intact:
+        click.echo(f"log intact: {report.events_checked} events in "
+                   f"{report.streams_checked} streams verified")
+    else:
+        for problem in report.problems:
+            click.echo(f"ALTERED: {problem}")
+    if not report.intact:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@format_option
+@pass_app
+def rebuild(app: AppContext, fmt: str) -> None:
+    """Drop the projections (sources, versions, changes) and rebuild them from the log."""
+    count = projections.rebuild(app.store().engine)
+    if fmt == "json":
+        echo_json({"replayed": count})
+    else:
+        click.echo(f"projections rebuilt from {count} events")

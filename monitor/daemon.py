@@ -1,0 +1,177 @@
+"""`monitor run`: the daemon. One APScheduler job per source, a bounded worker pool.
+
+The daemon follows the event log: sources added, reconfigured, paused or
+removed (by `monitor add` in another terminal, by a list source's `follow`)
+are picked up within seconds without a restart. On SIGTERM or SIGINT it stops
+scheduling, gives in-flight checks a few seconds to finish, and exits 0; a
+check cut off mid-way has written nothing, because every append is one
+transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.check import CHECKABLE, Checker
+from monitor.store import EventStore
+from monitor.store.queries import list_sources
+
+log = logging.getLogger("monitor.daemon")
+
+CATALOG_EVENTS = frozenset({"SourceRegistered", "SourceReconfigured", "SourcePaused",
+                            "SourceResumed", "SourceRemoved", "DocumentRemoved"})
+SYNC_SECONDS = 2.0
+STOP_GRACE_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class Schedule:
+    interval: int
+    kind: str
+
+
+class Daemon:
+    def __init__(
+        self,
+        store: EventStore,
+        checker: Checker,
+        workers: int,
+        dispatch: Callable[[], Any] | None = None,
+        dispatch_seconds: float = 5.0,
+        first_run_spread: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.checker = checker
+        self.workers = max(1, workers)
+        self.dispatch = dispatch
+        self.dispatch_seconds = dispatch_seconds
+        self.first_run_spread = first_run_spread
+        self.scheduler = BackgroundScheduler(
+            executors={"checks": ThreadPoolExecutor(max_workers=self.workers),
+                       "service": ThreadPoolExecutor(max_workers=2)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        self.scheduled: dict[str, Schedule] = {}
+        self.position = 0
+        self.stopping = threading.Event()
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    # --- lifecycle -------------------------------------------------------
+    def run(self) -> int:
+        self._install_signal_handlers()
+        self.position = self.store.last_position()
+        self._reconcile()
+        self.scheduler.add_job(self._follow_log, "interval", seconds=SYNC_SECONDS,
+                               id="_follow", executor="service")
+        if self.dispatch is not None:
+            self.scheduler.add_job(self._dispatch, "interval", seconds=self.dispatch_seconds,
+                                   id="_dispatch", executor="service",
+                                   next_run_time=datetime.now().astimezone())
+        self.scheduler.start()
+        log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
+                 self.workers, os.getpid())
+        self.stopping.wait()
+        return self._stop()
+
+    def _install_signal_handlers(self) -> None:
+        def handler(signum: int, _frame: Any) -> None:
+            log.info("signal %s received: stopping", signal.Signals(signum).name)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def _stop(self) -> int:
+        self.scheduler.pause()
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.in_flight == 0:
+                    break
+            time.sleep(0.05)
+        with self._lock:
+            abandoned = self.in_flight
+        self.scheduler.shutdown(wait=False)
+        if abandoned:
+            log.info("daemon stopped: %d checks abandoned (nothing of them was written)",
+                     abandoned)
+            logging.shutdown()
+            os._exit(0)  # worker threads blocked in I/O must not hold the exit
+        log.info("daemon stopped cleanly")
+        return 0
+
+    # --- jobs --------------------------------------------------------------
+    def _check(self, name: str) -> None:
+        if self.stopping.is_set():
+            return
+        with self._lock:
+            self.in_flight += 1
+        try:
+            self.checker.check(name)
+        except Exception:  # a bug must not kill the worker thread or the daemon
+            log.exception("check of %s crashed", name)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _dispatch(self) -> None:
+        if self.stopping.is_set() or self.dispatch is None:
+            return
+        try:
+            self.dispatch()
+        except Exception:
+            log.exception("alert dispatch failed; will retry")
+
+    def _follow_log(self) -> None:
+        """Reconcile jobs when the catalog changed (new, paused, removed sources)."""
+        try:
+            events = self.store.read_all(self.position, limit=10_000)
+        except Exception:
+            log.exception("reading the log failed; will retry")
+            return
+        if not events:
+            return
+        self.position = events[-1].position
+        if any(e.type in CATALOG_EVENTS for e in events):
+            self._reconcile()
+
+    def _reconcile(self) -> None:
+        wanted = {row.name: Schedule(row.interval_seconds, row.kind)
+                  for row in list_sources(self.store.engine) if row.state in CHECKABLE}
+        for name in set(self.scheduled) - set(wanted):
+            self.scheduler.remove_job(_job_id(name))
+            del self.scheduled[name]
+            log.info("unscheduled source=%s", name)
+        for name, schedule in wanted.items():
+            if self.scheduled.get(name) == schedule:
+                continue
+            interval = schedule.interval
+            spread = min(self.first_run_spread, interval)
+            first = datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread))
+            self.scheduler.add_job(
+                self._check, IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
+                args=[name], id=_job_id(name), executor="checks", replace_existing=True,
+                next_run_time=first, misfire_grace_time=max(1, interval),
+            )
+            log.info("%s source=%s interval=%ds",
+                     "rescheduled" if name in self.scheduled else "scheduled", name, interval)
+            self.scheduled[name] = schedule
+
+
+def _job_id(name: str) -> str:
+    return f"check:{name}"

@@ -1,0 +1,65 @@
+"""One exception tree for the whole monitor.
+
+Callers catch meaning (a conflict, a bad config, a failed fetch), never driver
+exceptions. The CLI turns each into one line and an exit code.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base of every error the monitor raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(MonitorError):
+    """The configuration file or an environment override is invalid."""
+
+    exit_code = 2
+
+
+class UsageError(MonitorError):
+    """The user asked for something that does not exist or makes no sense."""
+
+    exit_code = 2
+
+
+class PersistenceError(MonitorError):
+    """The store could not be read or written."""
+
+
+class ConcurrencyConflict(PersistenceError):
+    """Another writer appended to the stream first: expected_version is stale."""
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None = None):
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        detail = "" if actual_version is None else f", stream is at {actual_version}"
+        super().__init__(
+            f"stream {stream_id!r} was changed by another writer "
+            f"(expected version {expected_version}{detail})"
+        )
+
+
+class IntegrityViolation(PersistenceError):
+    """The stored log does not match its hash chain."""
+
+
+class SchemaError(PersistenceError):
+    """The database schema is missing or not at the version this code needs."""
+
+
+class FetchFailed(MonitorError):
+    """A page could not be fetched or read; `kind` classifies why.
+
+    Kinds: timeout, connection, dns, tls, http_error, server_error, not_found,
+    too_large, binary, content_type, encoding, empty, redirect_loop, blocked,
+    challenge, parse, rate_limited, invalid_url.
+    """
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None):
+        self.kind = kind
+        self.status = status
+        super().__init__(message)

@@ -1,0 +1,151 @@
+"""The domain events: what happened to a monitored document, in the user's words.
+
+Each event is a frozen dataclass with a `type` (the name stored in the log) and
+a `schema_version`. Converting them to rows and back — and upcasting old
+versions — is the job of `monitor.store.mapper`, nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class Event:
+    type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class SourceRegistered(Event):
+    type: ClassVar[str] = "SourceRegistered"
+    name: str
+    url: str
+    kind: str
+    interval_seconds: int
+    language: str | None = None
+    selector: str | None = None
+    ignore: tuple[str, ...] = ()
+    follow: bool = False
+    translation_of: str | None = None  # stream id of the document this one translates
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SourceReconfigured(Event):
+    """Settings changed; `changes` holds only the fields that changed, with new values."""
+
+    type: ClassVar[str] = "SourceReconfigured"
+    changes: dict[str, Any]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SourcePaused(Event):
+    type: ClassVar[str] = "SourcePaused"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class SourceResumed(Event):
+    type: ClassVar[str] = "SourceResumed"
+
+
+@dataclass(frozen=True)
+class SourceRemoved(Event):
+    type: ClassVar[str] = "SourceRemoved"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BaselineImported(Event):
+    """A version known from outside the monitor (a shipped capture) becomes version 1."""
+
+    type: ClassVar[str] = "BaselineImported"
+    content_hash: str
+    origin: str
+    title: str | None = None
+    published: str | None = None
+    raw_hash: str | None = None  # the capture's bytes, kept as evidence
+
+
+@dataclass(frozen=True)
+class VersionCaptured(Event):
+    """The monitor read content it had not stored for this document before."""
+
+    type: ClassVar[str] = "VersionCaptured"
+    content_hash: str
+    url: str
+    title: str | None = None
+    published: str | None = None
+    raw_hash: str | None = None
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangeDetected(Event):
+    """The document's text differs from its previous version in a way that matters."""
+
+    type: ClassVar[str] = "ChangeDetected"
+    from_hash: str
+    to_hash: str
+    significance: str
+    classes: tuple[str, ...]
+    summary: str
+    change: dict[str, Any]  # monitor.diff.Change.to_dict()
+
+
+@dataclass(frozen=True)
+class DocumentPublished(Event):
+    """A list source shows an article it did not list before."""
+
+    type: ClassVar[str] = "DocumentPublished"
+    item_id: str
+    url: str
+    title: str
+    published: str | None = None
+    registered_as: str | None = None  # stream id when `follow` registered it
+
+
+@dataclass(frozen=True)
+class DocumentRemoved(Event):
+    """The document is gone, confirmed on several consecutive checks."""
+
+    type: ClassVar[str] = "DocumentRemoved"
+    status: int | None
+    confirmations: int
+    last_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchFailedEvent(Event):
+    type: ClassVar[str] = "FetchFailed"
+    kind: str
+    message: str
+    status: int | None = None
+
+
+@dataclass(frozen=True)
+class SourceRecovered(Event):
+    type: ClassVar[str] = "SourceRecovered"
+    failures: int
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    SourceRegistered,
+    SourceReconfigured,
+    SourcePaused,
+    SourceResumed,
+    SourceRemoved,
+    BaselineImported,
+    VersionCaptured,
+    ChangeDetected,
+    DocumentPublished,
+    DocumentRemoved,
+    FetchFailedEvent,
+    SourceRecovered,
+)

@@ -1,0 +1,61 @@
+"""The shipped baseline article (MFA, 2025-12-11), as gov.kz's CMS would hold it.
+
+The paragraphs come from the seed capture in `snapshots/`; the body is written the
+way the CMS writes it — curly quotes as entities, `&nbsp;` here and there, an image
+with a caption, an empty paragraph — so extraction must decode and normalize back to
+exactly the seed's paragraphs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monitor.replica.articles import paragraph_html
+
+SEED_NAME = "govkz-mfa-2025-12-11-human-rights-penitentiary.en.txt"
+REPO_SEED = Path(__file__).resolve().parents[2] / "snapshots" / SEED_NAME
+SHARED_SEED = Path("/work/shared/baseline") / SEED_NAME
+
+ENTITY = "mfa"
+LANG = "en"
+TITLE = (
+    "Human Rights and the Development of the Penitentiary System: "
+    "National Priorities and International Standards"
+)
+CREATED_DATE = "2025-12-11T10:15:00.000+05:00"
+
+_HEADER = re.compile(r"^\s*(title\b.*\s)?date\s+\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
+
+
+def seed_path() -> Path:
+    """The seed capture: the repo's copy, else the shared one."""
+    return REPO_SEED if REPO_SEED.exists() else SHARED_SEED
+
+
+def seed_paragraphs(path: Path | None = None) -> list[str]:
+    """The seed capture's paragraphs (blank-line separated, header line dropped)."""
+    text = (path or seed_path()).read_text(encoding="utf-8")
+    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+    if blocks and _HEADER.match(blocks[0]):
+        blocks = blocks[1:]
+    return blocks
+
+
+def baseline_body(paragraphs: list[str]) -> str:
+    """The paragraphs as CMS HTML: entities, scattered &nbsp;, an image with a caption."""
+    parts: list[str] = []
+    for index, paragraph in enumerate(paragraphs):
+        words = paragraph_html(paragraph).split(" ")
+        # Every 9th space becomes a non-breaking one, as editors' pastes leave them.
+        text = "".join(
+            word + ("&nbsp;" if i % 9 == 8 else " ") for i, word in enumerate(words)
+        ).rstrip(" ")
+        parts.append(f'<p style="text-align: justify;">{text}&nbsp;</p>')
+        if index == 0:
+            parts.append(
+                '<figure class="image"><img src="/uploads/2025/12/11/conference.jpg" '
+                'alt="Conference"><figcaption>Photo: press service</figcaption></figure>'
+            )
+            parts.append("<p>&nbsp;</p>")
+    return "".join(parts)

@@ -1,0 +1,210 @@
+"""A local replica of gov.kz: article pages, the content-manager JSON API, the bot
+challenge, block mode and noise — on a real HTTP server on 127.0.0.1.
+
+    with GovkzReplica(challenge="v2") as site:
+        url = site.add_article("mfa", 1001, lang="en", title="…", paragraphs=["…"],
+                               created_date="2025-12-11T10:15:00.000+05:00")
+        site.edit_article(1001, "en", paragraphs=["… 5 …"])
+        site.expire_challenge()
+        site.remove_article(1001)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from monitor.replica import api, pages
+from monitor.replica.articles import Article, ArticleStore, body_from_paragraphs
+from monitor.replica.baseline import (
+    CREATED_DATE,
+    ENTITY,
+    LANG,
+    TITLE,
+    baseline_body,
+    seed_paragraphs,
+)
+from monitor.replica.challenge import ChallengeGate
+from monitor.replica.noise import Noise
+from monitor.replica.server import ReplicaServer, Reply, Request
+
+_PAGE = re.compile(r"^/memleket/entities/([^/]+)/(press/news|documents)/details/([^/]+)/?$")
+_API_ITEM = re.compile(r"^/api/v1/public/content-manager/(news|documents)/([^/]+)/?$")
+_API_LIST = re.compile(r"^/api/v1/public/content-manager/(news|documents)/?$")
+_NOT_ALLOWED = {"error": "notAllowed"}
+_NOT_FOUND = {"error": "notFound"}
+
+
+class GovkzReplica(ReplicaServer):
+    """gov.kz on 127.0.0.1. Attributes may be changed while it runs:
+    `block`, `block_status`, `prerendered`, `body_as_document`, `noise.enabled`,
+    `challenge` ("v1" | "v2" | None), `challenge_broken`."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        challenge: str | None = "v1",
+        prerendered: bool = False,
+        noise: bool = True,
+        body_as_document: bool = False,
+        block: bool = False,
+        block_status: int = 200,
+        seed: int | None = None,
+    ) -> None:
+        super().__init__(host=host, port=port)
+        self.articles = ArticleStore()
+        self.noise = Noise(enabled=noise, seed=seed)
+        self.gate = ChallengeGate(challenge)
+        self.prerendered = prerendered
+        self.body_as_document = body_as_document
+        self.block = block
+        self.block_status = block_status
+
+    # -- settings ------------------------------------------------------------------
+
+    @property
+    def challenge(self) -> str | None:
+        return self.gate.version
+
+    @challenge.setter
+    def challenge(self, version: str | None) -> None:
+        self.gate = ChallengeGate(version)
+
+    @property
+    def challenge_broken(self) -> bool:
+        return self.gate.broken
+
+    @challenge_broken.setter
+    def challenge_broken(self, broken: bool) -> None:
+        self.gate.broken = broken
+
+    def expire_challenge(self) -> None:
+        """Tokens issued so far stop working: the next news request gets 400 notAllowed."""
+        self.gate.expire()
+
+    # -- URLs ----------------------------------------------------------------------
+
+    def page_url(
+        self, entity: str, article_id: int | str, lang: str = "en", section: str = "news"
+    ) -> str:
+        path = "press/news" if section == "news" else section
+        return f"{self.base_url}/memleket/entities/{entity}/{path}/details/{article_id}?lang={lang}"
+
+    def list_page_url(self, entity: str, lang: str = "en") -> str:
+        return f"{self.base_url}/memleket/entities/{entity}/press/news?lang={lang}"
+
+    def api_list_url(self, entity: str, size: int = 20) -> str:
+        return (
+            f"{self.base_url}/api/v1/public/content-manager/news"
+            f"?sort-by=created_date:DESC&projects=eq:{entity}&page=1&size={size}"
+        )
+
+    def api_item_url(self, article_id: int | str) -> str:
+        return f"{self.base_url}/api/v1/public/content-manager/news/{article_id}"
+
+    # -- content control -----------------------------------------------------------
+
+    def add_article(
+        self,
+        entity: str,
+        article_id: int | str,
+        *,
+        lang: str = "en",
+        title: str,
+        paragraphs: list[str] | None = None,
+        body_html: str | None = None,
+        created_date: str,
+        section: str = "news",
+    ) -> str:
+        """Publish an article (paragraphs or ready body HTML); returns its page URL."""
+        body = body_html if body_html is not None else body_from_paragraphs(paragraphs or [])
+        self.articles.put(
+            Article(entity, str(article_id), lang, title, body, created_date, section)
+        )
+        return self.page_url(entity, article_id, lang, section)
+
+    def edit_article(
+        self,
+        article_id: int | str,
+        lang: str,
+        *,
+        title: str | None = None,
+        paragraphs: list[str] | None = None,
+        body_html: str | None = None,
+        created_date: str | None = None,
+    ) -> None:
+        changes: dict[str, str] = {}
+        if title is not None:
+            changes["title"] = title
+        if paragraphs is not None:
+            changes["body_html"] = body_from_paragraphs(paragraphs)
+        if body_html is not None:
+            changes["body_html"] = body_html
+        if created_date is not None:
+            changes["created_date"] = created_date
+        self.articles.edit(str(article_id), lang, **changes)
+
+    def remove_article(self, article_id: int | str, lang: str | None = None) -> None:
+        """Remove one language of an article, or all of them."""
+        self.articles.remove(str(article_id), lang)
+
+    def seed_baseline(self, article_id: int | str = 1119829, seed: Path | None = None) -> str:
+        """Publish the shipped baseline article (from the seed capture); returns its URL."""
+        return self.add_article(
+            ENTITY,
+            article_id,
+            lang=LANG,
+            title=TITLE,
+            body_html=baseline_body(seed_paragraphs(seed)),
+            created_date=CREATED_DATE,
+        )
+
+    # -- serving -------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Reply:
+        if request.path.startswith("/api/"):
+            return self._handle_api(request)
+        match = _PAGE.match(request.path)
+        lang = request.query.get("lang", "ru")
+        if match is None:
+            return Reply.html(404, pages.not_found_page(lang, self.noise))
+        if not self.prerendered:
+            return Reply.html(200, pages.shell_page(lang, self.noise))
+        entity, section, article_id = match.groups()
+        article = self.articles.get(
+            article_id, lang, "news" if section == "press/news" else section
+        )
+        if article is None or article.entity != entity:
+            return Reply.html(404, pages.not_found_page(lang, self.noise))
+        related = [t for t in self.articles.titles(lang) if t != article.title]
+        return Reply.html(200, pages.article_page(article, self.noise, related))
+
+    def _handle_api(self, request: Request) -> Reply:
+        if self.block:
+            return Reply.html(self.block_status, pages.block_page(self.noise))
+        gate = self.gate
+        challenge_reply = gate.answer(request)
+        if challenge_reply is not None:
+            return challenge_reply
+        lang = api.request_language(request.header("accept-language"))
+        item = _API_ITEM.match(request.path)
+        matched = item or _API_LIST.match(request.path)
+        if matched is None:
+            return Reply.json(404, _NOT_FOUND)
+        section = matched.group(1)
+        if section == "news" and not gate.admits(request):
+            return Reply.json(400, _NOT_ALLOWED)
+        if item is not None:
+            article = self.articles.get(item.group(2), lang, section)
+            if article is None:
+                return Reply.json(404, _NOT_FOUND)
+            return Reply.json(200, self._item(article))
+        entity = api.listing_entity(request.query)
+        found = self.articles.listing(entity, lang, section) if entity else []
+        return Reply.json(200, [self._item(a) for a in api.listing_page(found, request.query)])
+
+    def _item(self, article: Article) -> dict[str, object]:
+        views = self.noise.views(f"{article.article_id}/{article.lang}")
+        return api.item_json(article, views, body_as_document=self.body_as_document)

@@ -1,0 +1,90 @@
+"""What every source adapter is: a kind name, and one capture of one source.
+
+An adapter turns a fetched page into a canonical `Document` (or, for a list
+source, the items it lists). It does I/O only through the `Fetcher` it is
+given, and it reports every failure as `FetchFailed` with a kind; a 404/410 or
+gov.kz's own "not found" answer is `FetchFailed(kind="not_found")` — whether
+that means the document was removed is decided by the check, not here.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from monitor.document import Document
+
+if TYPE_CHECKING:
+    from monitor.fetch import Fetcher
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Everything an adapter needs to know about one monitored source."""
+
+    name: str
+    url: str
+    kind: str
+    language: str | None = None
+    selector: str | None = None
+    ignore: tuple[str, ...] = ()  # CSS selectors, or "regex:<pattern>" masks
+    volatile: tuple[str, ...] = ()  # selectors learned to change on every load
+    follow: bool = False  # list sources: register new articles as sources
+    ca_bundle: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last capture said, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedItem:
+    """One entry of a list source (a ministry's press list)."""
+
+    item_id: str
+    url: str
+    title: str
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class Capture:
+    """One successful read of a source."""
+
+    document: Document
+    final_url: str
+    raw: bytes = b""
+    content_type: str = ""
+    validators: Validators = Validators()
+    redirects: tuple[str, ...] = ()
+    items: tuple[ListedItem, ...] = ()  # list sources only
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """The server answered 304: nothing to parse, nothing to store."""
+
+    validators: Validators = Validators()
+
+
+class SourceAdapter(ABC):
+    """A kind of source. Subclasses declare `kind`; the docstring is the help text."""
+
+    kind: ClassVar[str]
+
+    @abstractmethod
+    def capture(
+        self, spec: SourceSpec, fetcher: Fetcher, previous: Validators | None = None
+    ) -> Capture | NotModified:
+        """Fetch and extract the source once. Raises FetchFailed."""
+
+    def learn_volatile(self, spec: SourceSpec, fetcher: Fetcher) -> tuple[str, ...]:
+        """Selectors whose text differs between two loads; empty for adapters that need none."""
+        return ()

@@ -1,0 +1,63 @@
+"""Adapter for one gov.kz press release (or document), read through the portal's API."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+from monitor.document import Document
+from monitor.errors import FetchFailed
+from monitor.normalize import normalize_document
+from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
+from monitor.sources.blocks import fragment_paragraphs
+from monitor.sources.govkz_api import GovkzApi
+from monitor.sources.govkz_urls import article_address
+
+if TYPE_CHECKING:
+    from monitor.fetch import Fetcher
+
+
+class GovkzArticle(SourceAdapter):
+    """A gov.kz press release: give its page URL
+    (https://www.gov.kz/memleket/entities/ENTITY/press/news/details/ID?lang=ru|kk|en).
+    The page itself is a JavaScript shell, so the text is read from the portal's JSON
+    API on the same host, passing its bot challenge; `language` overrides the URL's."""
+
+    kind = "govkz"
+
+    def __init__(self, api: GovkzApi | None = None) -> None:
+        self.api = api or GovkzApi()
+
+    def capture(
+        self, spec: SourceSpec, fetcher: Fetcher, previous: Validators | None = None
+    ) -> Capture | NotModified:
+        address = article_address(spec.url, spec.language)
+        item, answer = self.api.get_json(
+            fetcher,
+            address.api_url,
+            origin=address.origin,
+            language=address.language,
+            ca_bundle=spec.ca_bundle,
+        )
+        if not isinstance(item, dict):
+            raise FetchFailed("parse", f"{answer.url}: expected an article object")
+        projects = item.get("projects")
+        return Capture(
+            document=item_document(item),
+            final_url=address.page_url(projects if isinstance(projects, str) else None),
+            raw=answer.content,
+            content_type=answer.content_type,
+            redirects=answer.redirects,
+        )
+
+
+def item_document(item: dict[str, Any]) -> Document:
+    """An API item as a Document: title, created_date, the body's paragraphs."""
+    title = item.get("title")
+    body = item.get("body")
+    created = item.get("created_date")
+    return normalize_document(
+        html.unescape(title) if isinstance(title, str) else None,
+        created if isinstance(created, str) else None,
+        fragment_paragraphs(body) if isinstance(body, str) else [],
+    )

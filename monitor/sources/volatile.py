@@ -1,0 +1,183 @@
+"""Learning which parts of a page change on every load (counters, clocks, rotations).
+
+Two loads of the same page are compared element by element, each element named by a
+stable CSS path (tag, id, classes, position among its same-tag siblings). An element
+whose text differs is volatile — but only a small one: short text and no block
+children, because a paragraph that differs may have been edited between the loads,
+and masking it would hide exactly the change the monitor exists to report.
+
+Alike siblings (same tag and classes under one parent: tag chips, a "related news"
+list) are judged as a group: when they were shuffled, or most of them changed, the
+whole group is volatile — otherwise a chip that happened to land in the same place
+on both loads would be missed, and flicker on the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bs4 import BeautifulSoup, Tag
+from bs4.element import NavigableString, PreformattedString
+
+from monitor.normalize import normalize_text
+from monitor.sources.blocks import BLOCK_TAGS, NOT_TEXT_TAGS, parse_html
+
+MAX_VOLATILE_CHARS = 80
+_STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # ids with digits are often generated
+_PLAIN_IDENT = re.compile(r"^-?[A-Za-z_][\w-]*$")
+_NTH = re.compile(r":nth-of-type\(\d+\)$")
+_UNNUMBERED = frozenset({"html", "head", "body"})
+
+
+@dataclass(frozen=True)
+class _Element:
+    text: str
+    own_text: str  # the strings directly inside it, not in its children
+    small: bool  # short, and no block element inside: may be masked
+    children: tuple[str, ...]  # paths of child elements that have text
+
+
+def volatile_selectors(
+    first_html: str, second_html: str, *, max_chars: int = MAX_VOLATILE_CHARS
+) -> tuple[str, ...]:
+    """Selectors of the small elements whose text differs between two loads."""
+    first = _elements(parse_html(first_html), max_chars)
+    second = _elements(parse_html(second_html), max_chars)
+    changed = {
+        path
+        for path in first.keys() & second.keys()
+        if first[path].small and second[path].small and first[path].text != second[path].text
+    }
+    wholly = _wholly_changed(changed, first, second)
+    masks: dict[str, set[str]] = {}  # selector -> the element paths it stands for
+    for group, members in _groups(first.keys() | second.keys()).items():
+        if _group_is_volatile(members, changed, wholly, first, second):
+            masks[group] = members
+    for path in changed:
+        # Text directly inside an element changed, though not all of its children
+        # did: mask it whole, as nothing smaller holds the change.
+        if path in wholly or first[path].own_text != second[path].own_text:
+            masks.setdefault(path, {path})
+    return tuple(sorted(_outermost(masks)))
+
+
+def _wholly_changed(
+    changed: set[str], first: dict[str, _Element], second: dict[str, _Element]
+) -> set[str]:
+    """Changed elements all of whose children with text changed too (recursively): masking
+    one hides nothing stable, unlike a "date · Views: 12" line, whose date did not change."""
+    wholly: set[str] = set()
+    for path in sorted(changed, key=lambda p: -p.count(" > ")):  # children first
+        if all(c in wholly for c in (*first[path].children, *second[path].children)):
+            wholly.add(path)
+    return wholly
+
+
+def _groups(paths: set[str]) -> dict[str, set[str]]:
+    """Paths grouped by their selector without the last `:nth-of-type`."""
+    groups: dict[str, set[str]] = {}
+    for path in paths:
+        key = _NTH.sub("", path)
+        if key != path:
+            groups.setdefault(key, set()).add(path)
+    return groups
+
+
+def _group_is_volatile(
+    members: set[str],
+    changed: set[str],
+    wholly: set[str],
+    first: dict[str, _Element],
+    second: dict[str, _Element],
+) -> bool:
+    moved = members & changed
+    if not moved or not moved <= wholly:
+        return False
+    if not all(m in first and m in second and first[m].small and second[m].small for m in members):
+        return False
+    shuffled = sorted(first[m].text for m in members) == sorted(second[m].text for m in members)
+    return shuffled or 2 * len(moved) >= len(members)
+
+
+def _outermost(masks: dict[str, set[str]]) -> list[str]:
+    """Drop masks that others already cover; groups before single elements."""
+    order = sorted(masks, key=lambda s: (s in masks[s], s.count(" > "), s))
+    kept: list[str] = []
+    for selector in order:
+        covered = all(
+            any(_covers(masks[k], path) for k in kept) for path in masks[selector]
+        )
+        if not covered:
+            kept.append(selector)
+    return kept
+
+
+def _covers(members: set[str], path: str) -> bool:
+    return any(path == m or _is_ancestor(m, path) for m in members)
+
+
+def _elements(soup: BeautifulSoup, max_chars: int) -> dict[str, _Element]:
+    elements: dict[str, _Element] = {}
+    root = soup.html
+    stack: list[tuple[Tag, str]] = [(root, _step(root, 1))] if root is not None else []
+    while stack:
+        element, path = stack.pop()
+        if element.name in NOT_TEXT_TAGS:
+            continue
+        text = normalize_text(element.get_text(" "))
+        small = len(text) < max_chars and element.find(list(BLOCK_TAGS)) is None
+        seen: dict[str, int] = {}
+        children: list[str] = []
+        for child in element.children:
+            if isinstance(child, Tag):
+                seen[child.name] = seen.get(child.name, 0) + 1
+                child_path = f"{path} > {_step(child, seen[child.name])}"
+                stack.append((child, child_path))
+                if child.name not in NOT_TEXT_TAGS and child.get_text().strip():
+                    children.append(child_path)
+        elements[path] = _Element(text, _own_text(element), small, tuple(children))
+    return elements
+
+
+def _own_text(element: Tag) -> str:
+    return normalize_text(
+        " ".join(
+            str(c)
+            for c in element.children
+            if isinstance(c, NavigableString) and not isinstance(c, PreformattedString)
+        )
+    )
+
+
+def _is_ancestor(ancestor: str, path: str) -> bool:
+    return path.startswith(ancestor + " > ")
+
+
+def _step(element: Tag, position: int) -> str:
+    """tag#id.class:nth-of-type(k) — how one element is named among its siblings."""
+    step = element.name
+    element_id = element.get("id")
+    if isinstance(element_id, str) and _STABLE_ID.match(element_id):
+        step += "#" + _ident(element_id)
+    classes = element.get("class")
+    if isinstance(classes, list):
+        step += "".join("." + _ident(c) for c in classes if isinstance(c, str) and c)
+    if element.name not in _UNNUMBERED:
+        step += f":nth-of-type({position})"
+    return step
+
+
+def _ident(name: str) -> str:
+    """A CSS identifier for `name`, escaping what CSS would not read literally."""
+    if _PLAIN_IDENT.match(name) and not name.startswith("--"):
+        return name
+    out = []
+    for index, ch in enumerate(name):
+        if ch.isalnum() and ch.isascii() and not (index == 0 and ch.isdigit()):
+            out.append(ch)
+        elif ch in "-_" and not (index == 0 and ch == "-"):
+            out.append(ch)
+        else:
+            out.append(f"\\{ord(ch):x} ")
+    return "".join(out)

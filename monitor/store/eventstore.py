@@ -1,0 +1,234 @@
+"""The append-only event log with optimistic concurrency and a per-stream hash chain."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+
+from monitor.errors import ConcurrencyConflict, PersistenceError, SchemaError
+from monitor.events import Event
+from monitor.store.database import WRITE, open_engine, serialize_appends
+from monitor.store.mapper import StoredEvent, canonical_json, to_data
+from monitor.store.schema import events, streams
+from monitor.store.snapshots import Blob, put_blobs
+
+# Called inside the append transaction with the rows just written: projections,
+# outbox rows. If one raises, nothing of the append is kept.
+Projector = Callable[[Connection, Sequence[StoredEvent]], None]
+
+
+def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(payload)).encode("utf-8")).hexdigest()
+
+
+def hash_payload(
+    event_id: str,
+    stream_id: str,
+    version: int,
+    type_: str,
+    schema_version: int,
+    data: dict[str, Any],
+    recorded_at: datetime,
+) -> dict[str, Any]:
+    """What the hash covers: everything stored about the event except its position."""
+    return {
+        "event_id": event_id,
+        "stream_id": stream_id,
+        "version": version,
+        "type": type_,
+        "schema_version": schema_version,
+        "data": data,
+        "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+    }
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class EventStore:
+    def __init__(self, engine: Engine, projectors: Sequence[Projector] = ()) -> None:
+        self.engine = engine
+        self.projectors = list(projectors)
+
+    @classmethod
+    def open(cls, url: str, projectors: Sequence[Projector] = ()) -> EventStore:
+        return cls(open_engine(url), projectors)
+
+    def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        new_events: Sequence[Event],
+        *,
+        blobs: Sequence[Blob] = (),
+    ) -> list[StoredEvent]:
+        """Append events atomically, or raise ConcurrencyConflict and write nothing."""
+        if not new_events:
+            return []
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                serialize_appends(conn)
+                current, head = self._head(conn, stream_id)
+                if current != expected_version:
+                    raise ConcurrencyConflict(stream_id, expected_version, current)
+                stored = self._insert(conn, stream_id, current, head, new_events)
+                put_blobs(conn, blobs)
+                self._move_head(conn, stream_id, current, stored[-1])
+                for project in self.projectors:
+                    project(conn, stored)
+                return stored
+        except IntegrityError:
+            raise ConcurrencyConflict(stream_id, expected_version) from None
+        except (OperationalError, ProgrammingError) as exc:
+            raise _store_error(exc) from exc
+
+    def _head(self, conn: Connection, stream_id: str) -> tuple[int, str]:
+        row = conn.execute(
+            select(streams.c.version, streams.c.head_hash).where(streams.c.stream_id == stream_id)
+        ).first()
+        return (0, "") if row is None else (row.version, row.head_hash)
+
+    def _insert(
+        self,
+        conn: Connection,
+        stream_id: str,
+        current: int,
+        prev_hash: str,
+        new_events: Sequence[Event],
+    ) -> list[StoredEvent]:
+        stored = []
+        for offset, event in enumerate(new_events, start=1):
+            event_id = uuid.uuid4().hex
+            version = current + offset
+            data = to_data(event)
+            recorded_at = utcnow()
+            payload = hash_payload(
+                event_id, stream_id, version, event.type, event.schema_version, data, recorded_at
+            )
+            digest = chain_hash(prev_hash, payload)
+            position = conn.execute(
+                insert(events)
+                .values(
+                    event_id=event_id,
+                    stream_id=stream_id,
+                    version=version,
+                    type=event.type,
+                    schema_version=event.schema_version,
+                    data=data,
+                    recorded_at=recorded_at,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                )
+                .returning(events.c.position)
+            ).scalar_one()
+            stored.append(
+                StoredEvent(
+                    position, event_id, stream_id, version, event.type,
+                    event.schema_version, data, recorded_at, prev_hash, digest,
+                )
+            )
+            prev_hash = digest
+        return stored
+
+    def _move_head(self, conn: Connection, stream_id: str, current: int, last: StoredEvent) -> None:
+        if current == 0:
+            conn.execute(
+                insert(streams).values(
+                    stream_id=stream_id, version=last.version, head_hash=last.hash
+                )
+            )
+            return
+        moved = conn.execute(
+            update(streams)
+            .where(streams.c.stream_id == stream_id, streams.c.version == current)
+            .values(version=last.version, head_hash=last.hash)
+        )
+        if moved.rowcount != 1:
+            raise ConcurrencyConflict(stream_id, current)
+
+    # --- reading ---------------------------------------------------------
+    def read_stream(self, stream_id: str, from_version: int = 1) -> list[StoredEvent]:
+        query = (
+            select(events)
+            .where(events.c.stream_id == stream_id, events.c.version >= from_version)
+            .order_by(events.c.version)
+        )
+        return self._select(query)
+
+    def read_all(self, since_position: int = 0, limit: int | None = None) -> list[StoredEvent]:
+        query = select(events).where(events.c.position > since_position).order_by(events.c.position)
+        if limit is not None:
+            query = query.limit(limit)
+        return self._select(query)
+
+    def iter_all(self, since_position: int = 0, batch: int = 1000) -> Iterator[StoredEvent]:
+        while True:
+            rows = self.read_all(since_position, limit=batch)
+            yield from rows
+            if len(rows) < batch:
+                return
+            since_position = rows[-1].position
+
+    def stream_version(self, stream_id: str) -> int:
+        with self.engine.connect() as conn:
+            return self._head(conn, stream_id)[0]
+
+    def last_position(self) -> int:
+        with self._reading() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar())
+
+    def _select(self, query: Any) -> list[StoredEvent]:
+        with self._reading() as conn:
+            return [_to_stored(row) for row in conn.execute(query)]
+
+    def _reading(self) -> Any:
+        return _Reading(self.engine)
+
+
+class _Reading:
+    """A read connection whose driver errors come out as our errors."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> Connection:
+        try:
+            self.conn = self.engine.connect()
+        except DBAPIError as exc:
+            raise _store_error(exc) from exc
+        return self.conn
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        self.conn.close()
+        if isinstance(exc, DBAPIError):
+            raise _store_error(exc) from exc
+
+
+def _store_error(exc: DBAPIError) -> PersistenceError:
+    message = str(exc.orig) if exc.orig is not None else str(exc)
+    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
+    if "no such table" in first or ("does not exist" in first and "relation" in first):
+        return SchemaError(f"the store is not initialized ({first}); run `monitor init`")
+    return PersistenceError(f"database error: {first}")
+
+
+def _to_stored(row: Any) -> StoredEvent:
+    return StoredEvent(
+        position=row.position,
+        event_id=row.event_id,
+        stream_id=row.stream_id,
+        version=row.version,
+        type=row.type,
+        schema_version=row.schema_version,
+        data=row.data,
+        recorded_at=row.recorded_at,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,74 @@
+"""Read-side queries over the projections and blobs (no writes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from monitor.document import Document
+from monitor.errors import UsageError
+from monitor.store.schema import changes, sources, versions
+from monitor.store.snapshots import get_text
+
+
+def list_sources(engine: Engine, include_removed: bool = False) -> list[Any]:
+    query = select(sources).order_by(sources.c.name)
+    if not include_removed:
+        query = query.where(sources.c.state != "removed")
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def get_source(engine: Engine, name: str) -> Any:
+    with engine.connect() as conn:
+        row = conn.execute(select(sources).where(sources.c.name == name)).first()
+    if row is None:
+        raise UsageError(f"no source named {name!r} (see `monitor sources`)")
+    return row
+
+
+def source_by_stream(engine: Engine, stream_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+
+
+def list_versions(engine: Engine, stream_id: str) -> list[Any]:
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(versions).where(versions.c.stream_id == stream_id)
+            .order_by(versions.c.document_version)
+        ))
+
+
+def list_changes(engine: Engine, stream_id: str | None = None) -> list[Any]:
+    query = select(changes).order_by(changes.c.event_position)
+    if stream_id is not None:
+        query = query.where(changes.c.stream_id == stream_id)
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def version_text(engine: Engine, stream_id: str, number: int | None = None) -> tuple[Any, str]:
+    """A stored version (the latest when number is None) and its canonical text."""
+    query = select(versions).where(versions.c.stream_id == stream_id)
+    if number is None:
+        query = query.order_by(versions.c.document_version.desc()).limit(1)
+    else:
+        query = query.where(versions.c.document_version == number)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+        if row is None:
+            which = "any version" if number is None else f"version {number}"
+            raise UsageError(f"source {stream_id!r} has no {which}")
+        return row, get_text(conn, row.content_hash)
+
+
+def version_document(engine: Engine, stream_id: str, number: int | None = None) -> Document:
+    return Document.from_canonical(version_text(engine, stream_id, number)[1])
+
+
+def table_rows(engine: Engine, table: Any) -> list[tuple[Any, ...]]:
+    """Every row of a table in primary-key order (to compare projections)."""
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(table).order_by(*table.primary_key.columns))]

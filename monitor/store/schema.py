@@ -1,0 +1,123 @@
+"""Table definitions. Alembic migrations create exactly these (see alembic/versions)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT.
+_Position = BigInteger().with_variant(Integer(), "sqlite")
+
+# --- the log: the source of truth ------------------------------------------
+events = Table(
+    "events",
+    metadata,
+    Column("position", _Position, primary_key=True, autoincrement=True),
+    Column("event_id", String(32), nullable=False, unique=True),
+    Column("stream_id", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("schema_version", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("recorded_at", DateTime(timezone=False), nullable=False),  # UTC
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+)
+
+# The head of each stream: lets `verify` notice a deleted last event.
+streams = Table(
+    "streams",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+)
+
+# Content-addressed blobs: normalized texts and, where kept, raw fetched bytes.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # "text" | "raw"
+    Column("size", Integer, nullable=False),  # uncompressed bytes
+    Column("body", LargeBinary, nullable=False),  # zlib-compressed
+)
+
+# --- projections: rebuilt from the log by `monitor rebuild` -----------------
+sources = Table(
+    "sources",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("interval_seconds", Integer, nullable=False),
+    Column("language", String(8)),
+    Column("selector", Text),
+    Column("ignore", JSON, nullable=False),
+    Column("volatile", JSON, nullable=False),
+    Column("follow", Boolean, nullable=False),
+    Column("translation_of", String(200)),
+    Column("options", JSON, nullable=False),
+    Column("state", String(16), nullable=False),  # active|paused|failing|removed|gone
+    Column("stream_version", Integer, nullable=False),
+    Column("document_version", Integer, nullable=False),  # number of stored versions
+    Column("content_hash", String(64)),
+    Column("title", Text),
+    Column("published", String(10)),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("failures", Integer, nullable=False),  # consecutive failed checks
+    Column("last_failure", Text),
+    Column("registered_at", DateTime(timezone=False), nullable=False),
+    Column("last_change_at", DateTime(timezone=False)),
+    Column("last_event_position", BigInteger, nullable=False),
+)
+
+versions = Table(
+    "versions",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("document_version", Integer, primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("event_position", BigInteger, nullable=False),
+    Column("captured_at", DateTime(timezone=False), nullable=False),
+    Column("origin", String(16), nullable=False),  # baseline|captured
+    Column("title", Text),
+    Column("published", String(10)),
+    Column("url", Text),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("event_position", BigInteger, primary_key=True),
+    Column("event_id", String(32), nullable=False),
+    Column("stream_id", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # changed|published|removed
+    Column("detected_at", DateTime(timezone=False), nullable=False),
+    Column("significance", String(8), nullable=False),
+    Column("classes", JSON, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("from_version", Integer),
+    Column("to_version", Integer),
+    Index("ix_changes_stream", "stream_id"),
+)
+
+PROJECTION_TABLES = (sources, versions, changes)

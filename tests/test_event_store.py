@@ -1,0 +1,193 @@
+"""The event log: atomic appends, optimistic concurrency, gapless following, hash chain."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+
+import pytest
+from sqlalchemy import delete, text, update
+
+from monitor.errors import ConcurrencyConflict
+from monitor.events import FetchFailedEvent, SourceRecovered, SourceRegistered
+from monitor.store import migrate, open_store
+from monitor.store.schema import events
+from monitor.store.verify import verify_log
+
+WRITERS = 8
+ROUNDS = 12
+EVENTS_PER_APPEND = 3
+
+
+def _registered(name: str = "doc") -> SourceRegistered:
+    return SourceRegistered(name=name, url=f"http://127.0.0.1/{name}", kind="html",
+                            interval_seconds=60)
+
+
+def _failure(writer: int, round_: int, part: int) -> FetchFailedEvent:
+    return FetchFailedEvent(kind="timeout", message=f"writer {writer} round {round_} part {part}")
+
+
+def _race_writer(url: str, writer: int, barrier, results) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(url)
+    for round_ in range(ROUNDS):
+        barrier.wait(timeout=60)
+        expected = 1 + round_ * EVENTS_PER_APPEND
+        batch = [_failure(writer, round_, part) for part in range(EVENTS_PER_APPEND)]
+        try:
+            store.append("doc", expected, batch)
+            results.put((round_, writer, "ok"))
+        except ConcurrencyConflict:
+            results.put((round_, writer, "conflict"))
+    store.engine.dispose()
+
+
+def test_racing_writers_get_one_append_per_version(store, db_url: str) -> None:
+    store.append("doc", 0, [_registered()])
+    ctx = mp.get_context("fork")
+    barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
+    procs = [ctx.Process(target=_race_writer, args=(db_url, w, barrier, results))
+             for w in range(WRITERS)]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in range(WRITERS * ROUNDS)]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+
+    for round_ in range(ROUNDS):
+        in_round = [o for o in outcomes if o[0] == round_]
+        assert sorted(o[2] for o in in_round) == ["conflict"] * (WRITERS - 1) + ["ok"]
+
+    stored = store.read_stream("doc")
+    assert [e.version for e in stored] == list(range(1, 2 + ROUNDS * EVENTS_PER_APPEND))
+    for round_ in range(ROUNDS):
+        group = stored[1 + round_ * EVENTS_PER_APPEND: 1 + (round_ + 1) * EVENTS_PER_APPEND]
+        writers = {e.data["message"].split()[1] for e in group}
+        assert len(writers) == 1, "an append was interleaved with another writer's"
+        winner = next(o[1] for o in outcomes if o[0] == round_ and o[2] == "ok")
+        assert writers == {str(winner)}
+    assert verify_log(store.engine).intact
+
+
+def test_stale_expected_version_writes_nothing(store) -> None:
+    store.append("doc", 0, [_registered()])
+    before = store.last_position()
+    with pytest.raises(ConcurrencyConflict) as caught:
+        store.append("doc", 0, [_failure(0, 0, 0), _failure(0, 0, 1)])
+    assert "expected version 0" in str(caught.value)
+    assert store.last_position() == before
+    assert store.stream_version("doc") == 1
+
+
+def test_failing_projection_rolls_back_the_whole_append(store) -> None:
+    store.append("doc", 0, [_registered()])
+
+    def broken(conn, stored):  # type: ignore[no-untyped-def]
+        raise RuntimeError("projection crashed")
+
+    store.projectors.append(broken)
+    with pytest.raises(RuntimeError):
+        store.append("doc", 1, [SourceRecovered(failures=1)])
+    store.projectors.remove(broken)
+    assert store.stream_version("doc") == 1
+    assert [e.type for e in store.read_all()] == ["SourceRegistered"]
+
+
+def _appender(url: str, writer: int, count: int) -> None:
+    store = open_store(url)
+    stream = f"w{writer}"
+    store.append(stream, 0, [_registered(stream)])
+    for i in range(1, count):
+        store.append(stream, i, [_failure(writer, i, 0)])
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize("processes,per_process", [(4, 60)])
+def test_follower_tailing_by_position_never_misses_an_event(
+    store, db_url: str, processes: int, per_process: int
+) -> None:
+    total = processes * per_process
+    seen: list[int] = []
+    done = threading.Event()
+
+    def follow() -> None:
+        follower = open_store(db_url)
+        position = 0
+        while len(seen) < total and not done.is_set():
+            for event in follower.read_all(position, limit=500):
+                seen.append(event.position)
+                position = event.position
+        follower.engine.dispose()
+
+    tail = threading.Thread(target=follow)
+    tail.start()
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_appender, args=(db_url, w, per_process))
+             for w in range(processes)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    tail.join(timeout=30)
+    done.set()
+    all_positions = [e.position for e in store.read_all()]
+    assert len(all_positions) == total
+    assert seen == all_positions, "the follower skipped or reordered events"
+
+
+def test_verify_passes_on_an_untouched_log(store) -> None:
+    store.append("doc", 0, [_registered(), _failure(0, 0, 0)])
+    store.append("other", 0, [_registered("other")])
+    report = verify_log(store.engine)
+    assert report.intact
+    assert (report.events_checked, report.streams_checked) == (3, 2)
+
+
+def test_verify_names_an_edited_event(store) -> None:
+    store.append("doc", 0, [_registered(), _failure(0, 0, 0), _failure(0, 0, 1)])
+    with store.engine.begin() as conn:
+        conn.execute(update(events).where(events.c.version == 2)
+                     .values(data={"kind": "timeout", "message": "rewritten", "status": None}))
+    report = verify_log(store.engine)
+    assert not report.intact
+    assert "stream 'doc' event 2" in report.problems[0]
+    assert "altered" in report.problems[0]
+
+
+def test_verify_names_a_deleted_event(store) -> None:
+    store.append("doc", 0, [_registered(), _failure(0, 0, 0), _failure(0, 0, 1)])
+    with store.engine.begin() as conn:
+        conn.execute(delete(events).where(events.c.version == 2))
+    report = verify_log(store.engine)
+    assert "event 2 is missing" in report.problems[0]
+
+
+def test_verify_notices_the_last_event_deleted(store) -> None:
+    store.append("doc", 0, [_registered(), _failure(0, 0, 0)])
+    with store.engine.begin() as conn:
+        conn.execute(delete(events).where(events.c.version == 2))
+    report = verify_log(store.engine)
+    assert "event 2 is missing" in report.problems[0]
+
+
+def test_upgrade_from_empty_to_head_and_back_down(db_url: str) -> None:
+    s = open_store(db_url, check_schema=False)
+    assert migrate.current_revision(s.engine) is None
+    migrate.upgrade(s.engine)
+    assert migrate.current_revision(s.engine) == migrate.head_revision()
+    s.append("doc", 0, [_registered()])
+    migrate.downgrade(s.engine)
+    assert migrate.current_revision(s.engine) is None
+    with s.engine.connect() as conn:
+        if s.engine.dialect.name == "sqlite":
+            names = {r[0] for r in conn.execute(text("select name from sqlite_master "
+                                                     "where type='table'"))}
+        else:
+            names = {r[0] for r in conn.execute(text(
+                "select tablename from pg_tables where schemaname = current_schema()"))}
+    assert "events" not in names and "sources" not in names
+    migrate.upgrade(s.engine)
+    assert s.read_all() == []
+    s.engine.dispose()
