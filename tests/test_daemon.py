@@ -1,0 +1,118 @@
+"""The daemon as a user runs it: a subprocess watching the local replica."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from monitor.store import open_store
+
+
+def _config(tmp_path: Path, db_url: str, url: str, interval: str = "2s") -> Path:
+    config = tmp_path / "monitor.toml"
+    config.write_text(f"""
+[database]
+url = "{db_url}"
+[fetch]
+min_delay_per_host = "0s"
+timeout = "3s"
+retries = 1
+backoff = "0.05s"
+[[sources]]
+name = "article"
+url = "{url}"
+kind = "govkz"
+interval = "{interval}"
+""")
+    return config
+
+
+def _start(config: Path, tmp_path: Path) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env["MONITOR_CONFIG"] = str(config)
+    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([sys.executable, "-m", "monitor", "run", "--workers", "4"],
+                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _types(db_url: str) -> list[str]:
+    store = open_store(db_url)
+    try:
+        return [e.type for e in store.read_all()]
+    finally:
+        store.engine.dispose()
+
+
+def test_daemon_records_an_edit_within_the_interval_and_stops_cleanly(
+    tmp_path: Path, replica, db_url: str
+) -> None:
+    url = replica.add_article("mfa", 21, title="Statement", paragraphs=[
+        "The ministry reported 12 visits.", "Monitoring continues."],
+        created_date="2026-05-01T09:00:00.000+05:00")
+    config = _config(tmp_path, db_url, url)
+    from cli_helpers import monitor
+
+    init = monitor("--config", str(config), "init", cwd=tmp_path)
+    assert init.code == 0, init.err
+    daemon = _start(config, tmp_path)
+    try:
+        _wait_for(lambda: "VersionCaptured" in _types(db_url), 20, "the first capture")
+        replica.edit_article(21, "en", paragraphs=["The ministry reported 13 visits.",
+                                                   "Monitoring continues."])
+        edited_at = time.monotonic()
+        _wait_for(lambda: "ChangeDetected" in _types(db_url), 10, "the change")
+        assert time.monotonic() - edited_at < 2 + 2 + 1  # interval + jitter margin + check
+        time.sleep(3)  # more passes over noise: nothing new
+        assert _types(db_url).count("ChangeDetected") == 1
+    finally:
+        stopped_at = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=15)
+    assert code == 0
+    assert time.monotonic() - stopped_at < 10
+    log = (tmp_path / "daemon.log").read_text()
+    assert "daemon started sources=1" in log
+    assert "check source=article outcome=changed" in log
+    assert "Traceback" not in log
+
+
+def test_daemon_picks_up_a_source_added_while_it_runs(
+    tmp_path: Path, replica, db_url: str
+) -> None:
+    first = replica.add_article("mfa", 31, title="One", paragraphs=["First."],
+                                created_date="2026-05-01T09:00:00.000+05:00")
+    second = replica.add_article("mfa", 32, title="Two", paragraphs=["Second."],
+                                 created_date="2026-05-01T09:00:00.000+05:00")
+    config = _config(tmp_path, db_url, first)
+    from cli_helpers import monitor
+
+    assert monitor("--config", str(config), "init", cwd=tmp_path).code == 0
+    daemon = _start(config, tmp_path)
+    try:
+        _wait_for(lambda: "daemon started" in (tmp_path / "daemon.log").read_text(), 20,
+                  "the daemon")
+        added = monitor("--config", str(config), "add", second, "--name", "second",
+                        "--interval", "2s", cwd=tmp_path)
+        assert added.code == 0, added.err
+        store = open_store(db_url)
+        _wait_for(lambda: [e for e in store.read_stream("second")
+                           if e.type == "VersionCaptured"], 15, "a capture of the new source")
+        store.engine.dispose()
+    finally:
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=15) == 0
