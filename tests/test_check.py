@@ -226,3 +226,19 @@ def test_check_cli_runs_a_pass_and_exits_0_even_when_pages_fail(tmp_path: Path) 
     assert result.json()["counts"] == {"failed": 1}
     missing = monitor("check", cwd=tmp_path, env=env)
     assert missing.code == 2 and "--all" in missing.err
+
+
+def test_learn_on_demand_masks_the_view_counter(tmp_path: Path, noisy_site) -> None:
+    from cli_helpers import monitor
+
+    noisy_site.set_page(2, "Notice", ["The office is open.", "Call 123."])
+    env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    assert monitor("init", cwd=tmp_path, env=env).code == 0
+    assert monitor("add", noisy_site.page_url(2), "--name", "notice", cwd=tmp_path,
+                   env=env).code == 0
+    learned = monitor("learn", "notice", "--delay", "0.3", cwd=tmp_path, env=env)
+    assert learned.code == 0, learned.err
+    assert "volatile element(s) masked" in learned.out
+    shown = monitor("sources", "--show", "notice", "--format", "json", cwd=tmp_path,
+                    env=env).json()
+    assert shown["volatile"], "the counter and clock should have been learned"

@@ -58,3 +58,33 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
             detail = f"  {r.detail}" if r.detail else ""
             click.echo(f"{r.source}: {r.outcome}{extra}{detail}")
     click.echo(summary.line())
+
+
+@cli.command()
+@click.argument("name", metavar="SOURCE")
+@click.option("--delay", type=float, default=3.0, show_default=True,
+              help="Seconds between the two loads.")
+@pass_app
+def learn(app: AppContext, name: str, delay: float) -> None:
+    """Load a page twice and mask the elements whose text differs (counters, clocks).
+
+    Runs by itself on a source's first check; run it again when a site changes its
+    layout. The result is shown by `monitor sources --show SOURCE`.
+    """
+    from dataclasses import replace
+
+    from monitor.check import learn_record, spec_of
+    from monitor.fetch import Fetcher
+    from monitor.runner import fetch_settings
+    from monitor.sources import adapter_for
+
+    store = app.store()
+    row = get_source(store.engine, name)
+    spec = spec_of(row)
+    spec = replace(spec, volatile=(), options={**spec.options, "learn_delay": delay})
+    with Fetcher(fetch_settings(app.config)) as fetcher:
+        volatile = adapter_for(row.kind).learn_volatile(spec, fetcher)
+    learn_record(store, row, volatile)
+    click.echo(f"{name}: {len(volatile)} volatile element(s) masked")
+    for selector in volatile:
+        click.echo(f"  {selector}")

@@ -139,3 +139,11 @@ def _state_command(name: str, action: Any, help_text: str) -> None:
 _state_command("pause", catalog.pause, "Stop checking a source (its history is kept).")
 _state_command("resume", catalog.resume, "Resume checking a paused source.")
 _state_command("remove", catalog.remove, "Stop watching a source for good (history is kept).")
+
+
+@cli.command()
+def kinds() -> None:
+    """The kinds of source and what each does (from the adapters themselves)."""
+    from monitor.sources import kinds_help
+
+    click.echo(kinds_help())
