@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from monitor.bootstrap import sync_configured_sources
@@ -23,9 +25,11 @@ def init(app: AppContext, fmt: str) -> None:
     store = app.store(check_schema=False)
     migrate.upgrade(store.engine)
     synced = sync_configured_sources(store, app.config)
-    result = {"database": describe(app.url), "schema": migrate.current_revision(store.engine),
-              "registered": synced.registered, "reconfigured": synced.reconfigured,
-              "baselines": synced.baselines}
+    result: dict[str, Any] = {
+        "database": describe(app.url), "schema": migrate.current_revision(store.engine),
+        "registered": synced.registered, "reconfigured": synced.reconfigured,
+        "baselines": synced.baselines,
+    }
     if fmt == "json":
         echo_json(result)
         return

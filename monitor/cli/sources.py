@@ -103,7 +103,8 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         if kind not in KINDS:
             raise UsageError(f"--kind: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
     store = app.store()
-    added, existing = [], []
+    added: list[str] = []
+    existing: list[str] = []
     for url in all_urls:
         source_kind = kind or catalog.guess_kind(url)
         spec = SourceConfig(
