@@ -59,6 +59,19 @@ def derive_name(url: str, kind: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:120]
 
 
+def language_variants(url: str, languages: list[str]) -> list[tuple[str, str]]:
+    """(language, URL) for each language of one gov.kz article page."""
+    parts = urlsplit(url)
+    if not _GOVKZ_ARTICLE.search(parts.path):
+        raise UsageError(f"{url}: --languages needs a gov.kz article URL (…/news/details/ID)")
+    query = {k: v for k, v in parse_qs(parts.query).items() if k != "lang"}
+    variants = []
+    for lang in languages:
+        pairs = [f"{k}={v[0]}" for k, v in query.items()] + [f"lang={lang}"]
+        variants.append((lang, parts._replace(query="&".join(pairs)).geturl()))
+    return variants
+
+
 def register(store: EventStore, spec: SourceConfig) -> Registration:
     """Register a source, or bring an existing one in line with `spec`."""
     if not valid_name(spec.name):

@@ -151,3 +151,19 @@ def test_unknown_source_and_bad_version_are_clear_errors(workdir: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = monitor("--debug", "sources", cwd=tmp_path)
     assert "Traceback" in result.err
+
+
+def test_add_languages_links_three_translations(workdir: Path) -> None:
+    assert monitor("init", cwd=workdir).code == 0
+    url = "https://www.gov.kz/memleket/entities/mfa/press/news/details/555?lang=ru"
+    added = monitor("add", url, "--languages", "ru,kk,en", "--format", "json", cwd=workdir)
+    assert added.code == 0, added.err
+    assert added.json()["added"] == ["govkz-mfa-555-ru", "govkz-mfa-555-kk", "govkz-mfa-555-en"]
+    shown = monitor("sources", "--show", "govkz-mfa-555-kk", "--format", "json",
+                    cwd=workdir).json()
+    assert shown["url"].endswith("/details/555?lang=kk")
+    assert shown["language"] == "kk"
+    listed = {s["name"]: s for s in monitor("sources", "--format", "json", cwd=workdir).json()}
+    assert listed["govkz-mfa-555-en"]["translation_of"] == "govkz-mfa-555-ru"
+    bad = monitor("add", "http://127.0.0.1:9/x", "--languages", "ru", cwd=workdir)
+    assert bad.code == 2 and "gov.kz article URL" in bad.err

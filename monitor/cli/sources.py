@@ -20,7 +20,8 @@ def _source_json(row: Any) -> dict[str, Any]:
         "name": row.name, "url": row.url, "kind": row.kind, "state": row.state,
         "interval_seconds": row.interval_seconds, "language": row.language,
         "selector": row.selector, "ignore": row.ignore, "volatile": row.volatile,
-        "follow": row.follow, "versions": row.document_version, "content_hash": row.content_hash,
+        "follow": row.follow, "translation_of": row.translation_of,
+        "versions": row.document_version, "content_hash": row.content_hash,
         "title": row.title, "published": row.published, "failures": row.failures,
         "last_failure": row.last_failure, "last_change_at": row.last_change_at,
         "registered_at": row.registered_at,
@@ -76,12 +77,18 @@ def _human(seconds: int) -> str:
 @click.option("--language", help="Language code (ru, kk, en).")
 @click.option("--ignore", multiple=True, help="CSS selector or regex:PATTERN to mask; repeatable.")
 @click.option("--follow", is_flag=True, help="List sources: register newly listed articles.")
+@click.option("--languages", metavar="ru,kk,en",
+              help="gov.kz articles: watch these language versions, linked as translations.")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
         kind: str | None, interval: str | None, selector: str | None, language: str | None,
-        ignore: tuple[str, ...], follow: bool, fmt: str) -> None:
-    """Start watching one or more URLs."""
+        ignore: tuple[str, ...], follow: bool, languages: str | None, fmt: str) -> None:
+    """Start watching one or more URLs.
+
+    The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
+    with --languages ru,kk,en becomes three sources linked as translations of one
+    document."""
     all_urls = list(urls)
     if from_file is not None:
         lines = from_file.read_text(encoding="utf-8").splitlines()
@@ -107,13 +114,21 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     existing: list[str] = []
     for url in all_urls:
         source_kind = kind or catalog.guess_kind(url)
-        spec = SourceConfig(
-            name=name or catalog.derive_name(url, source_kind), url=url, kind=source_kind,
-            interval_seconds=max(1, seconds), language=language, selector=selector,
-            ignore=tuple(ignore), follow=follow,
-        )
-        registration = catalog.register(store, spec)
-        (added if registration.created else existing).append(spec.name)
+        variants = [(language, url)]
+        if languages:
+            wanted = [x.strip() for x in languages.split(",") if x.strip()]
+            variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
+        first: str | None = None
+        for lang, variant_url in variants:
+            base = name or catalog.derive_name(variant_url, source_kind)
+            spec = SourceConfig(
+                name=f"{base}-{lang}" if name and languages else base, url=variant_url,
+                kind=source_kind, interval_seconds=max(1, seconds), language=lang,
+                selector=selector, ignore=tuple(ignore), follow=follow, translation_of=first,
+            )
+            registration = catalog.register(store, spec)
+            (added if registration.created else existing).append(spec.name)
+            first = first or spec.name
     if fmt == "json":
         echo_json({"added": added, "existing": existing})
         return

@@ -1,0 +1,84 @@
+"""Every fault a page can throw at one check gives the right event; none escapes `check`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from http_faults import FaultServer, Reply
+from monitor.catalog import register
+from monitor.config import SourceConfig
+
+ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h1>"
+           "<p>The commission met on 4 May and approved 12 decisions.</p>"
+           "<p>Minutes will be published next week.</p></article></body></html>")
+CYRILLIC = ("<html><head><meta charset=\"windows-1251\"><title>Сообщение</title></head><body>"
+            "<article><p>Комиссия утвердила двенадцать решений.</p>"
+            "<p>Протокол будет опубликован.</p></article></body></html>")
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def _page(server: FaultServer, store, path: str) -> str:  # type: ignore[no-untyped-def]
+    register(store, SourceConfig(name="page", url=server.url(path), kind="html",
+                                 interval_seconds=60, selector="article"))
+    return "page"
+
+
+def _types(store) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.type for e in store.read_stream("page")]
+
+
+@pytest.mark.parametrize("replies,outcome,failure_kind", [
+    ([Reply(200, ARTICLE.encode(), {"Content-Type": "text/html"}, delay=3.0)],
+     "failed", "timeout"),
+    ([Reply(500), Reply.page(ARTICLE)], "captured", None),
+    ([Reply(429, b"", {"Retry-After": "1"}), Reply.page(ARTICLE)], "captured", None),
+    ([Reply(200, b"", {"Content-Type": "text/html"}, stream=50 * 1024 * 1024)],
+     "failed", "too_large"),
+    ([Reply(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00" * 50, {"Content-Type": "image/png"})],
+     "failed", "binary"),
+    ([Reply.page(CYRILLIC.encode("windows-1251"), content_type="text/html")], "captured", None),
+    ([Reply.page("<html><body><article><p>Unclosed <b>bold<p>Second <i>para</article>")],
+     "captured", None),
+    ([Reply.redirect("/loop")], "failed", "redirect_loop"),
+    ([Reply(503)], "failed", "server_error"),
+])
+def test_fault_gives_the_right_event(server: FaultServer, store, checker, replies,
+                                     outcome: str, failure_kind: str | None) -> None:
+    server.route("/loop", *replies)
+    name = _page(server, store, "/loop")
+    result = checker.check(name)
+    assert result.outcome == outcome, result.detail
+    if failure_kind:
+        assert result.detail.startswith(failure_kind)
+        assert _types(store)[-1] == "FetchFailed"
+        assert store.read_stream(name)[-1].data["kind"] == failure_kind
+    else:
+        assert _types(store)[-1] == "VersionCaptured"
+        assert "FetchFailed" not in _types(store)
+
+
+def test_windows_1251_page_is_stored_as_correct_text(server: FaultServer, store, checker) -> None:
+    from monitor.store.queries import version_document
+
+    server.route("/ru", Reply.page(CYRILLIC.encode("windows-1251"), content_type="text/html"))
+    name = _page(server, store, "/ru")
+    assert checker.check(name).outcome == "captured"
+    document = version_document(store.engine, name)
+    assert document.paragraphs[0] == "Комиссия утвердила двенадцать решений."
+
+
+def test_failure_then_success_records_source_recovered(server: FaultServer, store,
+                                                       checker) -> None:
+    server.route("/flaky", Reply(404), Reply(404), Reply.page(ARTICLE))  # 1st 404: learning
+    name = _page(server, store, "/flaky")
+    assert checker.check(name).outcome == "failed"
+    assert checker.check(name).outcome == "captured"
+    assert _types(store) == ["SourceRegistered", "FetchFailed", "SourceReconfigured",
+                             "SourceRecovered", "VersionCaptured"]
