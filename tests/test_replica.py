@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -17,17 +16,17 @@ V2 = "/api/v2/_/c/k6"
 
 
 @pytest.fixture
-def replica() -> Iterator[GovkzReplica]:
-    with GovkzReplica() as site:
-        site.add_article(
-            "mfa",
-            501,
-            lang="ru",
-            title="Брифинг",
-            paragraphs=["Один.", "Два — три."],
-            created_date=CREATED,
-        )
-        yield site
+def replica(replica: GovkzReplica) -> GovkzReplica:
+    """The conftest replica, with one Russian article (id 501)."""
+    replica.add_article(
+        "mfa",
+        501,
+        lang="ru",
+        title="Брифинг",
+        paragraphs=["Один.", "Два — три."],
+        created_date=CREATED,
+    )
+    return replica
 
 
 def _get_news(site: GovkzReplica, session: requests.Session, **headers: str) -> requests.Response:

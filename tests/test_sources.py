@@ -30,12 +30,6 @@ def fetcher() -> Iterator[Fetcher]:
 
 
 @pytest.fixture
-def replica() -> Iterator[GovkzReplica]:
-    with GovkzReplica() as site:
-        yield site
-
-
-@pytest.fixture
 def noisy() -> Iterator[NoisySite]:
     with NoisySite(pages=50, seed=7) as site:
         yield site
@@ -78,7 +72,11 @@ def test_unchanged_article_is_the_same_document_on_20_loads_despite_noise(
     replica: GovkzReplica, fetcher: Fetcher
 ) -> None:
     url = replica.add_article(
-        "mfa", 501, lang="ru", title="Брифинг", paragraphs=["Один — два.", "«Три»."],
+        "mfa",
+        501,
+        lang="ru",
+        title="Брифинг",
+        paragraphs=["Один — два.", "«Три»."],
         created_date=CREATED,
     )
     adapter = GovkzArticle()
@@ -108,8 +106,9 @@ def test_seed_article_normalizes_to_exactly_the_seed_capture(
 @pytest.mark.parametrize("challenge", ["v1", "v2", None])
 def test_each_challenge_version_is_passed(challenge: str | None, fetcher: Fetcher) -> None:
     with GovkzReplica(challenge=challenge) as site:
-        url = site.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                               created_date=CREATED)
+        url = site.add_article(
+            "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+        )
         adapter = GovkzArticle()
         assert capture(adapter, govkz(url), fetcher).document.paragraphs == ("P",)
         assert capture(adapter, govkz(url), fetcher).document.paragraphs == ("P",)
@@ -120,8 +119,9 @@ def test_each_challenge_version_is_passed(challenge: str | None, fetcher: Fetche
 @pytest.mark.parametrize("challenge", ["v1", "v2"])
 def test_expired_challenge_is_renewed(challenge: str, fetcher: Fetcher) -> None:
     with GovkzReplica(challenge=challenge) as site:
-        url = site.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                               created_date=CREATED)
+        url = site.add_article(
+            "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+        )
         adapter = GovkzArticle()
         capture(adapter, govkz(url), fetcher)
         posts = site.requests_seen("POST")
@@ -134,8 +134,9 @@ def test_concurrent_checks_renew_an_expired_challenge_once(
     replica: GovkzReplica, fetcher: Fetcher
 ) -> None:
     urls = [
-        replica.add_article("mfa", n, lang="en", title=f"T{n}", paragraphs=["P"],
-                            created_date=CREATED)
+        replica.add_article(
+            "mfa", n, lang="en", title=f"T{n}", paragraphs=["P"], created_date=CREATED
+        )
         for n in range(1, 7)
     ]
     adapter = GovkzArticle()
@@ -161,8 +162,9 @@ def test_concurrent_checks_renew_an_expired_challenge_once(
 def test_failing_challenge_endpoint_is_a_clear_challenge_failure(
     replica: GovkzReplica, fetcher: Fetcher
 ) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                              created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+    )
     replica.challenge_broken = True
     with pytest.raises(FetchFailed) as failure:
         GovkzArticle().capture(govkz(url), fetcher)
@@ -174,8 +176,9 @@ def test_failing_challenge_endpoint_is_a_clear_challenge_failure(
 def test_block_page_instead_of_json_is_blocked(
     replica: GovkzReplica, fetcher: Fetcher, status: int
 ) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                              created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+    )
     replica.block, replica.block_status = True, status
     with pytest.raises(FetchFailed) as failure:
         GovkzArticle().capture(govkz(url), fetcher)
@@ -184,8 +187,9 @@ def test_block_page_instead_of_json_is_blocked(
 
 
 def test_removed_article_is_not_found(replica: GovkzReplica, fetcher: Fetcher) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                              created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+    )
     adapter = GovkzArticle()
     capture(adapter, govkz(url), fetcher)
     replica.remove_article(9)
@@ -195,18 +199,21 @@ def test_removed_article_is_not_found(replica: GovkzReplica, fetcher: Fetcher) -
 
 
 def test_configured_language_overrides_the_urls(replica: GovkzReplica, fetcher: Fetcher) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="Briefing", paragraphs=["P"],
-                              created_date=CREATED)
-    replica.add_article("mfa", 9, lang="kk", title="Брифинг", paragraphs=["Б"],
-                        created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="Briefing", paragraphs=["P"], created_date=CREATED
+    )
+    replica.add_article(
+        "mfa", 9, lang="kk", title="Брифинг", paragraphs=["Б"], created_date=CREATED
+    )
     got = capture(GovkzArticle(), govkz(url, language="kk"), fetcher)
     assert got.document.title == "Брифинг"
     assert got.final_url.endswith("/details/9?lang=kk")
 
 
 def test_an_edited_digit_changes_the_document(replica: GovkzReplica, fetcher: Fetcher) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="T", paragraphs=["Budget: 1 500 000."],
-                              created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="T", paragraphs=["Budget: 1 500 000."], created_date=CREATED
+    )
     adapter = GovkzArticle()
     before = capture(adapter, govkz(url), fetcher).document
     replica.edit_article(9, "en", paragraphs=["Budget: 1 600 000."])
@@ -223,7 +230,13 @@ def test_body_blocks_become_paragraphs_and_images_are_not_text() -> None:
         "<script>var views = 5;</script><p>&nbsp;</p><!-- comment --></body></html>"
     )
     assert fragment_paragraphs(body) == [
-        "One \u2013 bold «q»", "Two", "Three", "Four", "Five", "Six", "Seven",
+        "One \u2013 bold «q»",
+        "Two",
+        "Three",
+        "Four",
+        "Five",
+        "Six",
+        "Seven",
     ]
 
 
@@ -232,10 +245,17 @@ def test_body_blocks_become_paragraphs_and_images_are_not_text() -> None:
 
 def test_list_source_lists_the_ministrys_articles(replica: GovkzReplica, fetcher: Fetcher) -> None:
     for n, day in ((11, "10"), (12, "12"), (13, "11")):
-        replica.add_article("mfa", n, lang="en", title=f"News {n}", paragraphs=["P"],
-                            created_date=f"2025-12-{day}T09:00:00.000+05:00")
-    replica.add_article("edu", 14, lang="en", title="Other ministry", paragraphs=["P"],
-                        created_date=CREATED)
+        replica.add_article(
+            "mfa",
+            n,
+            lang="en",
+            title=f"News {n}",
+            paragraphs=["P"],
+            created_date=f"2025-12-{day}T09:00:00.000+05:00",
+        )
+    replica.add_article(
+        "edu", 14, lang="en", title="Other ministry", paragraphs=["P"], created_date=CREATED
+    )
     spec = SourceSpec(name="mfa", url=replica.list_page_url("mfa", "en"), kind="govkz-list")
     got = capture(GovkzList(), spec, fetcher)
     assert [item.item_id for item in got.items] == ["12", "13", "11"]
@@ -245,10 +265,10 @@ def test_list_source_lists_the_ministrys_articles(replica: GovkzReplica, fetcher
 
 
 def test_list_source_accepts_the_api_list_url(replica: GovkzReplica, fetcher: Fetcher) -> None:
-    replica.add_article("mfa", 11, lang="ru", title="Новость", paragraphs=["P"],
-                        created_date=CREATED)
-    spec = SourceSpec(name="mfa", url=replica.api_list_url("mfa"), kind="govkz-list",
-                      language="ru")
+    replica.add_article(
+        "mfa", 11, lang="ru", title="Новость", paragraphs=["P"], created_date=CREATED
+    )
+    spec = SourceSpec(name="mfa", url=replica.api_list_url("mfa"), kind="govkz-list", language="ru")
     got = capture(GovkzList(), spec, fetcher)
     assert [(i.item_id, i.title) for i in got.items] == [("11", "Новость")]
 
@@ -308,11 +328,14 @@ def test_ignore_masks_work_without_learning(
 @pytest.mark.parametrize("charset_in_header", [True, False])
 def test_windows_1251_page_decodes(fetcher: Fetcher, charset_in_header: bool) -> None:
     with NoisySite(charset_in_header=charset_in_header) as site:
-        paragraphs = ["Министерство продлило приём заявок до 15 июля.",
-                      "Подробности — на сайте ведомства. Справки по телефону 1414."]
+        paragraphs = [
+            "Министерство продлило приём заявок до 15 июля.",
+            "Подробности — на сайте ведомства. Справки по телефону 1414.",
+        ]
         site.set_page(1, "Приём заявок продлён", paragraphs, encoding="windows-1251")
-        got = capture(HtmlPage(), html(site.page_url(1), selector="article > p:not(.info)"),
-                      fetcher)
+        got = capture(
+            HtmlPage(), html(site.page_url(1), selector="article > p:not(.info)"), fetcher
+        )
     assert got.document.title == "Приём заявок продлён"
     assert got.document.paragraphs == tuple(paragraphs)
 
@@ -322,11 +345,13 @@ def test_unchanged_page_with_validators_is_not_modified(fetcher: Fetcher) -> Non
         adapter = HtmlPage()
         first = capture(adapter, html(site.page_url(1)), fetcher)
         assert first.validators.etag
-        assert isinstance(adapter.capture(html(site.page_url(1)), fetcher, first.validators),
-                          NotModified)
+        assert isinstance(
+            adapter.capture(html(site.page_url(1)), fetcher, first.validators), NotModified
+        )
         site.edit_page(1, title="Changed")
-        assert isinstance(adapter.capture(html(site.page_url(1)), fetcher, first.validators),
-                          Capture)
+        assert isinstance(
+            adapter.capture(html(site.page_url(1)), fetcher, first.validators), Capture
+        )
 
 
 def test_selector_that_matches_nothing_is_a_parse_failure(
@@ -340,8 +365,9 @@ def test_selector_that_matches_nothing_is_a_parse_failure(
 def test_govkz_javascript_shell_has_no_content_for_the_html_adapter(
     replica: GovkzReplica, fetcher: Fetcher
 ) -> None:
-    url = replica.add_article("mfa", 9, lang="en", title="T", paragraphs=["P"],
-                              created_date=CREATED)
+    url = replica.add_article(
+        "mfa", 9, lang="en", title="T", paragraphs=["P"], created_date=CREATED
+    )
     with pytest.raises(FetchFailed) as failure:
         HtmlPage().capture(html(url), fetcher)
     assert failure.value.kind == "empty"

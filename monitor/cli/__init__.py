@@ -27,7 +27,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None, d
 
 
 def _register_commands() -> None:
-    from monitor.cli import checking, daemon, log, setup, sources  # noqa: F401  (commands attach)
+    from monitor.cli import checking, daemon, log, report, setup, sources  # noqa: F401 (attach)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,9 +8,9 @@ exactly the seed's paragraphs.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from monitor.normalize import parse_capture
 from monitor.replica.articles import paragraph_html
 
 SEED_NAME = "govkz-mfa-2025-12-11-human-rights-penitentiary.en.txt"
@@ -25,8 +25,6 @@ TITLE = (
 )
 CREATED_DATE = "2025-12-11T10:15:00.000+05:00"
 
-_HEADER = re.compile(r"^\s*(title\b.*\s)?date\s+\d{4}-\d{2}-\d{2}\b", re.IGNORECASE)
-
 
 def seed_path() -> Path:
     """The seed capture: the repo's copy, else the shared one."""
@@ -34,12 +32,9 @@ def seed_path() -> Path:
 
 
 def seed_paragraphs(path: Path | None = None) -> list[str]:
-    """The seed capture's paragraphs (blank-line separated, header line dropped)."""
+    """The seed capture's paragraphs, read as the monitor reads a baseline."""
     text = (path or seed_path()).read_text(encoding="utf-8")
-    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
-    if blocks and _HEADER.match(blocks[0]):
-        blocks = blocks[1:]
-    return blocks
+    return list(parse_capture(text).paragraphs)
 
 
 def baseline_body(paragraphs: list[str]) -> str:

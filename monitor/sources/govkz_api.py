@@ -144,7 +144,8 @@ class GovkzApi:
             raise FetchFailed("not_found", f"{url} answered notFound", status=answer.status)
         if answer.status in _REFUSED_STATUSES and not _refused(answer, data):
             raise FetchFailed(
-                "http_error", f"{url} answered {answer.status}: {str(data)[:200]}",
+                "http_error",
+                f"{url} answered {answer.status}: {str(data)[:200]}",
                 status=answer.status,
             )
         return answer, data

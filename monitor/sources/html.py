@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from bs4 import BeautifulSoup
+
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_document, normalize_text
 from monitor.sources import masking
@@ -35,23 +37,11 @@ class HtmlPage(SourceAdapter):
         if answer.not_modified:
             kept = answer.validators
             return NotModified(kept if kept.etag or kept.last_modified else previous or kept)
-        html_text = answer.text()
-        soup = parse_html(html_text)
+        soup = parse_html(answer.text())
         masking.remove_masked(soup, masking.css_masks(spec.ignore, spec.volatile))
         patterns = masking.text_masks(spec.ignore)
         masked_html = str(soup)
-        if spec.selector:
-            selected = masking.select(soup, spec.selector)
-            if not selected:
-                raise FetchFailed(
-                    "parse", f"{answer.url}: selector {spec.selector!r} matched nothing"
-                )
-            extracted = [p for element in selected for p in element_paragraphs(element)]
-        else:
-            extracted = main_paragraphs(masked_html, answer.url)
-            if not extracted:
-                raise FetchFailed("empty", f"{answer.url}: no main content found on the page")
-        patterns = masking.text_masks(spec.ignore)
+        extracted = _extract(spec, soup, masked_html, answer.url)
         paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
         title = page_title(soup)
         if title is not None:
@@ -77,3 +67,16 @@ class HtmlPage(SourceAdapter):
         second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
         learned = volatile_selectors(first, second)
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
+
+
+def _extract(spec: SourceSpec, soup: BeautifulSoup, masked_html: str, url: str) -> list[str]:
+    """The selected elements' paragraphs, or the page's main content."""
+    if spec.selector:
+        selected = masking.select(soup, spec.selector)
+        if not selected:
+            raise FetchFailed("parse", f"{url}: selector {spec.selector!r} matched nothing")
+        return [p for element in selected for p in element_paragraphs(element)]
+    paragraphs = main_paragraphs(masked_html, url)
+    if not paragraphs:
+        raise FetchFailed("empty", f"{url}: no main content found on the page")
+    return paragraphs

@@ -105,9 +105,7 @@ def _outermost(masks: dict[str, set[str]]) -> list[str]:
     order = sorted(masks, key=lambda s: (s in masks[s], s.count(" > "), s))
     kept: list[str] = []
     for selector in order:
-        covered = all(
-            any(_covers(masks[k], path) for k in kept) for path in masks[selector]
-        )
+        covered = all(any(_covers(masks[k], path) for k in kept) for path in masks[selector])
         if not covered:
             kept.append(selector)
     return kept

@@ -1,0 +1,89 @@
+"""The report as an Atom 1.0 feed (RFC 4287), for feed readers.
+
+Built with ElementTree, so every piece of page text is escaped by the XML
+serializer; the entry content is HTML (type="html"), made by `render.hunk_html`
+and therefore escaped once more inside. Entry ids are the events' ids, stable
+across runs: `urn:govkz-monitor:event:<event_id>`.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from monitor import __version__
+from monitor.report.escape import link_url, printable
+from monitor.report.model import Report, ReportChange, utc_text
+from monitor.report.render import change_html
+from monitor.report.text import report_title
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+_FEED_ID = "urn:govkz-monitor:feed"
+
+
+def feed_id(source_glob: str | None, min_significance: str | None) -> str:
+    """One stable id per kind of feed: all changes, or those a filter selects."""
+    parts = [_FEED_ID]
+    if source_glob:
+        parts.append("source:" + quote(source_glob, safe=""))
+    if min_significance:
+        parts.append("min:" + min_significance)
+    return ":".join(parts)
+
+
+def report_atom(report: Report) -> str:
+    # Plain tag names under an xmlns attribute: ElementTree's default_namespace
+    # option refuses the plain attribute names Atom uses (rel, href, term).
+    feed = ET.Element("feed", xmlns=ATOM_NS)
+    _child(feed, "id", feed_id(report.source_glob, report.min_significance))
+    _child(feed, "title", f"govkz-monitor: {report_title(report)}")
+    latest = max((c.detected_at for c in report.changes), default=report.generated_at)
+    _child(feed, "updated", _rfc3339(latest))
+    author = ET.SubElement(feed, "author")
+    _child(author, "name", "govkz-monitor")
+    _child(feed, "generator", "govkz-monitor").set("version", __version__)
+    for change in sorted(report.changes, key=lambda c: c.event_position, reverse=True):
+        _entry(feed, change)
+    body = ET.tostring(feed, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def _entry(feed: ET.Element, change: ReportChange) -> None:
+    entry = ET.SubElement(feed, "entry")
+    _child(entry, "id", f"urn:govkz-monitor:event:{change.event_id}")
+    title = f"[{change.significance}] {change.source}: {change.summary}"
+    _child(entry, "title", title)
+    _child(entry, "updated", _rfc3339(change.detected_at))
+    _child(entry, "published", _rfc3339(change.detected_at))
+    if link_url(change.url):
+        link = ET.SubElement(entry, "link")
+        link.set("rel", "alternate")
+        link.set("href", change.url)
+    for name in change.classes:
+        ET.SubElement(entry, "category").set("term", printable(name))
+    _child(entry, "summary", change.summary)
+    _child(entry, "content", str(_content_html(change))).set("type", "html")
+
+
+def _content_html(change: ReportChange) -> Markup:
+    link = (Markup('<a href="{0}">{0}</a>').format(change.url) if link_url(change.url)
+            else Markup("{}").format(printable(change.url)))
+    head = Markup("<p>{} · {} · {}</p><p>{}</p><p>{}</p>").format(
+        change.kind, change.significance, utc_text(change.detected_at),
+        printable(change.summary), link,
+    )
+    return head + change_html(change.hunks)
+
+
+def _child(parent: ET.Element, name: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, name)
+    element.text = printable(text)
+    return element
+
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.replace(microsecond=0).isoformat() + "Z"

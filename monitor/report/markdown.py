@@ -1,0 +1,58 @@
+"""The report and version diffs as markdown, for pasting into tickets."""
+
+from __future__ import annotations
+
+from monitor.report.escape import escape_markdown, link_url
+from monitor.report.model import Report, ReportChange, VersionDiff, utc_text
+from monitor.report.render import change_markdown
+from monitor.report.text import count_line, report_title
+
+
+def report_markdown(report: Report) -> str:
+    parts = [f"# {report_title(report)}",
+             f"Generated {utc_text(report.generated_at)} · {count_line(report.changes)}"]
+    parts += [_change_markdown(change) for change in report.changes]
+    return "\n\n".join(parts) + "\n"
+
+
+def diff_markdown(diff: VersionDiff) -> str:
+    parts = [
+        f"# {escape_markdown(diff.source)}: version {diff.from_version} → {diff.to_version}",
+        _facts([
+            ("URL", _url(diff.url)),
+            (f"Version {diff.from_version}", f"captured {utc_text(diff.from_captured_at)}"),
+            (f"Version {diff.to_version}", f"captured {utc_text(diff.to_captured_at)}"),
+            ("Summary", _summary(diff.significance, diff.summary) if diff.hunks
+             else "no differences"),
+        ]),
+    ]
+    if diff.hunks:
+        parts.append(change_markdown(diff.hunks))
+    return "\n\n".join(parts) + "\n"
+
+
+def _change_markdown(change: ReportChange) -> str:
+    facts = [("Detected", utc_text(change.detected_at)), ("URL", _url(change.url))]
+    if change.from_version and change.to_version:
+        facts.append(("Versions", f"v{change.from_version} → v{change.to_version}"))
+    facts += [("Summary", _summary(change.significance, change.summary)),
+              ("Event", f"`{change.event_id}` (position {change.event_position})")]
+    head = (f"## {escape_markdown(change.source)} · {change.kind} · "
+            f"{change.significance.upper()}")
+    parts = [head, _facts(facts)]
+    if change.hunks:
+        parts.append(change_markdown(change.hunks))
+    return "\n\n".join(parts)
+
+
+def _facts(items: list[tuple[str, str]]) -> str:
+    return "\n".join(f"- **{name}:** {value}" for name, value in items)
+
+
+def _summary(significance: str, summary: str) -> str:
+    return f"\\[{significance}\\] {escape_markdown(summary)}"
+
+
+def _url(url: str) -> str:
+    """An autolink (no escapes apply inside one), or escaped text if not linkable."""
+    return f"<{url}>" if link_url(url) else escape_markdown(url)

@@ -1,0 +1,81 @@
+"""The report and version diffs as terminal text (ANSI colours when asked)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from monitor.report.escape import printable
+from monitor.report.model import Report, ReportChange, VersionDiff, utc_text
+from monitor.report.render import change_text
+
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def report_text(report: Report, color: bool) -> str:
+    lines = [_heading(report_title(report), color),
+             f"generated {utc_text(report.generated_at)} · {count_line(report.changes)}"]
+    for change in report.changes:
+        lines += ["", _change_text(change, color)]
+    return "\n".join(lines) + "\n"
+
+
+def diff_text(diff: VersionDiff, color: bool) -> str:
+    head = f"{diff.source}: version {diff.from_version} → {diff.to_version}"
+    lines = [
+        _heading(printable(head), color),
+        f"  {printable(diff.url)}",
+        f"  v{diff.from_version} captured {utc_text(diff.from_captured_at)}, "
+        f"v{diff.to_version} captured {utc_text(diff.to_captured_at)}",
+    ]
+    if not diff.hunks:
+        return "\n".join([*lines, "", "  no differences"]) + "\n"
+    lines += [f"  [{diff.significance}] {printable(diff.summary)}", ""]
+    return "\n".join(lines) + "\n" + _indent(change_text(diff.hunks, color)) + "\n"
+
+
+def report_title(report: Report) -> str:
+    """'Changes from 2025-12-04 10:00 UTC to 2025-12-11 10:00 UTC'."""
+    start = f"from {utc_text(report.since)}" if report.since else "from the beginning"
+    end = f"to {utc_text(report.until)}" if report.until else "until now"
+    return f"Changes {start} {end}"
+
+
+def count_line(changes: Sequence[ReportChange]) -> str:
+    """'3 changes (1 high, 2 medium) in 2 sources' or 'no changes'."""
+    if not changes:
+        return "no changes"
+    levels = Counter(c.significance for c in changes)
+    by_level = ", ".join(f"{levels[k]} {k}" for k in ("high", "medium", "low", "none")
+                         if levels[k])
+    noun = "change" if len(changes) == 1 else "changes"
+    sources = len({c.source for c in changes})
+    where = "1 source" if sources == 1 else f"{sources} sources"
+    return f"{len(changes)} {noun} ({by_level}) in {where}"
+
+
+def _change_text(change: ReportChange, color: bool) -> str:
+    head = f"== {change.source} · {change.kind} · {change.significance.upper()}"
+    lines = [
+        _heading(printable(head), color),
+        f"   {utc_text(change.detected_at)}  {printable(change.url)}",
+        f"   {_versions(change)}{printable(change.summary)}",
+        f"   event {change.event_id} (position {change.event_position})",
+    ]
+    if change.hunks:
+        lines += ["", _indent(change_text(change.hunks, color))]
+    return "\n".join(lines)
+
+
+def _versions(change: ReportChange) -> str:
+    if change.from_version and change.to_version:
+        return f"v{change.from_version} → v{change.to_version}: "
+    return ""
+
+
+def _heading(text: str, color: bool) -> str:
+    return f"{_BOLD}{text}{_RESET}" if color else text
+
+
+def _indent(text: str, prefix: str = "   ") -> str:
+    return "\n".join(prefix + line if line else line for line in text.split("\n"))
