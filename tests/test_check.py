@@ -202,7 +202,7 @@ def test_two_checkers_at_once_record_one_change(store, replica, checker, db_url:
     _add(store, "doc", url)
     checker.check("doc")
     replica.edit_article(11, "en", paragraphs=["There were 6 cases."])
-    ctx = mp.get_context("fork")
+    ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(2)
     procs = [ctx.Process(target=_check_in_child, args=(db_url, "doc", barrier))
              for _ in range(2)]
