@@ -167,3 +167,17 @@ def test_add_languages_links_three_translations(workdir: Path) -> None:
     assert listed["govkz-mfa-555-en"]["translation_of"] == "govkz-mfa-555-ru"
     bad = monitor("add", "http://127.0.0.1:9/x", "--languages", "ru", cwd=workdir)
     assert bad.code == 2 and "gov.kz article URL" in bad.err
+
+
+def test_verify_cli_exits_1_and_names_the_altered_event(workdir: Path) -> None:
+    import sqlite3
+
+    assert monitor("init", cwd=workdir).code == 0
+    db = sqlite3.connect(workdir / "var" / "monitor.db")
+    db.execute("update events set data = json_set(data, '$.origin', 'forged.txt') "
+               "where version = 2")
+    db.commit()
+    db.close()
+    result = monitor("verify", cwd=workdir)
+    assert result.code == 1
+    assert f"stream '{SEED_NAME}' event 2" in result.out and "altered" in result.out

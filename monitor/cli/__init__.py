@@ -27,14 +27,14 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None, d
 
 
 def _register_commands() -> None:
-    from monitor.cli import checking, daemon, log, report, setup, sources  # noqa: F401 (attach)
+    from monitor.cli import alerts, checking, daemon, log, report, setup, sources  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
     _register_commands()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="monitor", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
@@ -56,4 +56,4 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
                    "the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

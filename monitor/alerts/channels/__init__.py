@@ -1,0 +1,85 @@
+"""Alert channels, registered by kind name: an alert's `kind = "webhook"` picks one.
+
+A new kind is one new module in this package holding a `Channel` subclass that
+declares `kind`; its docstring is its help text. Nothing else changes.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from monitor.alerts import policy
+from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.policy import DEFAULT_FAILING_AFTER, Policy
+from monitor.alerts.settings import Settings
+from monitor.config import Config, valid_name
+
+__all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "routes"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A configured channel: its name, what it wants to hear, how it sends."""
+
+    name: str
+    policy: Policy
+    channel: Channel
+
+
+@cache
+def kinds() -> Mapping[str, type[Channel]]:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    found: dict[str, type[Channel]] = {}
+    pending = list(Channel.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        kind = getattr(cls, "kind", None)
+        if isinstance(kind, str) and not inspect.isabstract(cls):
+            found[kind] = cls
+    return dict(sorted(found.items()))
+
+
+def kinds_help() -> str:
+    """Every channel kind and its settings, from the classes' docstrings."""
+    blocks = [f"every kind\n{textwrap.indent(inspect.cleandoc(policy.__doc__ or ''), '    ')}"]
+    for kind, cls in kinds().items():
+        doc = inspect.cleandoc(cls.__doc__ or "(no description)")
+        blocks.append(f"{kind}\n{textwrap.indent(doc, '    ')}")
+    return "\n\n".join(blocks)
+
+
+def routes(config: Config) -> dict[str, Route]:
+    """Every configured channel, checked: a bad setting is a ConfigError naming
+    the file and the key."""
+    default_failing_after = _default_failing_after(config)
+    result: dict[str, Route] = {}
+    for index, alert in enumerate(config.alerts):
+        settings = Settings(alert, index, config.path)
+        if not valid_name(alert.name):
+            raise settings.fail("name", f"{alert.name!r}: use letters, digits, '.', '_' or '-'")
+        if alert.name in result:
+            raise settings.fail("name", f"{alert.name!r} is used by another channel")
+        cls = kinds().get(alert.kind)
+        if cls is None:
+            raise settings.fail("kind", f"unknown kind {alert.kind!r} "
+                                f"(known: {', '.join(kinds())})")
+        policy = Policy.read(settings, default_failing_after)
+        channel = cls(settings)
+        settings.check_known()
+        result[alert.name] = Route(alert.name, policy, channel)
+    return result
+
+
+def _default_failing_after(config: Config) -> float:
+    # A top-level `failing_after` in monitor.toml, once monitor.config reads one.
+    value: Any = getattr(config, "failing_after", None)
+    return float(value) if isinstance(value, int | float) else DEFAULT_FAILING_AFTER

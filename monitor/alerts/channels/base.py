@@ -1,0 +1,38 @@
+"""What every alert channel is: a kind name, settings read at start-up, `send`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from monitor.alerts.alert import Alert
+from monitor.alerts.settings import Settings
+from monitor.errors import MonitorError
+
+
+class DeliveryFailed(MonitorError):
+    """A try to deliver an alert failed. `permanent`: trying again cannot help
+    (the receiver said no for good), so the delivery is dead-lettered at once."""
+
+    def __init__(self, message: str, *, permanent: bool = False,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after  # seconds the receiver asked us to wait
+
+
+class Channel(ABC):
+    """Subclasses declare `kind` (the word `kind = "..."` in monitor.toml picks)
+    and a docstring, which is the kind's help text. `__init__` reads and checks
+    the kind's own keys; secrets named by `*_env` keys are read at send time."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, settings: Settings) -> None:
+        self.name = settings.name
+        self.where = f"{settings.where}: alerts[{settings.index}] ({settings.name})"
+
+    @abstractmethod
+    def send(self, alert: Alert) -> str:
+        """Deliver one alert; return what happened in a few words (e.g. "HTTP 204").
+        Raises DeliveryFailed, or ConfigError when a secret is missing."""

@@ -1,0 +1,111 @@
+"""The `email` channel: SMTP, plain text + HTML."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+
+from monitor.alerts.alert import Alert
+from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.render import html_body, subject, text_body
+from monitor.alerts.settings import Settings, secret
+
+PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+
+
+class Email(Channel):
+    """Send each alert as an e-mail: plain text and HTML with the word-level diff
+    (deletions red and struck through, insertions green); page text is escaped.
+
+    host          SMTP server (required)
+    security      none | starttls | ssl (default starttls)
+    port          default 25 (none), 587 (starttls), 465 (ssl)
+    username_env  environment variable holding the SMTP user name (optional)
+    password_env  environment variable holding the SMTP password (with username_env)
+    from          sender address (required)
+    to            recipient address, or a list of them (required)
+    timeout       how long to wait for the server (default 30s)
+
+    The subject names the significance and the source, e.g. "[high] mfa-…: 1
+    number changed in paragraph 3". The Message-ID is derived from the alert id,
+    the same on every retry. A 5xx answer dead-letters the alert; 4xx answers
+    and network errors are retried later.
+    """
+
+    kind = "email"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.host = settings.text("host", required=True)
+        self.security = settings.choice("security", tuple(PORTS), "starttls")
+        self.port = settings.integer("port", PORTS[self.security], 1, 65535)
+        self.username_env = settings.env_name("username_env")
+        self.password_env = settings.env_name("password_env", required=bool(self.username_env))
+        self.sender = settings.text("from", required=True)
+        self.to = settings.texts("to")
+        if not self.to:
+            raise settings.fail("to", "is required (an address or a list of them)")
+        for key, addresses in (("from", (self.sender,)), ("to", self.to)):
+            for address in addresses:
+                if "@" not in parseaddr(address)[1]:
+                    raise settings.fail(key, f"{address!r} is not an e-mail address")
+        self.timeout = settings.duration("timeout", 30.0)
+
+    def message(self, alert: Alert) -> EmailMessage:
+        address = parseaddr(self.sender)[1]
+        msg = EmailMessage()
+        msg["Subject"] = subject(alert)
+        msg["From"] = self.sender
+        msg["To"] = ", ".join(self.to)
+        msg["Date"] = formatdate(usegmt=True)
+        msg["Message-ID"] = f"<{alert.id}@{address.rpartition('@')[2]}>"
+        msg["Auto-Submitted"] = "auto-generated"
+        msg["X-Monitor-Alert-Id"] = alert.id
+        msg.set_content(text_body(alert))
+        msg.add_alternative(html_body(alert), subtype="html")
+        return msg
+
+    def send(self, alert: Alert) -> str:
+        login = None
+        if self.username_env and self.password_env:
+            login = (secret(self.where, self.username_env), secret(self.where, self.password_env))
+        msg = self.message(alert)
+        server = f"{self.host}:{self.port}"
+        try:
+            refused = self._deliver(msg, login)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryFailed(f"{server} refused every recipient ({_codes(codes)})",
+                                 permanent=all(code >= 500 for code in codes)) from None
+        except smtplib.SMTPResponseException as exc:
+            said = exc.smtp_error.decode("utf-8", "replace") if isinstance(
+                exc.smtp_error, bytes) else str(exc.smtp_error)
+            raise DeliveryFailed(f"{server} answered {exc.smtp_code} {' '.join(said.split())}",
+                                 permanent=exc.smtp_code >= 500) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise DeliveryFailed(f"{server}: {exc}", permanent=True) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"{server}: {exc or type(exc).__name__}") from None
+        if refused:
+            return f"accepted by {server}, refused for {', '.join(sorted(refused))}"
+        return f"accepted by {server}"
+
+    def _deliver(self, msg: EmailMessage, login: tuple[str, str] | None) -> dict[str, object]:
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if self.security == "ssl":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with smtp:
+            if self.security == "starttls":
+                smtp.starttls(context=context)
+            if login:
+                smtp.login(*login)
+            return dict(smtp.send_message(msg, to_addrs=list(self.to)))
+
+
+def _codes(codes: list[int]) -> str:
+    return ", ".join(str(code) for code in sorted(set(codes)))

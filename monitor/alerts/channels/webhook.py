@@ -1,0 +1,127 @@
+"""The `webhook` channel: a signed JSON POST."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import urlsplit
+
+import requests
+
+from monitor import __version__
+from monitor.alerts.alert import Alert, payload
+from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.settings import Settings, secret
+from monitor.alerts.signing import secret_key, signature
+from monitor.errors import ConfigError
+
+RETRYABLE_CLIENT_ERRORS = (408, 429)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+class Webhook(Channel):
+    """POST each alert as JSON, signed per the Standard Webhooks convention.
+
+    url         http(s) URL to POST to (required)
+    secret_env  environment variable holding the signing secret, "whsec_" +
+                base64 (a secret without the prefix is used as raw bytes; required)
+    timeout     how long to wait for the receiver (default 10s)
+
+    Headers: webhook-id (the alert id, the same on every retry: de-duplicate on
+    it), webhook-timestamp (Unix seconds), webhook-signature ("v1," + base64
+    HMAC-SHA256 of "id.timestamp.body"). A 2xx answer delivers the alert; 408,
+    429, 5xx, timeouts and refused connections are retried later; any other
+    answer (e.g. 410 Gone) dead-letters it at once. The JSON body is described
+    in monitor/alerts/README.md.
+    """
+
+    kind = "webhook"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.url = settings.text("url", required=True)
+        if not re.match(r"^https?://[^/\s]+", self.url):
+            raise settings.fail("url", f"{self.url!r} is not an http(s) URL")
+        self.shown_url = _redacted(self.url)  # for messages: no user info, no query
+        self.secret_env = settings.env_name("secret_env", required=True)
+        self.timeout = settings.duration("timeout", 10.0)
+
+    def _key(self) -> bytes:
+        assert self.secret_env is not None
+        try:
+            return secret_key(secret(self.where, self.secret_env))
+        except ValueError as exc:
+            raise ConfigError(f"{self.where}: {self.secret_env}: {exc}") from None
+
+    def send(self, alert: Alert) -> str:
+        key = self._key()
+        body = json.dumps(payload(alert), ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = int(time.time())
+        headers = {
+            "content-type": "application/json",
+            "user-agent": f"govkz-monitor/{__version__}",
+            "webhook-id": alert.id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signature(key, alert.id, timestamp, body),
+        }
+        try:
+            with requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
+                               allow_redirects=False, stream=True) as answer:
+                said = _said(answer)
+        except requests.Timeout:
+            raise DeliveryFailed(f"{self.shown_url}: no answer within {self.timeout:g} s") from None
+        except requests.ConnectionError as exc:
+            raise DeliveryFailed(f"{self.shown_url}: cannot connect ({_reason(exc)})") from None
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"{self.shown_url}: {type(exc).__name__}") from None
+        return _judge(self.shown_url, answer.status_code, said, answer.headers.get("retry-after"))
+
+
+def _judge(url: str, status: int, said: str, retry_after: str | None) -> str:
+    if 200 <= status < 300:
+        return f"HTTP {status}"
+    message = f"{url} answered HTTP {status}" + (f": {said}" if said else "")
+    if status in RETRYABLE_CLIENT_ERRORS or status >= 500:
+        raise DeliveryFailed(message, retry_after=_seconds(retry_after))
+    if 300 <= status < 400:
+        message += " (redirects are not followed: configure the final URL)"
+    raise DeliveryFailed(message, permanent=True)
+
+
+def _said(answer: requests.Response) -> str:
+    """The start of the answer's body, as one short line (it is the receiver's text)."""
+    try:
+        start = next(answer.iter_content(300), b"")
+    except requests.RequestException:
+        return ""
+    return _one_line(start.decode("utf-8", "replace"))[:200]
+
+
+def _redacted(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _reason(exc: requests.ConnectionError) -> str:
+    """The innermost cause, e.g. 'Connection refused', without the URL in it."""
+    cause: BaseException = exc
+    while cause.__context__ is not None or cause.__cause__ is not None:
+        cause = cause.__cause__ or cause.__context__  # type: ignore[assignment]
+    text = _one_line(str(cause))
+    for known in ("Connection refused", "Name or service not known", "No route to host",
+                  "Connection reset", "certificate verify failed"):
+        if known.lower() in text.lower():
+            return known
+    return type(cause).__name__
+
+
+def _one_line(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    if retry_after and retry_after.strip().isdigit():
+        return float(retry_after.strip())
+    return None

@@ -1,0 +1,215 @@
+"""From the log to alerts: which events are alerts, and what each one says.
+
+ChangeDetected, DocumentPublished and DocumentRemoved are alerts as they
+stand. "Source failing" is derived: a failure streak is the run of
+FetchFailed events since the stream's last success; the FetchFailed that
+first reaches `failing_after` since the streak began carries the alert, so a
+streak raises it once per channel and a recovery starts a new streak.
+Everything here is read from the log (and the sources projection for names);
+nothing depends on when the dispatcher happens to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+
+from monitor.alerts.alert import Alert
+from monitor.alerts.policy import Policy
+from monitor.diff import Change
+from monitor.errors import MonitorError
+from monitor.events import (
+    ChangeDetected,
+    DocumentPublished,
+    DocumentRemoved,
+    Event,
+    FetchFailedEvent,
+)
+from monitor.store.mapper import to_event
+from monitor.store.schema import events, sources
+
+KIND_OF_TYPE = {
+    "ChangeDetected": "changed",
+    "DocumentPublished": "published",
+    "DocumentRemoved": "removed",
+    "FetchFailed": "failing",
+}
+SIGNIFICANCE = {"published": "medium", "removed": "high", "failing": "high"}
+# Events after which a stream is no longer failing (a removal is alerted itself).
+STREAK_ENDS = ("SourceRegistered", "BaselineImported", "VersionCaptured", "SourceRecovered",
+               "DocumentRemoved")
+MAX_MESSAGE = 300
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A FetchFailed seen as part of its failure streak."""
+
+    started_at: datetime  # the streak's first failure
+    previous_at: datetime | None  # the failure before this one, if any
+    at: datetime  # this failure
+    failures: int  # failures so far, this one included
+
+    def crosses(self, threshold: float) -> bool:
+        """This failure is the first of the streak at least `threshold` seconds in."""
+        limit = self.started_at + timedelta(seconds=threshold)
+        return self.at >= limit and (self.previous_at is None or self.previous_at < limit)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.at - self.started_at
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An event that may become an alert, before the channels' filters."""
+
+    event_id: str
+    event_position: int
+    stream_id: str
+    kind: str
+    source: str
+    significance: str
+    summary: str
+    streak: Streak | None = None
+
+    def wanted_by(self, policy: Policy) -> bool:
+        if not policy.wants(self.kind, self.source, self.significance):
+            return False
+        return self.streak is None or self.streak.crosses(policy.failing_after)
+
+
+def candidate(conn: Connection, row: Any) -> Candidate | None:
+    """The alert an event row may carry, or None for events that are never alerts."""
+    kind = KIND_OF_TYPE.get(row.type)
+    if kind is None:
+        return None
+    event = to_event(row.type, row.schema_version, row.data)
+    streak = _streak(conn, row) if kind == "failing" else None
+    return Candidate(
+        event_id=row.event_id,
+        event_position=row.position,
+        stream_id=row.stream_id,
+        kind=kind,
+        source=_source(conn, row.stream_id)[0],
+        significance=_significance(event),
+        summary=_summary(event, streak),
+        streak=streak,
+    )
+
+
+def build_alert(conn: Connection, delivery: Any) -> Alert:
+    """The alert of a delivery row, rebuilt from its event (the same on every try)."""
+    row = conn.execute(select(events).where(events.c.event_id == delivery.event_id)).first()
+    if row is None:
+        raise MonitorError(f"event {delivery.event_id} is not in the log")
+    event = to_event(row.type, row.schema_version, row.data)
+    name, url = _source(conn, row.stream_id)
+    streak = _streak(conn, row) if delivery.kind == "failing" else None
+    changed = event if isinstance(event, ChangeDetected) else None
+    return Alert(
+        id=delivery.alert_id,
+        kind=delivery.kind,
+        event_id=row.event_id,
+        event_position=row.position,
+        source_name=name,
+        source_url=url,
+        detected_at=row.recorded_at,
+        significance=_significance(event),
+        classes=changed.classes if changed else (delivery.kind,),
+        summary=_summary(event, streak),
+        hunks=Change.from_dict(changed.change).hunks if changed else (),
+        details=_details(event, streak),
+    )
+
+
+def _source(conn: Connection, stream_id: str) -> tuple[str, str]:
+    row = conn.execute(
+        select(sources.c.name, sources.c.url).where(sources.c.stream_id == stream_id)
+    ).first()
+    return (row.name, row.url) if row is not None else (stream_id, "")
+
+
+def _significance(event: Event) -> str:
+    if isinstance(event, ChangeDetected):
+        return event.significance
+    return SIGNIFICANCE[KIND_OF_TYPE[event.type]]
+
+
+def _streak(conn: Connection, row: Any) -> Streak:
+    in_stream = events.c.stream_id == row.stream_id
+    last_end = conn.execute(
+        select(func.max(events.c.version))
+        .where(in_stream, events.c.version < row.version, events.c.type.in_(STREAK_ENDS))
+    ).scalar() or 0
+    started, failures, previous = conn.execute(
+        select(
+            func.min(events.c.recorded_at),
+            func.count(),
+            func.max(case((events.c.version < row.version, events.c.recorded_at))),
+        ).where(in_stream, events.c.type == "FetchFailed", events.c.version > last_end,
+                events.c.version <= row.version)
+    ).one()
+    return Streak(_moment(started), _moment(previous) if previous else None,
+                  row.recorded_at, int(failures))
+
+
+def _moment(value: Any) -> datetime:
+    # SQLite hands back aggregates over DateTime columns as text.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _summary(event: Event, streak: Streak | None) -> str:
+    match event:
+        case ChangeDetected():
+            return event.summary
+        case DocumentPublished():
+            return f"published: {event.title or event.url}"
+        case DocumentRemoved():
+            return (f"removed: not found on {event.confirmations} consecutive checks"
+                    + (f" (HTTP {event.status})" if event.status else ""))
+        case FetchFailedEvent():
+            message = _short(f"{event.kind}: {event.message}")
+            if streak is None:
+                return f"failing: {message}"
+            return (f"failing for {human_duration(streak.duration)} "
+                    f"({streak.failures} failed checks): {message}")
+    return event.type
+
+
+def _details(event: Event, streak: Streak | None) -> dict[str, Any]:
+    """What only some kinds of alert carry (see README.md)."""
+    match event:
+        case DocumentPublished():
+            return {"document": {"url": event.url, "title": event.title,
+                                 "published": event.published,
+                                 "registered_as": event.registered_as}}
+        case DocumentRemoved():
+            return {"removal": {"status": event.status, "confirmations": event.confirmations}}
+        case FetchFailedEvent() if streak is not None:
+            return {"failing": {
+                "since": streak.started_at.isoformat(timespec="seconds") + "Z",
+                "failures": streak.failures,
+                "error": {"kind": event.kind, "message": _short(event.message),
+                          "status": event.status},
+            }}
+    return {}
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "…"
+
+
+def human_duration(span: timedelta) -> str:
+    """'45 min', '6 h 12 min', '2 d 3 h'."""
+    minutes = int(span.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"

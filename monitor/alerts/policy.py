@@ -1,0 +1,73 @@
+"""Keys every channel takes: what it wants to hear about, and how hard it tries.
+
+Filters (an alert must pass all three):
+  sources           globs on the source name (fnmatch), default every source
+  min_significance  low | medium | high (default low); published documents
+                    are medium, removed documents and failing sources high
+  events            any of changed, published, removed, failing (default all)
+Timing:
+  failing_after     how long a source must have been failing before a
+                    `failing` alert (default 6h; one alert per failure streak)
+  max_attempts      tries before a delivery is dead-lettered (default 8)
+  retry_base        wait after the first failed try (default 1m); it doubles
+                    with each try, with jitter, up to
+  retry_max         (default 4h)
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from monitor.alerts.settings import Settings
+
+LEVELS = ("low", "medium", "high")
+EVENT_KINDS = ("changed", "published", "removed", "failing")
+DEFAULT_FAILING_AFTER = 6 * 3600.0
+DEFAULT_MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Policy:
+    sources: tuple[str, ...] = ("*",)
+    min_significance: str = "low"
+    events: tuple[str, ...] = EVENT_KINDS
+    failing_after: float = DEFAULT_FAILING_AFTER
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    retry_base: float = 60.0
+    retry_max: float = 4 * 3600.0
+
+    def wants(self, kind: str, source: str, significance: str) -> bool:
+        return (
+            kind in self.events
+            and _level(significance) >= _level(self.min_significance)
+            and any(fnmatch.fnmatchcase(source, glob) for glob in self.sources)
+        )
+
+    def retry_delay(self, attempt: int, rand: Callable[[], float]) -> float:
+        """Seconds to wait after the `attempt`-th failed try (1-based): the
+        exponential step, capped, of which half is kept and half is random, so
+        dispatchers that failed together do not all come back at once."""
+        step = min(self.retry_max, self.retry_base * 2.0 ** min(attempt - 1, 60))
+        return step / 2 + rand() * step / 2
+
+    @classmethod
+    def read(cls, settings: Settings, default_failing_after: float) -> Policy:
+        return cls(
+            sources=settings.texts("sources", ("*",)),
+            min_significance=settings.choice("min_significance", LEVELS, "low"),
+            events=settings.choices("events", EVENT_KINDS),
+            failing_after=settings.duration("failing_after", default_failing_after),
+            max_attempts=settings.integer("max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
+            retry_base=settings.duration("retry_base", 60.0),
+            retry_max=settings.duration("retry_max", 4 * 3600.0),
+        )
+
+
+def _level(significance: str) -> int:
+    # "none" ranks with low; a level this code does not know passes every filter,
+    # because a missed change is worse than an extra alert.
+    if significance == "none":
+        return 0
+    return LEVELS.index(significance) if significance in LEVELS else len(LEVELS)
