@@ -33,6 +33,7 @@ log = logging.getLogger("monitor.daemon")
 
 CATALOG_EVENTS = frozenset({"SourceRegistered", "SourceReconfigured", "SourcePaused",
                             "SourceResumed", "SourceRemoved", "DocumentRemoved"})
+ALERTING_OUTCOMES = frozenset({"changed", "published", "removed", "failed"})
 SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
 
@@ -47,14 +48,20 @@ class Daemon:
     def __init__(
         self,
         store: EventStore,
-        checker: Checker,
+        checker: Checker | None,
         workers: int,
         dispatch: Callable[[], Any] | None = None,
         dispatch_seconds: float = 5.0,
         first_run_spread: float = 10.0,
+        submit: Callable[[str], None] | None = None,
     ) -> None:
+        if checker is None and submit is None:
+            raise ValueError("a daemon needs a checker or a submit callable")
         self.store = store
         self.checker = checker
+        # What happens to a due check: run here, or handed on (`monitor run --distributed`
+        # sends it to the queue the workers read).
+        self.submit = submit or self._check_here
         self.workers = max(1, workers)
         self.dispatch = dispatch
         self.dispatch_seconds = dispatch_seconds
@@ -122,12 +129,25 @@ class Daemon:
         with self._lock:
             self.in_flight += 1
         try:
-            self.checker.check(name)
+            self.submit(name)
         except Exception:  # a bug must not kill the worker thread or the daemon
             log.exception("check of %s crashed", name)
         finally:
             with self._lock:
                 self.in_flight -= 1
+
+    def _check_here(self, name: str) -> None:
+        assert self.checker is not None
+        result = self.checker.check(name)
+        if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
+            self._wake_dispatch()
+
+    def _wake_dispatch(self) -> None:
+        """Deliver now rather than at the next dispatch tick: alerts are time-critical."""
+        try:
+            self.scheduler.modify_job("_dispatch", next_run_time=datetime.now().astimezone())
+        except Exception:  # the job is gone when the daemon is stopping
+            log.debug("dispatch job not found; not woken")
 
     def _dispatch(self) -> None:
         if self.stopping.is_set() or self.dispatch is None:

@@ -31,9 +31,11 @@ interval = "{interval}"
     return config
 
 
-def _start(config: Path, tmp_path: Path) -> subprocess.Popen[str]:
+def _start(config: Path, tmp_path: Path,
+           extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env["MONITOR_CONFIG"] = str(config)
+    env.update(extra_env or {})
     log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen([sys.executable, "-m", "monitor", "run", "--workers", "4"],
                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -116,3 +118,58 @@ def test_daemon_picks_up_a_source_added_while_it_runs(
     finally:
         daemon.send_signal(signal.SIGINT)
         assert daemon.wait(timeout=15) == 0
+
+
+def test_daemon_delivers_email_and_webhook_and_a_restart_resends_nothing(
+    tmp_path: Path, replica, db_url: str
+) -> None:
+    from cli_helpers import monitor
+
+    from monitor.replica.smtp_sink import SmtpSink
+    from monitor.replica.webhook_sink import SECRET, WebhookReceiver
+
+    url = replica.add_article("mfa", 41, title="Report", paragraphs=[
+        "Inspectors made 40 visits.", "Findings follow."],
+        created_date="2026-05-01T09:00:00.000+05:00")
+    with SmtpSink() as smtp, WebhookReceiver() as hook:
+        config = _config(tmp_path, db_url, url)
+        config.write_text(config.read_text() + f"""
+[[alerts]]
+name = "hook"
+kind = "webhook"
+url = "{hook.url}"
+secret_env = "MONITOR_TEST_HOOK_SECRET"
+[[alerts]]
+name = "mail"
+kind = "email"
+host = "127.0.0.1"
+port = {smtp.port}
+security = "none"
+from = "monitor@localhost"
+to = ["desk@localhost"]
+""")
+        assert monitor("--config", str(config), "init", cwd=tmp_path).code == 0
+        daemon = _start(config, tmp_path, {"MONITOR_TEST_HOOK_SECRET": SECRET})
+        try:
+            _wait_for(lambda: "VersionCaptured" in _types(db_url), 20, "the first capture")
+            replica.edit_article(41, "en", paragraphs=["Inspectors made 41 visits.",
+                                                       "Findings follow."])
+            edited_at = time.monotonic()
+            _wait_for(lambda: hook.received and smtp.messages, 10, "both alerts")
+            assert time.monotonic() - edited_at < 2 + 2 + 2
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            assert daemon.wait(timeout=15) == 0
+        assert len(hook.received) == 1 and len(smtp.messages) == 1
+        assert "[high]" in smtp.messages[0]["Subject"]
+
+        restarted = _start(config, tmp_path, {"MONITOR_TEST_HOOK_SECRET": SECRET})
+        try:
+            _wait_for(lambda: (tmp_path / "daemon.log").read_text().count(
+                "daemon started") >= 1, 20, "the restart")
+            time.sleep(4)  # several checks and dispatch ticks
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            assert restarted.wait(timeout=15) == 0
+        assert len(hook.received) == 1 and len(smtp.messages) == 1
+

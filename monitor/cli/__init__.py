@@ -27,7 +27,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None, d
 
 
 def _register_commands() -> None:
-    from monitor.cli import alerts, checking, daemon, log, report, setup, sources  # noqa: F401
+    from monitor.cli import alerts, checking, daemon, demo, log, report, setup, sources  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> None:
