@@ -1,0 +1,1 @@
+"""Benchmarks: govkz-monitor against urlwatch on a local noisy site (`make bench`)."""

@@ -1,0 +1,181 @@
+"""`python -m bench` (`make bench`): govkz-monitor against urlwatch 2.29 on noisy pages.
+
+    python -m bench                 N=200 and N=2000, writes bench/RESULTS.md
+    python -m bench --sizes 200     one size (results go to bench/.work/RESULTS.md)
+    python -m bench --quick         N=200, one timed pass, no reference run, no profile
+
+See bench/README.md for what is measured and how to read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from bench import report
+from bench.figures import Figures, figures
+from bench.measure import cpu_count
+from bench.monitor_run import LEARNING_WORKERS, MonitorWatcher
+from bench.profile import Profile, ensure_py_spy, profile_command
+from bench.scenario import PROBE_DELAY, Scenario, probe_concurrency, run_scenario
+from bench.tools import Watcher
+from bench.urlwatch_run import UrlwatchWatcher, ensure_venv
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+FULL_SIZES = (200, 2000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    sizes = (200,) if args.quick and args.sizes is None else tuple(args.sizes or FULL_SIZES)
+    full = sorted(sizes) == sorted(FULL_SIZES) and not args.quick
+    results_path = args.results or (HERE / "RESULTS.md" if full else WORK / "RESULTS.md")
+    given = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python -m bench", shlex.join(given)]).strip()
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    WORK.mkdir(exist_ok=True)
+    urlwatch = ensure_venv(WORK / "urlwatch-venv")
+
+    scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
+    profile: Profile | None = None
+    notes: list[str] = [
+        "monitor's first pass learns each page's volatile elements (two loads 3 s apart) "
+        f"and runs with --workers {LEARNING_WORKERS} so the waits overlap; it is timed "
+        "apart and is in no ratio.",
+    ]
+    probed = probe_concurrency(
+        [MonitorWatcher(WORK / "probe" / "monitor", concurrency=args.concurrency),
+         UrlwatchWatcher(WORK / "probe" / "urlwatch", urlwatch, concurrency=args.concurrency)],
+        args.concurrency)
+    line = ", ".join(f"{name} {most}" for name, most in probed.items())
+    print(f"bench: most requests in flight on a slowed server: {line} "
+          f"(both should be {args.concurrency})", flush=True)
+    notes.append(f"concurrency probe (server answers after {PROBE_DELAY} s): most requests in "
+                 f"flight {line}; both are set to {args.concurrency}.")
+    for n in sizes:
+        passes = args.passes or (1 if args.quick else 5 if n <= 500 else 3)
+        watchers: list[Watcher] = [
+            MonitorWatcher(WORK / f"n{n}" / "monitor", concurrency=args.concurrency),
+            UrlwatchWatcher(WORK / f"n{n}" / "urlwatch", urlwatch, concurrency=args.concurrency),
+        ]
+        if not (args.quick or args.no_tuned):
+            watchers.append(UrlwatchWatcher(WORK / f"n{n}" / "urlwatch-tuned", urlwatch,
+                                            concurrency=args.concurrency, variant="tuned"))
+        print(f"bench: N={n}, {passes} unchanged passes, {len(watchers)} watchers", flush=True)
+        scenario, site = run_scenario(n, watchers, passes=passes, concurrency=args.concurrency,
+                                      log=lambda line: print(line, flush=True))
+        try:
+            if n == max(sizes) and not (args.quick or args.no_profile):
+                profile = _profile(watchers[0], n, notes)
+        finally:
+            site.__exit__(None, None, None)
+        results = [figures(scenario, r) for r in scenario.runs]
+        classified = _classification(scenario, watchers[0], notes)
+        scenarios.append((scenario, results, classified))
+        if profile is not None and n == max(sizes):
+            cpu = results[0].cpu_ms_per_page * n / 1000
+            notes.append(f"profile: the sampled pass held the GIL {profile.seconds:.1f} s; a "
+                         f"timed pass at N={n} used {cpu:.1f} s CPU; the difference ran "
+                         "without the GIL (native parsing, SQLite, sockets) or was not sampled.")
+        _print_scenario(scenario, results, classified)
+        notes += _notes(scenario, results)
+
+    notes.append(f"1-minute load average before the run {load_before:.2f}, after it "
+                 f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
+                 "slows the watchers alike (they take turns), but makes single figures noisy.")
+    found = report.verdicts([(s, r) for s, r, _ in scenarios])
+    print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
+    for v in found:
+        print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")
+    if profile is not None:
+        print(f"\nwhere monitor's time goes (py-spy, one more unchanged pass at N={max(sizes)}):")
+        print("\n".join("  " + line for line in report.profile_lines(profile)))
+    elapsed = time.monotonic() - started
+    results_path.write_text(
+        report.results_markdown(command, scenarios, found, profile, notes, elapsed),
+        encoding="utf-8")
+    print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
+    return 1 if args.strict and not all(v.passed for v in found) else 0
+
+
+def _profile(watcher: Watcher, n: int, notes: list[str]) -> Profile | None:
+    assert isinstance(watcher, MonitorWatcher)
+    print(f"  N={n} monitor: one more unchanged pass under py-spy (not in the figures)",
+          flush=True)
+    try:
+        py_spy = ensure_py_spy(WORK / "py-spy-venv")
+        return profile_command(py_spy, watcher.profile_command(), watcher.workdir,
+                               WORK / f"profile-n{n}.txt")
+    except (OSError, RuntimeError) as exc:
+        notes.append(f"no profile: {exc}")
+        print(f"  no profile: {exc}", flush=True)
+        return None
+
+
+def _classification(scenario: Scenario, watcher: Watcher, notes: list[str]) -> list[str]:
+    """How monitor classified each kind of edit, from the ChangeDetected events in its log
+    (which also cross-checks the outcomes its `check` printed)."""
+    assert isinstance(watcher, MonitorWatcher)
+    recorded = watcher.recorded_changes()
+    reported = set().union(*(o.result.reported for o in scenario.runs[0].passes))
+    if set(recorded) != reported or any(len(v) > 1 for v in recorded.values()):
+        notes.append(f"N={scenario.pages}: monitor's log has ChangeDetected for pages "
+                     f"{sorted(recorded)}, its check output said {sorted(reported)}.")
+    by_kind: dict[str, set[str]] = {}
+    for page, kind in scenario.edits:
+        for significance, classes in recorded.get(page, [("missed", ())]):
+            by_kind.setdefault(kind, set()).add(f"{'+'.join(classes) or '-'} [{significance}]")
+    return [f"{kind}: {', '.join(sorted(seen))}" for kind, seen in sorted(by_kind.items())]
+
+
+def _print_scenario(scenario: Scenario, results: list[Figures], classified: list[str]) -> None:
+    print(f"\n{report.scenario_heading(scenario)}")
+    print(report.text_table(report.table(scenario, results)))
+    for line in report.store_breakdown(results):
+        print(f"  {line}")
+    for r in scenario.runs:
+        print(f"  {r.watcher.name} per pass: {report.pass_line(r)}")
+    print("  monitor's classes per kind of edit: " + "; ".join(classified))
+
+
+def _notes(scenario: Scenario, results: list[Figures]) -> list[str]:
+    n = scenario.pages
+    notes: list[str] = []
+    for f in results:
+        if f.failed:
+            notes.append(f"N={n}: {f.name} had {f.failed} failed checks.")
+        if f.missed:
+            kinds = dict(scenario.edits)
+            notes.append(f"N={n}: {f.name} missed "
+                         + ", ".join(f"page {p} ({kinds[p]})" for p in f.missed) + ".")
+        if f.max_in_flight > scenario.concurrency:
+            notes.append(f"N={n}: {f.name} had {f.max_in_flight} requests in flight, more "
+                         f"than the {scenario.concurrency} allowed.")
+    return notes
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")],
+                   help="page counts, comma-separated (default: 200,2000)")
+    p.add_argument("--quick", action="store_true",
+                   help="N=200, one timed pass, no tuned urlwatch, no profile")
+    p.add_argument("--passes", type=int, help="unchanged passes timed (default: 5, 3 for N>500)")
+    p.add_argument("--concurrency", type=int, default=16,
+                   help="requests in flight to the one host, for both watchers (default: 16)")
+    p.add_argument("--no-tuned", action="store_true", help="skip the hand-tuned urlwatch run")
+    p.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    p.add_argument("--results", type=Path, help="where to write the results (markdown)")
+    p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

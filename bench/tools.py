@@ -1,0 +1,36 @@
+"""What the bench needs from a watcher under test, and what one pass of it yields."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bench.measure import Run
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One run of the watcher over every page."""
+
+    run: Run
+    reported: frozenset[int]  # pages the watcher reported as changed
+    failed: int  # checks that ended in an error
+    outcomes: Counter[str] = field(default_factory=Counter)
+    in_process_seconds: float | None = None  # the pass alone, as the tool itself timed it
+
+
+class Watcher(Protocol):
+    name: str
+
+    def prepare(self, urls: list[str]) -> None:
+        """Set up an empty store and register every URL (not timed)."""
+
+    def first_pass(self) -> PassResult:
+        """The pass that records each page's first version."""
+
+    def check_pass(self) -> PassResult:
+        """One more pass over every page."""
+
+    def store_bytes(self) -> int:
+        """Bytes on disk of everything the watcher keeps about the pages."""
