@@ -12,8 +12,8 @@ run: init  ## install, initialize the embedded store with the baseline, start th
 init: $(STAMP)  ## install and initialize the store (idempotent)
 	$(BIN)/monitor init
 
-test: $(STAMP)  ## install the test extras and run the whole suite
-	$(BIN)/pytest
+test: $(STAMP)  ## install the test extras and run the whole suite (on every core)
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench

@@ -123,7 +123,7 @@ def test_add_from_file_registers_every_url_once(workdir: Path, tmp_path: Path) -
 def test_bad_config_is_one_line_exit_2(tmp_path: Path, content: str, expected: str) -> None:
     config = tmp_path / "bad.toml"
     config.write_text(content)
-    result = monitor("--config", str(config), "sources", cwd=tmp_path)
+    result = monitor("--config", str(config), "sources", cwd=tmp_path, own_process=True)
     assert result.code == 2
     assert expected in result.err
     assert str(config) in result.err
@@ -149,7 +149,7 @@ def test_unknown_source_and_bad_version_are_clear_errors(workdir: Path) -> None:
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
-    result = monitor("--debug", "sources", cwd=tmp_path)
+    result = monitor("--debug", "sources", cwd=tmp_path, own_process=True)
     assert "Traceback" in result.err
 
 

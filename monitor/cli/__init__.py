@@ -24,6 +24,7 @@ EXIT_INTERNAL = 70
 def cli(ctx: click.Context, config_path: str | None, database_url: str | None, debug: bool) -> None:
     """govkz-monitor: watch official documents, keep every version, say what changed."""
     ctx.obj = AppContext(config_path=config_path, database_url=database_url, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register_commands() -> None:

@@ -30,6 +30,11 @@ class AppContext:
     def url(self) -> str:
         return self.database_url or self.config.database_url
 
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.engine.dispose()
+            self._store = None
+
     def store(self, check_schema: bool = True) -> EventStore:
         if self._store is None:
             self._store = open_store(self.url, check_schema=check_schema)
