@@ -4,13 +4,16 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run init test lint bench clean
+.PHONY: run init demo test lint bench clean
 
 run: init  ## install, initialize the embedded store with the baseline, start the daemon
 	$(BIN)/monitor run
 
 init: $(STAMP)  ## install and initialize the store (idempotent)
 	$(BIN)/monitor init
+
+demo: $(STAMP)  ## the whole product, offline, in a few seconds (your store is not touched)
+	$(BIN)/monitor demo
 
 test: $(STAMP)  ## install the test extras and run the whole suite (on every core)
 	$(BIN)/pytest -n auto
