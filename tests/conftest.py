@@ -106,3 +106,12 @@ def checker(store, db_url: str):  # type: ignore[no-untyped-def]
     c = build_checker(fast_config(db_url), store, learn_delay=0.3)
     yield c
     c.fetcher.close()
+
+
+@pytest.fixture
+def receiver():  # type: ignore[no-untyped-def]
+    """A webhook receiver on 127.0.0.1 that verifies Standard Webhooks signatures."""
+    from monitor.replica.webhook_sink import WebhookReceiver
+
+    with WebhookReceiver() as server:
+        yield server

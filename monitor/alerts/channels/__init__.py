@@ -6,9 +6,7 @@ declares `kind`; its docstring is its help text. Nothing else changes.
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.policy import DEFAULT_FAILING_AFTER, Policy
 from monitor.alerts.settings import Settings
 from monitor.config import Config, valid_name
+from monitor.registry import discover_kinds
 
 __all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "routes"]
 
@@ -35,17 +34,7 @@ class Route:
 
 @cache
 def kinds() -> Mapping[str, type[Channel]]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    found: dict[str, type[Channel]] = {}
-    pending = list(Channel.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        kind = getattr(cls, "kind", None)
-        if isinstance(kind, str) and not inspect.isabstract(cls):
-            found[kind] = cls
-    return dict(sorted(found.items()))
+    return discover_kinds(__name__, __path__, Channel)
 
 
 def kinds_help() -> str:
