@@ -16,7 +16,7 @@ demo: $(STAMP)  ## the whole product, offline, in a few seconds (your store is n
 	$(BIN)/monitor demo
 
 test: $(STAMP)  ## install the test extras and run the whole suite (on every core)
-	$(BIN)/pytest -n auto
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench

@@ -22,7 +22,7 @@ def postgres_base_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
-def _postgres_schema_url(base: str) -> Iterator[str]:
+def postgres_schema_url(base: str) -> Iterator[str]:
     import psycopg
 
     plain = base.replace("postgresql+psycopg://", "postgresql://")
@@ -49,7 +49,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     base = postgres_base_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (CI sets it)")
-    yield from _postgres_schema_url(base)
+    yield from postgres_schema_url(base)
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def postgres_url() -> Iterator[str]:
     base = postgres_base_url()
     if base is None:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (CI sets it)")
-    yield from _postgres_schema_url(base)
+    yield from postgres_schema_url(base)
 
 
 @pytest.fixture

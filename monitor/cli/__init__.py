@@ -28,7 +28,17 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None, d
 
 
 def _register_commands() -> None:
-    from monitor.cli import alerts, checking, daemon, demo, log, report, setup, sources  # noqa: F401
+    from monitor.cli import (  # noqa: F401  (each module attaches its commands to `cli`)
+        alerts,
+        checking,
+        cluster,
+        daemon,
+        demo,
+        log,
+        report,
+        setup,
+        sources,
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

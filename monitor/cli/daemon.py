@@ -31,13 +31,22 @@ def configure_logging(level: str) -> None:
               help="Checks at once (default from config: 8).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
               show_default=True)
+@click.option("--distributed", is_flag=True,
+              help="Be the cluster's scheduler: send due checks to the queue for `monitor "
+                   "worker`s (one active at a time; start more as standbys). Needs PostgreSQL "
+                   "and [cluster].")
 @pass_app
-def run(app: AppContext, workers: int | None, log_level: str) -> None:
+def run(app: AppContext, workers: int | None, log_level: str, distributed: bool) -> None:
     """Run the daemon: check every source on its interval, record changes, send alerts.
 
     Stops cleanly on SIGTERM or Ctrl-C (exit 0). Sources added or changed while it
     runs are picked up without a restart.
     """
+    if distributed:
+        from monitor.cli.cluster import run_distributed
+
+        run_distributed(app, workers, log_level)
+        return
     configure_logging(log_level)
     store = app.store()
     sync_configured_sources(store, app.config)
