@@ -34,7 +34,7 @@ class Route:
 
 @cache
 def kinds() -> Mapping[str, type[Channel]]:
-    return discover_kinds(__name__, __path__, Channel)
+    return discover_kinds(__name__, __path__, Channel)  # type: ignore[type-abstract]
 
 
 def kinds_help() -> str:
