@@ -22,8 +22,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check monitor tests bench
 	$(BIN)/mypy monitor
 
-bench: $(STAMP)  ## benchmarks (speed, storage, peers); see bench/README.md
+bench: $(STAMP)  ## benchmarks (speed, storage, peers, workers); see bench/README.md
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.cluster_bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -139,6 +139,7 @@ def _print_scenario(scenario: Scenario, results: list[Figures], classified: list
     print(report.text_table(report.table(scenario, results)))
     for line in report.store_breakdown(results):
         print(f"  {line}")
+    print(f"  {report.PROJECTION_NOTE}")
     for r in scenario.runs:
         print(f"  {r.watcher.name} per pass: {report.pass_line(r)}")
     print("  monitor's classes per kind of edit: " + "; ".join(classified))

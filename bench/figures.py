@@ -9,6 +9,10 @@
   in it: what recording one change costs it, whether or not the change was real.
 - precision and recall: over every pass after the first. A true change is an edited
   page in the change pass; anything else a watcher reports is a false alarm.
+- store after a day (a projection, not a measurement): what 24 hourly passes would
+  store, from the figures above: the first pass, then 23 passes in which the share of
+  pages the change pass edited change and the rest do not:
+  first + 23 x N x (share x bytes per change + (1 - share) x bytes per unchanged check).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import statistics
 from dataclasses import dataclass
 
 from bench.scenario import Scenario, WatcherRun
+
+HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Figures:
     failed: int
     max_in_flight: int
     server_cpu_ms_per_page: float
+    projected_day_bytes: float | None = None  # see the module's docstring
+
 
     @property
     def precision(self) -> float | None:
@@ -73,6 +81,12 @@ def figures(scenario: Scenario, run: WatcherRun) -> Figures:
         by_table = tuple((t, g / len(reported)) for t, g in
                          sorted(growth.items(), key=lambda kv: -kv[1]) if g)
     false_unchanged = sum(len(o.result.reported) for o in timed)
+    first_bytes = run.first.store_after - run.store_empty
+    share = len(edited) / n if n else 0.0
+    projected = None
+    if per_change is not None:
+        hourly = n * (share * per_change + (1 - share) * per_unchanged)
+        projected = first_bytes + (HOURS_PER_DAY - 1) * hourly
     every = [run.first, *timed, run.change]
     return Figures(
         name=run.watcher.name,
@@ -82,7 +96,7 @@ def figures(scenario: Scenario, run: WatcherRun) -> Figures:
         max_rss_mb=max(o.result.run.max_rss_kb for o in every) / 1024,
         first_pass_seconds=run.first.result.run.wall,
         first_pass_cpu_ms_per_page=1000 * run.first.result.run.cpu / n,
-        first_pass_bytes_per_page=(run.first.store_after - run.store_empty) / n,
+        first_pass_bytes_per_page=first_bytes / n,
         bytes_per_unchanged_check=per_unchanged,
         bytes_per_change=per_change,
         bytes_per_change_by_table=by_table,
@@ -94,5 +108,6 @@ def figures(scenario: Scenario, run: WatcherRun) -> Figures:
         failed=sum(o.result.failed for o in every),
         max_in_flight=max(o.max_in_flight for o in [*timed, run.change]),
         server_cpu_ms_per_page=1000 * sum(o.server_cpu for o in timed) / (n * k) if k else 0.0,
+        projected_day_bytes=projected,
     )
 

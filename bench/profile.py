@@ -1,9 +1,11 @@
-"""Where a pass spends its time: py-spy samples one `monitor check --all` process.
+"""Where a pass spends its time: py-spy samples one `monitor check --all` command.
 
-py-spy samples every thread of the real command (cProfile would see only the main
-thread, which waits for the workers). It is installed into its own virtualenv under
-bench/.work. Only the thread holding the GIL is sampled (`--gil`): the checks run as
-threads of one process, so Python time under the GIL is what bounds pages/s. Native
+py-spy samples every thread of the real command and of its worker processes
+(`--subprocesses`; cProfile would see only the main thread, which waits for the
+workers). It is installed into its own virtualenv under bench/.work. Only the thread
+holding the GIL is sampled (`--gil`): the checks of one process run as its threads,
+so Python time under the GIL is what bounds each process. The samples of all the
+processes are added up, so "seconds holding the GIL" can exceed the wall time. Native
 code that releases the GIL (most of lxml's parsing, SQLite, socket waits) is not in
 the samples; compare the sampled seconds with the pass's CPU time to see how much.
 Samples are folded three ways: by the frame running (self time), by the project
@@ -51,7 +53,8 @@ def profile_command(py_spy: Path, argv: list[str], cwd: Path, out: Path,
     """Run `argv` under py-spy and fold the samples."""
     out.unlink(missing_ok=True)
     done = subprocess.run(
-        [str(py_spy), "record", "--gil", "--nolineno", "--format", "raw", "--rate", str(RATE),
+        [str(py_spy), "record", "--gil", "--subprocesses", "--nolineno", "--format", "raw",
+         "--rate", str(RATE),
          "--output", str(out), "--", *argv],
         cwd=cwd, capture_output=True, text=True,
     )

@@ -39,6 +39,8 @@ ROWS = (
     Row("bytes per unchanged check", lambda f: f.bytes_per_unchanged_check, "{:.1f}"),
     Row("bytes per change", lambda f: f.bytes_per_change, "{:.0f}"),
     Row("store at the end, bytes", lambda f: f.store_bytes, "{:.0f}"),
+    Row("PROJECTED store after a day of hourly checks, bytes",
+        lambda f: f.projected_day_bytes, "{:.0f}"),
     Row("precision", lambda f: f.precision, "{:.3f}", ratio=False),
     Row("recall", lambda f: f.recall, "{:.3f}", ratio=False),
     Row("false alarms (unchanged passes)", lambda f: f.false_alarms_unchanged, "{:.0f}",
@@ -48,6 +50,13 @@ ROWS = (
     Row("edits missed", lambda f: len(f.missed), "{:.0f}", ratio=False),
     Row("failed checks", lambda f: f.failed, "{:.0f}", ratio=False),
 )
+
+
+PROJECTION_NOTE = (
+    "PROJECTED (derived, not measured): the store after one day of hourly checks, 24 "
+    "passes = the first pass + 23 x N x (edit share x bytes per change + (1 - edit "
+    "share) x bytes per unchanged check), with this run's figures and the change "
+    "pass's edit share each hour.")
 
 
 @dataclass(frozen=True)
@@ -208,6 +217,7 @@ def results_markdown(command: str, scenarios: list[tuple[Scenario, list[Figures]
         out += [f"## {scenario_heading(scenario)}", "", markdown_table(table(scenario, results)),
                 ""]
         out += [f"- {line}" for line in store_breakdown(results)]
+        out += [f"- {PROJECTION_NOTE}"]
         out += ["- per pass, wall s / CPU s (what was reported):"]
         out += [f"  - {r.watcher.name}: {pass_line(r)}" for r in scenario.runs]
         out += ["- how monitor classified each kind of edit (from its ChangeDetected events):"]

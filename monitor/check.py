@@ -65,11 +65,17 @@ class Checker:
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
     _adapters: dict[str, Any] = field(default_factory=dict)
 
-    def check(self, name: str) -> CheckResult:
-        """Check one source by name. Never raises for page or network trouble."""
+    def check(self, name: str, row: Any = None) -> CheckResult:
+        """Check one source by name. Never raises for page or network trouble.
+
+        `row` is the source's row of the `sources` projection when the caller already
+        read it (a pass reads them all at once); without it the check reads it. A
+        row read a little earlier is safe: every append is conditional on the stream
+        version the row holds, and a conflict re-reads the row and compares again.
+        """
         started = time.monotonic()
         try:
-            result = self._check(name)
+            result = self._check(name, row)
         except FetchFailed as exc:  # pragma: no cover - _check records these itself
             result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
         except MonitorError as exc:
@@ -81,8 +87,9 @@ class Checker:
                  f" detail={result.detail!r}" if result.detail else "")
         return result
 
-    def _check(self, name: str) -> CheckResult:
-        row = source_by_stream(self.store.engine, name)
+    def _check(self, name: str, row: Any = None) -> CheckResult:
+        if row is None:
+            row = source_by_stream(self.store.engine, name)
         if row is None:
             return CheckResult(name, "error", detail="no such source")
         if row.state not in CHECKABLE:
@@ -154,7 +161,7 @@ class Checker:
                 new.append(ChangeDetected(
                     from_hash=row.content_hash, to_hash=text.sha256,
                     significance=significance, classes=change.classes,
-                    summary=change.summary(), change=change.to_dict(),
+                    summary=change.summary(), change=change.to_stored(),
                 ))
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)

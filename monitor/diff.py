@@ -49,20 +49,34 @@ class Hunk:
         return classify.hunk_significance(self.kind, self.ops)
 
     def to_dict(self) -> dict[str, Any]:
+        """The full shape, for reports: both texts, and each op with its old and new."""
         return {
             "kind": self.kind, "old_index": self.old_index, "new_index": self.new_index,
             "old": self.old, "new": self.new, "classes": list(self.classes),
             "ops": [[op.tag, op.old, op.new] for op in self.ops],
         }
 
+    def to_stored(self) -> dict[str, Any]:
+        """The shape kept in the log: each text once. A hunk with ops leaves out the
+        old and new texts (the ops join to them), and an op keeps only the text it
+        has: [tag, text] for equal, delete and insert, [tag, old, new] for replace."""
+        if not self.ops:
+            return self.to_dict()
+        return {
+            "kind": self.kind, "old_index": self.old_index, "new_index": self.new_index,
+            "classes": list(self.classes), "ops": [_stored_op(op) for op in self.ops],
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Hunk:
+        """Reads either shape (`to_dict`, and `to_stored`)."""
         try:
+            ops = tuple(_read_op(op) for op in data["ops"])
+            old = data["old"] if "old" in data or not ops else "".join(op.old for op in ops)
+            new = data["new"] if "new" in data or not ops else "".join(op.new for op in ops)
             hunk = cls(
                 kind=_text(data["kind"]), old_index=_index(data["old_index"]),
-                new_index=_index(data["new_index"]), old=_text(data["old"]),
-                new=_text(data["new"]),
-                ops=tuple(WordOp(_text(t), _text(o), _text(n)) for t, o, n in data["ops"]),
+                new_index=_index(data["new_index"]), old=_text(old), new=_text(new), ops=ops,
                 classes=tuple(_text(c) for c in data["classes"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -70,6 +84,33 @@ class Hunk:
         if hunk.kind not in classify.KINDS or any(op.tag not in classify.TAGS for op in hunk.ops):
             raise MonitorError(f"stored change has an unknown hunk kind or op: {hunk.kind!r}")
         return hunk
+
+
+def _stored_op(op: WordOp) -> list[str]:
+    if op.tag == classify.EQUAL:
+        return [op.tag, op.new]
+    if op.tag == classify.DELETE:
+        return [op.tag, op.old]
+    if op.tag == classify.INSERT:
+        return [op.tag, op.new]
+    return [op.tag, op.old, op.new]
+
+
+def _read_op(op: Any) -> WordOp:
+    if not isinstance(op, list | tuple):
+        raise TypeError(f"expected an op, got {op!r}")
+    if len(op) == 3:
+        tag, old, new = op
+        return WordOp(_text(tag), _text(old), _text(new))
+    tag, value = op  # the stored shape: one text
+    tag, value = _text(tag), _text(value)
+    if tag == classify.EQUAL:
+        return WordOp(tag, value, value)
+    if tag == classify.DELETE:
+        return WordOp(tag, value, "")
+    if tag == classify.INSERT:
+        return WordOp(tag, "", value)
+    raise ValueError(f"op {tag!r} needs both texts")
 
 
 @dataclass(frozen=True)
@@ -102,8 +143,16 @@ class Change:
             "new_title": self.new_title, "new_published": self.new_published,
         }
 
+    def to_stored(self) -> dict[str, Any]:
+        """The shape kept in ChangeDetected (schema 2): each text once; see Hunk."""
+        return {
+            "hunks": [h.to_stored() for h in self.hunks],
+            "new_title": self.new_title, "new_published": self.new_published,
+        }
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Change:
+        """Reads either shape (`to_dict`, and `to_stored`)."""
         try:
             hunks, title, published = data["hunks"], data["new_title"], data["new_published"]
             return cls(
@@ -113,6 +162,22 @@ class Change:
             )
         except (KeyError, TypeError) as exc:
             raise MonitorError(f"stored change is malformed: {exc!r}") from exc
+
+
+def stored_change(data: dict[str, Any]) -> dict[str, Any]:
+    """A change as ChangeDetected schema 1 stored it (the full shape), in the shape
+    schema 2 stores (each text once). For the mapper's upcaster: a hunk it cannot
+    read is left as it was, for Change.from_dict to call malformed when it is used."""
+    hunks = data.get("hunks") if isinstance(data, dict) else None
+    if not isinstance(hunks, list):
+        return data
+    compact = []
+    for hunk in hunks:
+        try:
+            compact.append(Hunk.from_dict(hunk).to_stored())
+        except (MonitorError, TypeError, AttributeError):
+            compact.append(hunk)
+    return {**data, "hunks": compact}
 
 
 def _summary_item(hunk: Hunk) -> tuple[str, int, str]:

@@ -91,12 +91,14 @@ class ChangeDetected(Event):
     """The document's text differs from its previous version in a way that matters."""
 
     type: ClassVar[str] = "ChangeDetected"
+    # 2: `change` keeps each text once (Change.to_stored); 1 kept the full shape.
+    schema_version: ClassVar[int] = 2
     from_hash: str
     to_hash: str
     significance: str
     classes: tuple[str, ...]
     summary: str
-    change: dict[str, Any]  # monitor.diff.Change.to_dict()
+    change: dict[str, Any]  # monitor.diff.Change.to_stored(); read with Change.from_dict
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,51 @@
-"""Running many checks: building the checker from config, and one bounded pass."""
+"""Running many checks: building the checker from config, and one bounded pass —
+in this process (a pool of threads), or split across worker processes.
+
+A pass reads the `sources` projection once and hands each check its row, so a check
+costs no lookup of its own (a conflicting append still re-reads; see Checker.check).
+
+Worker processes: the checks of one process share one interpreter, so parsing and
+extraction use one core however many threads run them. `processes` > 1 splits the
+sources across that many processes, each with its own store connection, fetcher and
+thread pool; their results come back to this process for the summary. SQLite writes
+stay serialized by the store (BEGIN IMMEDIATE and a busy timeout).
+
+Politeness must hold across processes, since each process has its own fetcher and
+knows nothing of the others' requests:
+
+- with a delay between requests to a host (`min_delay_per_host` > 0, the default),
+  each host's sources all go to one process, which keeps the host's whole limit and
+  delay, so both hold exactly as with one process. Hosts are dealt out to balance the
+  processes; a source is placed by the host of its URL (a redirect elsewhere is not
+  foreseen);
+- without a delay, a host's sources are spread over every process, and each process
+  may have `max_concurrent_per_host // processes` requests in flight to one host, so
+  that together they never exceed the limit. Rounding down, not up: with a limit of
+  3 and 2 processes, 2 + 2 would be 4 in flight. No more processes than the limit
+  are started, so that each keeps at least one request.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import queue as queue_module
+import sys
+import threading
+import time
+import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.check import Checker, CheckResult
 from monitor.config import Config
+from monitor.errors import MonitorError
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.store import EventStore
+from monitor.store.queries import list_sources
 
 
 def fetch_settings(config: Config) -> FetchSettings:
@@ -32,6 +67,7 @@ def build_checker(config: Config, store: EventStore, **options: object) -> Check
 class PassSummary:
     results: list[CheckResult] = field(default_factory=list)
     seconds: float = 0.0
+    processes: int = 1
 
     @property
     def counts(self) -> Counter[str]:
@@ -42,23 +78,215 @@ class PassSummary:
         return f"checked {len(self.results)} sources in {self.seconds:.1f}s: {parts or 'nothing'}"
 
 
+def source_rows(store: EventStore) -> dict[str, Any]:
+    """Every source's projection row, by stream id: read once per pass."""
+    return {row.stream_id: row for row in list_sources(store.engine)}
+
+
 def run_pass(
     checker: Checker,
     names: Iterable[str],
     workers: int,
     on_result: Callable[[CheckResult], None] | None = None,
+    rows: Mapping[str, Any] | None = None,
 ) -> PassSummary:
-    import time
+    """Check `names` on `workers` threads. `rows`: the sources' projection rows by
+    stream id, if the caller has them (read here otherwise).
 
+    Each thread takes the next name until none is left: no future per check, whose
+    locking and wake-ups cost as much as a small page's parse."""
     started = time.monotonic()
     summary = PassSummary()
     names = list(names)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="check") as pool:
-        futures = [pool.submit(checker.check, name) for name in names]
-        for future in as_completed(futures):
-            result = future.result()
-            summary.results.append(result)
-            if on_result is not None:
-                on_result(result)
+    pending = iter(names)
+    if rows is None:
+        rows = source_rows(checker.store)
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work() -> None:
+        while True:
+            with lock:
+                name = None if failures else next(pending, None)
+            if name is None:
+                return
+            try:
+                result = checker.check(name, rows.get(name))
+            except BaseException as exc:  # a bug, not a page's trouble: stop the pass
+                with lock:
+                    failures.append(exc)
+                return
+            with lock:
+                summary.results.append(result)
+                if on_result is not None:
+                    on_result(result)
+
+    threads = [threading.Thread(target=work, name=f"check-{i}", daemon=True)
+               for i in range(max(1, min(workers, len(names))))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+# --- worker processes -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one worker process checks, and the fetch limits it keeps to."""
+
+    names: tuple[str, ...]
+    workers: int
+    max_concurrent_per_host: int
+
+
+def default_processes() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
+
+
+RESULT_BATCH = 50  # results a worker process sends back at once
+
+
+def plan_processes(urls: Mapping[str, str], processes: int, workers: int,
+                   config: Config) -> list[Share]:
+    """Split the sources (name -> URL) across at most `processes` processes, keeping
+    per-host politeness across them (see the module's docstring). Pure."""
+    limit = config.fetch.max_concurrent_per_host
+    names = list(urls)
+    if config.fetch.min_delay_per_host > 0:
+        by_host: dict[str, list[str]] = {}
+        for name in names:
+            by_host.setdefault(_host(urls[name]), []).append(name)
+        count = max(1, min(processes, len(by_host)))
+        groups: list[list[str]] = [[] for _ in range(count)]
+        for host in sorted(by_host, key=lambda h: (-len(by_host[h]), h)):
+            min(groups, key=len).extend(by_host[host])  # largest hosts first, to the lightest
+        return _shares(groups, workers, limit)
+    count = max(1, min(processes, len(names), limit))
+    groups = [names[i::count] for i in range(count)]
+    return _shares(groups, workers, limit // count)
+
+
+def _shares(groups: list[list[str]], workers: int, limit: int) -> list[Share]:
+    each = max(1, -(-workers // len(groups)))  # the checks at once, spread over processes
+    return [Share(tuple(g), each, limit) for g in groups if g]
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def run_pass_in_processes(
+    config: Config,
+    database_url: str,
+    shares: Sequence[Share],
+    *,
+    learn: bool = True,
+    on_result: Callable[[CheckResult], None] | None = None,
+    before_start: Callable[[], None] | None = None,
+) -> PassSummary:
+    """Run each share in its own process and gather the results here.
+    `before_start` runs just before the processes start (close what must not be
+    inherited, such as pooled database connections)."""
+    started = time.monotonic()
+    context = _context()
+    if context.get_start_method() == "fork":
+        _import_adapters()  # once, here: forked children inherit them already imported
+    if before_start is not None:
+        before_start()
+    queue: Any = context.Queue()
+    children = [
+        context.Process(target=_check_share, name=f"check-{i}", daemon=True,
+                        args=(config, database_url, i, share, learn, queue))
+        for i, share in enumerate(shares)
+    ]
+    for child in children:
+        child.start()
+    summary = PassSummary(processes=len(children))
+    finished: set[int] = set()
+    failures: list[str] = []
+    try:
+        while len(finished) < len(children):
+            try:
+                kind, payload = queue.get(timeout=0.5)
+            except queue_module.Empty:
+                for index, child in enumerate(children):
+                    if index not in finished and not child.is_alive() and queue.empty():
+                        finished.add(index)  # died without a word (killed, or crashed)
+                        failures.append(f"{child.name} exited with code {child.exitcode}")
+                continue
+            if kind == "results":
+                summary.results.extend(payload)
+                if on_result is not None:
+                    for result in payload:
+                        on_result(result)
+            else:
+                index, detail = payload
+                finished.add(index)
+                if kind == "error":
+                    failures.append(detail)
+    finally:
+        for child in children:
+            child.join(timeout=30)
+    if failures:
+        raise MonitorError("a check process failed: " + failures[0])
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _context() -> Any:
+    # fork: the children start at once, with the parent's modules already imported.
+    # Only from a process with no other thread (one could hold a lock the child would
+    # wait on forever, as in a test runner), and only on Linux (on macOS fork is unsafe).
+    single = threading.active_count() == 1
+    return multiprocessing.get_context("fork" if single and sys.platform == "linux" else "spawn")
+
+
+def _import_adapters() -> None:
+    from monitor import sources
+
+    sources.KINDS  # noqa: B018  (discovery imports every adapter module)
+
+
+def _check_share(config: Config, database_url: str, index: int, share: Share, learn: bool,
+                 queue: Any) -> None:
+    """A worker process: its own store connection, fetcher and thread pool."""
+    from monitor.store import open_store
+
+    try:
+        store = open_store(database_url, check_schema=False)  # the parent checked it
+        fetch = replace(config.fetch, max_concurrent_per_host=share.max_concurrent_per_host)
+        checker = build_checker(replace(config, fetch=fetch), store, learn=learn)
+        try:
+            batch: list[CheckResult] = []
+
+            def send(result: CheckResult) -> None:
+                # In batches: a put per check costs a lock hand-over and a wake-up
+                # of the queue's thread, as much as a small page's extraction.
+                batch.append(result)
+                if len(batch) >= RESULT_BATCH:
+                    queue.put(("results", batch.copy()))
+                    batch.clear()
+
+            run_pass(checker, share.names, share.workers, on_result=send)
+            if batch:
+                queue.put(("results", batch))
+        finally:
+            checker.fetcher.close()
+            store.engine.dispose()
+    except BaseException as exc:  # reported to the parent, which says it in one line
+        detail = f"{type(exc).__name__}: {exc}"
+        if not isinstance(exc, MonitorError):
+            detail += "\n" + traceback.format_exc()
+        queue.put(("error", (index, detail)))
+        return
+    queue.put(("done", (index, None)))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from http_faults import FaultServer, Reply
+
 from monitor.catalog import register
 from monitor.config import SourceConfig
 

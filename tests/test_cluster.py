@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import postgres_schema_url, postgres_base_url
+from conftest import postgres_base_url, postgres_schema_url
 
 from monitor.catalog import register
 from monitor.config import SourceConfig

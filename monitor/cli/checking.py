@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
+from monitor.check import CheckResult
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
-from monitor.runner import build_checker, run_pass
-from monitor.store.queries import get_source, list_sources
+from monitor.runner import (
+    build_checker,
+    default_processes,
+    plan_processes,
+    run_pass,
+    run_pass_in_processes,
+    source_rows,
+)
+from monitor.store.queries import get_source
 
 DUE_STATES = ("active", "failing", "gone")
 
@@ -19,36 +28,61 @@ DUE_STATES = ("active", "failing", "gone")
 @click.argument("names", nargs=-1, metavar="[SOURCE]...")
 @click.option("--all", "check_all", is_flag=True, help="Check every active source.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Checks at once (default from config: 8).")
+              help="Checks at once, over all processes (default from config: 8).")
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="Worker processes sharing the checks (default: the number of CPUs, "
+                   "at most one per source). Per-host limits hold across them.")
 @click.option("--no-learn", is_flag=True, help="Do not learn volatile elements on first checks.")
 @format_option
 @pass_app
 def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int | None,
-          no_learn: bool, fmt: str) -> None:
+          processes: int | None, no_learn: bool, fmt: str) -> None:
     """Check sources once and record what changed. Exits 0 when the checks ran,
     even if pages changed or failed."""
     store = app.store()
     if check_all == bool(names):
         raise UsageError("name sources to check, or use --all")
+    rows = source_rows(store)
     if check_all:
-        targets = [r.name for r in list_sources(store.engine) if r.state in DUE_STATES]
+        targets = sorted(name for name, r in rows.items() if r.state in DUE_STATES)
     else:
-        targets = [get_source(store.engine, n).name for n in names]
-    checker = build_checker(app.config, store, learn=not no_learn)
-    bar = None
-    if sys.stderr.isatty() and len(targets) > 20 and fmt == "text":
-        from tqdm import tqdm
+        named = [get_source(store.engine, n) for n in names]
+        rows.update((r.stream_id, r) for r in named)
+        targets = [r.stream_id for r in named]
+    workers = workers or app.config.workers
+    urls = {name: rows[name].url for name in targets}
+    shares = plan_processes(urls, processes or default_processes(), workers, app.config)
+    bar: Any = None
 
-        bar = tqdm(total=len(targets), unit="page", file=sys.stderr)
+    def progress(_result: CheckResult) -> None:
+        if bar is not None:
+            bar.update(1)
+
+    def show_progress() -> None:
+        nonlocal bar
+        if sys.stderr.isatty() and len(targets) > 20 and fmt == "text":
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(targets), unit="page", file=sys.stderr)
+
     try:
-        summary = run_pass(checker, targets, workers or app.config.workers,
-                           on_result=(lambda _r: bar.update(1)) if bar else None)
+        if len(shares) > 1:
+            summary = run_pass_in_processes(
+                app.config, app.url, shares, learn=not no_learn, on_result=progress,
+                before_start=store.engine.dispose)  # no pooled connection crosses a fork
+        else:
+            checker = build_checker(app.config, store, learn=not no_learn)
+            show_progress()
+            try:
+                summary = run_pass(checker, targets, workers, on_result=progress, rows=rows)
+            finally:
+                checker.fetcher.close()
     finally:
         if bar is not None:
             bar.close()
-        checker.fetcher.close()
     if fmt == "json":
-        echo_json({"seconds": round(summary.seconds, 3), "counts": dict(summary.counts),
+        echo_json({"seconds": round(summary.seconds, 3), "processes": summary.processes,
+                   "counts": dict(summary.counts),
                    "results": [r.__dict__ for r in sorted(summary.results,
                                                           key=lambda r: r.source)]})
         return

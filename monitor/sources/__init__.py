@@ -51,6 +51,9 @@ def __getattr__(name: str) -> Any:
 def adapter_for(kind: str) -> SourceAdapter:
     """The adapter for `kind`, one shared instance per kind (adapters keep per-site
     state such as a passed challenge). Unknown kind -> UsageError."""
+    adapter = _instances.get(kind)  # the common case: no lock, no scan
+    if adapter is not None:
+        return adapter
     kinds = _discover()
     if kind not in kinds:
         raise UsageError(f"unknown source kind {kind!r}; known kinds: {', '.join(kinds)}")

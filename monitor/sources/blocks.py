@@ -3,12 +3,18 @@
 Block elements (p, div, li, headings, blockquote, table rows, …) and `<br>` end a
 paragraph; inline elements run on. Scripts, styles, images and the captions of
 images are not text. Entities are decoded by the parser; whitespace is normalized.
+
+Pages are parsed once, by lxml (libxml2's HTML parser), and every later step —
+masks, title, selected elements, date, main text — reads that one tree.
 """
 
 from __future__ import annotations
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, PreformattedString, Tag
+from collections.abc import Iterator
+from typing import TypeAlias
+
+import lxml.html
+from lxml import etree
 
 from monitor.normalize import normalize_text
 
@@ -21,21 +27,43 @@ NOT_TEXT_TAGS = frozenset(
     """script style noscript template img picture svg canvas iframe video audio source
     object embed map head title meta link button select option input textarea""".split()
 )
+# Elements whose strings are not "content" when the text of an enclosing element is
+# read (what BeautifulSoup's get_text() leaves out, which stored texts were made with).
+STRING_CONTAINERS = frozenset({"rt", "rp", "style", "script", "template"})
 _CELL_TAGS = frozenset({"td", "th"})
 _IMAGE_TAGS = ("img", "picture", "svg", "video")
+# Bytes in, with the encoding stated: a <meta charset> or an XML declaration in the
+# page cannot make libxml2 decode the already-decoded text a second time.
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", collect_ids=False, default_doctype=False)
+
+Element: TypeAlias = lxml.html.HtmlElement
 
 
-def parse_html(markup: str | bytes) -> BeautifulSoup:
-    return BeautifulSoup(markup, "lxml")
+def parse_html(markup: str | bytes) -> Element:
+    """The page's <html> element. Never raises: an empty page is an empty <html>."""
+    data = markup.encode("utf-8", "surrogatepass") if isinstance(markup, str) else markup
+    try:
+        root = lxml.html.document_fromstring(data, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        root = None
+    if root is None:
+        root = lxml.html.document_fromstring(b"<html></html>", parser=_PARSER)
+    return root
 
 
 def fragment_paragraphs(markup: str) -> list[str]:
     """Paragraphs of an HTML fragment or a whole document (its body)."""
-    soup = parse_html(markup)
-    return element_paragraphs(soup.body or soup)
+    root = parse_html(markup)
+    body = root.find("body")
+    return element_paragraphs(body if body is not None else root)
 
 
-def element_paragraphs(root: Tag) -> list[str]:
+def is_element(node: object) -> bool:
+    """An element, not a comment (libxml2 reads `<?…>` in HTML as a comment too)."""
+    return isinstance(getattr(node, "tag", None), str)
+
+
+def element_paragraphs(root: Element) -> list[str]:
     """Paragraphs of one element. Iterative, so hostile nesting depth cannot crash it."""
     paragraphs: list[str] = []
     pending: list[str] = []
@@ -46,33 +74,85 @@ def element_paragraphs(root: Tag) -> list[str]:
         if text:
             paragraphs.append(text)
 
-    stack: list[tuple[PageElement, bool]] = [(root, False)]
+    # Items: an element to enter, a string to add, or None: the end of a block.
+    stack: list[Element | str | None] = [root]
     while stack:
-        node, leaving = stack.pop()
-        if leaving:
+        item = stack.pop()
+        if item is None:
             flush()
             continue
-        if isinstance(node, NavigableString):
-            if not isinstance(node, PreformattedString):  # comments, doctype, CDATA
-                pending.append(str(node))
+        if isinstance(item, str):
+            pending.append(item)
             continue
-        if not isinstance(node, Tag) or node.name in NOT_TEXT_TAGS or _is_image_caption(node):
+        node = item
+        if node is not root and node.tail:
+            stack.append(node.tail)  # the text after it belongs to its parent
+        if not is_element(node) or node.tag in NOT_TEXT_TAGS or _is_image_caption(node):
             continue
-        if node.name in ("br", "hr"):
+        if node.tag in ("br", "hr"):
             flush()
             continue
-        if node.name in _CELL_TAGS:
+        if node.tag in _CELL_TAGS:
             pending.append(" ")
-        if node.name in BLOCK_TAGS:
+        if node.tag in BLOCK_TAGS:
             flush()
-            stack.append((node, True))
-        stack.extend((child, False) for child in reversed(node.contents))
+            stack.append(None)
+        stack.extend(reversed(node))
+        if node.text:
+            stack.append(node.text)
     flush()
     return paragraphs
 
 
-def _is_image_caption(tag: Tag) -> bool:
-    if tag.name != "figcaption":
+def text_of(element: Element, separator: str = "") -> str:
+    """The element's text as a reader sees it: its strings joined by `separator`,
+    without comments, and without what string containers (scripts, styles, ruby
+    annotations) hold unless `element` is one itself."""
+    return separator.join(strings(element))
+
+
+def strings(element: Element) -> Iterator[str]:
+    # A string counts when the innermost container around it, anywhere up the page,
+    # is `element` itself, or there is none and `element` is no container either.
+    own = str(element.tag) if element.tag in STRING_CONTAINERS else None
+    # Items: (a node to enter, or a string to yield; the container it lies in).
+    stack: list[tuple[Element | str, str | None]] = [(element, _container_of(element))]
+    while stack:
+        item, container = stack.pop()
+        if isinstance(item, str):
+            if container == own:
+                yield item
+            continue
+        if item is not element and item.tail:
+            stack.append((item.tail, container))
+        if not is_element(item):
+            continue
+        inner = str(item.tag) if item.tag in STRING_CONTAINERS else container
+        stack.extend((child, inner) for child in reversed(item))
+        if item.text:
+            stack.append((item.text, inner))
+
+
+def own_strings(element: Element) -> Iterator[str]:
+    """The strings directly inside `element`, not inside its child elements."""
+    if element.text:
+        yield element.text
+    for child in element:
+        if child.tail:
+            yield child.tail
+
+
+def _container_of(node: Element | None) -> str | None:
+    """The innermost string container enclosing `node` (itself included), or None."""
+    while node is not None:
+        if node.tag in STRING_CONTAINERS:
+            return str(node.tag)
+        node = node.getparent()
+    return None
+
+
+def _is_image_caption(element: Element) -> bool:
+    if element.tag != "figcaption":
         return False
-    figure = tag.find_parent("figure")
-    return figure is not None and figure.find(_IMAGE_TAGS) is not None
+    figure = next(element.iterancestors("figure"), None)
+    return figure is not None and next(figure.iter(*_IMAGE_TAGS), None) is not None

@@ -5,14 +5,18 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bs4 import BeautifulSoup
-
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_document, normalize_text
 from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
-from monitor.sources.blocks import element_paragraphs, parse_html
-from monitor.sources.maintext import main_paragraphs, page_date, page_title
+from monitor.sources.blocks import Element, element_paragraphs, parse_html
+from monitor.sources.maintext import (
+    as_page_text_reads,
+    main_paragraphs,
+    page_date,
+    page_title,
+    without_comments,
+)
 from monitor.sources.volatile import volatile_selectors
 
 if TYPE_CHECKING:
@@ -37,18 +41,22 @@ class HtmlPage(SourceAdapter):
         if answer.not_modified:
             kept = answer.validators
             return NotModified(kept if kept.etag or kept.last_modified else previous or kept)
-        soup = parse_html(answer.text())
-        masking.remove_masked(soup, masking.css_masks(spec.ignore, spec.volatile))
+        # One parse; masks, title, selection, date and main text all read this tree.
+        root = parse_html(answer.text())
+        masking.remove_masked(root, masking.css_masks(spec.ignore, spec.volatile))
         patterns = masking.text_masks(spec.ignore)
-        masked_html = str(soup)
-        extracted = _extract(spec, soup, masked_html, answer.url)
-        paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
-        title = page_title(soup)
-        if title is not None:
-            title = normalize_text(masking.mask_text(title, patterns))
-            if paragraphs and paragraphs[0] == title:  # the <h1> is the title, not body
-                paragraphs = paragraphs[1:]
-        document = normalize_document(title, page_date(masked_html, answer.url), paragraphs)
+        selected = _selected(spec, root, answer.url) if spec.selector else None
+        title = page_title(root)
+        page = as_page_text_reads(root)
+        published = page_date(page, answer.url)
+        extracted = selected if selected is not None else _main_text(page, answer.url)
+        paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
+        if patterns:
+            paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
+            title = None if title is None else normalize_text(masking.mask_text(title, patterns))
+        if title is not None and paragraphs and paragraphs[0] == title:
+            paragraphs = paragraphs[1:]  # the <h1> is the title, not body
+        document = normalize_document(title, published, paragraphs)
         return Capture(
             document=document,
             final_url=answer.url,
@@ -69,14 +77,18 @@ class HtmlPage(SourceAdapter):
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 
 
-def _extract(spec: SourceSpec, soup: BeautifulSoup, masked_html: str, url: str) -> list[str]:
-    """The selected elements' paragraphs, or the page's main content."""
-    if spec.selector:
-        selected = masking.select(soup, spec.selector)
-        if not selected:
-            raise FetchFailed("parse", f"{url}: selector {spec.selector!r} matched nothing")
-        return [p for element in selected for p in element_paragraphs(element)]
-    paragraphs = main_paragraphs(masked_html, url)
+def _selected(spec: SourceSpec, root: Element, url: str) -> list[str]:
+    """The paragraphs of the elements `spec.selector` matches."""
+    assert spec.selector
+    selected = masking.select(root, spec.selector)
+    if not selected:
+        raise FetchFailed("parse", f"{url}: selector {spec.selector!r} matched nothing")
+    return [p for element in selected for p in element_paragraphs(element)]
+
+
+def _main_text(root: Element, url: str) -> list[str]:
+    """The page's main content. Last of the steps: it drops the tree's comments."""
+    paragraphs = main_paragraphs(without_comments(root), url)
     if not paragraphs:
         raise FetchFailed("empty", f"{url}: no main content found on the page")
     return paragraphs

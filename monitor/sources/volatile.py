@@ -17,11 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, Tag
-from bs4.element import NavigableString, PreformattedString
-
 from monitor.normalize import normalize_text
-from monitor.sources.blocks import BLOCK_TAGS, NOT_TEXT_TAGS, parse_html
+from monitor.sources.blocks import (
+    BLOCK_TAGS,
+    NOT_TEXT_TAGS,
+    Element,
+    is_element,
+    own_strings,
+    parse_html,
+    text_of,
+)
 
 MAX_VOLATILE_CHARS = 80
 _STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # ids with digits are often generated
@@ -115,53 +120,46 @@ def _covers(members: set[str], path: str) -> bool:
     return any(path == m or _is_ancestor(m, path) for m in members)
 
 
-def _elements(soup: BeautifulSoup, max_chars: int) -> dict[str, _Element]:
+def _elements(root: Element, max_chars: int) -> dict[str, _Element]:
     elements: dict[str, _Element] = {}
-    root = soup.html
-    stack: list[tuple[Tag, str]] = [(root, _step(root, 1))] if root is not None else []
+    stack: list[tuple[Element, str]] = [(root, _step(root, 1))]
     while stack:
         element, path = stack.pop()
-        if element.name in NOT_TEXT_TAGS:
+        if element.tag in NOT_TEXT_TAGS:
             continue
-        text = normalize_text(element.get_text(" "))
-        small = len(text) < max_chars and element.find(list(BLOCK_TAGS)) is None
+        text = normalize_text(text_of(element, " "))
+        small = len(text) < max_chars and next(element.iterdescendants(*BLOCK_TAGS), None) is None
         seen: dict[str, int] = {}
         children: list[str] = []
-        for child in element.children:
-            if isinstance(child, Tag):
-                seen[child.name] = seen.get(child.name, 0) + 1
-                child_path = f"{path} > {_step(child, seen[child.name])}"
+        for child in element:
+            if is_element(child):
+                seen[child.tag] = seen.get(child.tag, 0) + 1
+                child_path = f"{path} > {_step(child, seen[child.tag])}"
                 stack.append((child, child_path))
-                if child.name not in NOT_TEXT_TAGS and child.get_text().strip():
+                if child.tag not in NOT_TEXT_TAGS and text_of(child).strip():
                     children.append(child_path)
         elements[path] = _Element(text, _own_text(element), small, tuple(children))
     return elements
 
 
-def _own_text(element: Tag) -> str:
-    return normalize_text(
-        " ".join(
-            str(c)
-            for c in element.children
-            if isinstance(c, NavigableString) and not isinstance(c, PreformattedString)
-        )
-    )
+def _own_text(element: Element) -> str:
+    return normalize_text(" ".join(own_strings(element)))
 
 
 def _is_ancestor(ancestor: str, path: str) -> bool:
     return path.startswith(ancestor + " > ")
 
 
-def _step(element: Tag, position: int) -> str:
+def _step(element: Element, position: int) -> str:
     """tag#id.class:nth-of-type(k) — how one element is named among its siblings."""
-    step = element.name
+    step = str(element.tag)
     element_id = element.get("id")
     if isinstance(element_id, str) and _STABLE_ID.match(element_id):
         step += "#" + _ident(element_id)
     classes = element.get("class")
-    if isinstance(classes, list):
-        step += "".join("." + _ident(c) for c in classes if isinstance(c, str) and c)
-    if element.name not in _UNNUMBERED:
+    if isinstance(classes, str):
+        step += "".join("." + _ident(c) for c in classes.split() if c)
+    if element.tag not in _UNNUMBERED:
         step += f":nth-of-type({position})"
     return step
 

@@ -86,3 +86,13 @@ def to_event(event_type: str, schema_version: int, data: dict[str, Any]) -> Even
 def canonical_json(value: Any) -> str:
     """Deterministic JSON: sorted keys, no spaces, UTF-8 kept as is."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _compact_change(data: dict[str, Any]) -> dict[str, Any]:
+    """ChangeDetected 1 -> 2: the change's texts kept once (see monitor.diff)."""
+    from monitor.diff import stored_change
+
+    return {**data, "change": stored_change(data["change"])}
+
+
+register_upcaster("ChangeDetected", 1, _compact_change)

@@ -1,22 +1,35 @@
-"""Run the Alembic migrations (the repo's `alembic/` folder) on a database."""
+"""Run the Alembic migrations (the repo's `alembic/` folder) on a database.
+
+Checking that a store is at this code's schema is done without Alembic: every
+command pays for that check, and importing Alembic (with Mako and Pygments) and
+loading its script directory took most of a second. The current revision is read
+from `alembic_version` with SQLAlchemy; the head is found by reading the
+`revision` / `down_revision` assignments of the files in alembic/versions. Should
+those not be plain literals, Alembic itself is asked.
+"""
 
 from __future__ import annotations
 
+import ast
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from alembic import command
 from monitor.errors import SchemaError
 from monitor.store.database import WRITE
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
 
 
 def _config(engine_conn: object) -> Config:
+    from alembic.config import Config
+
     if not SCRIPT_LOCATION.is_dir():
         raise SchemaError(
             f"migrations not found at {SCRIPT_LOCATION}; install govkz-monitor from its "
@@ -29,21 +42,86 @@ def _config(engine_conn: object) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         command.upgrade(_config(conn), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
+    from alembic import command
+
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         command.downgrade(_config(conn), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The revision the store is at; None when it was never initialized."""
+    try:
+        with engine.connect() as conn:
+            found = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except (OperationalError, ProgrammingError):  # no alembic_version table: not initialized
+        return None
+    if len(found) > 1:
+        raise SchemaError(f"the store is at several schema revisions at once ({found})")
+    return found[0] if found else None
 
 
 def head_revision() -> str | None:
+    return _head_revision()
+
+
+@cache
+def _head_revision() -> str | None:
+    versions = SCRIPT_LOCATION / "versions"
+    if not versions.is_dir():
+        _config(None)  # raises the SchemaError that says how to install
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in sorted(versions.glob("*.py")):
+        found = _revision_of(path)
+        if found is None:
+            return _alembic_head()
+        revision, down = found
+        revisions.add(revision)
+        parents.update(down)
+    heads = revisions - parents
+    if len(heads) != 1:
+        return _alembic_head()  # several heads or none: let Alembic say what it makes of it
+    return heads.pop()
+
+
+def _revision_of(path: Path) -> tuple[str, tuple[str, ...]] | None:
+    """(revision, down revisions) of a migration file, or None if not plain literals."""
+    values: dict[str, object] = {}
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    try:
+                        values[target.id] = ast.literal_eval(node.value)  # type: ignore[arg-type]
+                    except ValueError:
+                        return None
+    revision, down = values.get("revision"), values.get("down_revision")
+    if not isinstance(revision, str):
+        return None
+    if down is None:
+        return revision, ()
+    if isinstance(down, str):
+        return revision, (down,)
+    if isinstance(down, tuple | list) and all(isinstance(d, str) for d in down):
+        return revision, tuple(down)  # type: ignore[arg-type]
+    return None
+
+
+def _alembic_head() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config(None)).get_current_head()
 
 
