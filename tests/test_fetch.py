@@ -415,3 +415,14 @@ def test_user_agent_names_contact(server: FaultServer) -> None:
 def test_contact_that_cannot_be_a_header_is_config_error() -> None:
     with pytest.raises(ConfigError):
         FetchSettings(contact="редакция\r\nX-Evil: 1")
+
+
+def test_proxy_from_the_environment_is_still_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FaultServer() as proxy:
+        proxy.route("http://watched.invalid/page", Reply.page("<p>through the proxy</p>"))
+        monkeypatch.setenv("HTTP_PROXY", proxy.url(""))
+        monkeypatch.setenv("NO_PROXY", "")
+        with Fetcher(FAST) as fetcher:
+            answer = fetcher.get("http://watched.invalid/page")
+    assert b"through the proxy" in answer.content
+    assert proxy.hits("http://watched.invalid/page")
