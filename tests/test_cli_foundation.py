@@ -181,3 +181,16 @@ def test_verify_cli_exits_1_and_names_the_altered_event(workdir: Path) -> None:
     result = monitor("verify", cwd=workdir)
     assert result.code == 1
     assert f"stream '{SEED_NAME}' event 2" in result.out and "altered" in result.out
+
+
+def test_every_command_is_listed_for_lazy_loading_and_has_help(tmp_path: Path) -> None:
+    import importlib
+
+    from monitor.cli import COMMAND_MODULES, cli
+
+    for module in set(COMMAND_MODULES.values()):
+        importlib.import_module(f"monitor.cli.{module}")
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name in COMMAND_MODULES:
+        result = monitor(name, "--help", cwd=tmp_path)
+        assert result.code == 0 and "Usage: monitor" in result.out, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -12,8 +13,33 @@ from monitor.errors import MonitorError
 
 EXIT_INTERNAL = 70
 
+# Which module defines each command. A command's module is imported only when that
+# command runs (or --help lists them all), so `monitor check` does not pay for the
+# report templates, the cluster's broker or the SMTP server.
+COMMAND_MODULES = {
+    "init": "setup", "verify": "setup", "rebuild": "setup",
+    "sources": "sources", "add": "sources", "pause": "sources", "resume": "sources",
+    "remove": "sources", "kinds": "sources",
+    "events": "log", "history": "log", "show": "log",
+    "check": "checking", "learn": "checking",
+    "run": "daemon", "report": "report", "diff": "report", "alerts": "alerts",
+    "demo": "demo", "worker": "cluster", "status": "cluster",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"monitor.cli.{module}")
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--config", "config_path", metavar="FILE", envvar="MONITOR_CONFIG",
               help="Configuration file (default: $MONITOR_CONFIG, then ./monitor.toml).")
 @click.option("--database", "database_url", metavar="URL",
@@ -27,22 +53,7 @@ def cli(ctx: click.Context, config_path: str | None, database_url: str | None, d
     ctx.call_on_close(ctx.obj.close)
 
 
-def _register_commands() -> None:
-    from monitor.cli import (  # noqa: F401  (each module attaches its commands to `cli`)
-        alerts,
-        checking,
-        cluster,
-        daemon,
-        demo,
-        log,
-        report,
-        setup,
-        sources,
-    )
-
-
 def main(argv: list[str] | None = None) -> None:
-    _register_commands()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         code = cli.main(args=argv, prog_name="monitor", standalone_mode=False)
