@@ -8,9 +8,7 @@ package's modules are discovered on first use (not at import time, so that
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import pkgutil
 import textwrap
 import threading
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from monitor.errors import UsageError
+from monitor.registry import discover_kinds
 from monitor.sources.base import SourceAdapter
 
 __all__ = ["KINDS", "adapter_for", "kinds_help"]
@@ -29,17 +28,7 @@ _instances_lock = threading.Lock()
 
 @cache
 def _discover() -> Mapping[str, type[SourceAdapter]]:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    found: dict[str, type[SourceAdapter]] = {}
-    pending = list(SourceAdapter.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        kind = getattr(cls, "kind", None)
-        if isinstance(kind, str) and not inspect.isabstract(cls):
-            found[kind] = cls
-    return dict(sorted(found.items()))
+    return discover_kinds(__name__, __path__, SourceAdapter)  # type: ignore[type-abstract]
 
 
 def __getattr__(name: str) -> Any:
