@@ -96,12 +96,7 @@ class Daemon:
         return self._stop()
 
     def _install_signal_handlers(self) -> None:
-        def handler(signum: int, _frame: Any) -> None:
-            log.info("signal %s received: stopping", signal.Signals(signum).name)
-            self.stopping.set()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+        stop_on_signals(self.stopping)
 
     def _stop(self) -> int:
         self.scheduler.pause()
@@ -191,6 +186,17 @@ class Daemon:
             log.info("%s source=%s interval=%ds",
                      "rescheduled" if name in self.scheduled else "scheduled", name, interval)
             self.scheduled[name] = schedule
+
+
+def stop_on_signals(stopping: threading.Event) -> None:
+    """SIGTERM and SIGINT set `stopping`; the caller winds down cleanly."""
+
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("signal %s received: stopping", signal.Signals(signum).name)
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _job_id(name: str) -> str:

@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import signal
 import socket
 import threading
 import time
@@ -31,7 +30,7 @@ from monitor.cluster import metrics
 from monitor.cluster.broker import queue_depth
 from monitor.cluster.settings import libpq_url
 from monitor.cluster.tasks import Cluster
-from monitor.daemon import Daemon
+from monitor.daemon import Daemon, stop_on_signals
 from monitor.store import EventStore
 
 log = logging.getLogger("monitor.cluster")
@@ -180,12 +179,7 @@ class SchedulerRole:
             log.warning("could not queue the check of %s: %s", source, _first_line(exc))
 
     def _install_signal_handlers(self) -> None:
-        def handler(signum: int, _frame: Any) -> None:
-            log.info("signal %s received: stopping", signal.Signals(signum).name)
-            self.stopping.set()
-
-        signal.signal(signal.SIGTERM, handler)
-        signal.signal(signal.SIGINT, handler)
+        stop_on_signals(self.stopping)
 
 
 def _first_line(exc: BaseException) -> str:
