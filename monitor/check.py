@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from monitor import catalog
@@ -63,7 +63,6 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
-    _adapters: dict[str, Any] = field(default_factory=dict)
 
     def check(self, name: str, row: Any = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
