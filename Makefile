@@ -2,35 +2,44 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-STAMP   = $(VENV)/.installed
+RUNTIME = $(VENV)/.installed-runtime
+TESTING = $(VENV)/.installed-test
+PIP     = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: run init demo test lint bench clean
 
 run: init  ## install, initialize the embedded store with the baseline, start the daemon
 	$(BIN)/monitor run
 
-init: $(STAMP)  ## install and initialize the store (idempotent)
+init: $(RUNTIME)  ## install and initialize the store (idempotent)
 	$(BIN)/monitor init
 
-demo: $(STAMP)  ## the whole product, offline, in a few seconds (your store is not touched)
+demo: $(RUNTIME)  ## the whole product, offline, in a few seconds (your store is not touched)
 	$(BIN)/monitor demo
 
-test: $(STAMP)  ## install the test extras and run the whole suite (on every core)
+test: $(TESTING)  ## install the test extras and run the whole suite (on every core)
 	$(BIN)/pytest -n auto --dist loadfile
 
-lint: $(STAMP)
+lint: $(TESTING)
 	$(BIN)/ruff check monitor tests bench
 	$(BIN)/mypy monitor
 
-bench: $(STAMP)  ## benchmarks (speed, storage, peers, workers); see bench/README.md
+bench: $(TESTING)  ## benchmarks (speed, storage, peers, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
-	touch $(STAMP)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME): pyproject.toml $(VENV)/bin/python
+	@echo "installing govkz-monitor into $(VENV) (the first time takes a minute)"
+	$(PIP) -e .
+	touch $@
+
+$(TESTING): pyproject.toml $(RUNTIME)
+	@echo "installing the test and lint tools into $(VENV)"
+	$(PIP) -e '.[test,dev]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache

@@ -33,6 +33,7 @@ class Registration:
     name: str
     created: bool  # False: it existed already (maybe reconfigured)
     reconfigured: tuple[str, ...] = ()
+    removed: bool = False  # it was removed for good; nothing was recorded
 
 
 def guess_kind(url: str) -> str:
@@ -72,8 +73,15 @@ def language_variants(url: str, languages: list[str]) -> list[tuple[str, str]]:
     return variants
 
 
-def register(store: EventStore, spec: SourceConfig) -> Registration:
-    """Register a source, or bring an existing one in line with `spec`."""
+def register(
+    store: EventStore, spec: SourceConfig, only: frozenset[str] | None = None
+) -> Registration:
+    """Register a source, or bring an existing one in line with `spec`.
+
+    `only` limits which settings of an existing source may change (those a user
+    named on the command line); None means all of them (the config file is the
+    authority for the sources it lists). A removed source stays removed.
+    """
     if not valid_name(spec.name):
         raise UsageError(f"source name {spec.name!r}: use letters, digits, '.', '_' or '-'")
     existing = source_by_stream(store.engine, spec.name)
@@ -91,7 +99,11 @@ def register(store: EventStore, spec: SourceConfig) -> Registration:
             existing = source_by_stream(store.engine, spec.name)
             if existing is None:  # pragma: no cover - removed in between
                 raise
+    if existing.state == "removed":
+        return Registration(spec.name, created=False, removed=True)
     changes = _differences(existing, spec)
+    if only is not None:
+        changes = {k: v for k, v in changes.items() if k in only}
     if changes:
         store.append(spec.name, existing.stream_version,
                      [SourceReconfigured(changes=changes, reason="configuration changed")])

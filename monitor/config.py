@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
 
@@ -54,6 +55,22 @@ def parse_size(value: Any) -> int:
 
 def valid_name(name: str) -> bool:
     return bool(_NAME.match(name))
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be watched (None when it can): http(s), a host, no spaces."""
+    if not isinstance(url, str) or any(ch.isspace() for ch in url):
+        return f"{url!r} is not a URL (it contains spaces)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return f"{url!r} is not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return f"{url!r} is not an http(s) URL"
+    if not host:
+        return f"{url!r} has no host"
+    return None
 
 
 @dataclass(frozen=True)
@@ -154,14 +171,16 @@ class _Reader:
         interval = int(self._duration(defaults, "interval", DEFAULT_INTERVAL, "defaults."))
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
+        database_url = self._database_url(raw)
+        fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
         return Config(
             path=self.path,
-            database_url=self._database_url(raw),
+            database_url=database_url,
             default_interval=interval,
             not_found_confirmations=confirmations,
             workers=workers,
-            fetch=self._fetch(self._table(raw, "fetch")),
+            fetch=fetch,
             sources=sources,
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
@@ -219,8 +238,8 @@ class _Reader:
                 raise self.fail(f"sources[{index}]", "must be a table")
             self._known(item, self.SOURCE, p)
             url = self._str(item, "url", p, required=True)
-            if not re.match(r"^https?://[^/\s]+", url):
-                raise self.fail(p + "url", f"{url!r} is not an http(s) URL")
+            if problem := url_problem(url):
+                raise self.fail(p + "url", problem)
             name = self._str(item, "name", p, required=True)
             if not valid_name(name):
                 raise self.fail(p + "name", f"{name!r}: use letters, digits, '.', '_' or '-'")
@@ -240,8 +259,7 @@ class _Reader:
                     name=name,
                     url=url,
                     kind=kind,
-                    interval_seconds=max(1, int(self._duration(item, "interval",
-                                                               default_interval, p))),
+                    interval_seconds=self._interval(item, default_interval, p),
                     language=self._str(item, "language", p),
                     selector=self._str(item, "selector", p),
                     ignore=tuple(ignore),
@@ -306,6 +324,12 @@ class _Reader:
             return parse_duration(table.get(key, default))
         except ValueError as exc:
             raise self.fail(p + key, str(exc)) from None
+
+    def _interval(self, table: dict[str, Any], default: int, p: str) -> int:
+        seconds = int(self._duration(table, "interval", default, p))
+        if seconds < 1:
+            raise self.fail(p + "interval", "must be at least 1s")
+        return seconds
 
     def _path(self, table: dict[str, Any], key: str, p: str) -> str | None:
         value = self._str(table, key, p)

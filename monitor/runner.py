@@ -75,7 +75,9 @@ class PassSummary:
 
     def line(self) -> str:
         parts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.counts.items()))
-        return f"checked {len(self.results)} sources in {self.seconds:.1f}s: {parts or 'nothing'}"
+        count = len(self.results)
+        return (f"checked {count} source{'s' if count != 1 else ''} in {self.seconds:.1f}s: "
+                f"{parts or 'nothing'}")
 
 
 def source_rows(store: EventStore) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def test_init_records_registration_and_baseline_once(workdir: Path, db_url: str)
     assert "SourceRegistered" in text_events and "BaselineImported" in text_events
 
     verified = monitor("verify", cwd=workdir, env=env)
-    assert verified.code == 0 and "log intact: 2 events in 1 streams" in verified.out
+    assert verified.code == 0 and "log intact: 2 events in 1 stream verified" in verified.out
 
 
 def test_show_prints_the_baseline_as_a_canonical_document(workdir: Path) -> None:
@@ -109,7 +109,7 @@ def test_add_from_file_registers_every_url_once(workdir: Path, tmp_path: Path) -
     listed = monitor("sources", "--format", "json", cwd=workdir).json()
     kinds = {s["name"]: (s["kind"], s["interval_seconds"]) for s in listed}
     assert kinds["govkz-mfa-123-ru"][0] == "govkz"
-    assert kinds["127-0-0-1-9-a"] == ("html", 3600)  # second add restored the config default
+    assert kinds["127-0-0-1-9-a"] == ("html", 1800)  # a second add changes nothing unasked
 
 
 @pytest.mark.parametrize("content,expected", [
@@ -135,6 +135,7 @@ def test_commands_on_an_uninitialized_store_say_run_init(tmp_path: Path) -> None
     result = monitor("sources", cwd=tmp_path)
     assert result.code != 0
     assert "run `monitor init`" in result.err
+    assert not (tmp_path / "var").exists(), "a read-only command created a store"
     assert "Traceback" not in result.err
 
 
@@ -194,3 +195,38 @@ def test_every_command_is_listed_for_lazy_loading_and_has_help(tmp_path: Path) -
     for name in COMMAND_MODULES:
         result = monitor(name, "--help", cwd=tmp_path)
         assert result.code == 0 and "Usage: monitor" in result.out, name
+
+
+def test_add_refuses_urls_and_intervals_that_cannot_work(workdir: Path) -> None:
+    assert monitor("init", cwd=workdir).code == 0
+    for bad, message in [("http://", "has no host"), ("http://exa mple.com/x", "spaces")]:
+        result = monitor("add", bad, cwd=workdir)
+        assert result.code == 2 and message in result.err, bad
+    zero = monitor("add", "http://127.0.0.1:9/z", "--interval", "0s", cwd=workdir)
+    assert zero.code == 2 and "at least 1s" in zero.err
+    assert monitor("sources", "--format", "json", cwd=workdir).json()[0]["name"] == SEED_NAME
+
+
+def test_adding_a_watched_page_again_changes_only_what_is_asked(workdir: Path) -> None:
+    assert monitor("init", cwd=workdir).code == 0
+    url = "http://127.0.0.1:9/page"
+    assert monitor("add", url, "--name", "page", "--interval", "1m", cwd=workdir).code == 0
+    again = monitor("add", url, cwd=workdir)
+    assert again.code == 0 and "already watched as page (nothing changed)" in again.out
+    faster = monitor("add", url, "--interval", "30s", cwd=workdir)
+    assert "already watched as page (interval_seconds)" in faster.out
+    shown = monitor("sources", "--show", "page", "--format", "json", cwd=workdir).json()
+    assert shown["interval_seconds"] == 30
+    names = [s["name"] for s in monitor("sources", "--format", "json", cwd=workdir).json()]
+    assert names.count("page") == 1 and len(names) == 2
+
+
+def test_a_removed_source_stays_removed_when_added_again(workdir: Path) -> None:
+    assert monitor("init", cwd=workdir).code == 0
+    url = "http://127.0.0.1:9/gone"
+    assert monitor("add", url, "--name", "gone", cwd=workdir).code == 0
+    assert monitor("remove", "gone", cwd=workdir).code == 0
+    again = monitor("add", url, "--name", "gone", cwd=workdir)
+    assert again.code == 0 and "gone was removed earlier and stays removed" in again.out
+    listed = monitor("sources", "--all", "--format", "json", cwd=workdir).json()
+    assert {s["name"]: s["state"] for s in listed}["gone"] == "removed"

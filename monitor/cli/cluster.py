@@ -11,6 +11,7 @@ import click
 
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.errors import UsageError
 
 
 @cli.command()
@@ -49,6 +50,9 @@ def status(app: AppContext, fmt: str) -> None:
     from monitor.cluster.status import gather
     from monitor.cluster.tasks import Cluster
 
+    if not app.config.cluster:
+        raise UsageError("no [cluster] table in the configuration: `monitor status` reports "
+                         "on a cluster (README: \"Running on several machines\")")
     cluster = Cluster(app.config, cluster_settings(app.config))
     try:
         report = gather(cluster, app.store().engine)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.engine import make_url
 
 from monitor.config import Config, load_config
+from monitor.errors import SchemaError
 from monitor.store import EventStore, open_store
 
 
@@ -37,8 +40,26 @@ class AppContext:
 
     def store(self, check_schema: bool = True) -> EventStore:
         if self._store is None:
+            if check_schema:
+                self._require_sqlite_file()
             self._store = open_store(self.url, check_schema=check_schema)
         return self._store
+
+
+    def _require_sqlite_file(self) -> None:
+        """A command that reads the store must not create an empty one by accident."""
+        url = make_url(self.url) if "://" in self.url else None
+        if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "",
+                                                                             ":memory:"):
+            return
+        path = Path(url.database)
+        if path.exists():
+            return
+        if self.config.path is not None:
+            raise SchemaError(f"no store at {path} (the database of {self.config.path}); "
+                              "run `monitor init` to create it")
+        raise SchemaError(f"no store at {path} and no monitor.toml here: pass --config FILE "
+                          "(or set $MONITOR_CONFIG), or run `monitor init` to start a store here")
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -67,7 +67,8 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
                 click.echo(_compact(event_json(event)))
             else:
                 click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
-                           f"{event.stream_id}@{event.version}  {event.type}  {describe(event)}")
+                           f"{event.stream_id} #{event.version}  {event.type}  "
+                           f"{describe(event)}")
             position = event.position
         if not follow:
             return

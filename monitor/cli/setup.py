@@ -53,8 +53,9 @@ def verify(app: AppContext, fmt: str) -> None:
         echo_json({"intact": report.intact, "events": report.events_checked,
                    "streams": report.streams_checked, "problems": report.problems})
     elif report.intact:
-        click.echo(f"log intact: {report.events_checked} events in "
-                   f"{report.streams_checked} streams verified")
+        streams = report.streams_checked
+        click.echo(f"log intact: {report.events_checked} events in {streams} "
+                   f"stream{'s' if streams != 1 else ''} verified")
     else:
         for problem in report.problems:
             click.echo(f"ALTERED: {problem}")

@@ -10,9 +10,9 @@ import click
 from monitor import catalog
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.config import SourceConfig, parse_duration
+from monitor.config import SourceConfig, parse_duration, url_problem
 from monitor.errors import UsageError
-from monitor.store.queries import get_source, list_sources
+from monitor.store.queries import get_source, list_sources, source_by_url
 
 
 def _source_json(row: Any) -> dict[str, Any]:
@@ -54,7 +54,8 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
-        failing = f"  {r.failures} failures: {r.last_failure}" if r.failures else ""
+        failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: {r.last_failure}"
+                   if r.failures else "")
         click.echo(f"{r.name:<{width}}  {r.state:<8} {r.kind:<10} v{r.document_version:<3} "
                    f"every {_human(r.interval_seconds):<5} {r.url}{failing}")
 
@@ -98,12 +99,19 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     if name and len(all_urls) > 1:
         raise UsageError("--name needs exactly one URL")
     for url in all_urls:
-        if not url.startswith(("http://", "https://")):
-            raise UsageError(f"{url!r} is not an http(s) URL")
+        if problem := url_problem(url):
+            raise UsageError(problem)
     try:
         seconds = int(parse_duration(interval)) if interval else app.config.default_interval
     except ValueError as exc:
         raise UsageError(f"--interval: {exc}") from None
+    if seconds < 1:
+        raise UsageError("--interval: must be at least 1s")
+    # Settings the user named; an existing source keeps every other setting it has.
+    named = {key for key, given in (
+        ("interval_seconds", interval), ("kind", kind), ("selector", selector),
+        ("language", language or languages), ("ignore", ignore), ("follow", follow),
+        ("url", name), ("translation_of", languages)) if given}
     if kind is not None:
         from monitor.sources import KINDS
 
@@ -112,6 +120,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     store = app.store()
     added: list[str] = []
     existing: list[str] = []
+    notes: list[str] = []
     for url in all_urls:
         source_kind = kind or catalog.guess_kind(url)
         variants = [(language, url)]
@@ -120,22 +129,32 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
             variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
         first: str | None = None
         for lang, variant_url in variants:
+            same_url = None if name else source_by_url(store.engine, variant_url)
             base = name or catalog.derive_name(variant_url, source_kind)
             spec = SourceConfig(
-                name=f"{base}-{lang}" if name and languages else base, url=variant_url,
-                kind=source_kind, interval_seconds=max(1, seconds), language=lang,
+                name=same_url.name if same_url else (
+                    f"{base}-{lang}" if name and languages else base),
+                url=variant_url, kind=source_kind, interval_seconds=seconds, language=lang,
                 selector=selector, ignore=tuple(ignore), follow=follow, translation_of=first,
             )
-            registration = catalog.register(store, spec)
-            (added if registration.created else existing).append(spec.name)
+            registration = catalog.register(store, spec, only=frozenset(named))
+            if registration.removed:
+                notes.append(f"{spec.name} was removed earlier and stays removed (its history "
+                             "is kept); add the page under another --name to watch it again")
+            elif registration.created:
+                added.append(spec.name)
+            else:
+                existing.append(spec.name)
+                changed = ", ".join(registration.reconfigured) or "nothing changed"
+                notes.append(f"already watched as {spec.name} ({changed})")
             first = first or spec.name
     if fmt == "json":
-        echo_json({"added": added, "existing": existing})
+        echo_json({"added": added, "existing": existing, "notes": notes})
         return
     for source_name in added:
         click.echo(f"added {source_name}")
-    if existing:
-        click.echo(f"{len(existing)} already watched (settings brought in line)")
+    for note in notes:
+        click.echo(note)
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:

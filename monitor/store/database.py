@@ -26,7 +26,7 @@ def open_engine(url: str) -> Engine:
         try:
             return create_engine(parsed, pool_pre_ping=True, future=True)
         except NoSuchModuleError as exc:  # pragma: no cover - depends on installed driver
-            raise ConfigError(f"no driver for {url!r}: install govkz-monitor[postgres]") from exc
+            raise ConfigError(f"no driver for {url!r}: install psycopg[binary]") from exc
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
 
 

@@ -28,6 +28,15 @@ def get_source(engine: Engine, name: str) -> Any:
     return row
 
 
+def source_by_url(engine: Engine, url: str) -> Any:
+    """A watched (not removed) source with exactly this URL, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(sources).where(sources.c.url == url, sources.c.state != "removed")
+            .order_by(sources.c.registered_at).limit(1)
+        ).first()
+
+
 def source_by_stream(engine: Engine, stream_id: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
@@ -59,7 +68,7 @@ def version_text(engine: Engine, stream_id: str, number: int | None = None) -> t
     with engine.connect() as conn:
         row = conn.execute(query).first()
         if row is None:
-            which = "any version" if number is None else f"version {number}"
+            which = "stored version" if number is None else f"version {number}"
             raise UsageError(f"source {stream_id!r} has no {which}")
         return row, get_text(conn, row.content_hash)
 
