@@ -18,7 +18,6 @@ from monitor.document import Document
 # U+200B..U+200D zero-width space/non-joiner/joiner, U+2060 word joiner,
 # U+FEFF byte-order mark, U+00AD soft hyphen: invisible, so never content.
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad]")
-_WHITESPACE = re.compile(r"\s+")  # str patterns: every Unicode space, NBSP included
 
 # ASCII digits only: int() would also read other scripts' digits, not superscripts.
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?![0-9])")
@@ -47,8 +46,12 @@ _DATE_FIELD = "date:"
 
 def normalize_text(s: str) -> str:
     """One paragraph or field: NFC, no invisible characters, single spaces."""
-    s = unicodedata.normalize("NFC", _INVISIBLE.sub("", s))
-    return _WHITESPACE.sub(" ", s).strip()
+    # str.split() splits on exactly the characters `\s` matches in a str pattern
+    # (str.isspace), so this is re.sub(r"\s+", " ", s).strip() at a third of the cost;
+    # ASCII text has no invisible characters and is NFC already.
+    if not s.isascii():
+        s = unicodedata.normalize("NFC", _INVISIBLE.sub("", s))
+    return " ".join(s.split())
 
 
 def split_paragraphs(text: str) -> tuple[str, ...]:
