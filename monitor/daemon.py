@@ -155,14 +155,12 @@ class Daemon:
     def _follow_log(self) -> None:
         """Reconcile jobs when the catalog changed (new, paused, removed sources)."""
         try:
-            events = self.store.read_all(self.position, limit=10_000)
+            last, catalog_changed = self.store.types_since(self.position, CATALOG_EVENTS)
         except Exception:
             log.exception("reading the log failed; will retry")
             return
-        if not events:
-            return
-        self.position = events[-1].position
-        if any(e.type in CATALOG_EVENTS for e in events):
+        self.position = max(self.position, last)
+        if catalog_changed:
             self._reconcile()
 
     def _reconcile(self) -> None:

@@ -191,3 +191,15 @@ def test_upgrade_from_empty_to_head_and_back_down(db_url: str) -> None:
     migrate.upgrade(s.engine)
     assert s.read_all() == []
     s.engine.dispose()
+
+
+def test_types_since_tells_a_follower_whether_the_catalog_changed(store) -> None:
+    store.append("doc", 0, [_registered()])
+    start = store.last_position()
+    store.append("doc", 1, [_failure(0, 0, 0)])
+    last, changed = store.types_since(start, {"SourceRegistered", "SourcePaused"})
+    assert (last, changed) == (start + 1, False)
+    store.append("other", 0, [_registered("other")])
+    last, changed = store.types_since(start, {"SourceRegistered"})
+    assert last == start + 2 and changed
+    assert store.types_since(last, {"SourceRegistered"}) == (last, False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,6 +183,17 @@ class EventStore:
     def last_position(self) -> int:
         with self._reading() as conn:
             return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar())
+
+    def types_since(self, position: int, types: Iterable[str]) -> tuple[int, bool]:
+        """(the log's last position, whether an event of `types` came after `position`),
+        without reading any event's data: what a follower needs to notice a change."""
+        with self._reading() as conn:
+            last = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar()
+            hit = conn.execute(
+                select(events.c.position)
+                .where(events.c.position > position, events.c.type.in_(list(types))).limit(1)
+            ).first()
+        return int(last or 0), hit is not None
 
     def _select(self, query: Any) -> list[StoredEvent]:
         with self._reading() as conn:
