@@ -82,3 +82,40 @@ def test_failure_then_success_records_source_recovered(server: FaultServer, stor
     assert checker.check(name).outcome == "captured"
     assert _types(store) == ["SourceRegistered", "FetchFailed", "SourceReconfigured",
                              "SourceRecovered", "VersionCaptured"]
+
+
+def test_a_full_disk_loses_nothing_stored_and_the_next_check_records_the_change(
+    server: FaultServer, store, checker, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the disk-full limit is SQLite's max_page_count")
+    from sqlalchemy import event
+
+    from monitor.store.verify import verify_log
+
+    big = "<html><body><article>" + "".join(
+        f"<p>Paragraph {i} of the decision, with its own words {i * 7}.</p>" for i in range(3000)
+    ) + "</article></body></html>"
+    server.route("/big", Reply.page(ARTICLE), Reply.page(big))
+    name = _page(server, store, "/big")
+    checker.learn = False
+    assert checker.check(name).outcome == "captured"
+    before = _types(store)
+
+    store.engine.dispose()
+    with store.engine.connect() as conn:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+
+    def full(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages + 1}")
+
+    store.engine.dispose()
+    event.listen(store.engine, "connect", full)
+    result = checker.check(name)
+    assert result.outcome == "error" and "full" in result.detail, result.detail
+    event.remove(store.engine, "connect", full)
+    store.engine.dispose()
+
+    assert _types(store) == before
+    assert verify_log(store.engine).intact
+    assert checker.check(name).outcome == "changed"
