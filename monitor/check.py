@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor import catalog
@@ -35,6 +35,7 @@ from monitor.fetch import Fetcher
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
+from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.snapshots import Blob
 
@@ -63,6 +64,10 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    page_keys: PageKeys = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.page_keys = PageKeys(self.store.engine)
 
     def check(self, name: str, row: Any = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
@@ -97,7 +102,10 @@ class Checker:
         if self.learn and _learns(adapter) and not (row.options or {}).get("volatile_learned"):
             row = self._learn(row, adapter) or row
         spec = spec_of(row)
-        previous = Validators(row.etag, row.last_modified) if row.document_version else None
+        previous = None
+        if row.document_version:
+            key = self.page_keys.get(row.stream_id, row.content_hash)
+            previous = Validators(row.etag, row.last_modified, key)
         try:
             captured = adapter.capture(spec, self.fetcher, previous)
         except FetchFailed as exc:
@@ -132,6 +140,8 @@ class Checker:
         ):
             if recovered:
                 self.store.append(row.stream_id, row.stream_version, recovered)
+            if isinstance(captured, Capture):
+                self._remember_key(row.stream_id, captured)
             return CheckResult(row.name, "unchanged", _types(recovered))
         document = captured.document
         text = Blob.text(document.canonical_text())
@@ -164,7 +174,14 @@ class Checker:
                 ))
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
+        self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, _types(new), significance=significance)
+
+    def _remember_key(self, stream_id: str, captured: Capture) -> None:
+        """The page's key, next to the text it gave, once that text is stored."""
+        if captured.validators.page_key:
+            self.page_keys.put(stream_id, captured.document.content_hash,
+                               captured.validators.page_key)
 
     def _published(self, row: Any, captured: Capture) -> list[Event]:
         """Items the list shows now that its previous version did not."""

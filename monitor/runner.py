@@ -103,6 +103,7 @@ def run_pass(
     pending = iter(names)
     if rows is None:
         rows = source_rows(checker.store)
+    checker.page_keys.load(names)  # one read for the pass, not one per check
     lock = threading.Lock()
     failures: list[BaseException] = []
 

@@ -38,10 +38,13 @@ class SourceSpec:
 
 @dataclass(frozen=True)
 class Validators:
-    """What the last capture said, for a conditional GET."""
+    """What the last capture said, for a conditional GET; and the key of the page
+    that gave the source's current text, where the adapter computes one (an
+    unchanged key is "not modified" without extracting: `monitor.sources.pagekey`)."""
 
     etag: str | None = None
     last_modified: str | None = None
+    page_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class Capture:
 
 @dataclass(frozen=True)
 class NotModified:
-    """The server answered 304: nothing to parse, nothing to store."""
+    """The server answered 304, or the page's key is the one recorded for the
+    current text: nothing to extract, nothing to store."""
 
     validators: Validators = Validators()
 

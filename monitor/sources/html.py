@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from monitor.errors import FetchFailed
@@ -17,6 +18,7 @@ from monitor.sources.maintext import (
     page_title,
     without_comments,
 )
+from monitor.sources.pagekey import page_key
 from monitor.sources.volatile import volatile_selectors
 
 if TYPE_CHECKING:
@@ -30,7 +32,8 @@ class HtmlPage(SourceAdapter):
     per block element); without, the main content as found by trafilatura. Elements
     matching `ignore` CSS selectors or learned `volatile` ones are removed first;
     `ignore` entries written `regex:<pattern>` are cut from the extracted text.
-    Uses conditional GET (ETag / Last-Modified) when the server supports it."""
+    Uses conditional GET (ETag / Last-Modified) when the server supports it, and
+    skips the extraction when the masked page is the one that gave the current text."""
 
     kind = "html"
 
@@ -44,6 +47,10 @@ class HtmlPage(SourceAdapter):
         # One parse; masks, title, selection, date and main text all read this tree.
         root = parse_html(answer.text())
         masking.remove_masked(root, masking.css_masks(spec.ignore, spec.volatile))
+        key = page_key(spec, answer.url, root)
+        validators = replace(answer.validators, page_key=key)
+        if previous is not None and previous.page_key == key:
+            return NotModified(validators)
         patterns = masking.text_masks(spec.ignore)
         selected = _selected(spec, root, answer.url) if spec.selector else None
         title = page_title(root)
@@ -62,18 +69,21 @@ class HtmlPage(SourceAdapter):
             final_url=answer.url,
             raw=answer.content,
             content_type=answer.content_type,
-            validators=answer.validators,
+            validators=validators,
             redirects=answer.redirects,
         )
 
     def learn_volatile(self, spec: SourceSpec, fetcher: Fetcher) -> tuple[str, ...]:
-        """spec.volatile plus the small elements whose text differs between two loads
-        `options["learn_delay"]` seconds apart (default 3)."""
+        """spec.volatile plus what differs between three loads: two
+        `options["learn_delay"]` seconds apart (default 3), for clocks and counters,
+        and a third at once, so that a banner rotating among a few texts that came up
+        the same twice is still caught (see monitor.sources.volatile)."""
         delay = float(spec.options.get("learn_delay", DEFAULT_LEARN_DELAY))
         first = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
         time.sleep(delay)
         second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
-        learned = volatile_selectors(first, second)
+        third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
+        learned = (*volatile_selectors(first, second), *volatile_selectors(second, third))
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 
 

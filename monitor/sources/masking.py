@@ -3,7 +3,10 @@
 `ignore` entries are CSS selectors, or `regex:<pattern>` applied to the extracted
 text (each match replaced by nothing, per paragraph and in the title). `volatile`
 entries are CSS selectors learned to change on every load. Elements matched by any
-selector are removed from the page before the text is extracted.
+selector are removed from the page before the text is extracted. An entry written
+`<selector> @<attribute>` removes only that attribute from the matching elements
+(a cache-busting `?v=123` in an asset's URL, a CSRF token in a meta tag's content):
+the element and its text stay.
 
 Selectors are translated to XPath by cssselect and compiled once: a source's whole
 set of masks becomes one XPath union, evaluated in one walk of the tree, so every
@@ -25,6 +28,7 @@ from monitor.errors import ConfigError
 from monitor.sources.blocks import Element
 
 REGEX_PREFIX = "regex:"
+_ATTRIBUTE_MASK = re.compile(r"^(?P<selector>.*\S)\s+@(?P<attribute>[A-Za-z_:][-\w:.]*)$")
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
@@ -46,12 +50,23 @@ def text_masks(ignore: Iterable[str]) -> list[re.Pattern[str]]:
     return patterns
 
 
+def attribute_mask(selector: str, attribute: str) -> str:
+    """The mask entry that removes `attribute` from the elements `selector` matches."""
+    return f"{selector} @{attribute}"
+
+
 def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:
     """Remove every element that a selector matches (in place); the text that
-    follows a removed element stays."""
+    follows a removed element stays. `<selector> @<attribute>` entries remove that
+    attribute only. All are matched first, on the page as it came, then applied."""
     if not selectors:
         return
-    for element in _query(selectors)(root):
+    elements, attributes = _split(selectors)
+    stripped = [(e, name) for name, query in _attribute_queries(attributes) for e in query(root)]
+    dropped = list(_query(elements)(root)) if elements else []
+    for element, name in stripped:
+        element.attrib.pop(name, None)
+    for element in dropped:
         if element.getparent() is not None:
             element.drop_tree()
         else:  # the root itself: keep an empty <html>
@@ -69,6 +84,27 @@ def mask_text(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
     for pattern in patterns:
         text = pattern.sub("", text)
     return text
+
+
+def _split(selectors: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """(element selectors, (selector, attribute) pairs)."""
+    elements: list[str] = []
+    attributes: list[tuple[str, str]] = []
+    for entry in selectors:
+        match = _ATTRIBUTE_MASK.match(entry)
+        if match:
+            attributes.append((match["selector"], match["attribute"]))
+        else:
+            elements.append(entry)
+    return tuple(elements), tuple(attributes)
+
+
+def _attribute_queries(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, etree.XPath]]:
+    """One query per attribute name, for all the selectors that strip it."""
+    by_name: dict[str, list[str]] = {}
+    for selector, name in pairs:
+        by_name.setdefault(name, []).append(selector)
+    return [(name, _query(tuple(group))) for name, group in sorted(by_name.items())]
 
 
 def _query(selectors: tuple[str, ...]) -> etree.XPath:

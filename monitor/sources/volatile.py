@@ -10,6 +10,14 @@ Alike siblings (same tag and classes under one parent: tag chips, a "related new
 list) are judged as a group: when they were shuffled, or most of them changed, the
 whole group is volatile — otherwise a chip that happened to land in the same place
 on both loads would be missed, and flicker on the next one.
+
+What is not text changes too: a CSRF token in a meta tag or an inline script, an
+asset's cache-busting `?v=…`. It never reaches the extracted document, but it makes
+two loads of an unchanged page differ byte for byte, so the check cannot tell at a
+glance that nothing moved (see `monitor.sources.pagekey`). Such an attribute is
+learned as `<selector> @<attribute>` (the attribute is dropped, the element and its
+text stay), and a script, style or other element that is never text, whose content
+differs, is masked whole. `class` and `id` are left alone: they name the elements.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from monitor.sources.blocks import (
     parse_html,
     text_of,
 )
+from monitor.sources.masking import attribute_mask
 
 MAX_VOLATILE_CHARS = 80
 _STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # ids with digits are often generated
@@ -40,6 +49,7 @@ class _Element:
     text: str
     own_text: str  # the strings directly inside it, not in its children
     small: bool  # short, and no block element inside: may be masked
+    blockless: bool  # no block element inside, however long
     children: tuple[str, ...]  # paths of child elements that have text
 
 
@@ -47,8 +57,9 @@ def volatile_selectors(
     first_html: str, second_html: str, *, max_chars: int = MAX_VOLATILE_CHARS
 ) -> tuple[str, ...]:
     """Selectors of the small elements whose text differs between two loads."""
-    first = _elements(parse_html(first_html), max_chars)
-    second = _elements(parse_html(second_html), max_chars)
+    first_root, second_root = parse_html(first_html), parse_html(second_html)
+    first = _elements(first_root, max_chars)
+    second = _elements(second_root, max_chars)
     changed = {
         path
         for path in first.keys() & second.keys()
@@ -64,7 +75,50 @@ def volatile_selectors(
         # did: mask it whole, as nothing smaller holds the change.
         if path in wholly or first[path].own_text != second[path].own_text:
             masks.setdefault(path, {path})
-    return tuple(sorted(_outermost(masks)))
+    kept = _outermost(masks)
+    not_text = _not_text_masks(first_root, second_root, kept)
+    return tuple(sorted(kept)) + tuple(sorted(not_text))
+
+
+_NAMES = frozenset({"class", "id"})  # they name elements in the selectors; never masked
+
+
+def _not_text_masks(first_root: Element, second_root: Element, kept: list[str]) -> list[str]:
+    """Masks for what differs outside the text: attributes, and the content of
+    elements that are never text (scripts, styles), inside no element masked already."""
+    first, second = _all_elements(first_root), _all_elements(second_root)
+    found: list[str] = []
+    for path in sorted(first.keys() & second.keys()):
+        if any(path == k or _is_ancestor(k, path) for k in kept):
+            continue
+        a, b = first[path], second[path]
+        if a.tag in NOT_TEXT_TAGS and a.tag not in _UNNUMBERED and (
+            (a.text or "") != (b.text or "")
+        ):
+            found.append(path)
+            continue
+        for name in sorted((set(a.attrib.keys()) | set(b.attrib.keys())) - _NAMES):
+            if a.get(name) != b.get(name):
+                found.append(attribute_mask(path, str(name)))
+    # An element masked whole covers the attribute masks of what it holds.
+    whole = [f for f in found if " @" not in f]
+    return [f for f in found
+            if not any(_is_ancestor(w, f.rsplit(" @", 1)[0]) for w in whole)]
+
+
+def _all_elements(root: Element) -> dict[str, Element]:
+    """Every element by its path, those that are never text included."""
+    found: dict[str, Element] = {}
+    stack: list[tuple[Element, str]] = [(root, _step(root, 1))]
+    while stack:
+        element, path = stack.pop()
+        found[path] = element
+        seen: dict[str, int] = {}
+        for child in element:
+            if is_element(child):
+                seen[child.tag] = seen.get(child.tag, 0) + 1
+                stack.append((child, f"{path} > {_step(child, seen[child.tag])}"))
+    return found
 
 
 def _wholly_changed(
@@ -96,6 +150,8 @@ def _group_is_volatile(
     first: dict[str, _Element],
     second: dict[str, _Element],
 ) -> bool:
+    if _rotated_items(members, first, second):
+        return True
     moved = members & changed
     if not moved or not moved <= wholly:
         return False
@@ -103,6 +159,27 @@ def _group_is_volatile(
         return False
     shuffled = sorted(first[m].text for m in members) == sorted(second[m].text for m in members)
     return shuffled or 2 * len(moved) >= len(members)
+
+
+MIN_ROTATED_ITEMS = 3
+
+
+def _rotated_items(members: set[str], first: dict[str, _Element],
+                   second: dict[str, _Element]) -> bool:
+    """A list of items too long to count as small (headlines in a "related news"
+    block) that was rotated between the loads: at least three alike siblings with
+    no block inside, every one of them with another text, or the same texts shuffled.
+    No editor rewrites every item of a list in the seconds between two loads."""
+    if len(members) < MIN_ROTATED_ITEMS:
+        return False
+    if not all(m in first and m in second and first[m].blockless and second[m].blockless
+               for m in members):
+        return False
+    before = [first[m].text for m in sorted(members)]
+    after = [second[m].text for m in sorted(members)]
+    if sorted(before) == sorted(after):
+        return before != after
+    return all(a != b for a, b in zip(before, after, strict=True))
 
 
 def _outermost(masks: dict[str, set[str]]) -> list[str]:
@@ -128,7 +205,6 @@ def _elements(root: Element, max_chars: int) -> dict[str, _Element]:
         if element.tag in NOT_TEXT_TAGS:
             continue
         text = normalize_text(text_of(element, " "))
-        small = len(text) < max_chars and next(element.iterdescendants(*BLOCK_TAGS), None) is None
         seen: dict[str, int] = {}
         children: list[str] = []
         for child in element:
@@ -138,7 +214,9 @@ def _elements(root: Element, max_chars: int) -> dict[str, _Element]:
                 stack.append((child, child_path))
                 if child.tag not in NOT_TEXT_TAGS and text_of(child).strip():
                     children.append(child_path)
-        elements[path] = _Element(text, _own_text(element), small, tuple(children))
+        blockless = next(element.iterdescendants(*BLOCK_TAGS), None) is None
+        small = len(text) < max_chars and blockless
+        elements[path] = _Element(text, _own_text(element), small, blockless, tuple(children))
     return elements
 
 

@@ -59,6 +59,17 @@ blobs = Table(
     Column("body", LargeBinary, nullable=False),  # zlib-compressed
 )
 
+# A cache, not part of the record: per source, the key of the page that gave its
+# current text (monitor.sources.pagekey). Losing it costs one full extraction per
+# source; a row for an older text is ignored.
+page_keys = Table(
+    "page_keys",
+    metadata,
+    Column("stream_id", String(200), primary_key=True),
+    Column("content_hash", String(64), nullable=False),
+    Column("page_key", String(64), nullable=False),
+)
+
 # --- projections: rebuilt from the log by `monitor rebuild` -----------------
 sources = Table(
     "sources",

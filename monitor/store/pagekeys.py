@@ -1,0 +1,75 @@
+"""The page-key cache, read and written (see monitor.sources.pagekey and the table's
+comment in monitor.store.schema). Keys are worth a lookup only next to the text
+they were recorded for: each is stored with that text's hash and handed out only
+for it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from monitor.store.database import WRITE
+from monitor.store.schema import page_keys
+
+log = logging.getLogger(__name__)
+
+
+class PageKeys:
+    """Per source: (content hash, page key). Thread-safe. A pass loads all keys at
+    once (`load`); a lone check reads its source's row when it needs it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._known: dict[str, tuple[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, stream_ids: Iterable[str] | None = None) -> None:
+        """Read the keys of these sources (all when None) into memory."""
+        query = select(page_keys)
+        wanted = None if stream_ids is None else set(stream_ids)
+        with self.engine.connect() as conn:
+            rows = [(r.stream_id, r.content_hash, r.page_key) for r in conn.execute(query)]
+        with self._lock:
+            for stream_id, content_hash, key in rows:
+                if wanted is None or stream_id in wanted:
+                    self._known[stream_id] = (content_hash, key)
+            for stream_id in wanted or ():
+                self._known.setdefault(stream_id, ("", ""))
+
+    def get(self, stream_id: str, content_hash: str | None) -> str | None:
+        """The key recorded for the source's text `content_hash`, if any."""
+        if not content_hash:
+            return None
+        with self._lock:
+            known = self._known.get(stream_id)
+        if known is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(page_keys.c.content_hash, page_keys.c.page_key)
+                                   .where(page_keys.c.stream_id == stream_id)).first()
+            known = ("", "") if row is None else (row.content_hash, row.page_key)
+            with self._lock:
+                self._known[stream_id] = known
+        return known[1] if known[0] == content_hash else None
+
+    def put(self, stream_id: str, content_hash: str, key: str) -> None:
+        """Record the key; a failure is logged, never raised (it is only a cache)."""
+        with self._lock:
+            if self._known.get(stream_id) == (content_hash, key):
+                return
+            self._known[stream_id] = (content_hash, key)
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        values = {"stream_id": stream_id, "content_hash": content_hash, "page_key": key}
+        stmt = insert(page_keys).values(**values).on_conflict_do_update(
+            index_elements=["stream_id"],
+            set_={"content_hash": content_hash, "page_key": key},
+        )
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            log.warning("could not record the page key of %s: %s", stream_id, exc)

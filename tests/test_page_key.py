@@ -1,0 +1,187 @@
+"""Page keys: an unchanged page is recognised before its text is extracted, and no
+edit can slip past one. Real pages from the noisy replica over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from lxml import etree
+
+from monitor.fetch import Fetcher, FetchSettings
+from monitor.replica import NoisySite
+from monitor.sources import masking
+from monitor.sources.base import Capture, NotModified, SourceSpec
+from monitor.sources.blocks import parse_html
+from monitor.sources.html import HtmlPage
+from monitor.sources.pagekey import page_key
+from monitor.sources.volatile import volatile_selectors
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(FetchSettings(min_delay_per_host=0, retries=0, backoff_factor=0)) as f:
+        yield f
+
+
+@pytest.fixture
+def noisy() -> Iterator[NoisySite]:
+    with NoisySite(pages=400, seed=3) as site:
+        yield site
+
+
+def _learned(site: NoisySite, n: int, fetcher: Fetcher) -> SourceSpec:
+    spec = SourceSpec(name=f"p{n}", url=site.page_url(n), kind="html",
+                      options={"learn_delay": 0.2})
+    return replace(spec, volatile=HtmlPage().learn_volatile(spec, fetcher), options={})
+
+
+def _masked(html: str, spec: SourceSpec) -> str:
+    root = parse_html(html)
+    masking.remove_masked(root, masking.css_masks(spec.ignore, spec.volatile))
+    return etree.tostring(root.getroottree(), method="html", encoding="unicode")
+
+
+def test_learning_masks_tokens_asset_versions_and_rotations_so_loads_are_identical(
+    noisy: NoisySite, fetcher: Fetcher
+) -> None:
+    spec = _learned(noisy, 7, fetcher)
+    assert "html > head > meta:nth-of-type(4) @content" in spec.volatile  # the CSRF token
+    assert "html > head > link:nth-of-type(1) @href" in spec.volatile  # site.css?v=...
+    assert "html > body > script:nth-of-type(1)" in spec.volatile  # window.csrf = "..."
+    loads = {_masked(fetcher.get(spec.url).text(), spec) for _ in range(15)}
+    assert len(loads) == 1
+    page = loads.pop()
+    assert 'name="csrf-token"' in page and "content=" not in page.split('csrf-token"')[1][:5]
+    assert "window.csrf" not in page and "site.css" not in page
+
+
+def test_an_attribute_mask_keeps_the_element_and_its_text() -> None:
+    root = parse_html('<html><body><p>Read <a href="/x?s=1" title="t">the decree</a>.</p>'
+                      "</body></html>")
+    masking.remove_masked(root, (masking.attribute_mask("p > a", "href"),))
+    assert etree.tostring(root, encoding="unicode") == (
+        '<html><body><p>Read <a title="t">the decree</a>.</p></body></html>')
+
+
+def test_a_rotated_list_of_long_headlines_is_learned_but_one_edited_item_is_not() -> None:
+    items = [f"A headline long enough not to count as small, number {i} " + "x" * 40
+             for i in range(6)]
+    page = "<html><body><aside><ul>{}</ul></aside><p>Body.</p></body></html>"
+
+    def render(chosen: list[str]) -> str:
+        return page.format("".join(f"<li><a>{t}</a></li>" for t in chosen))
+
+    rotated = volatile_selectors(render(items[:3]), render(items[3:]))
+    assert rotated == ("html > body > aside:nth-of-type(1) > ul:nth-of-type(1) > li",)
+    edited = [items[0], items[1] + " (corrected)", items[2]]
+    assert volatile_selectors(render(items[:3]), render(edited)) == ()
+
+
+def test_the_key_changes_with_any_edit_and_with_the_sources_masks(
+    noisy: NoisySite, fetcher: Fetcher
+) -> None:
+    spec = _learned(noisy, 9, fetcher)
+
+    def key(s: SourceSpec = spec) -> str:
+        answer = fetcher.get(s.url)
+        root = parse_html(answer.text())
+        masking.remove_masked(root, masking.css_masks(s.ignore, s.volatile))
+        return page_key(s, answer.url, root)
+
+    before = key()
+    assert {key() for _ in range(5)} == {before}
+    assert key(replace(spec, ignore=("regex:Budget",))) != before
+    assert key(replace(spec, selector="article")) != before
+    page = noisy.page(9)
+    assert page is not None
+    noisy.edit_page(9, paragraphs=[*page.paragraphs[:-1], page.paragraphs[-1] + " "])
+    assert key() != before  # even a space the extraction would fold away
+
+
+def test_the_adapter_answers_not_modified_for_the_key_of_the_current_text_only(
+    noisy: NoisySite, fetcher: Fetcher
+) -> None:
+    adapter = HtmlPage()
+    spec = _learned(noisy, 11, fetcher)
+    first = adapter.capture(spec, fetcher)
+    assert isinstance(first, Capture) and first.validators.page_key
+    again = adapter.capture(spec, fetcher, first.validators)
+    assert isinstance(again, NotModified)
+    page = noisy.page(11)
+    assert page is not None
+    noisy.edit_page(11, paragraphs=[page.paragraphs[0].replace(" ", " 7 ", 1),
+                                    *page.paragraphs[1:]])
+    edited = adapter.capture(spec, fetcher, first.validators)
+    assert isinstance(edited, Capture)
+    assert edited.document.content_hash != first.document.content_hash
+
+
+# -- in a check: the extraction is skipped, the store is not touched ---------------
+
+
+def test_unchanged_checks_skip_the_extraction_and_an_edit_still_records_a_change(
+    store, db_url: str, noisy: NoisySite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import fast_config
+    from sqlalchemy import delete, func, select
+
+    from monitor.catalog import register
+    from monitor.config import SourceConfig
+    from monitor.runner import build_checker
+    from monitor.sources import html as html_module
+    from monitor.store.schema import events, page_keys
+
+    extracted: list[str] = []
+    real = html_module._main_text
+    monkeypatch.setattr(html_module, "_main_text",
+                        lambda root, url: extracted.append(url) or real(root, url))
+    register(store, SourceConfig(name="page", url=noisy.page_url(5), kind="html",
+                                 interval_seconds=60))
+    checker = build_checker(fast_config(db_url), store, learn_delay=0.2)
+    try:
+        assert checker.check("page").outcome == "captured"
+        assert len(extracted) == 1
+
+        def logged() -> int:
+            with store.engine.connect() as conn:
+                return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+        before = logged()
+        assert {checker.check("page").outcome for _ in range(10)} == {"unchanged"}
+        assert len(extracted) == 1 and logged() == before
+
+        # The cache lost: the next check extracts once, finds the same text, keeps quiet.
+        with store.engine.begin() as conn:
+            conn.execute(delete(page_keys))
+        fresh = build_checker(fast_config(db_url), store)
+        assert fresh.check("page").outcome == "unchanged"
+        assert fresh.check("page").outcome == "unchanged"
+        assert len(extracted) == 2 and logged() == before
+        fresh.fetcher.close()
+
+        page = noisy.page(5)
+        assert page is not None
+        noisy.edit_page(5, paragraphs=[page.paragraphs[0].replace(" ", " 12 ", 1),
+                                       *page.paragraphs[1:]])
+        assert checker.check("page").outcome == "changed"
+        assert len(extracted) == 3
+        assert checker.check("page").outcome == "unchanged"
+        assert len(extracted) == 3
+    finally:
+        checker.fetcher.close()
+
+
+def test_a_key_recorded_for_an_older_text_is_not_trusted(
+    store, db_url: str, noisy: NoisySite
+) -> None:
+    from monitor.store.pagekeys import PageKeys
+
+    keys = PageKeys(store.engine)
+    keys.put("page", "a" * 64, "k1")
+    assert PageKeys(store.engine).get("page", "a" * 64) == "k1"
+    assert PageKeys(store.engine).get("page", "b" * 64) is None
+    keys.put("page", "b" * 64, "k2")
+    assert PageKeys(store.engine).get("page", "b" * 64) == "k2"
+    assert PageKeys(store.engine).get("page", "a" * 64) is None
