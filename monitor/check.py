@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor import catalog
@@ -36,7 +36,7 @@ from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
 from monitor.store.queries import source_by_stream, version_document
-from monitor.store.snapshots import Blob
+from monitor.store.snapshots import Blob, RecentRaw
 
 log = logging.getLogger("monitor.check")
 
@@ -63,6 +63,7 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
 
     def check(self, name: str, row: Any = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
@@ -134,11 +135,13 @@ class Checker:
                 self.store.append(row.stream_id, row.stream_version, recovered)
             return CheckResult(row.name, "unchanged", _types(recovered))
         document = captured.document
-        text = Blob.text(document.canonical_text())
+        # Bases for delta storage: the version this one replaces, else a sibling page.
+        text = Blob.text(document.canonical_text(), base=row.content_hash)
         blobs = [text]
-        raw_hash = None
+        raw_hash = raw_base = None
         if self.keep_raw and captured.raw:
-            raw = Blob.raw(captured.raw)
+            raw_base = row.raw_hash or self.recent_raw.get(captured.final_url)
+            raw = Blob.raw(captured.raw, base=raw_base)
             blobs.append(raw)
             raw_hash = raw.sha256
         new: list[Event] = [*recovered, VersionCaptured(
@@ -164,6 +167,8 @@ class Checker:
                 ))
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
+        if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
+            self.recent_raw.remember(captured.final_url, raw_hash)
         return CheckResult(row.name, outcome, _types(new), significance=significance)
 
     def _published(self, row: Any, captured: Capture) -> list[Event]:
