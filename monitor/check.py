@@ -37,7 +37,7 @@ from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec
 from monitor.store import EventStore
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
-from monitor.store.snapshots import Blob
+from monitor.store.snapshots import Blob, RecentRaw
 
 log = logging.getLogger("monitor.check")
 
@@ -64,6 +64,7 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
     page_keys: PageKeys = field(init=False)
 
     def __post_init__(self) -> None:
@@ -144,11 +145,13 @@ class Checker:
                 self._remember_key(row.stream_id, captured)
             return CheckResult(row.name, "unchanged", _types(recovered))
         document = captured.document
-        text = Blob.text(document.canonical_text())
+        # Bases for delta storage: the version this one replaces, else a sibling page.
+        text = Blob.text(document.canonical_text(), base=row.content_hash)
         blobs = [text]
-        raw_hash = None
+        raw_hash = raw_base = None
         if self.keep_raw and captured.raw:
-            raw = Blob.raw(captured.raw)
+            raw_base = row.raw_hash or self.recent_raw.get(captured.final_url)
+            raw = Blob.raw(captured.raw, base=raw_base)
             blobs.append(raw)
             raw_hash = raw.sha256
         new: list[Event] = [*recovered, VersionCaptured(
@@ -174,6 +177,8 @@ class Checker:
                 ))
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
+        if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
+            self.recent_raw.remember(captured.final_url, raw_hash)
         self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, _types(new), significance=significance)
 

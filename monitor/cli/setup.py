@@ -47,15 +47,18 @@ def init(app: AppContext, fmt: str) -> None:
 @format_option
 @pass_app
 def verify(app: AppContext, fmt: str) -> None:
-    """Recompute every stream's hash chain; exit 1 and name the first broken event if altered."""
+    """Recompute every stream's hash chain and decode every blob; exit 1 and name what
+    was altered or is missing."""
     report = verify_log(app.store().engine)
     if fmt == "json":
         echo_json({"intact": report.intact, "events": report.events_checked,
-                   "streams": report.streams_checked, "problems": report.problems})
+                   "streams": report.streams_checked, "blobs": report.blobs_checked,
+                   "problems": report.problems})
     elif report.intact:
-        streams = report.streams_checked
+        streams, stored = report.streams_checked, report.blobs_checked
         click.echo(f"log intact: {report.events_checked} events in {streams} "
-                   f"stream{'s' if streams != 1 else ''} verified")
+                   f"stream{'s' if streams != 1 else ''} verified; {stored} "
+                   f"blob{'s' if stored != 1 else ''} decode to their hashes")
     else:
         for problem in report.problems:
             click.echo(f"ALTERED: {problem}")

@@ -153,11 +153,12 @@ def _add_version(conn: Connection, event: StoredEvent, data: dict[str, Any], ori
             title=data.get("title"),
             published=data.get("published"),
             url=data.get("url"),
+            raw_hash=data.get("raw_hash"),
         )
     )
     values: dict[str, Any] = {
         "document_version": number, "content_hash": data["content_hash"], "title": title,
-        "published": published,
+        "published": published, "raw_hash": data.get("raw_hash"),
     }
     if origin == "captured":
         values.update(etag=data.get("etag"), last_modified=data.get("last_modified"))

@@ -56,7 +56,11 @@ blobs = Table(
     Column("sha256", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),  # "text" | "raw"
     Column("size", Integer, nullable=False),  # uncompressed bytes
-    Column("body", LargeBinary, nullable=False),  # zlib-compressed
+    Column("body", LargeBinary, nullable=False),  # compressed as `codec` says
+    # "zlib" (rows written before 0003) | "zstd" | "zstd-delta" (zstd with `base` as dictionary)
+    Column("codec", String(16), nullable=False, server_default="zlib"),
+    Column("base", String(64)),  # sha256 of the blob whose content is the dictionary
+    Column("depth", Integer, nullable=False, server_default="0"),  # deltas down to a plain blob
 )
 
 # A cache, not part of the record: per source, the key of the page that gave its
@@ -99,6 +103,7 @@ sources = Table(
     Column("registered_at", DateTime(timezone=False), nullable=False),
     Column("last_change_at", DateTime(timezone=False)),
     Column("last_event_position", BigInteger, nullable=False),
+    Column("raw_hash", String(64)),  # the current version's raw bytes: the next one's base
 )
 
 versions = Table(
@@ -113,6 +118,7 @@ versions = Table(
     Column("title", Text),
     Column("published", String(10)),
     Column("url", Text),
+    Column("raw_hash", String(64)),  # the fetched bytes kept as evidence, if any
 )
 
 changes = Table(
