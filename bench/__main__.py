@@ -2,7 +2,8 @@
 
     python -m bench                 N=200 and N=2000, writes bench/RESULTS.md
     python -m bench --sizes 200     one size (results go to bench/.work/RESULTS.md)
-    python -m bench --quick         N=200, one timed pass, no reference run, no profile
+    python -m bench --quick         N=200, one timed pass, no reference run, no profile,
+                                    no measured day
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench import report
+from bench.day import run_day
 from bench.figures import Figures, figures
 from bench.measure import cpu_count
 from bench.monitor_run import LEARNING_WORKERS, MonitorWatcher
@@ -28,6 +30,7 @@ from bench.urlwatch_run import UrlwatchWatcher, ensure_venv
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 FULL_SIZES = (200, 2000)
+DAY_PAGES = 200  # the measured day: 24 passes of both watchers, about 2 minutes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,10 +89,21 @@ def main(argv: list[str] | None = None) -> int:
         _print_scenario(scenario, results, classified)
         notes += _notes(scenario, results)
 
+    day = None
+    if not (args.quick or args.no_day):
+        print(f"bench: a day of hourly checks at N={DAY_PAGES}, measured", flush=True)
+        day = run_day(DAY_PAGES, [
+            MonitorWatcher(WORK / "day" / "monitor", concurrency=args.concurrency),
+            UrlwatchWatcher(WORK / "day" / "urlwatch", urlwatch, concurrency=args.concurrency),
+        ], log=lambda line: print(line, flush=True))
+        print(f"\n{report.day_heading(day)}")
+        print(report.text_table(report.day_table(day)))
+        print(f"  {report.DAY_NOTE}")
+
     notes.append(f"1-minute load average before the run {load_before:.2f}, after it "
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
-    found = report.verdicts([(s, r) for s, r, _ in scenarios])
+    found = report.verdicts([(s, r) for s, r, _ in scenarios], day)
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
     for v in found:
         print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")
@@ -98,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join("  " + line for line in report.profile_lines(profile)))
     elapsed = time.monotonic() - started
     results_path.write_text(
-        report.results_markdown(command, scenarios, found, profile, notes, elapsed),
+        report.results_markdown(command, scenarios, found, profile, notes, elapsed, day),
         encoding="utf-8")
     print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
     return 1 if args.strict and not all(v.passed for v in found) else 0
@@ -173,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="requests in flight to the one host, for both watchers (default: 16)")
     p.add_argument("--no-tuned", action="store_true", help="skip the hand-tuned urlwatch run")
     p.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
+    p.add_argument("--no-day", action="store_true",
+                   help=f"skip the measured day of hourly checks (N={DAY_PAGES})")
     p.add_argument("--results", type=Path, help="where to write the results (markdown)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return p

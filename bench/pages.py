@@ -78,9 +78,10 @@ class BenchSite:
     def page_of(self, url: str) -> int:
         return int(url.rstrip("/").rsplit("/", 1)[1])
 
-    def apply_edits(self) -> None:
-        """Make every planned edit; each one is a real change a reader would want to know."""
-        for edit in self.edits:
+    def apply_edits(self, edits: tuple[Edit, ...] | None = None) -> None:
+        """Make the planned edits (all of them, or those given); each one is a real
+        change a reader would want to know."""
+        for edit in self.edits if edits is None else edits:
             page = self._current(edit.page)
             title, paragraphs, published = page.title, list(page.paragraphs), page.published
             i = self._rng.randrange(len(paragraphs))

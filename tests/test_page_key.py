@@ -185,3 +185,13 @@ def test_a_key_recorded_for_an_older_text_is_not_trusted(
     keys.put("page", "b" * 64, "k2")
     assert PageKeys(store.engine).get("page", "b" * 64) == "k2"
     assert PageKeys(store.engine).get("page", "a" * 64) is None
+
+
+def test_masks_learned_twice_are_merged_and_what_a_group_covers_is_dropped() -> None:
+    from monitor.sources.volatile import merged
+
+    group = "html > body > ul:nth-of-type(1) > li"
+    first = (group, "html > head > link:nth-of-type(1) @href")
+    second = (f"{group}:nth-of-type(3)", f"{group}:nth-of-type(2) > a:nth-of-type(1) @href",
+              "html > head > link:nth-of-type(1) @href", "html > body > p.views")
+    assert merged(first, second) == (*first, "html > body > p.views")

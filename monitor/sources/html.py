@@ -19,7 +19,7 @@ from monitor.sources.maintext import (
     without_comments,
 )
 from monitor.sources.pagekey import page_key
-from monitor.sources.volatile import volatile_selectors
+from monitor.sources.volatile import merged, volatile_selectors
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -83,7 +83,7 @@ class HtmlPage(SourceAdapter):
         time.sleep(delay)
         second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
         third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
-        learned = (*volatile_selectors(first, second), *volatile_selectors(second, third))
+        learned = merged(volatile_selectors(first, second), volatile_selectors(second, third))
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 
 

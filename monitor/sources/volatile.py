@@ -89,7 +89,7 @@ def _not_text_masks(first_root: Element, second_root: Element, kept: list[str]) 
     first, second = _all_elements(first_root), _all_elements(second_root)
     found: list[str] = []
     for path in sorted(first.keys() & second.keys()):
-        if any(path == k or _is_ancestor(k, path) for k in kept):
+        if any(_masked_by(k, path) for k in kept):
             continue
         a, b = first[path], second[path]
         if a.tag in NOT_TEXT_TAGS and a.tag not in _UNNUMBERED and (
@@ -104,6 +104,26 @@ def _not_text_masks(first_root: Element, second_root: Element, kept: list[str]) 
     whole = [f for f in found if " @" not in f]
     return [f for f in found
             if not any(_is_ancestor(w, f.rsplit(" @", 1)[0]) for w in whole)]
+
+
+def merged(*learned: tuple[str, ...]) -> tuple[str, ...]:
+    """Masks learned from several pairs of loads, without those another one covers."""
+    masks = tuple(dict.fromkeys(m for group in learned for m in group))
+    whole = [m for m in masks if " @" not in m]
+    return tuple(m for m in masks
+                 if not any(w != m and _masked_by(w, m.rsplit(" @", 1)[0]) for w in whole))
+
+
+def _masked_by(mask: str, path: str) -> bool:
+    """Whether the element at `path` is inside (or is) what `mask` removes. A group's
+    mask is its members' path without the last `:nth-of-type`, so each step of `path`
+    at the mask's depth is compared the same way."""
+    steps = path.split(" > ")
+    depth = mask.count(" > ") + 1
+    if len(steps) < depth:
+        return False
+    head = " > ".join(steps[:depth])
+    return head == mask or _NTH.sub("", head) == mask
 
 
 def _all_elements(root: Element) -> dict[str, Element]:
