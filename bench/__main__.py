@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
     profile: Profile | None = None
     notes: list[str] = [
-        "monitor's first pass learns each page's volatile elements (two loads 3 s apart) "
+        "monitor's first pass learns each page's volatile elements (three loads, two of "
+        "them 3 s apart) "
         f"and runs with --workers {LEARNING_WORKERS} so the waits overlap; it is timed "
         "apart and is in no ratio.",
     ]

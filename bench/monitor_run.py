@@ -1,9 +1,10 @@
 """Driving govkz-monitor through its command line, as a user or cron would.
 
 Each pass is one `monitor check --all --format json` process. The first pass also
-learns each page's volatile elements (two loads a few seconds apart per page), which
-a source does once in its life; it runs with more workers than the timed passes so
-that those seconds of waiting overlap, and it is reported apart, never in a ratio.
+learns each page's volatile elements (three loads per page, two of them a few seconds
+apart), which a source does once in its life; it runs with more workers than the
+timed passes so that those seconds of waiting overlap, and it is reported apart,
+never in a ratio.
 """
 
 from __future__ import annotations

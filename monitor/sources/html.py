@@ -11,13 +11,6 @@ from monitor.normalize import normalize_document, normalize_text
 from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import Element, element_paragraphs, parse_html
-from monitor.sources.maintext import (
-    as_page_text_reads,
-    main_paragraphs,
-    page_date,
-    page_title,
-    without_comments,
-)
 from monitor.sources.pagekey import page_key
 from monitor.sources.volatile import merged, volatile_selectors
 
@@ -51,11 +44,15 @@ class HtmlPage(SourceAdapter):
         validators = replace(answer.validators, page_key=key)
         if previous is not None and previous.page_key == key:
             return NotModified(validators)
+        # Imported here, past the page key: trafilatura and htmldate are a tenth of a
+        # second to import, which a pass of unchanged pages never needs to pay.
+        from monitor.sources import maintext
+
         patterns = masking.text_masks(spec.ignore)
         selected = _selected(spec, root, answer.url) if spec.selector else None
-        title = page_title(root)
-        page = as_page_text_reads(root)
-        published = page_date(page, answer.url)
+        title = maintext.page_title(root)
+        page = maintext.as_page_text_reads(root)
+        published = maintext.page_date(page, answer.url)
         extracted = selected if selected is not None else _main_text(page, answer.url)
         paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
         if patterns:
@@ -98,7 +95,9 @@ def _selected(spec: SourceSpec, root: Element, url: str) -> list[str]:
 
 def _main_text(root: Element, url: str) -> list[str]:
     """The page's main content. Last of the steps: it drops the tree's comments."""
-    paragraphs = main_paragraphs(without_comments(root), url)
+    from monitor.sources import maintext
+
+    paragraphs = maintext.main_paragraphs(maintext.without_comments(root), url)
     if not paragraphs:
         raise FetchFailed("empty", f"{url}: no main content found on the page")
     return paragraphs
