@@ -127,20 +127,28 @@ def reconfigure(store: EventStore, name: str, reason: str = "", **changes: Any) 
                  [SourceReconfigured(changes=changes, reason=reason)])
 
 
-def _transition(store: EventStore, name: str, event: Event, allowed: Iterable[str]) -> None:
+def _transition(store: EventStore, name: str, event: Event, allowed: Iterable[str],
+                already: Iterable[str]) -> bool:
+    """Append `event` if the source is in an `allowed` state; False (and nothing
+    written) when it is in an `already` state, where the event would change nothing."""
     row = get_source(store.engine, name)
+    if row.state in already:
+        return False
     if row.state not in allowed:
         raise UsageError(f"source {name!r} is {row.state}")
     store.append(row.stream_id, row.stream_version, [event])
+    return True
 
 
-def pause(store: EventStore, name: str, reason: str = "") -> None:
-    _transition(store, name, SourcePaused(reason=reason), ("active", "failing", "gone"))
+def pause(store: EventStore, name: str, reason: str = "") -> bool:
+    return _transition(store, name, SourcePaused(reason=reason), ("active", "failing", "gone"),
+                       ("paused",))
 
 
-def resume(store: EventStore, name: str) -> None:
-    _transition(store, name, SourceResumed(), ("paused",))
+def resume(store: EventStore, name: str) -> bool:
+    return _transition(store, name, SourceResumed(), ("paused",), ("active", "failing", "gone"))
 
 
-def remove(store: EventStore, name: str, reason: str = "") -> None:
-    _transition(store, name, SourceRemoved(reason=reason), ("active", "failing", "paused", "gone"))
+def remove(store: EventStore, name: str, reason: str = "") -> bool:
+    return _transition(store, name, SourceRemoved(reason=reason),
+                       ("active", "failing", "paused", "gone"), ("removed",))

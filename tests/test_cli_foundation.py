@@ -230,3 +230,24 @@ def test_a_removed_source_stays_removed_when_added_again(workdir: Path) -> None:
     assert again.code == 0 and "gone was removed earlier and stays removed" in again.out
     listed = monitor("sources", "--all", "--format", "json", cwd=workdir).json()
     assert {s["name"]: s["state"] for s in listed}["gone"] == "removed"
+
+
+def test_pause_resume_remove_twice_record_once_and_say_so(workdir: Path) -> None:
+    assert monitor("init", cwd=workdir).code == 0
+
+    def events() -> int:
+        listed = monitor("events", "--format", "json", cwd=workdir).out
+        return len([line for line in listed.splitlines() if line.strip()])
+
+    steps = [("pause", "paused"), ("pause", "already paused, nothing recorded"),
+             ("resume", "resumed"), ("resume", "not paused, nothing recorded"),
+             ("remove", "removed"), ("remove", "already removed, nothing recorded")]
+    counts = [events()]
+    for command, said in steps:
+        done = monitor(command, SEED_NAME, cwd=workdir)
+        assert done.code == 0, done.err
+        assert done.out.strip() == f"{SEED_NAME}: {said}"
+        counts.append(events())
+    assert counts == [2, 3, 3, 4, 4, 5, 5]
+    refused = monitor("pause", SEED_NAME, cwd=workdir)
+    assert refused.code == 2 and refused.err.strip().endswith(f"source {SEED_NAME!r} is removed")

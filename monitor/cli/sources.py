@@ -164,11 +164,15 @@ def _state_command(name: str, action: Any, help_text: str) -> None:
     @pass_app
     def command(app: AppContext, source: str, reason: str) -> None:
         store = app.store()
-        if action is catalog.resume:
-            action(store, source)
+        done = action(store, source) if action is catalog.resume else action(store, source,
+                                                                              reason)
+        past = {"pause": "paused", "resume": "resumed", "remove": "removed"}[name]
+        if done:
+            click.echo(f"{source}: {past}")
         else:
-            action(store, source, reason)
-        click.echo(f"{source}: {name}d" if name != "remove" else f"{source}: removed")
+            already = {"pause": "already paused", "resume": "not paused",
+                       "remove": "already removed"}[name]
+            click.echo(f"{source}: {already}, nothing recorded")
 
 
 _state_command("pause", catalog.pause, "Stop checking a source (its history is kept).")
