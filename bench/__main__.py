@@ -93,10 +93,14 @@ def main(argv: list[str] | None = None) -> int:
     day = None
     if not (args.quick or args.no_day):
         print(f"bench: a day of hourly checks at N={DAY_PAGES}, measured", flush=True)
-        day = run_day(DAY_PAGES, [
+        day_watchers: list[Watcher] = [
             MonitorWatcher(WORK / "day" / "monitor", concurrency=args.concurrency),
             UrlwatchWatcher(WORK / "day" / "urlwatch", urlwatch, concurrency=args.concurrency),
-        ], log=lambda line: print(line, flush=True))
+        ]
+        if not args.no_tuned:
+            day_watchers.append(UrlwatchWatcher(WORK / "day" / "urlwatch-tuned", urlwatch,
+                                                concurrency=args.concurrency, variant="tuned"))
+        day = run_day(DAY_PAGES, day_watchers, log=lambda line: print(line, flush=True))
         print(f"\n{report.day_heading(day)}")
         print(report.text_table(report.day_table(day)))
         print(f"  {report.DAY_NOTE}")

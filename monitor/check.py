@@ -105,7 +105,7 @@ class Checker:
         spec = spec_of(row)
         previous = None
         if row.document_version:
-            key = self.page_keys.get(row.stream_id, row.content_hash)
+            key = self.page_keys.get(row.stream_id, row.content_hash) if adapter.page_keys else None
             previous = Validators(row.etag, row.last_modified, key)
         try:
             captured = adapter.capture(spec, self.fetcher, previous)

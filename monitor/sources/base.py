@@ -82,6 +82,9 @@ class SourceAdapter(ABC):
     """A kind of source. Subclasses declare `kind`; the docstring is the help text."""
 
     kind: ClassVar[str]
+    # Whether capture() computes a page key (Validators.page_key) and honours the
+    # previous one: the check looks the recorded key up only for those that do.
+    page_keys: ClassVar[bool] = False
 
     @abstractmethod
     def capture(

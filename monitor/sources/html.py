@@ -12,7 +12,7 @@ from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import Element, element_paragraphs, parse_html
 from monitor.sources.pagekey import page_key
-from monitor.sources.volatile import merged, volatile_selectors
+from monitor.sources.volatile import volatile_selectors
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
@@ -29,6 +29,7 @@ class HtmlPage(SourceAdapter):
     skips the extraction when the masked page is the one that gave the current text."""
 
     kind = "html"
+    page_keys = True
 
     def capture(
         self, spec: SourceSpec, fetcher: Fetcher, previous: Validators | None = None
@@ -80,7 +81,7 @@ class HtmlPage(SourceAdapter):
         time.sleep(delay)
         second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
         third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
-        learned = merged(volatile_selectors(first, second), volatile_selectors(second, third))
+        learned = volatile_selectors(first, second, third)
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 
 

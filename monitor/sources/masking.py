@@ -28,7 +28,8 @@ from monitor.errors import ConfigError
 from monitor.sources.blocks import Element
 
 REGEX_PREFIX = "regex:"
-_ATTRIBUTE_MASK = re.compile(r"^(?P<selector>.*\S)\s+@(?P<attribute>[A-Za-z_:][-\w:.]*)$")
+ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
+_ATTRIBUTE_MASK = re.compile(rf"^(?P<selector>.*\S)\s+@(?P<attribute>{ATTRIBUTE_NAME.pattern})$")
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
@@ -53,6 +54,16 @@ def text_masks(ignore: Iterable[str]) -> list[re.Pattern[str]]:
 def attribute_mask(selector: str, attribute: str) -> str:
     """The mask entry that removes `attribute` from the elements `selector` matches."""
     return f"{selector} @{attribute}"
+
+
+def compiles(entry: str) -> bool:
+    """Whether a mask entry (a selector, or `<selector> @<attribute>`) can be used."""
+    elements, attributes = _split((entry,))
+    try:
+        _query(elements or (attributes[0][0],))
+    except ConfigError:
+        return False
+    return True
 
 
 def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 from monitor.normalize import normalize_text
+from monitor.sources import masking
 from monitor.sources.blocks import (
     BLOCK_TAGS,
     NOT_TEXT_TAGS,
@@ -35,12 +37,14 @@ from monitor.sources.blocks import (
     parse_html,
     text_of,
 )
-from monitor.sources.masking import attribute_mask
 
 MAX_VOLATILE_CHARS = 80
 _STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # ids with digits are often generated
 _PLAIN_IDENT = re.compile(r"^-?[A-Za-z_][\w-]*$")
 _NTH = re.compile(r":nth-of-type\(\d+\)$")
+_NTH_NUMBER = re.compile(r":nth-of-type\((\d+)\)$")
+_DIGITS = re.compile(r"\d+")
+_LINKED_DATA = "application/ld+json"
 _UNNUMBERED = frozenset({"html", "head", "body"})
 
 
@@ -53,11 +57,25 @@ class _Element:
     children: tuple[str, ...]  # paths of child elements that have text
 
 
-def volatile_selectors(
-    first_html: str, second_html: str, *, max_chars: int = MAX_VOLATILE_CHARS
-) -> tuple[str, ...]:
-    """Selectors of the small elements whose text differs between two loads."""
-    first_root, second_root = parse_html(first_html), parse_html(second_html)
+def volatile_selectors(*loads: str, max_chars: int = MAX_VOLATILE_CHARS) -> tuple[str, ...]:
+    """Masks for what differs between loads of one page, taken in order: each pair of
+    consecutive loads is compared, and what any pair found is masked — except a
+    rotated list (`_rotated_items`), which must be found by every pair: a list that
+    rotates does so again at once, while one new item published between two loads
+    shifts the list only once."""
+    if len(loads) < 2:
+        raise ValueError("learning needs at least two loads of the page")
+    roots = [parse_html(html) for html in loads]
+    found = [_pair_masks(a, b, max_chars) for a, b in pairwise(roots)]
+    confirmed = set.intersection(*(rotated for _, rotated in found))
+    learned = [tuple(m for m in masks if m not in rotated or m in confirmed)
+               for masks, rotated in found]
+    return tuple(m for m in merged(*learned) if masking.compiles(m))
+
+
+def _pair_masks(first_root: Element, second_root: Element,
+                max_chars: int) -> tuple[list[str], set[str]]:
+    """(the masks for what differs between two loads, the rotated lists among them)."""
     first = _elements(first_root, max_chars)
     second = _elements(second_root, max_chars)
     changed = {
@@ -67,8 +85,12 @@ def volatile_selectors(
     }
     wholly = _wholly_changed(changed, first, second)
     masks: dict[str, set[str]] = {}  # selector -> the element paths it stands for
+    rotated: set[str] = set()
     for group, members in _groups(first.keys() | second.keys()).items():
-        if _group_is_volatile(members, changed, wholly, first, second):
+        if _rotated_items(members, first, second):
+            rotated.add(group)
+            masks[group] = members
+        elif _group_is_volatile(members, changed, wholly, first, second):
             masks[group] = members
     for path in changed:
         # Text directly inside an element changed, though not all of its children
@@ -77,7 +99,7 @@ def volatile_selectors(
             masks.setdefault(path, {path})
     kept = _outermost(masks)
     not_text = _not_text_masks(first_root, second_root, kept)
-    return tuple(sorted(kept)) + tuple(sorted(not_text))
+    return sorted(kept) + sorted(not_text), rotated & set(kept)
 
 
 _NAMES = frozenset({"class", "id"})  # they name elements in the selectors; never masked
@@ -95,11 +117,15 @@ def _not_text_masks(first_root: Element, second_root: Element, kept: list[str]) 
         if a.tag in NOT_TEXT_TAGS and a.tag not in _UNNUMBERED and (
             (a.text or "") != (b.text or "")
         ):
-            found.append(path)
+            # Linked data holds the publication date the date reader may take: never
+            # masked (a page whose JSON-LD changes on every load just gets no key hits).
+            if a.get("type") != _LINKED_DATA:
+                found.append(path)
             continue
         for name in sorted((set(a.attrib.keys()) | set(b.attrib.keys())) - _NAMES):
-            if a.get(name) != b.get(name):
-                found.append(attribute_mask(path, str(name)))
+            # A name a mask cannot write (Alpine's `@click`) is left alone.
+            if a.get(name) != b.get(name) and masking.ATTRIBUTE_NAME.fullmatch(str(name)):
+                found.append(masking.attribute_mask(path, str(name)))
     # An element masked whole covers the attribute masks of what it holds.
     whole = [f for f in found if " @" not in f]
     return [f for f in found
@@ -170,8 +196,6 @@ def _group_is_volatile(
     first: dict[str, _Element],
     second: dict[str, _Element],
 ) -> bool:
-    if _rotated_items(members, first, second):
-        return True
     moved = members & changed
     if not moved or not moved <= wholly:
         return False
@@ -195,11 +219,20 @@ def _rotated_items(members: set[str], first: dict[str, _Element],
     if not all(m in first and m in second and first[m].blockless and second[m].blockless
                for m in members):
         return False
-    before = [first[m].text for m in sorted(members)]
-    after = [second[m].text for m in sorted(members)]
+    before = [first[m].text for m in sorted(members, key=_position)]
+    after = [second[m].text for m in sorted(members, key=_position)]
     if sorted(before) == sorted(after):
         return before != after
+    if before[1:] == after[:-1] or before[:-1] == after[1:]:
+        return False  # one item came in at one end, one left at the other: news, not noise
+    if [_DIGITS.sub("", t) for t in before] == [_DIGITS.sub("", t) for t in after]:
+        return False  # the same items with counters in them: the counters are the noise
     return all(a != b for a, b in zip(before, after, strict=True))
+
+
+def _position(path: str) -> int:
+    found = _NTH_NUMBER.search(path)
+    return int(found.group(1)) if found else 0
 
 
 def _outermost(masks: dict[str, set[str]]) -> list[str]:

@@ -16,7 +16,7 @@ from monitor.events import Event
 from monitor.store.database import WRITE, open_engine, serialize_appends
 from monitor.store.mapper import StoredEvent, canonical_json, to_data
 from monitor.store.schema import events, streams
-from monitor.store.snapshots import Blob, put_blobs
+from monitor.store.snapshots import Blob, encode_blobs, insert_blobs
 
 # Called inside the append transaction with the rows just written: projections,
 # outbox rows. If one raises, nothing of the append is kept.
@@ -73,13 +73,17 @@ class EventStore:
         if not new_events:
             return []
         try:
+            encoded: list[dict[str, Any]] = []
+            if blobs:  # compressing is slow next to an insert: not under the write lock
+                with self.engine.connect() as conn:
+                    encoded = encode_blobs(conn, blobs)
             with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 serialize_appends(conn)
                 current, head = self._head(conn, stream_id)
                 if current != expected_version:
                     raise ConcurrencyConflict(stream_id, expected_version, current)
                 stored = self._insert(conn, stream_id, current, head, new_events)
-                put_blobs(conn, blobs)
+                insert_blobs(conn, encoded)
                 self._move_head(conn, stream_id, current, stored[-1])
                 for project in self.projectors:
                     project(conn, stored)

@@ -66,14 +66,30 @@ class Blob:
 
 
 def put_blobs(conn: Connection, items: Iterable[Blob]) -> None:
-    """Store blobs that are not stored yet; an existing one is left untouched."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    """Store blobs that are not stored yet; an existing one is left untouched. One at
+    a time, so that a blob may take one stored just before it as its base."""
+    for blob in items:
+        insert_blobs(conn, encode_blobs(conn, [blob]))
+
+
+def encode_blobs(conn: Connection, items: Iterable[Blob]) -> list[dict[str, Any]]:
+    """The rows to store for these blobs, compressed (deltas where they help). Needs
+    only to read: an appender does it before taking the write lock. A base found here
+    stays valid, since no blob is ever deleted; a base among `items` is not stored yet,
+    so it is not found (see put_blobs)."""
+    rows = []
     for blob in items:
         codec, base, depth, body = _encode(conn, blob)
-        stmt = insert(blobs).values(
-            sha256=blob.sha256, kind=blob.kind, size=len(blob.content),
-            codec=codec, base=base, depth=depth, body=body,
-        )
+        rows.append({"sha256": blob.sha256, "kind": blob.kind, "size": len(blob.content),
+                     "codec": codec, "base": base, "depth": depth, "body": body})
+    return rows
+
+
+def insert_blobs(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert encoded blob rows; a blob already stored is left untouched."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    for row in rows:
+        stmt = insert(blobs).values(**row)
         conn.execute(stmt.on_conflict_do_nothing(index_elements=["sha256"]))
 
 
