@@ -56,6 +56,10 @@ class Reply:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # The listen backlog. socketserver's default is 5: when a client opens 16
+    # connections at once, the kernel drops the SYNs past it and the client resends
+    # them a second later, a stall no real web server (nginx: 511) would cause.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], owner: ReplicaServer) -> None:
         self.owner = owner
