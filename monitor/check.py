@@ -35,6 +35,7 @@ from monitor.fetch import Fetcher
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
+from monitor.store.eventstore import utcnow
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.snapshots import Blob, RecentRaw
@@ -225,6 +226,9 @@ class Checker:
         detail = f"{exc.kind}: {exc}"
         if exc.kind == "not_found" and row.state == "gone":
             return CheckResult(row.name, "failed", detail=detail)  # still gone: nothing new
+        if self._repeats_recent_failure(row, exc):
+            return CheckResult(row.name, "failed", detail=detail + " (still failing; recorded "
+                               "again once repeat_failures_every has passed)")
         failure = FetchFailedEvent(kind=exc.kind, message=str(exc), status=exc.status)
         new: list[Event] = [failure]
         outcome = "failed"
@@ -239,6 +243,21 @@ class Checker:
         except ConcurrencyConflict:
             return CheckResult(row.name, "failed", detail=detail + " (recorded by another checker)")
         return CheckResult(row.name, outcome, _types(new), detail=detail)
+
+    def _repeats_recent_failure(self, row: Any, exc: FetchFailed) -> bool:
+        """Whether this failure only repeats one recorded less than
+        `repeat_failures_every` ago, of the same kind, in the same streak. The first
+        failure, a new kind of failure and every not_found (the removal counts them) are
+        always recorded; so is one per interval while the source keeps failing, which
+        keeps the streak's duration for the "failing" alert and the evidence of when the
+        page could not be read, without an event per check during a long outage."""
+        every = self.config.repeat_failures_every
+        if not (every and row.failures and row.last_failure) or exc.kind == "not_found":
+            return False
+        if not str(row.last_failure).startswith(f"{exc.kind}: "):
+            return False
+        last = self.store.last_recorded(row.stream_id, "FetchFailed")
+        return last is not None and (utcnow() - last).total_seconds() < every
 
     def _not_found_streak(self, row: Any) -> int:
         """How many checks in a row, up to now, ended in not_found."""

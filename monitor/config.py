@@ -115,6 +115,9 @@ class Config:
     database_url: str
     default_interval: int = DEFAULT_INTERVAL
     not_found_confirmations: int = 3
+    # A source that keeps failing the same way has a FetchFailed recorded at most this
+    # often (seconds; 0 = every failed check): an outage must not flood the log.
+    repeat_failures_every: float = 3600.0
     workers: int = 8
     fetch: FetchConfig = FetchConfig()
     sources: tuple[SourceConfig, ...] = ()
@@ -167,10 +170,12 @@ class _Reader:
     def config(self, raw: dict[str, Any]) -> Config:
         self._known(raw, self.TOP, "")
         defaults = self._table(raw, "defaults")
-        self._known(defaults, {"interval", "not_found_confirmations", "workers"}, "defaults.")
+        self._known(defaults, {"interval", "not_found_confirmations", "workers",
+                               "repeat_failures_every"}, "defaults.")
         interval = int(self._duration(defaults, "interval", DEFAULT_INTERVAL, "defaults."))
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
+        repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
@@ -179,6 +184,7 @@ class _Reader:
             database_url=database_url,
             default_interval=interval,
             not_found_confirmations=confirmations,
+            repeat_failures_every=repeat,
             workers=workers,
             fetch=fetch,
             sources=sources,

@@ -119,3 +119,52 @@ def test_a_full_disk_loses_nothing_stored_and_the_next_check_records_the_change(
     assert _types(store) == before
     assert verify_log(store.engine).intact
     assert checker.check(name).outcome == "changed"
+
+
+def test_a_long_outage_records_one_failure_per_interval_not_one_per_check(
+    server: FaultServer, store, db_url: str
+) -> None:
+    import time
+
+    from conftest import fast_config
+
+    from monitor.runner import build_checker
+
+    server.route("/down", Reply(503))
+    name = _page(server, store, "/down")
+    checker = build_checker(fast_config(db_url, repeat_failures_every=1.0), store, learn=False)
+    try:
+        results = [checker.check(name) for _ in range(4)]
+        assert [r.outcome for r in results] == ["failed"] * 4
+        assert "still failing" in results[-1].detail
+        assert _types(store).count("FetchFailed") == 1
+        time.sleep(1.1)  # the interval has passed: the outage is recorded again
+        assert checker.check(name).outcome == "failed"
+        assert _types(store).count("FetchFailed") == 2
+        server.route("/down", Reply(404))  # a new kind of failure is recorded at once,
+        for _ in range(3):  # and every not_found, which the removal counts
+            checker.check(name)
+        assert _types(store).count("FetchFailed") == 5
+        server.route("/down", Reply.page(ARTICLE))
+        assert checker.check(name).outcome == "captured"
+        assert _types(store)[-2:] == ["SourceRecovered", "VersionCaptured"]
+    finally:
+        checker.fetcher.close()
+
+
+def test_every_failure_is_recorded_when_repeat_failures_every_is_zero(
+    server: FaultServer, store, db_url: str
+) -> None:
+    from conftest import fast_config
+
+    from monitor.runner import build_checker
+
+    server.route("/down", Reply(503))
+    name = _page(server, store, "/down")
+    checker = build_checker(fast_config(db_url, repeat_failures_every=0.0), store, learn=False)
+    try:
+        for _ in range(3):
+            checker.check(name)
+        assert _types(store).count("FetchFailed") == 3
+    finally:
+        checker.fetcher.close()

@@ -114,6 +114,7 @@ def test_add_from_file_registers_every_url_once(workdir: Path, tmp_path: Path) -
 
 @pytest.mark.parametrize("content,expected", [
     ("[defaults]\ninterval = '15x'\n", "defaults.interval: '15x' is not a duration"),
+    ("[defaults]\nrepeat_failures_every = '-1h'\n", "defaults.repeat_failures_every: "),
     ("[[sources]]\nurl = 'ftp://x'\nname = 'a'\n", "sources[0].url: 'ftp://x' is not"),
     ("[[sources]]\nurl = 'http://x'\nname = 'a'\nkind = 'rss'\n",
      "sources[0].kind: unknown kind 'rss'"),

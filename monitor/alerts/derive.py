@@ -176,7 +176,7 @@ def _summary(event: Event, streak: Streak | None) -> str:
             if streak is None:
                 return f"failing: {message}"
             return (f"failing for {human_duration(streak.duration)} "
-                    f"({streak.failures} failed checks): {message}")
+                    f"({streak.failures} failures recorded): {message}")
     return event.type
 
 

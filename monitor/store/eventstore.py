@@ -199,6 +199,16 @@ class EventStore:
             ).first()
         return int(last or 0), hit is not None
 
+    def last_recorded(self, stream_id: str, event_type: str) -> datetime | None:
+        """When the stream's last event of this type was recorded (UTC), if ever."""
+        with self._reading() as conn:
+            found = conn.execute(
+                select(events.c.recorded_at)
+                .where(events.c.stream_id == stream_id, events.c.type == event_type)
+                .order_by(events.c.version.desc()).limit(1)
+            ).scalar()
+        return found
+
     def _select(self, query: Any) -> list[StoredEvent]:
         with self._reading() as conn:
             return [_to_stored(row) for row in conn.execute(query)]

@@ -98,7 +98,7 @@ sources = Table(
     Column("published", String(10)),
     Column("etag", Text),
     Column("last_modified", Text),
-    Column("failures", Integer, nullable=False),  # consecutive failed checks
+    Column("failures", Integer, nullable=False),  # failures recorded since the last success
     Column("last_failure", Text),
     Column("registered_at", DateTime(timezone=False), nullable=False),
     Column("last_change_at", DateTime(timezone=False)),
