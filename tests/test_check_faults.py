@@ -121,50 +121,52 @@ def test_a_full_disk_loses_nothing_stored_and_the_next_check_records_the_change(
     assert checker.check(name).outcome == "changed"
 
 
+@pytest.fixture
+def down(server: FaultServer, store, db_url: str):  # type: ignore[no-untyped-def]
+    """A source whose server answers 503, and a checker for it; call with the
+    `repeat_failures_every` to use."""
+    from conftest import fast_config
+
+    from monitor.runner import build_checker
+
+    server.route("/down", Reply(503))
+    name = _page(server, store, "/down")
+    made = []
+
+    def checker(every: float):  # type: ignore[no-untyped-def]
+        made.append(build_checker(fast_config(db_url, repeat_failures_every=every), store,
+                                  learn=False))
+        return name, made[-1]
+
+    yield checker
+    for c in made:
+        c.fetcher.close()
+
+
 def test_a_long_outage_records_one_failure_per_interval_not_one_per_check(
-    server: FaultServer, store, db_url: str
+    server: FaultServer, store, down
 ) -> None:
     import time
 
-    from conftest import fast_config
-
-    from monitor.runner import build_checker
-
-    server.route("/down", Reply(503))
-    name = _page(server, store, "/down")
-    checker = build_checker(fast_config(db_url, repeat_failures_every=1.0), store, learn=False)
-    try:
-        results = [checker.check(name) for _ in range(4)]
-        assert [r.outcome for r in results] == ["failed"] * 4
-        assert "still failing" in results[-1].detail
-        assert _types(store).count("FetchFailed") == 1
-        time.sleep(1.1)  # the interval has passed: the outage is recorded again
-        assert checker.check(name).outcome == "failed"
-        assert _types(store).count("FetchFailed") == 2
-        server.route("/down", Reply(404))  # a new kind of failure is recorded at once,
-        for _ in range(3):  # and every not_found, which the removal counts
-            checker.check(name)
-        assert _types(store).count("FetchFailed") == 5
-        server.route("/down", Reply.page(ARTICLE))
-        assert checker.check(name).outcome == "captured"
-        assert _types(store)[-2:] == ["SourceRecovered", "VersionCaptured"]
-    finally:
-        checker.fetcher.close()
+    name, checker = down(1.0)
+    results = [checker.check(name) for _ in range(4)]
+    assert [r.outcome for r in results] == ["failed"] * 4
+    assert "still failing" in results[-1].detail
+    assert _types(store).count("FetchFailed") == 1
+    time.sleep(1.1)  # the interval has passed: the outage is recorded again
+    assert checker.check(name).outcome == "failed"
+    assert _types(store).count("FetchFailed") == 2
+    server.route("/down", Reply(404))  # a new kind of failure is recorded at once,
+    for _ in range(3):  # and every not_found, which the removal counts
+        checker.check(name)
+    assert _types(store).count("FetchFailed") == 5
+    server.route("/down", Reply.page(ARTICLE))
+    assert checker.check(name).outcome == "captured"
+    assert _types(store)[-2:] == ["SourceRecovered", "VersionCaptured"]
 
 
-def test_every_failure_is_recorded_when_repeat_failures_every_is_zero(
-    server: FaultServer, store, db_url: str
-) -> None:
-    from conftest import fast_config
-
-    from monitor.runner import build_checker
-
-    server.route("/down", Reply(503))
-    name = _page(server, store, "/down")
-    checker = build_checker(fast_config(db_url, repeat_failures_every=0.0), store, learn=False)
-    try:
-        for _ in range(3):
-            checker.check(name)
-        assert _types(store).count("FetchFailed") == 3
-    finally:
-        checker.fetcher.close()
+def test_every_failure_is_recorded_when_repeat_failures_every_is_zero(store, down) -> None:
+    name, checker = down(0.0)
+    for _ in range(3):
+        checker.check(name)
+    assert _types(store).count("FetchFailed") == 3
