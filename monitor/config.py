@@ -118,6 +118,9 @@ class Config:
     # A source that keeps failing the same way has a FetchFailed recorded at most this
     # often (seconds; 0 = every failed check): an outage must not flood the log.
     repeat_failures_every: float = 3600.0
+    # A dispatcher's first run alerts on events at most this old (seconds): channels
+    # set up on a store with history are not flooded with it.
+    alerts_backfill: float = 86400.0
     workers: int = 8
     fetch: FetchConfig = FetchConfig()
     sources: tuple[SourceConfig, ...] = ()
@@ -171,11 +174,12 @@ class _Reader:
         self._known(raw, self.TOP, "")
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
-                               "repeat_failures_every"}, "defaults.")
+                               "repeat_failures_every", "alerts_backfill"}, "defaults.")
         interval = int(self._duration(defaults, "interval", DEFAULT_INTERVAL, "defaults."))
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
+        backfill = self._duration(defaults, "alerts_backfill", 86400.0, "defaults.")
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
@@ -185,6 +189,7 @@ class _Reader:
             default_interval=interval,
             not_found_confirmations=confirmations,
             repeat_failures_every=repeat,
+            alerts_backfill=backfill,
             workers=workers,
             fetch=fetch,
             sources=sources,

@@ -21,7 +21,7 @@ import requests
 from cli_helpers import monitor
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from monitor.alerts import Dispatcher
 from monitor.alerts.alert import alert_id
@@ -48,6 +48,7 @@ from monitor.replica.webhook_sink import SECRET, WebhookReceiver, verify
 from monitor.store import EventStore, migrate, projections
 from monitor.store.eventstore import utcnow
 from monitor.store.mapper import StoredEvent
+from monitor.store.schema import events
 
 SOURCE = "mfa-2025-12-11-human-rights-penitentiary-en"
 SECRET_ENV = "TEST_ALERTS_WEBHOOK_SECRET"
@@ -370,6 +371,26 @@ def test_without_channels_events_wait_for_one(store, receiver) -> None:
     append(store, SOURCE, NUMBER_EDIT)
     assert Dispatcher(store, config()).run_once().enqueued == 0
     assert Dispatcher(store, config(webhook(receiver))).run_once().delivered == 1
+
+
+def test_a_first_dispatch_alerts_on_the_backfill_window_not_on_older_history(
+    store, receiver
+) -> None:
+    from dataclasses import replace
+
+    register(store)
+    old = append(store, SOURCE, NUMBER_EDIT)[0]
+    recent = append(store, SOURCE, TYPO_EDIT)[0]
+    clock = Clock()
+    with store.engine.begin() as conn:  # the log's history before `recent` is 3 days old
+        conn.execute(update(events).where(events.c.position <= old.position)
+                     .values(recorded_at=clock.now - timedelta(days=3)))
+    dispatcher = Dispatcher(store, config(webhook(receiver)), clock=clock)
+    assert dispatcher.run_once().delivered == 1
+    assert [r.event_id for r in rows(store)] == [recent.event_id]
+    # A backfill as long as the history, in a dispatcher of another name: all of it.
+    everything = replace(config(webhook(receiver, name="all")), alerts_backfill=10 * 86400.0)
+    assert Dispatcher(store, everything, name="archive", clock=clock).run_once().delivered == 2
 
 
 # --- e-mail --------------------------------------------------------------------

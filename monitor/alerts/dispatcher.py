@@ -111,6 +111,7 @@ class Dispatcher:
         self.store = store
         self.name = name
         self.routes: dict[str, Route] = routes(config)  # ConfigError on a bad channel
+        self.backfill = timedelta(seconds=config.alerts_backfill)
         self.clock = clock
         self.lease = lease
         self.batch = batch
@@ -133,7 +134,13 @@ class Dispatcher:
                 return 0
             engine = self.store.engine
             if not self._position_ready:
-                outbox.ensure_position(engine, self.name)
+                # Once in a dispatcher's life: history older than the backfill is
+                # not alerted on (a channel set up on an old store is not flooded).
+                try:
+                    since: datetime | None = self.clock() - self.backfill
+                except OverflowError:  # a backfill reaching past year 1: all of it
+                    since = None
+                outbox.ensure_position(engine, self.name, since)
                 self._position_ready = True
             created = 0
             while True:

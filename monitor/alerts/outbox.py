@@ -23,15 +23,21 @@ from monitor.store.schema import events
 DUE_STATES = ("pending", "retrying", "sending")  # 'sending' is due once its lease ran out
 
 
-def ensure_position(engine: Engine, name: str) -> None:
-    """Create the dispatcher's position row (at 0) if it is not there yet."""
+def ensure_position(engine: Engine, name: str, since: datetime | None = None) -> None:
+    """Create the dispatcher's position row if it is not there yet: just before the
+    first event recorded at or after `since` (UTC), or at the start of the log."""
     with engine.connect().execution_options(**WRITE) as conn:
         try:
             with conn.begin():
                 exists = conn.execute(select(dispatch_positions.c.name)
                                       .where(dispatch_positions.c.name == name)).first()
                 if exists is None:
-                    conn.execute(insert(dispatch_positions).values(name=name, position=0))
+                    start = 0
+                    if since is not None:
+                        start = int(conn.execute(
+                            select(func.coalesce(func.max(events.c.position), 0))
+                            .where(events.c.recorded_at < since)).scalar_one())
+                    conn.execute(insert(dispatch_positions).values(name=name, position=start))
         except IntegrityError:
             pass  # another dispatcher of this name created it first
 
