@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,10 @@ def test_show_prints_the_baseline_as_a_canonical_document(workdir: Path) -> None
     assert "gov.kz" not in shown.out.splitlines()[3]
     history = monitor("history", SEED_NAME, "--format", "json", cwd=workdir).json()
     assert [v["origin"] for v in history["versions"]] == ["baseline"]
+    captured = history["versions"][0]["captured_at"]  # ISO 8601 UTC, as events --json
+    assert captured.endswith("Z") and datetime.fromisoformat(captured[:-1]).year >= 2026
+    [source] = monitor("sources", "--format", "json", cwd=workdir).json()
+    assert source["registered_at"].endswith("Z") and "T" in source["registered_at"]
 
 
 def test_default_database_is_var_monitor_db_beside_the_config(workdir: Path) -> None:
