@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -430,6 +432,40 @@ def test_email_arrives_with_page_text_escaped_and_a_subject_naming_source_and_si
     assert "[-120-]{+150+}" in plain
     assert "<script>alert(1)</script>" in plain  # plain text is text: nothing to escape
     assert f"monitor history {SOURCE}" in plain
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (cert, key), made by the openssl command."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the TLS e-mail tests need the openssl command (apt-get install openssl)")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("security", ["starttls", "ssl"])
+def test_email_over_tls_verifies_the_server_against_the_ca_bundle(
+    store, certificate: tuple[str, str], security: str
+) -> None:
+    cert, key = certificate
+    register(store)
+    append(store, SOURCE, NUMBER_EDIT)
+    with SmtpSink(security, cert, key) as sink:
+        untrusted = Dispatcher(store, config(mail(sink, security=security)), name="untrusted")
+        first = untrusted.run_once()
+        assert (first.delivered, first.retrying) == (0, 1)  # not trusted: not sent, kept
+        [row] = rows(store, "mail")
+        assert "CERTIFICATE_VERIFY_FAILED" in (row.last_error or "")
+        assert sink.messages == []
+
+        trusted = mail(sink, security=security, ca_bundle=cert, name="mail-tls")
+        assert Dispatcher(store, config(trusted), name="trusted").run_once().delivered == 1
+        (message,) = sink.messages
+        assert message["Subject"].startswith(f"[high] {SOURCE}: ")
 
 
 def test_email_refused_for_good_is_dead_lettered(store, smtp_sink) -> None:

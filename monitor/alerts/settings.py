@@ -21,6 +21,7 @@ class Settings:
         self.alert = alert
         self.index = index
         self.where = str(path) if path else "configuration"
+        self.base = path.resolve().parent if path else None
         self._read: set[str] = set()
 
     @property
@@ -86,6 +87,18 @@ class Settings:
             return parse_duration(value)
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
+
+    def path(self, key: str) -> str | None:
+        """A file path; a relative one is relative to the configuration file."""
+        value = self.text(key)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (self.base / path) if self.base else path.resolve()
+        if not path.is_file():
+            raise self.fail(key, f"{str(path)!r} is not a file")
+        return str(path)
 
     def env_name(self, key: str, *, required: bool = False) -> str | None:
         """The name of an environment variable; its value is read at use (`secret`)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,13 +13,26 @@ from aiosmtpd.controller import Controller
 
 
 class SmtpSink:
-    def __init__(self) -> None:
+    """`security`: "none" (plain SMTP), "starttls" (STARTTLS offered and required
+    before MAIL) or "ssl" (TLS from the first byte), the latter two with the given
+    certificate chain and key (PEM files)."""
+
+    def __init__(self, security: str = "none", certfile: str | None = None,
+                 keyfile: str | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reject_with: str | None = None  # e.g. "550 no such user"
         self._lock = threading.Lock()
         self.port = _free_port()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if security != "none":
+            if certfile is None:
+                raise ValueError(f"an SMTP sink with {security} needs a certificate")
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certfile, keyfile)
+            options = ({"tls_context": context, "require_starttls": True}
+                       if security == "starttls" else {"ssl_context": context})
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **options)
         self._controller.start()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:

@@ -27,6 +27,8 @@ class Email(Channel):
     from          sender address (required)
     to            recipient address, or a list of them (required)
     timeout       how long to wait for the server (default 30s)
+    ca_bundle     PEM file of the CAs to trust for the server's certificate, e.g. a
+                  national root or an internal CA (default: the system's)
 
     The subject names the significance and the source, e.g. "[high] mfa-…: 1
     number changed in paragraph 3". The Message-ID is derived from the alert id,
@@ -52,6 +54,7 @@ class Email(Channel):
                 if "@" not in parseaddr(address)[1]:
                     raise settings.fail(key, f"{address!r} is not an e-mail address")
         self.timeout = settings.duration("timeout", 30.0)
+        self.ca_bundle = settings.path("ca_bundle")
 
     def message(self, alert: Alert) -> EmailMessage:
         address = parseaddr(self.sender)[1]
@@ -93,7 +96,7 @@ class Email(Channel):
         return f"accepted by {server}"
 
     def _deliver(self, msg: EmailMessage, login: tuple[str, str] | None) -> dict[str, object]:
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=self.ca_bundle)  # verifies, always
         smtp: smtplib.SMTP
         if self.security == "ssl":
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
