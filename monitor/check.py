@@ -11,6 +11,7 @@ failure is a FetchFailed with a kind, and the next success a SourceRecovered.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 import time
@@ -22,6 +23,7 @@ from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
 from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
 from monitor.events import (
+    FAILURE_STREAK_ENDS,
     ChangeDetected,
     DocumentPublished,
     DocumentRemoved,
@@ -245,19 +247,32 @@ class Checker:
         return CheckResult(row.name, outcome, _types(new), detail=detail)
 
     def _repeats_recent_failure(self, row: Any, exc: FetchFailed) -> bool:
-        """Whether this failure only repeats one recorded less than
-        `repeat_failures_every` ago, of the same kind, in the same streak. The first
-        failure, a new kind of failure and every not_found (the removal counts them) are
-        always recorded; so is one per interval while the source keeps failing, which
-        keeps the streak's duration for the "failing" alert and the evidence of when the
-        page could not be read, without an event per check during a long outage."""
+        """Whether this failure can go unrecorded: it only repeats a streak that was
+        recorded less than `repeat_failures_every` ago. Always recorded: the first
+        failure of a streak; a not_found of a stored document (the removal counts
+        them); the failure that carries the "failing" alert (the first at or past the
+        shortest `failing_after` of the channels); and one per interval since the
+        streak began, which dates the outage, without an event per check."""
         every = self.config.repeat_failures_every
-        if not (every and row.failures and row.last_failure) or exc.kind == "not_found":
+        if not (every and row.failures):
             return False
-        if not str(row.last_failure).startswith(f"{exc.kind}: "):
+        if exc.kind == "not_found" and row.document_version:
             return False
-        last = self.store.last_recorded(row.stream_id, "FetchFailed")
-        return last is not None and (utcnow() - last).total_seconds() < every
+        streak = self.store.streak(row.stream_id, "FetchFailed", FAILURE_STREAK_ENDS)
+        if streak is None:
+            return False
+        first, last = streak
+        recorded, now = (last - first).total_seconds(), (utcnow() - first).total_seconds()
+        alert_after = self._failing_after
+        if alert_after is not None and recorded < alert_after <= now:
+            return False
+        return recorded // every == now // every  # the streak's current interval has one
+
+    @functools.cached_property
+    def _failing_after(self) -> float | None:
+        from monitor.alerts.policy import earliest_failing_alert  # only a failure needs it
+
+        return earliest_failing_alert(self.config)
 
     def _not_found_streak(self, row: Any) -> int:
         """How many checks in a row, up to now, ended in not_found."""

@@ -115,8 +115,8 @@ class Config:
     database_url: str
     default_interval: int = DEFAULT_INTERVAL
     not_found_confirmations: int = 3
-    # A source that keeps failing the same way has a FetchFailed recorded at most this
-    # often (seconds; 0 = every failed check): an outage must not flood the log.
+    # A failing source has a FetchFailed recorded at most once per this many seconds of
+    # its streak (0 = every failed check; see Checker._repeats_recent_failure).
     repeat_failures_every: float = 3600.0
     # A dispatcher's first run alerts on events at most this old (seconds): channels
     # set up on a store with history are not flooded with it.

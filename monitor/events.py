@@ -151,3 +151,8 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FetchFailedEvent,
     SourceRecovered,
 )
+
+# A failure streak is the run of FetchFailed events after the last of these in a stream
+# (the "failing" alert and the recording of repeated failures both count from it).
+FAILURE_STREAK_ENDS = ("SourceRegistered", "BaselineImported", "VersionCaptured",
+                       "SourceRecovered", "DocumentRemoved")

@@ -390,8 +390,9 @@ def test_a_first_dispatch_alerts_on_the_backfill_window_not_on_older_history(
     dispatcher = Dispatcher(store, config(webhook(receiver)), clock=clock)
     assert dispatcher.run_once().delivered == 1
     assert [r.event_id for r in rows(store)] == [recent.event_id]
-    # A backfill as long as the history, in a dispatcher of another name: all of it.
-    everything = replace(config(webhook(receiver, name="all")), alerts_backfill=10 * 86400.0)
+    # A backfill longer than any history (past what a timedelta holds), in a dispatcher
+    # of another name: all of it.
+    everything = replace(config(webhook(receiver, name="all")), alerts_backfill=1e20)
     assert Dispatcher(store, everything, name="archive", clock=clock).run_once().delivered == 2
 
 

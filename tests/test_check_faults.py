@@ -124,18 +124,22 @@ def test_a_full_disk_loses_nothing_stored_and_the_next_check_records_the_change(
 @pytest.fixture
 def down(server: FaultServer, store, db_url: str):  # type: ignore[no-untyped-def]
     """A source whose server answers 503, and a checker for it; call with the
-    `repeat_failures_every` to use."""
+    `repeat_failures_every` to use and, optionally, a channel's `failing_after`."""
     from conftest import fast_config
 
+    from monitor.config import AlertConfig
     from monitor.runner import build_checker
 
     server.route("/down", Reply(503))
     name = _page(server, store, "/down")
     made = []
 
-    def checker(every: float):  # type: ignore[no-untyped-def]
-        made.append(build_checker(fast_config(db_url, repeat_failures_every=every), store,
-                                  learn=False))
+    def checker(every: float, failing_after: str | None = None):  # type: ignore[no-untyped-def]
+        alerts = () if failing_after is None else (
+            AlertConfig("desk", "webhook", {"url": "http://127.0.0.1:9/", "secret_env": "S",
+                                            "failing_after": failing_after}),)
+        config = fast_config(db_url, repeat_failures_every=every, alerts=alerts)
+        made.append(build_checker(config, store, learn=False))
         return name, made[-1]
 
     yield checker
@@ -153,16 +157,29 @@ def test_a_long_outage_records_one_failure_per_interval_not_one_per_check(
     assert [r.outcome for r in results] == ["failed"] * 4
     assert "still failing" in results[-1].detail
     assert _types(store).count("FetchFailed") == 1
-    time.sleep(1.1)  # the interval has passed: the outage is recorded again
+    server.route("/down", Reply(404))  # another kind, on a page never read: no removal to
+    assert checker.check(name).outcome == "failed"  # count toward, so no event either
+    assert _types(store).count("FetchFailed") == 1
+    time.sleep(1.1)  # the streak's next interval: the outage is recorded again
+    assert checker.check(name).outcome == "failed"
     assert checker.check(name).outcome == "failed"
     assert _types(store).count("FetchFailed") == 2
-    server.route("/down", Reply(404))  # a new kind of failure is recorded at once,
-    for _ in range(3):  # and every not_found, which the removal counts
-        checker.check(name)
-    assert _types(store).count("FetchFailed") == 5
     server.route("/down", Reply.page(ARTICLE))
     assert checker.check(name).outcome == "captured"
     assert _types(store)[-2:] == ["SourceRecovered", "VersionCaptured"]
+
+
+def test_the_failure_that_carries_the_failing_alert_is_always_recorded(store, down) -> None:
+    import time
+
+    name, checker = down(3600.0, failing_after="1s")
+    checker.check(name)
+    checker.check(name)
+    assert _types(store).count("FetchFailed") == 1
+    time.sleep(1.1)  # failing for longer than the channel's failing_after now
+    checker.check(name)
+    checker.check(name)
+    assert _types(store).count("FetchFailed") == 2  # the crossing, once
 
 
 def test_every_failure_is_recorded_when_repeat_failures_every_is_zero(store, down) -> None:

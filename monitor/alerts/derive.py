@@ -22,12 +22,14 @@ from monitor.alerts.policy import Policy
 from monitor.diff import Change
 from monitor.errors import MonitorError
 from monitor.events import (
+    FAILURE_STREAK_ENDS,
     ChangeDetected,
     DocumentPublished,
     DocumentRemoved,
     Event,
     FetchFailedEvent,
 )
+from monitor.store.eventstore import as_datetime
 from monitor.store.mapper import to_event
 from monitor.store.schema import events, sources
 
@@ -39,8 +41,6 @@ KIND_OF_TYPE = {
 }
 SIGNIFICANCE = {"published": "medium", "removed": "high", "failing": "high"}
 # Events after which a stream is no longer failing (a removal is alerted itself).
-STREAK_ENDS = ("SourceRegistered", "BaselineImported", "VersionCaptured", "SourceRecovered",
-               "DocumentRemoved")
 MAX_MESSAGE = 300
 
 
@@ -143,7 +143,7 @@ def _streak(conn: Connection, row: Any) -> Streak:
     in_stream = events.c.stream_id == row.stream_id
     last_end = conn.execute(
         select(func.max(events.c.version))
-        .where(in_stream, events.c.version < row.version, events.c.type.in_(STREAK_ENDS))
+        .where(in_stream, events.c.version < row.version, events.c.type.in_(FAILURE_STREAK_ENDS))
     ).scalar() or 0
     started, failures, previous = conn.execute(
         select(
@@ -153,13 +153,8 @@ def _streak(conn: Connection, row: Any) -> Streak:
         ).where(in_stream, events.c.type == "FetchFailed", events.c.version > last_end,
                 events.c.version <= row.version)
     ).one()
-    return Streak(_moment(started), _moment(previous) if previous else None,
+    return Streak(as_datetime(started), as_datetime(previous) if previous else None,
                   row.recorded_at, int(failures))
-
-
-def _moment(value: Any) -> datetime:
-    # SQLite hands back aggregates over DateTime columns as text.
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def _summary(event: Event, streak: Streak | None) -> str:

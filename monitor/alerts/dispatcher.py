@@ -111,7 +111,10 @@ class Dispatcher:
         self.store = store
         self.name = name
         self.routes: dict[str, Route] = routes(config)  # ConfigError on a bad channel
-        self.backfill = timedelta(seconds=config.alerts_backfill)
+        try:
+            self.backfill: timedelta | None = timedelta(seconds=config.alerts_backfill)
+        except OverflowError:  # longer than timedelta holds: the whole log
+            self.backfill = None
         self.clock = clock
         self.lease = lease
         self.batch = batch
@@ -136,10 +139,12 @@ class Dispatcher:
             if not self._position_ready:
                 # Once in a dispatcher's life: history older than the backfill is
                 # not alerted on (a channel set up on an old store is not flooded).
-                try:
-                    since: datetime | None = self.clock() - self.backfill
-                except OverflowError:  # a backfill reaching past year 1: all of it
-                    since = None
+                since: datetime | None = None
+                if self.backfill is not None:
+                    try:
+                        since = self.clock() - self.backfill
+                    except OverflowError:  # a backfill reaching past year 1: all of it
+                        since = None
                 outbox.ensure_position(engine, self.name, since)
                 self._position_ready = True
             created = 0

@@ -33,10 +33,11 @@ def ensure_position(engine: Engine, name: str, since: datetime | None = None) ->
                                       .where(dispatch_positions.c.name == name)).first()
                 if exists is None:
                     start = 0
-                    if since is not None:
-                        start = int(conn.execute(
-                            select(func.coalesce(func.max(events.c.position), 0))
-                            .where(events.c.recorded_at < since)).scalar_one())
+                    if since is not None:  # before the first event inside the window
+                        first = conn.execute(select(func.min(events.c.position))
+                                             .where(events.c.recorded_at >= since)).scalar()
+                        last = conn.execute(select(func.max(events.c.position))).scalar()
+                        start = int(first) - 1 if first is not None else int(last or 0)
                     conn.execute(insert(dispatch_positions).values(name=name, position=start))
         except IntegrityError:
             pass  # another dispatcher of this name created it first

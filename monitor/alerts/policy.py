@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from monitor.alerts.settings import Settings
+from monitor.config import Config, parse_duration
 
 LEVELS = ("low", "medium", "high")
 EVENT_KINDS = ("changed", "published", "removed", "failing")
@@ -63,6 +64,23 @@ class Policy:
             retry_base=settings.duration("retry_base", 60.0),
             retry_max=settings.duration("retry_max", 4 * 3600.0),
         )
+
+
+def earliest_failing_alert(config: Config) -> float | None:
+    """The shortest `failing_after` (seconds) of the channels that alert on failing
+    sources; None without one. Read leniently, without building the channels: the
+    checker only needs to know when a failure must be recorded to carry an alert."""
+    found: list[float] = []
+    for alert in config.alerts:
+        events = alert.settings.get("events", EVENT_KINDS)
+        if "failing" not in (events if isinstance(events, list | tuple) else (events,)):
+            continue
+        try:
+            found.append(parse_duration(alert.settings.get("failing_after",
+                                                           DEFAULT_FAILING_AFTER)))
+        except ValueError:
+            found.append(DEFAULT_FAILING_AFTER)  # the dispatcher reports the bad value
+    return min(found, default=None)
 
 
 def _level(significance: str) -> int:

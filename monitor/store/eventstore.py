@@ -199,15 +199,21 @@ class EventStore:
             ).first()
         return int(last or 0), hit is not None
 
-    def last_recorded(self, stream_id: str, event_type: str) -> datetime | None:
-        """When the stream's last event of this type was recorded (UTC), if ever."""
+    def streak(self, stream_id: str, event_type: str,
+               ends: Iterable[str]) -> tuple[datetime, datetime] | None:
+        """When the stream's run of `event_type` events since the last event of an `ends`
+        type was first and last recorded (UTC); None when the run is empty."""
+        in_stream = events.c.stream_id == stream_id
         with self._reading() as conn:
-            found = conn.execute(
-                select(events.c.recorded_at)
-                .where(events.c.stream_id == stream_id, events.c.type == event_type)
-                .order_by(events.c.version.desc()).limit(1)
-            ).scalar()
-        return found
+            last_end = select(func.coalesce(func.max(events.c.version), 0)).where(
+                in_stream, events.c.type.in_(list(ends))).scalar_subquery()
+            first, last = conn.execute(
+                select(func.min(events.c.recorded_at), func.max(events.c.recorded_at))
+                .where(in_stream, events.c.type == event_type, events.c.version > last_end)
+            ).one()
+        if first is None or last is None:
+            return None
+        return as_datetime(first), as_datetime(last)
 
     def _select(self, query: Any) -> list[StoredEvent]:
         with self._reading() as conn:
@@ -257,3 +263,8 @@ def _to_stored(row: Any) -> StoredEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+def as_datetime(value: Any) -> datetime:
+    # SQLite hands back aggregates over DateTime columns as text.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
