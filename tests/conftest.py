@@ -81,6 +81,15 @@ def replica():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def fetcher():  # type: ignore[no-untyped-def]
+    """A Fetcher with no politeness delay and no retries, closed after the test."""
+    from monitor.fetch import Fetcher, FetchSettings
+
+    with Fetcher(FetchSettings(min_delay_per_host=0, retries=0, backoff_factor=0)) as f:
+        yield f
+
+
+@pytest.fixture
 def noisy_site():  # type: ignore[no-untyped-def]
     from monitor.replica import NoisySite
 

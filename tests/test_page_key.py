@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from lxml import etree
 
-from monitor.fetch import Fetcher, FetchSettings
+from monitor.fetch import Fetcher
 from monitor.replica import NoisySite
 from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceSpec
@@ -17,12 +17,6 @@ from monitor.sources.blocks import parse_html
 from monitor.sources.html import HtmlPage
 from monitor.sources.pagekey import page_key
 from monitor.sources.volatile import volatile_selectors
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with Fetcher(FetchSettings(min_delay_per_host=0, retries=0, backoff_factor=0)) as f:
-        yield f
 
 
 @pytest.fixture

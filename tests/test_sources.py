@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from monitor.errors import FetchFailed, UsageError
-from monitor.fetch import Fetcher, FetchSettings
+from monitor.fetch import Fetcher
 from monitor.normalize import parse_capture
 from monitor.replica import GovkzReplica, NoisySite
 from monitor.replica.baseline import TITLE, seed_path
@@ -21,12 +21,6 @@ from monitor.sources.html import HtmlPage
 from monitor.sources.volatile import volatile_selectors
 
 CREATED = "2026-07-14T11:58:00.000+05:00"
-
-
-@pytest.fixture
-def fetcher() -> Iterator[Fetcher]:
-    with Fetcher(FetchSettings(min_delay_per_host=0, retries=0, backoff_factor=0)) as f:
-        yield f
 
 
 @pytest.fixture
