@@ -121,6 +121,41 @@ def test_a_full_disk_loses_nothing_stored_and_the_next_check_records_the_change(
     assert checker.check(name).outcome == "changed"
 
 
+def test_a_page_key_that_cannot_be_written_costs_speed_never_the_check(
+    server: FaultServer, store, checker, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the write refusal is SQLite's query_only")
+    from sqlalchemy import delete, event, select
+
+    from monitor.store.pagekeys import PageKeys
+    from monitor.store.schema import page_keys
+
+    server.route("/page", Reply.page(ARTICLE))
+    name = _page(server, store, "/page")
+    checker.learn = False
+    assert checker.check(name).outcome == "captured"
+    with store.engine.begin() as conn:
+        conn.execute(delete(page_keys))  # the cache lost: the next check must extract
+
+    def read_only(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.execute("PRAGMA query_only = ON")
+
+    store.engine.dispose()
+    event.listen(store.engine, "connect", read_only)
+    checker.page_keys = PageKeys(store.engine)  # forget what this checker wrote
+    result = checker.check(name)
+    event.remove(store.engine, "connect", read_only)
+    store.engine.dispose()
+
+    assert result.outcome == "unchanged", result.detail  # the key write failed, quietly
+    with store.engine.connect() as conn:
+        assert conn.execute(select(page_keys)).first() is None
+    assert checker.check(name).outcome == "unchanged"
+    with store.engine.connect() as conn:
+        assert conn.execute(select(page_keys)).first() is not None  # written once it can be
+
+
 @pytest.fixture
 def down(server: FaultServer, store, db_url: str):  # type: ignore[no-untyped-def]
     """A source whose server answers 503, and a checker for it; call with the

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from monitor.config import Config, load_config
 from monitor.errors import SchemaError
+from monitor.moments import utc_iso
 from monitor.store import EventStore, open_store
 
 
@@ -76,10 +77,6 @@ def echo_json(value: Any) -> None:
 
 
 def _json_value(value: Any) -> str:
-    """Moments as ISO 8601 in UTC with a Z, as `events --json` and the alerts write
-    them (the store keeps naive UTC); anything else as its text."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat() + "Z"
-    return str(value)
+    """Moments as RFC 3339 with a Z, as `events --json` writes them; anything else
+    as its text."""
+    return utc_iso(value) if isinstance(value, datetime) else str(value)

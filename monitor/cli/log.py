@@ -10,6 +10,7 @@ import click
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
+from monitor.moments import utc_iso
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
 
@@ -42,7 +43,7 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
     return {
         "position": event.position, "event_id": event.event_id, "stream_id": event.stream_id,
         "version": event.version, "type": event.type, "schema_version": event.schema_version,
-        "recorded_at": event.recorded_at.isoformat() + "Z", "data": event.data,
+        "recorded_at": utc_iso(event.recorded_at), "data": event.data,
         "hash": event.hash,
     }
 

@@ -52,7 +52,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.diff import Hunk
-from monitor.report.model import Report, ReportChange, VersionDiff, utc_iso
+from monitor.moments import utc_iso
+from monitor.report.model import Report, ReportChange, VersionDiff
 
 
 def report_json(report: Report) -> str:

@@ -57,8 +57,3 @@ class VersionDiff:
 def utc_text(moment: datetime) -> str:
     """'2025-12-11 09:30 UTC', for people."""
     return f"{moment:%Y-%m-%d %H:%M} UTC"
-
-
-def utc_iso(moment: datetime) -> str:
-    """RFC 3339 with a Z, for machines: '2025-12-11T09:30:00.123456Z'."""
-    return moment.isoformat() + "Z"

@@ -97,6 +97,7 @@ def mask_text(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
     return text
 
 
+@lru_cache(maxsize=_CACHED)  # a source's masks are split once, not on every check
 def _split(selectors: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(element selectors, (selector, attribute) pairs)."""
     elements: list[str] = []

@@ -57,11 +57,11 @@ class PageKeys:
         return known[1] if known[0] == content_hash else None
 
     def put(self, stream_id: str, content_hash: str, key: str) -> None:
-        """Record the key; a failure is logged, never raised (it is only a cache)."""
+        """Record the key; a failure is logged, never raised (it is only a cache), and
+        leaves the key unknown here so that a later check writes it again."""
         with self._lock:
             if self._known.get(stream_id) == (content_hash, key):
                 return
-            self._known[stream_id] = (content_hash, key)
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         values = {"stream_id": stream_id, "content_hash": content_hash, "page_key": key}
         stmt = insert(page_keys).values(**values).on_conflict_do_update(
@@ -73,3 +73,6 @@ class PageKeys:
                 conn.execute(stmt)
         except SQLAlchemyError as exc:
             log.warning("could not record the page key of %s: %s", stream_id, exc)
+            return
+        with self._lock:
+            self._known[stream_id] = (content_hash, key)
