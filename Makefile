@@ -6,7 +6,7 @@ RUNTIME = $(VENV)/.installed-runtime
 TESTING = $(VENV)/.installed-test
 PIP     = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run init demo test lint bench clean
+.PHONY: run init demo test lint bench dist clean
 
 run: init  ## install, initialize the embedded store with the baseline, start the daemon
 	$(BIN)/monitor run
@@ -28,6 +28,9 @@ bench: $(TESTING)  ## benchmarks (speed, storage, peers, workers); see bench/REA
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
 
+dist:  ## build the wheel into dist/; `pip install dist/govkz_monitor-*.whl` works anywhere
+	$(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
+
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
@@ -42,4 +45,4 @@ $(TESTING): pyproject.toml $(RUNTIME)
 	touch $@
 
 clean:
-	rm -rf $(VENV) var build *.egg-info .pytest_cache
+	rm -rf $(VENV) var build dist *.egg-info .pytest_cache

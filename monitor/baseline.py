@@ -15,12 +15,12 @@ from monitor.document import Document
 from monitor.errors import ConfigError
 from monitor.events import BaselineImported
 from monitor.normalize import normalize_document, parse_capture
+from monitor.shipped import snapshot
 from monitor.store import EventStore
 from monitor.store.queries import source_by_stream
 from monitor.store.snapshots import Blob
 
-SNAPSHOTS = Path(__file__).resolve().parents[1] / "snapshots"
-SEED = SNAPSHOTS / "govkz-mfa-2025-12-11-human-rights-penitentiary.en.toml"
+SEED = snapshot("govkz-mfa-2025-12-11-human-rights-penitentiary.en.toml")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -17,8 +16,9 @@ from monitor.diff import Change, Hunk, WordOp, apply_change, diff_documents, ren
 from monitor.document import Document
 from monitor.errors import MonitorError
 from monitor.normalize import parse_capture
+from monitor.replica.baseline import seed_path
 
-SEED = Path("/work/shared/baseline/govkz-mfa-2025-12-11-human-rights-penitentiary.en.txt")
+SEED = seed_path()
 CYRILLIC_A = "\u0430"
 
 

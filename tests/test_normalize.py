@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,8 +17,9 @@ from monitor.normalize import (
     parse_capture,
     split_paragraphs,
 )
+from monitor.replica.baseline import seed_path
 
-SEED = Path("/work/shared/baseline/govkz-mfa-2025-12-11-human-rights-penitentiary.en.txt")
+SEED = seed_path()
 CYRILLIC_A = "\u0430"
 
 

@@ -1,7 +1,7 @@
 """The shipped baseline article (MFA, 2025-12-11), as gov.kz's CMS would hold it.
 
-The paragraphs come from the seed capture in `snapshots/`; the body is written the
-way the CMS writes it — curly quotes as entities, `&nbsp;` here and there, an image
+The paragraphs come from the shipped seed capture (`snapshots/`); the body is written
+the way the CMS writes it — curly quotes as entities, `&nbsp;` here and there, an image
 with a caption, an empty paragraph — so extraction must decode and normalize back to
 exactly the seed's paragraphs.
 """
@@ -12,10 +12,9 @@ from pathlib import Path
 
 from monitor.normalize import parse_capture
 from monitor.replica.articles import paragraph_html
+from monitor.shipped import snapshot
 
 SEED_NAME = "govkz-mfa-2025-12-11-human-rights-penitentiary.en.txt"
-REPO_SEED = Path(__file__).resolve().parents[2] / "snapshots" / SEED_NAME
-SHARED_SEED = Path("/work/shared/baseline") / SEED_NAME
 
 ENTITY = "mfa"
 LANG = "en"
@@ -27,8 +26,8 @@ CREATED_DATE = "2025-12-11T10:15:00.000+05:00"
 
 
 def seed_path() -> Path:
-    """The seed capture: the repo's copy, else the shared one."""
-    return REPO_SEED if REPO_SEED.exists() else SHARED_SEED
+    """The seed capture shipped in the package."""
+    return snapshot(SEED_NAME)
 
 
 def seed_paragraphs(path: Path | None = None) -> list[str]:

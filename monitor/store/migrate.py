@@ -1,4 +1,4 @@
-"""Run the Alembic migrations (the repo's `alembic/` folder) on a database.
+"""Run the Alembic migrations (shipped in the package, see monitor/shipped.py) on a database.
 
 Checking that a store is at this code's schema is done without Alembic: every
 command pays for that check, and importing Alembic (with Mako and Pygments) and
@@ -19,21 +19,22 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from monitor.errors import SchemaError
+from monitor.shipped import migrations
 from monitor.store.database import WRITE
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SCRIPT_LOCATION = Path(__file__).resolve().parents[2] / "alembic"
+SCRIPT_LOCATION = migrations()
 
 
 def _config(engine_conn: object) -> Config:
     from alembic.config import Config
 
-    if not SCRIPT_LOCATION.is_dir():
+    if not (SCRIPT_LOCATION / "env.py").is_file():
         raise SchemaError(
-            f"migrations not found at {SCRIPT_LOCATION}; install govkz-monitor from its "
-            "source tree (pip install -e .)"
+            f"the schema migrations are missing from the installed package "
+            f"({SCRIPT_LOCATION}); reinstall govkz-monitor (pip install .)"
         )
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
