@@ -1,21 +1,167 @@
 """Shared fixtures: real databases (SQLite files and PostgreSQL), real servers.
 
-PostgreSQL tests run when MONITOR_TEST_POSTGRES_URL is set (CI sets it) and
-fail loudly if that server does not answer; without the variable they are
-skipped with a visible reason. Each PostgreSQL test gets its own schema.
+PostgreSQL, Redis and RabbitMQ tests use the server named by MONITOR_TEST_POSTGRES_URL,
+MONITOR_TEST_REDIS_URL and MONITOR_TEST_AMQP_URL. A variable that is not set is filled in
+at session start when the service answers on its default local port, so `make test` uses
+whatever runs on the machine; a variable set empty turns its service off. A test whose
+service is missing is skipped with a visible reason, and one line at the end counts
+them; with MONITOR_REQUIRE_SERVICES=1 (as CI sets) a missing service is an error
+instead. A PostgreSQL server that is named but does not answer fails its tests loudly.
+Each PostgreSQL test gets its own schema.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
+REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"
 REPO = Path(__file__).resolve().parents[1]
+
+
+# --- services: what runs on this machine --------------------------------------------------
+def _probe_postgres(url: str) -> None:
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, connect_timeout=2) as conn:
+        conn.execute("SELECT 1")
+
+
+def _probe_redis(url: str) -> None:
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+
+
+def _probe_amqp(url: str) -> None:
+    import pika
+
+    params = pika.URLParameters(f"{url}?connection_attempts=1&socket_timeout=2&stack_timeout=3")
+    pika.BlockingConnection(params).close()
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    env: str  # the variable that names it; skip reasons name it too
+    address: str  # its default local port
+    default_url: str  # there, as .ci/run starts it
+    probe: Callable[[str], None]  # raises when the service does not answer
+
+
+SERVICES = (
+    Service("PostgreSQL", POSTGRES_ENV, "127.0.0.1:5432",
+            "postgresql://postgres@127.0.0.1:5432/test", _probe_postgres),
+    Service("Redis", "MONITOR_TEST_REDIS_URL", "127.0.0.1:6379",
+            "redis://127.0.0.1:6379/15", _probe_redis),
+    Service("RabbitMQ", "MONITOR_TEST_AMQP_URL", "127.0.0.1:5672",
+            "amqp://guest:guest@127.0.0.1:5672/", _probe_amqp),
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    service: Service
+    available: bool
+    how: str  # "found on 127.0.0.1:5432", "from MONITOR_TEST_REDIS_URL", "not found on …"
+    problem: str = ""
+
+
+FOUND = pytest.StashKey[list[Found]]()
+
+
+def _problem(service: Service, url: str) -> str | None:
+    try:
+        service.probe(url)
+    except Exception as exc:  # any failure means: not usable here
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
+def detect(service: Service, required: bool) -> Found:
+    """Use the variable when it is set (empty: off), else the default port if it answers.
+
+    A named server is only probed when services are required: otherwise its tests fail
+    loudly when it does not answer, which says more than a skip."""
+    named = os.environ.get(service.env)
+    if named is not None:
+        if not named:
+            return Found(service, False, f"off ({service.env} is empty)")
+        problem = _problem(service, named) if required else None
+        if problem:
+            return Found(service, False, f"not answering at {service.env}", problem)
+        return Found(service, True, f"from {service.env}")
+    problem = _problem(service, service.default_url)
+    if problem:
+        return Found(service, False, f"not found on {service.address}", problem)
+    # Set for this process and the xdist workers it starts, so every fixture and test
+    # that reads the variable sees the same server CI would name.
+    os.environ[service.env] = service.default_url
+    return Found(service, True, f"found on {service.address}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker inherits the controller's findings
+        return
+    required = os.environ.get(REQUIRE_ENV) == "1"
+    found = [detect(service, required) for service in SERVICES]
+    config.stash[FOUND] = found
+    missing = [f for f in found if not f.available]
+    if missing and required:
+        raise pytest.UsageError(
+            f"{REQUIRE_ENV}=1 but " + "; ".join(
+                f"{f.service.name} is {f.how}" + (f" ({f.problem})" if f.problem else "")
+                for f in missing)
+            + ": start it or set " + ", ".join(f.service.env for f in missing)
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    found = config.stash.get(FOUND, None)
+    if found is None:
+        return None
+    return "services: " + ", ".join(f"{f.service.name} {f.how}" for f in found)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    found = terminalreporter.config.stash.get(FOUND, None)
+    if found is None:
+        return
+    lacking: dict[str, list[str]] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        for f in found:
+            if f.service.env in reason:
+                lacking.setdefault(f.service.name, []).append(report.nodeid)
+                break
+    used = [f.service.name for f in found if f.available]
+    missing = [f.service.name for f in found if not f.available]
+    line = f"services: used {', '.join(used) or 'none'}"
+    if missing:
+        line += f"; missing {', '.join(missing)}"
+    skipped = sum(len(ids) for ids in lacking.values())
+    if not skipped:
+        line += "; no test skipped for lack of one"
+    else:
+        tests = "test" if skipped == 1 else "tests"
+        line += f"; {skipped} {tests} skipped for lack of one: " + ", ".join(
+            f"{name} {len(ids)}" + (f" ({' '.join(ids)})" if len(ids) <= 3 else "")
+            for name, ids in lacking.items())
+    terminalreporter.write_line(line, yellow=bool(skipped), green=not skipped)
+
+
+# --- databases ----------------------------------------------------------------------------
+
+
+POSTGRES_MISSING = (f"PostgreSQL tests need {POSTGRES_ENV} or a server on 127.0.0.1:5432 "
+                    "(database test, user postgres)")
 
 
 def postgres_base_url() -> str | None:
@@ -48,7 +194,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     base = postgres_base_url()
     if base is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (CI sets it)")
+        pytest.skip(POSTGRES_MISSING)
     yield from postgres_schema_url(base)
 
 
@@ -56,7 +202,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     base = postgres_base_url()
     if base is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (CI sets it)")
+        pytest.skip(POSTGRES_MISSING)
     yield from postgres_schema_url(base)
 
 
