@@ -16,8 +16,9 @@ import pytest
 from conftest import REPO
 
 from monitor import shipped
+from monitor.errors import SchemaError
 from monitor.replica.baseline import seed_path
-from monitor.store import migrate
+from monitor.store import migrate, open_store
 
 # What a developer's tree holds that a clean checkout does not.
 NOT_IN_A_CHECKOUT = shutil.ignore_patterns(
@@ -41,6 +42,20 @@ def test_migrations_and_baseline_are_read_from_the_package() -> None:
     assert sorted(p.name for p in (migrate.SCRIPT_LOCATION / "versions").glob("*.py")) == \
         sorted(p.name for p in (REPO / "alembic" / "versions").glob("*.py"))
     assert seed_path().read_bytes() == (REPO / "snapshots" / seed_path().name).read_bytes()
+
+
+def test_an_install_without_its_migrations_says_so_instead_of_an_import_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As in site-packages, where a folder of that place exists but holds no env.py.
+    empty = tmp_path / "_alembic"
+    empty.mkdir()
+    monkeypatch.setattr(migrate, "SCRIPT_LOCATION", empty)
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}", check_schema=False)
+    with pytest.raises(SchemaError, match=r"the schema migrations are missing from the "
+                       r"installed package \(.*_alembic\); reinstall govkz-monitor"):
+        migrate.upgrade(store.engine)
+    store.engine.dispose()
 
 
 @pytest.mark.slow
