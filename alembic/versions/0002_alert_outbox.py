@@ -8,8 +8,6 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from monitor.store.guard import refuse_to_drop
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -48,8 +46,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The record of which alerts went out: without it a dispatcher may send them again.
-    refuse_to_drop(op.get_bind(), {"deliveries": "the alerts sent"}, revision)
     op.drop_table("dispatch_positions")
     op.drop_index("ix_deliveries_due", table_name="deliveries")
     op.drop_index("uq_deliveries_event_channel", table_name="deliveries")

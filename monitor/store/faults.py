@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
@@ -52,7 +53,7 @@ def describe_store(url: URL | str | None) -> str:
         url = make_url(url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ":memory:"
-        return f"the store {database.removeprefix('file:').split('?')[0]}"
+        return f"the store {unquote(database.removeprefix('file:').split('?')[0])}"
     host = url.host or "localhost"
     port = url.port or 5432
     return f"PostgreSQL at {host}:{port}/{url.database or ''}"
