@@ -43,6 +43,35 @@ class ConcurrencyConflict(PersistenceError):
         )
 
 
+class StoreUnavailable(PersistenceError):
+    """The database cannot be reached or opened: the server is down, refuses the login,
+    or the file cannot be opened."""
+
+
+class StoreLocked(PersistenceError):
+    """Another process held the store's lock for longer than we wait for it."""
+
+
+class StoreFull(PersistenceError):
+    """The disk holding the store (or the database's size limit) is full."""
+
+
+class StoreReadOnly(PersistenceError):
+    """The store can only be read: a read-only file, directory, filesystem or open."""
+
+
+class DataRejected(PersistenceError):
+    """The database refused a value: a NUL character, a string too long, a number too big."""
+
+
+class ConstraintViolated(PersistenceError):
+    """A write broke a database constraint other than a stream's version."""
+
+    def __init__(self, constraint: str, message: str):
+        self.constraint = constraint
+        super().__init__(message)
+
+
 class IntegrityViolation(PersistenceError):
     """The stored log does not match its hash chain."""
 

@@ -177,8 +177,7 @@ def test_upgrade_from_empty_to_head_and_back_down(db_url: str) -> None:
     assert migrate.current_revision(s.engine) is None
     migrate.upgrade(s.engine)
     assert migrate.current_revision(s.engine) == migrate.head_revision()
-    s.append("doc", 0, [_registered()])
-    migrate.downgrade(s.engine)
+    migrate.downgrade(s.engine)  # an empty store may go down (one with events may not)
     assert migrate.current_revision(s.engine) is None
     with s.engine.connect() as conn:
         if s.engine.dialect.name == "sqlite":

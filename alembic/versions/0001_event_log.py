@@ -8,6 +8,8 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
+from monitor.store.guard import refuse_to_drop
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -101,6 +103,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    refuse_to_drop(op.get_bind(), {"events": "the event log",
+                                   "streams": "the log's stream heads",
+                                   "blobs": "stored texts and fetched bytes"}, revision)
     op.drop_index("ix_changes_stream", table_name="changes")
     for table in ("changes", "versions", "sources", "blobs", "streams", "events"):
         op.drop_table(table)

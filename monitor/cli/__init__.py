@@ -75,7 +75,20 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
+        stored = _database_error(exc)
+        if stored is not None:  # a driver error no layer below translated
+            click.echo(f"error: {stored}", err=True)
+            sys.exit(stored.exit_code)
         click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
                    "the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _database_error(exc: Exception) -> MonitorError | None:
+    """The store's own error for a database driver's exception, else None."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "sqlite3", "psycopg")):
+        return None  # the common case pays no import
+    from monitor.store.faults import database_error, store_error
+
+    return store_error(exc) if database_error(exc) else None

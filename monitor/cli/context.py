@@ -24,6 +24,7 @@ class AppContext:
     debug: bool
     _config: Config | None = field(default=None, repr=False)
     _store: EventStore | None = field(default=None, repr=False)
+    _reader: EventStore | None = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -36,17 +37,25 @@ class AppContext:
         return self.database_url or self.config.database_url
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.engine.dispose()
-            self._store = None
+        for opened in (self._store, self._reader):
+            if opened is not None:
+                opened.engine.dispose()
+        self._store = self._reader = None
 
-    def store(self, check_schema: bool = True) -> EventStore:
+    def store(self, check_schema: bool = True, *, read_only: bool = False) -> EventStore:
+        """The store, opened once per command. `read_only` for commands that only look:
+        nothing can be written through it, so they work on a write-protected copy of
+        the evidence and cannot change it by mistake."""
+        if read_only:
+            if self._reader is None:
+                self._require_sqlite_file()
+                self._reader = open_store(self.url, read_only=True)
+            return self._reader
         if self._store is None:
             if check_schema:
                 self._require_sqlite_file()
             self._store = open_store(self.url, check_schema=check_schema)
         return self._store
-
 
     def _require_sqlite_file(self) -> None:
         """A command that reads the store must not create an empty one by accident."""

@@ -59,7 +59,7 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
 def events(app: AppContext, since_position: int, follow: bool, poll: float, as_json: bool,
            fmt: str) -> None:
     """Print the event log in order (the source of truth)."""
-    store = app.store()
+    store = app.store(read_only=True)
     lines = as_json or fmt == "json"
     position = since_position
     while True:
@@ -91,7 +91,7 @@ def _compact(value: Any) -> str:
 @pass_app
 def history(app: AppContext, source: str, fmt: str) -> None:
     """The versions and changes recorded for one source."""
-    engine = app.store().engine
+    engine = app.store(read_only=True).engine
     row = get_source(engine, source)
     versions = list_versions(engine, row.stream_id)
     changes = list_changes(engine, row.stream_id)
@@ -128,7 +128,7 @@ def show(app: AppContext, target: str, fmt: str) -> None:
     name, _, number = target.partition("@")
     if number and not number.isdigit():
         raise UsageError(f"{target!r}: VERSION must be a number, e.g. {name}@1")
-    engine = app.store().engine
+    engine = app.store(read_only=True).engine
     row = get_source(engine, name)
     version, text = version_text(engine, row.stream_id, int(number) if number else None)
     if fmt == "json":

@@ -39,7 +39,7 @@ def report(app: AppContext, since: str, until: str | None, source_glob: str | No
     """What changed, was published or was removed in a period, with the word-level diff."""
     now = datetime.now(UTC).replace(tzinfo=None)
     wanted = parse_filter(since, until, source_glob, min_significance, now)
-    gathered = gather_report(app.store().engine, wanted, generated_at=now)
+    gathered = gather_report(app.store(read_only=True).engine, wanted, generated_at=now)
     _emit(render_report(gathered, fmt, color=_color(fmt, output)), output)
 
 
@@ -57,7 +57,8 @@ def report(app: AppContext, since: str, until: str | None, source_glob: str | No
 def diff(app: AppContext, source: str, from_version: int | None, to_version: int | None,
          fmt: str, output: Path | None) -> None:
     """The word-level difference between two stored versions of a source."""
-    compared = gather_version_diff(app.store().engine, source, from_version, to_version)
+    engine = app.store(read_only=True).engine
+    compared = gather_version_diff(engine, source, from_version, to_version)
     _emit(render_diff(compared, fmt, color=_color(fmt, output)), output)
 
 

@@ -36,7 +36,7 @@ def _source_json(row: Any) -> dict[str, Any]:
 def sources_command(app: AppContext, show_name: str | None, include_removed: bool,
                     fmt: str) -> None:
     """List the watched sources with their state."""
-    engine = app.store().engine
+    engine = app.store(read_only=True).engine
     if show_name:
         data = _source_json(get_source(engine, show_name))
         if fmt == "json":

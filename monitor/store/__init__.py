@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from monitor.store import projections
-from monitor.store.eventstore import EventStore
+from monitor.store.eventstore import Clock, EventStore, utcnow
 from monitor.store.migrate import require_current
 
 
-def open_store(url: str, *, check_schema: bool = True) -> EventStore:
-    """The event store for a database URL, with the projections kept in step."""
-    store = EventStore.open(url, projectors=[projections.apply])
+def open_store(url: str, *, check_schema: bool = True, read_only: bool = False,
+               clock: Clock = utcnow) -> EventStore:
+    """The event store for a database URL, with the projections kept in step.
+
+    `read_only` opens it so that nothing can be written (what `sources`, `events`,
+    `verify` and the other commands that only look use)."""
+    store = EventStore.open(url, projectors=[projections.apply], read_only=read_only,
+                            clock=clock)
     if check_schema:
-        require_current(store.engine)
+        try:
+            require_current(store.engine)
+        except BaseException:
+            store.engine.dispose()
+            raise
     return store

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.errors import ConfigError
@@ -14,20 +16,35 @@ from monitor.errors import ConfigError
 WRITE = {"monitor_write": True}  # execution option: this transaction will append
 
 
-def open_engine(url: str) -> Engine:
-    """An Engine for a database URL, with our per-dialect settings applied."""
+BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock; the URL's ?timeout= overrides
+CONNECT_TIMEOUT = 10  # seconds to reach PostgreSQL; the URL's ?connect_timeout= overrides
+
+
+def open_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An Engine for a database URL, with our per-dialect settings applied.
+
+    `read_only` opens the store so that nothing can be written through it: what the
+    commands that only look use, so they work on a write-protected copy of the evidence.
+    """
     try:
         parsed = make_url(_with_driver(url))
     except ArgumentError as exc:
         raise ConfigError(f"database URL {url!r} is not a valid URL: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, read_only)
     if parsed.get_backend_name() == "postgresql":
         try:
-            return create_engine(parsed, pool_pre_ping=True, future=True)
+            return _postgres_engine(parsed, read_only)
         except NoSuchModuleError as exc:  # pragma: no cover - depends on installed driver
             raise ConfigError(f"no driver for {url!r}: install psycopg[binary]") from exc
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
+
+
+def busy_timeout(engine: Engine) -> float | None:
+    """How long this engine's SQLite connections wait for a lock (None: PostgreSQL)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    return float(engine.url.query.get("timeout", BUSY_TIMEOUT))  # type: ignore[arg-type]
 
 
 def _with_driver(url: str) -> str:
@@ -38,11 +55,33 @@ def _with_driver(url: str) -> str:
     return url
 
 
-def _sqlite_engine(parsed: Any) -> Engine:
-    database = parsed.database
-    if database and database != ":memory:":
+def _postgres_engine(parsed: URL, read_only: bool) -> Engine:
+    if "connect_timeout" not in parsed.query:  # libpq would wait forever for a lost host
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
+    engine = create_engine(parsed, pool_pre_ping=True, future=True)
+    if read_only:
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_connection: Any, _record: Any) -> None:
+            # Every transaction of this connection refuses writes (SQLSTATE 25006).
+            # Committed, so the pool's rollback on check-in does not undo it.
+            dbapi_connection.execute("SET default_transaction_read_only = on")
+            dbapi_connection.commit()
+
+    return engine
+
+
+def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
+    database = parsed.database or ""
+    file_db = database not in ("", ":memory:") and "uri" not in parsed.query
+    timeout = float(parsed.query.get("timeout", BUSY_TIMEOUT))  # type: ignore[arg-type]
+    parsed = parsed.update_query_dict({"timeout": f"{timeout:g}"})  # busy_timeout() reads it
+    if file_db and read_only:
+        path = Path(database).expanduser()
+        parsed = parsed.set(database="file:" + quote(str(path.resolve())),
+                            query={**parsed.query, "uri": "true", **_read_only_options(path)})
+    elif file_db:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, connect_args={"timeout": 30}, future=True)
+    engine = create_engine(parsed, future=True)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -50,9 +89,10 @@ def _sqlite_engine(parsed: Any) -> Engine:
         # start a deferred one and fail with "database is locked" on upgrade.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        if not read_only:  # a reader takes the journal as it is: setting it is a write
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never block the writer
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -63,6 +103,32 @@ def _sqlite_engine(parsed: Any) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _read_only_options(path: Path) -> dict[str, str]:
+    """SQLite URI options that open `path` without writing to it or beside it.
+
+    mode=ro alone still creates -wal and -shm files beside a WAL database (SQLite needs
+    the shared memory to read one). That is right for a live store, but a
+    write-protected copy of the evidence must stay exactly as it is. Such a copy has no
+    -wal file (so nothing lives outside the main file) and no write permission: open
+    it `immutable`, which reads the file alone, without locks. A live store is
+    writable, so it is read with mode=ro and the writer's locks are respected.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if path.exists() and not wal.exists() and _write_protected(path):
+        return {"mode": "ro", "immutable": "1"}
+    return {"mode": "ro"}
+
+
+def _write_protected(path: Path) -> bool:
+    # Permission bits, not only os.access: root may write anything, yet a file or
+    # directory with no write bit was protected on purpose.
+    directory = path.resolve().parent
+    return (
+        not os.access(path, os.W_OK) or not os.access(directory, os.W_OK)
+        or not path.stat().st_mode & 0o222 or not directory.stat().st_mode & 0o222
+    )
 
 
 def serialize_appends(conn: Connection) -> None:

@@ -5,18 +5,27 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
-from monitor.errors import ConcurrencyConflict, PersistenceError, SchemaError
+from monitor.errors import ConcurrencyConflict, ConstraintViolated, DataRejected, PersistenceError
 from monitor.events import Event
-from monitor.store.database import WRITE, open_engine, serialize_appends
+from monitor.store.database import WRITE, busy_timeout, open_engine, serialize_appends
+from monitor.store.faults import store_error, translated
 from monitor.store.mapper import StoredEvent, canonical_json, to_data
 from monitor.store.schema import events, streams
 from monitor.store.snapshots import Blob, encode_blobs, insert_blobs
+
+# The constraints that say another writer took the stream's next version first (as
+# PostgreSQL names them, and as SQLite's message lists their columns).
+STREAM_VERSION_CONSTRAINTS = frozenset({
+    "uq_events_stream_version", "streams_pkey",
+    "events.stream_id, events.version", "streams.stream_id",
+})
 
 # Called inside the append transaction with the rows just written: projections,
 # outbox rows. If one raises, nothing of the append is kept.
@@ -52,14 +61,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+Clock = Callable[[], datetime]  # UTC, naive: what `recorded_at` holds
+
+
 class EventStore:
-    def __init__(self, engine: Engine, projectors: Sequence[Projector] = ()) -> None:
+    def __init__(self, engine: Engine, projectors: Sequence[Projector] = (),
+                 clock: Clock = utcnow) -> None:
         self.engine = engine
         self.projectors = list(projectors)
+        self.clock = clock
 
     @classmethod
-    def open(cls, url: str, projectors: Sequence[Projector] = ()) -> EventStore:
-        return cls(open_engine(url), projectors)
+    def open(cls, url: str, projectors: Sequence[Projector] = (), *, read_only: bool = False,
+             clock: Clock = utcnow) -> EventStore:
+        return cls(open_engine(url, read_only=read_only), projectors, clock)
 
     def append(
         self,
@@ -69,7 +84,9 @@ class EventStore:
         *,
         blobs: Sequence[Blob] = (),
     ) -> list[StoredEvent]:
-        """Append events atomically, or raise ConcurrencyConflict and write nothing."""
+        """Append events atomically, or raise and write nothing: ConcurrencyConflict when
+        another writer took the stream's next version, another PersistenceError (never a
+        driver's exception) when the database refuses."""
         if not new_events:
             return []
         try:
@@ -88,10 +105,17 @@ class EventStore:
                 for project in self.projectors:
                     project(conn, stored)
                 return stored
-        except IntegrityError:
-            raise ConcurrencyConflict(stream_id, expected_version) from None
-        except (OperationalError, ProgrammingError) as exc:
-            raise _store_error(exc) from exc
+        except DBAPIError as exc:
+            error = self.error(exc)
+            if isinstance(error, ConstraintViolated) and (
+                error.constraint in STREAM_VERSION_CONSTRAINTS
+            ):
+                raise ConcurrencyConflict(stream_id, expected_version) from None
+            raise error from exc
+
+    def error(self, exc: DBAPIError) -> PersistenceError:
+        """The store's own error for a driver error met on this store."""
+        return store_error(exc, self.engine.url, busy_timeout(self.engine))
 
     def _head(self, conn: Connection, stream_id: str) -> tuple[int, str]:
         row = conn.execute(
@@ -112,7 +136,8 @@ class EventStore:
             event_id = uuid.uuid4().hex
             version = current + offset
             data = to_data(event)
-            recorded_at = utcnow()
+            _refuse_nul(stream_id, event.type, data)
+            recorded_at = self.clock()
             payload = hash_payload(
                 event_id, stream_id, version, event.type, event.schema_version, data, recorded_at
             )
@@ -181,12 +206,13 @@ class EventStore:
             since_position = rows[-1].position
 
     def stream_version(self, stream_id: str) -> int:
-        with self.engine.connect() as conn:
+        with self._reading() as conn:
             return self._head(conn, stream_id)[0]
 
     def last_position(self) -> int:
         with self._reading() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar())
+            last = conn.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar()
+        return int(last or 0)
 
     def types_since(self, position: int, types: Iterable[str]) -> tuple[int, bool]:
         """(the log's last position, whether an event of `types` came after `position`),
@@ -219,35 +245,37 @@ class EventStore:
         with self._reading() as conn:
             return [_to_stored(row) for row in conn.execute(query)]
 
-    def _reading(self) -> Any:
-        return _Reading(self.engine)
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A read connection whose driver errors come out as our errors."""
+        with translated(self.engine), self.engine.connect() as conn:
+            yield conn
 
 
-class _Reading:
-    """A read connection whose driver errors come out as our errors."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __enter__(self) -> Connection:
-        try:
-            self.conn = self.engine.connect()
-        except DBAPIError as exc:
-            raise _store_error(exc) from exc
-        return self.conn
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.conn.close()
-        if isinstance(exc, DBAPIError):
-            raise _store_error(exc) from exc
+def _refuse_nul(stream_id: str, event_type: str, data: dict[str, Any]) -> None:
+    """PostgreSQL cannot store a NUL character in text, SQLite can: refuse it in both,
+    with a message that says where it is, so a log always moves between the two."""
+    where = "the stream id" if "\x00" in stream_id else _nul_path(data, "data")
+    if where is not None:
+        raise DataRejected(f"{event_type} for stream {stream_id!r}: {where} holds a NUL "
+                           "character (0x00), which the store does not accept; nothing "
+                           "was written")
 
 
-def _store_error(exc: DBAPIError) -> PersistenceError:
-    message = str(exc.orig) if exc.orig is not None else str(exc)
-    first = message.strip().splitlines()[0] if message.strip() else type(exc).__name__
-    if "no such table" in first or ("does not exist" in first and "relation" in first):
-        return SchemaError(f"the store is not initialized ({first}); run `monitor init`")
-    return PersistenceError(f"database error: {first}")
+def _nul_path(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_path(key, f"{path} key") or _nul_path(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
 
 
 def _to_stored(row: Any) -> StoredEvent:

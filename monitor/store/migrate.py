@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError
 
 from monitor.errors import SchemaError
 from monitor.shipped import migrations
-from monitor.store.database import WRITE
+from monitor.store.database import WRITE, busy_timeout
+from monitor.store.faults import describe_store, store_error, translated
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -45,24 +46,30 @@ def _config(engine_conn: object) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+    with translated(engine), engine.connect().execution_options(**WRITE) as conn, conn.begin():
         command.upgrade(_config(conn), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     from alembic import command
 
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+    with translated(engine), engine.connect().execution_options(**WRITE) as conn, conn.begin():
         command.downgrade(_config(conn), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the store is at; None when it was never initialized."""
+    """The revision the store is at; None when it was never initialized.
+
+    Only a missing table means "not initialized": a server that is down, a locked,
+    full or unreadable store raises the error that says so."""
     try:
         with engine.connect() as conn:
             found = sorted(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
-    except (OperationalError, ProgrammingError):  # no alembic_version table: not initialized
-        return None
+    except DBAPIError as exc:
+        error = store_error(exc, engine.url, busy_timeout(engine))
+        if type(error) is SchemaError:  # no alembic_version table
+            return None
+        raise error from exc
     if len(found) > 1:
         raise SchemaError(f"the store is at several schema revisions at once ({found})")
     return found[0] if found else None
@@ -130,8 +137,22 @@ def require_current(engine: Engine) -> None:
     """Refuse to work on a store that is not initialized or not at this code's schema."""
     current, head = current_revision(engine), head_revision()
     if current is None:
-        raise SchemaError("the store is not initialized; run `monitor init`")
+        raise SchemaError(f"{describe_store(engine.url)} is not initialized; run `monitor init`")
     if current != head:
-        raise SchemaError(
-            f"the store's schema is at {current}, this program needs {head}; run `monitor init`"
-        )
+        raise SchemaError(_schema_mismatch(current, head))
+
+
+def _schema_mismatch(current: str, head: str | None) -> str:
+    """Older schemas are upgraded by `init`; a newer one was written by a newer program."""
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        known = ScriptDirectory.from_config(_config(None)).get_revision(current) is not None
+    except CommandError:
+        known = False
+    if known:
+        return (f"the store's schema is at {current}, older than this program's {head}; "
+                "run `monitor init` to upgrade it")
+    return (f"the store's schema is at {current}, newer than this program knows (it needs "
+            f"{head}): it was written by a newer govkz-monitor; upgrade this one")

@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from monitor.store.database import WRITE
+from monitor.store.database import WRITE, serialize_appends
+from monitor.store.faults import translated
 from monitor.store.mapper import StoredEvent
 from monitor.store.schema import PROJECTION_TABLES, changes, events, sources, versions
 
@@ -44,9 +45,17 @@ def apply(conn: Connection, stored: Sequence[StoredEvent]) -> None:
 
 
 def rebuild(engine: Engine, batch: int = 2000) -> int:
-    """Replay the whole log into empty projection tables, in one transaction."""
+    """Replay the whole log into empty projection tables, in one transaction.
+
+    The transaction holds the lock appends take (BEGIN IMMEDIATE on SQLite, the events
+    table lock on PostgreSQL) from first to last: an append committed mid-rebuild
+    would update rows the rebuild then deletes, or be replayed onto a half-built
+    source, and leave it at document_version 0 with a stale content_hash (issue 9).
+    Appends wait; readers do not.
+    """
     count = 0
-    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+    with translated(engine), engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        serialize_appends(conn)
         for table in PROJECTION_TABLES:
             conn.execute(delete(table))
         position = 0

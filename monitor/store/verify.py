@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, exists, select
 
 from monitor.errors import PersistenceError
-from monitor.store.eventstore import chain_hash, hash_payload
+from monitor.moments import utc_iso
+from monitor.store.eventstore import as_datetime, chain_hash, hash_payload
+from monitor.store.faults import translated
 from monitor.store.schema import blobs, events, streams
 from monitor.store.snapshots import BlobCache, get_blob
 
@@ -26,6 +28,8 @@ class VerifyReport:
     streams_checked: int = 0
     blobs_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Doubts that do not break the chain, e.g. a clock that jumped back.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -33,6 +37,11 @@ class VerifyReport:
 
 
 def verify_log(engine: Engine, max_problems: int = 20) -> VerifyReport:
+    with translated(engine):
+        return _verify(engine, max_problems)
+
+
+def _verify(engine: Engine, max_problems: int) -> VerifyReport:
     report = VerifyReport()
     with engine.connect() as conn:
         heads = {row.stream_id: row for row in conn.execute(select(streams))}
@@ -102,12 +111,14 @@ class _StreamWalker:
         self.stream: str | None = None
         self.version = 0
         self.prev_hash = ""
+        self.prev_recorded: Any = None
         self.broken = False
 
     def feed(self, row: Any) -> None:
         if row.stream_id != self.stream:
             self.finish()
             self.stream, self.version, self.prev_hash, self.broken = row.stream_id, 0, "", False
+            self.prev_recorded = None
             self.seen.add(row.stream_id)
             self.report.streams_checked += 1
         self.report.events_checked += 1
@@ -127,7 +138,22 @@ class _StreamWalker:
             )
             if chain_hash(row.prev_hash, payload) != row.hash:
                 self._problem(f"{where}: content was altered (hash mismatch, type {row.type})")
+        self._check_clock(row)
         self.version, self.prev_hash = row.version, row.hash
+
+    def _check_clock(self, row: Any) -> None:
+        """Within a stream each event is recorded after the one before it; an earlier
+        `recorded_at` means the recording machine's clock went back, which leaves the
+        chain intact but puts the event's moment in doubt."""
+        recorded = as_datetime(row.recorded_at)
+        before = self.prev_recorded
+        if before is not None and recorded < before:
+            self.report.warnings.append(
+                f"stream {row.stream_id!r}: event {row.version} (position {row.position}) "
+                f"was recorded at {utc_iso(recorded)}, before event {self.version} "
+                f"({utc_iso(before)}): the clock went back"
+            )
+        self.prev_recorded = recorded
 
     def finish(self) -> None:
         if self.stream is None or self.broken:
