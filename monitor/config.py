@@ -8,9 +8,11 @@ names the file, the key and what is wrong.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +26,20 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
 _SIZES = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, None: 1}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+# Every duration is at most this long; an interval is at least MIN_INTERVAL. A check
+# once a year is the longest that means anything, and 99999999999d overflowed the
+# scheduler's datetime arithmetic (and PostgreSQL's integer column) on every start.
+MAX_DURATION = 366 * 86400
+MIN_INTERVAL = 1
+NAME_MAX = 200
+NAME_RULE = (f"a name starts with a letter or digit, then letters (any alphabet), digits, "
+             f"'.', '_' or '-', at most {NAME_MAX} in all; no spaces, '/' or other signs")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
 
 
 def parse_duration(value: Any) -> float:
-    """'30s', '15m', '1h', '1d', '250ms' or a number of seconds."""
+    """'30s', '15m', '1h', '1d', '250ms' or a number of seconds, 0 to 366 days."""
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
@@ -38,9 +49,21 @@ def parse_duration(value: Any) -> float:
         if not match:
             raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 15m, 1h, 1d)")
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if math.isnan(seconds):
+        raise ValueError(f"{value!r} is not a duration")
     if seconds < 0:
         raise ValueError(f"{value!r} is negative")
+    if seconds > MAX_DURATION:
+        raise ValueError(f"{value!r} is too long (at most 366d)")
     return seconds
+
+
+def parse_interval(value: Any) -> int:
+    """How often to check: a duration of 1s to 366d, in whole seconds."""
+    seconds = parse_duration(value)
+    if seconds < MIN_INTERVAL:
+        raise ValueError(f"{value!r} is too short: an interval is at least 1s, at most 366d")
+    return int(seconds)
 
 
 def parse_size(value: Any) -> int:
@@ -54,23 +77,64 @@ def parse_size(value: Any) -> int:
 
 
 def valid_name(name: str) -> bool:
-    return bool(_NAME.match(name))
+    """Whether `name` can name a source or a channel (see NAME_RULE). Letters of any
+    alphabet are welcome (приказ-минюст-318, қаулы-12); a name must be in NFC, so two
+    names that look the same are the same string."""
+    return (isinstance(name, str) and 0 < len(name) <= NAME_MAX
+            and _name_start(name[0]) and all(name_char(ch) for ch in name)
+            and unicodedata.is_normalized("NFC", name))
+
+
+def name_char(ch: str) -> bool:
+    """A character a name may hold: a letter or mark of any script, a decimal digit,
+    '.', '_' or '-'."""
+    return ch in "._-" or unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) == "Nd"
+
+
+def _name_start(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "L" or unicodedata.category(ch) == "Nd"
+
+
+def name_problem(name: Any) -> str | None:
+    """Why `name` cannot name a source (None when it can)."""
+    return None if valid_name(name) else f"{name!r}: {NAME_RULE}"
+
+
+def env_name_problem(name: Any) -> str | None:
+    """Why `name` cannot be the name of an environment variable (None when it can)."""
+    if isinstance(name, str) and _ENV_NAME.match(name):
+        return None
+    return f"{name!r} is not an environment variable name (letters, digits and '_')"
 
 
 def url_problem(url: str) -> str | None:
-    """Why `url` cannot be watched (None when it can): http(s), a host, no spaces."""
-    if not isinstance(url, str) or any(ch.isspace() for ch in url):
-        return f"{url!r} is not a URL (it contains spaces)"
+    """Why `url` cannot be watched (None when it can): http(s), a host, no spaces, and
+    no user name or password in it (the URL goes into the log, which keeps it forever)."""
+    if not isinstance(url, str):
+        return f"{url!r} is not a URL"
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        return f"{url!r} is not a valid URL"
+        return f"{_without_userinfo(url)!r} is not a valid URL"
+    if "@" in parts.netloc:
+        return (f"{_without_userinfo(url)!r}: a URL must not carry a user name or password "
+                "(the log keeps every URL forever); put user:password in an environment "
+                "variable named by auth_env in the source's [[sources]] table, or by "
+                "`monitor add --auth-env VAR`")
+    if any(ch.isspace() for ch in url):
+        return f"{url!r} is not a URL (it contains spaces)"
     if parts.scheme not in ("http", "https"):
         return f"{url!r} is not an http(s) URL"
     if not host:
         return f"{url!r} has no host"
     return None
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` with its user name and password replaced by '…', for messages."""
+    return _USERINFO.sub(r"\1…@", url)
 
 
 @dataclass(frozen=True)
@@ -86,6 +150,7 @@ class SourceConfig:
     translation_of: str | None = None
     baseline: Path | None = None
     ca_bundle: str | None = None
+    auth_env: str | None = None  # the environment variable holding "user:password"
 
 
 @dataclass(frozen=True)
@@ -160,7 +225,7 @@ class _Reader:
 
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
-              "translation_of", "baseline", "ca_bundle"}
+              "translation_of", "baseline", "ca_bundle", "auth_env"}
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -175,7 +240,7 @@ class _Reader:
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
                                "repeat_failures_every", "alerts_backfill"}, "defaults.")
-        interval = int(self._duration(defaults, "interval", DEFAULT_INTERVAL, "defaults."))
+        interval = self._interval(defaults, DEFAULT_INTERVAL, "defaults.")
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
@@ -183,7 +248,7 @@ class _Reader:
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
-        return Config(
+        config = Config(
             path=self.path,
             database_url=database_url,
             default_interval=interval,
@@ -196,6 +261,8 @@ class _Reader:
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
         )
+        _check_channels_and_cluster(config)
+        return config
 
     def _database_url(self, raw: dict[str, Any]) -> str:
         env = os.environ.get("MONITOR_DATABASE_URL")
@@ -227,8 +294,8 @@ class _Reader:
             raise self.fail("fetch.max_bytes", str(exc)) from None
         return FetchConfig(
             contact=contact or None,
-            timeout=self._duration(table, "timeout", 30.0, p),
-            connect_timeout=self._duration(table, "connect_timeout", 10.0, p),
+            timeout=self._timeout(table, "timeout", 30.0, p),
+            connect_timeout=self._timeout(table, "connect_timeout", 10.0, p),
             max_bytes=max_bytes,
             retries=self._int(table, "retries", 3, p, minimum=0),
             backoff=self._duration(table, "backoff", 0.5, p),
@@ -251,17 +318,24 @@ class _Reader:
             url = self._str(item, "url", p, required=True)
             if problem := url_problem(url):
                 raise self.fail(p + "url", problem)
-            name = self._str(item, "name", p, required=True)
-            if not valid_name(name):
-                raise self.fail(p + "name", f"{name!r}: use letters, digits, '.', '_' or '-'")
+            # NFC: a name typed on a keyboard that sends decomposed letters is the same name.
+            name = unicodedata.normalize("NFC", self._str(item, "name", p, required=True))
+            if problem := name_problem(name):
+                raise self.fail(p + "name", problem)
             if name in seen:
                 raise self.fail(p + "name", f"{name!r} is used by another source")
             seen.add(name)
             kind = self._str(item, "kind", p) or "html"
             _check_kind(kind, self.fail, p + "kind")
+            selector = self._str(item, "selector", p)
             ignore = item.get("ignore", [])
             if not isinstance(ignore, list) or not all(isinstance(x, str) for x in ignore):
                 raise self.fail(p + "ignore", "must be a list of strings")
+            if problems := mask_problems(selector, ignore):
+                raise self.fail(p + problems[0][0], problems[0][1])
+            auth_env = self._str(item, "auth_env", p)
+            if auth_env is not None and (problem := auth_env_problem(auth_env, kind)):
+                raise self.fail(p + "auth_env", problem)
             baseline = self._path(item, "baseline", p)
             if baseline and not Path(baseline).exists():
                 raise self.fail(p + "baseline", f"{baseline}: no such file")
@@ -272,12 +346,13 @@ class _Reader:
                     kind=kind,
                     interval_seconds=self._interval(item, default_interval, p),
                     language=self._str(item, "language", p),
-                    selector=self._str(item, "selector", p),
+                    selector=selector,
                     ignore=tuple(ignore),
                     follow=self._bool(item, "follow", False, p),
                     translation_of=self._str(item, "translation_of", p),
                     baseline=Path(baseline) if baseline else None,
                     ca_bundle=self._path(item, "ca_bundle", p),
+                    auth_env=auth_env,
                 )
             )
         return tuple(result)
@@ -336,11 +411,17 @@ class _Reader:
         except ValueError as exc:
             raise self.fail(p + key, str(exc)) from None
 
-    def _interval(self, table: dict[str, Any], default: int, p: str) -> int:
-        seconds = int(self._duration(table, "interval", default, p))
-        if seconds < 1:
-            raise self.fail(p + "interval", "must be at least 1s")
+    def _timeout(self, table: dict[str, Any], key: str, default: float, p: str) -> float:
+        seconds = self._duration(table, key, default, p)
+        if seconds <= 0:
+            raise self.fail(p + key, "must be longer than 0s (every fetch would fail at once)")
         return seconds
+
+    def _interval(self, table: dict[str, Any], default: int, p: str) -> int:
+        try:
+            return parse_interval(table.get("interval", default))
+        except ValueError as exc:
+            raise self.fail(p + "interval", str(exc)) from None
 
     def _path(self, table: dict[str, Any], key: str, p: str) -> str | None:
         value = self._str(table, key, p)
@@ -355,3 +436,47 @@ def _check_kind(kind: str, fail: Any, key: str) -> None:
 
     if kind not in KINDS:
         raise fail(key, f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+
+
+def auth_env_problem(variable: str, kind: str) -> str | None:
+    """Why a source of `kind` cannot take its credentials from `variable` (None when
+    it can): a variable's name, and a kind whose adapter sends them."""
+    from monitor.sources import KINDS
+
+    if problem := env_name_problem(variable):
+        return problem
+    if kind in KINDS and not KINDS[kind].takes_credentials:
+        takers = ", ".join(k for k, cls in sorted(KINDS.items()) if cls.takes_credentials)
+        return f"a {kind} source sends no credentials (only {takers} sources do)"
+    return None
+
+
+def mask_problems(selector: str | None, ignore: Any) -> list[tuple[str, str]]:
+    """(key, problem) for each `selector` or `ignore` entry that cannot be used: the CSS
+    is compiled and the regexes too, as a check would, so a bad one is refused when it is
+    given rather than failing every check."""
+    if not selector and not ignore:
+        return []
+    from monitor.sources import masking  # lxml and cssselect, needed only here
+
+    found = []
+    if selector and (problem := masking.selector_problem(selector)):
+        found.append(("selector", problem))
+    found += [("ignore", problem) for entry in ignore
+              if (problem := masking.ignore_problem(entry))]
+    return found
+
+
+def _check_channels_and_cluster(config: Config) -> None:
+    """Build the [[alerts]] channels and read [cluster] as their users will, so a bad
+    table is refused at load (by every command, `init` first) and not when an alert is
+    due. Imported only when there is something to check: the alert channels cost a
+    tenth of a second to import."""
+    if config.alerts:
+        from monitor.alerts.channels import routes
+
+        routes(config)
+    if config.cluster:
+        from monitor.cluster.settings import cluster_settings
+
+        cluster_settings(config)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.config import AlertConfig, parse_duration
+from monitor.config import AlertConfig, env_name_problem, parse_duration
 from monitor.errors import ConfigError
 
 
@@ -103,8 +103,8 @@ class Settings:
     def env_name(self, key: str, *, required: bool = False) -> str | None:
         """The name of an environment variable; its value is read at use (`secret`)."""
         value = self.text(key, required=required)
-        if value is not None and (not value.replace("_", "").isalnum() or value[0].isdigit()):
-            raise self.fail(key, f"{value!r} is not an environment variable name")
+        if value is not None and (problem := env_name_problem(value)):
+            raise self.fail(key, problem)
         return value
 
     def check_known(self) -> None:
