@@ -12,15 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.config import (
-    SourceConfig,
-    auth_env_problem,
-    mask_problems,
-    name_problem,
-    parse_interval,
-    url_problem,
-    valid_name,
-)
+from monitor.config import SourceConfig
 from monitor.errors import ConcurrencyConflict, UsageError
 from monitor.events import (
     Event,
@@ -33,6 +25,14 @@ from monitor.events import (
 from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url, with_suffix
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.validation import (
+    auth_env_problem,
+    mask_problems,
+    name_problem,
+    parse_interval,
+    url_problem,
+    valid_name,
+)
 
 __all__ = ["SourceNames", "derive_name", "guess_kind", "register", "source_name"]
 

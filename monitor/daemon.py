@@ -26,9 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.check import CHECKABLE, Checker
-from monitor.config import parse_interval
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
+from monitor.validation import parse_interval
 
 log = logging.getLogger("monitor.daemon")
 

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from monitor.config import NAME_MAX, name_char
+from monitor.validation import NAME_MAX, name_char
 
 GOVKZ_ARTICLE = re.compile(r"/memleket/entities/([^/]+)/press/news/details/([^/?#]+)")
 READABLE_MAX = 80  # characters of URL words; a suffix, when one is needed, comes on top

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.config import AlertConfig, env_name_problem, parse_duration
+from monitor.config import AlertConfig
 from monitor.errors import ConfigError
+from monitor.validation import env_name_problem, parse_duration
 
 
 class Settings:

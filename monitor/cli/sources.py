@@ -11,16 +11,16 @@ import click
 from monitor import catalog
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.config import (
-    SourceConfig,
+from monitor.config import SourceConfig
+from monitor.errors import UsageError
+from monitor.store.queries import get_source, list_sources
+from monitor.validation import (
     auth_env_problem,
     mask_problems,
     name_problem,
     parse_interval,
     url_problem,
 )
-from monitor.errors import UsageError
-from monitor.store.queries import get_source, list_sources
 
 
 def _source_json(row: Any) -> dict[str, Any]:
@@ -186,7 +186,7 @@ def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str
     for url in urls:
         if problem := url_problem(url):
             raise UsageError(problem)
-    if name and (problem := name_problem(name)):
+    if name is not None and (problem := name_problem(name)):
         raise UsageError(f"--name: {problem}")
     if kind is not None:
         from monitor.sources import KINDS

@@ -17,8 +17,9 @@ from monitor.alerts import policy
 from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.policy import DEFAULT_FAILING_AFTER, Policy
 from monitor.alerts.settings import Settings
-from monitor.config import Config, name_problem
+from monitor.config import Config
 from monitor.registry import discover_kinds
+from monitor.validation import name_problem
 
 __all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "routes"]
 
