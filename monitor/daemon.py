@@ -176,7 +176,10 @@ class Daemon:
         for name in set(self.refused) - set(wanted):
             del self.refused[name]
         for name, schedule in wanted.items():
-            if self.scheduled.get(name) == schedule or self.refused.get(name) == schedule:
+            if self.scheduled.get(name) == schedule:
+                self.refused.pop(name, None)  # back to what it was: nothing to say
+                continue
+            if self.refused.get(name) == schedule:
                 continue
             try:
                 self._schedule(name, schedule)

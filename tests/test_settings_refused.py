@@ -97,6 +97,8 @@ def test_a_url_with_a_password_is_refused_and_nothing_is_logged(
     _refused(run("add", "--from-file", str(listing)), "https://…@example.com/feed")
     assert _events(db_url) == before
     assert run("sources", "--format", "json").json() == []
+    at_in_path = run("add", "https://example.com/@someone/posts?from=a@b.example")
+    assert at_in_path.code == 0, at_in_path.err  # an '@' after the host is no password
 
 
 def test_a_configured_url_with_a_password_is_refused(tmp_path: Path) -> None:
