@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from monitor.config import SourceConfig, valid_name
+from monitor.config import SourceConfig
 from monitor.errors import ConcurrencyConflict, UsageError
 from monitor.events import (
     Event,
@@ -22,10 +22,23 @@ from monitor.events import (
     SourceRemoved,
     SourceResumed,
 )
+from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url, with_suffix
 from monitor.store import EventStore
-from monitor.store.queries import get_source, source_by_stream
+from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.validation import (
+    auth_env_problem,
+    mask_problems,
+    name_problem,
+    parse_interval,
+    url_problem,
+    valid_name,
+)
 
-_GOVKZ_ARTICLE = re.compile(r"/memleket/entities/([^/]+)/press/news/details/([^/?#]+)")
+__all__ = ["SourceNames", "derive_name", "guess_kind", "register", "source_name"]
+
+# Settings kept in a source's `options` that come from its configuration (the rest of
+# the options, such as `volatile_learned`, the monitor records itself).
+CONFIGURED_OPTIONS = ("ca_bundle", "auth_env")
 
 
 @dataclass(frozen=True)
@@ -38,32 +51,70 @@ class Registration:
 
 def guess_kind(url: str) -> str:
     path = urlsplit(url).path
-    if _GOVKZ_ARTICLE.search(path):
+    if GOVKZ_ARTICLE.search(path):
         return "govkz"
     if re.search(r"/memleket/entities/[^/]+/press/news/?$", path) or "content-manager/news" in path:
         return "govkz-list"
     return "html"
 
 
-def derive_name(url: str, kind: str) -> str:
-    """A readable, stable name from a URL: govkz-mfa-12345-en, or host-path."""
-    parts = urlsplit(url)
-    match = _GOVKZ_ARTICLE.search(parts.path)
-    if match:
-        lang = parse_qs(parts.query).get("lang", [""])[0]
-        name = f"govkz-{match.group(1)}-{match.group(2)}" + (f"-{lang}" if lang else "")
-    else:
-        words = re.findall(r"[A-Za-z0-9]+", parts.netloc.removeprefix("www.") + " " + parts.path)
-        name = "-".join(words)[:80] or "source"
-        if kind == "govkz-list":
-            name = "list-" + name
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:120]
+class SourceNames:
+    """Which source watches a URL, and a name no other URL has for one that none
+    watches. Read once, then kept in step by `claim`, so one `add` of many URLs gives
+    each its own name without a query per URL."""
+
+    def __init__(self, store: EventStore) -> None:
+        rows = sorted(list_sources(store.engine, include_removed=True),
+                      key=lambda row: row.registered_at)
+        self._url_of = {row.stream_id: same_url(row.url) for row in rows}  # every name used
+        self._watched_by: dict[str, str] = {}
+        for row in rows:
+            if row.state != "removed":
+                self._watched_by.setdefault(same_url(row.url), row.stream_id)
+
+    def name_for(self, url: str, kind: str) -> str:
+        """The name of the source watching `url`; else its readable name, or, when
+        another URL has that name, the readable name with a hash of the URL added."""
+        key = same_url(url)
+        watching = self._watched_by.get(key)
+        if watching is not None:
+            return watching
+        readable = derive_name(url, kind)
+        for name in (readable, *(with_suffix(readable, url, n) for n in SUFFIX_LENGTHS)):
+            if valid_name(name) and self._url_of.get(name, key) == key:
+                return name
+        return with_suffix("source", url, SUFFIX_LENGTHS[-1])  # pragma: no cover - sha256
+
+    def claim(self, name: str, url: str, removed: bool = False) -> None:
+        """`name` now stands for `url` (it was registered, or found)."""
+        key = self._url_of[name] = same_url(url)
+        if not removed:
+            self._watched_by.setdefault(key, name)
+
+
+def source_name(store: EventStore, url: str, kind: str) -> str:
+    """The name for `url`: its source's, or a new one no other URL has."""
+    return SourceNames(store).name_for(url, kind)
+
+
+def source_problem(spec: SourceConfig) -> str | None:
+    """The first setting of `spec` that cannot be used, as "key: problem". `add` and the
+    config check the same things with the same functions first, naming their own keys;
+    this guards every other way in (a list's followed items, the demo, code)."""
+    try:
+        parse_interval(spec.interval_seconds)
+    except ValueError as exc:
+        return f"interval: {exc}"
+    checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
+              *mask_problems(spec.selector, spec.ignore),
+              ("auth_env", spec.auth_env and auth_env_problem(spec.auth_env, spec.kind))]
+    return next((f"{key}: {problem}" for key, problem in checks if problem), None)
 
 
 def language_variants(url: str, languages: list[str]) -> list[tuple[str, str]]:
     """(language, URL) for each language of one gov.kz article page."""
     parts = urlsplit(url)
-    if not _GOVKZ_ARTICLE.search(parts.path):
+    if not GOVKZ_ARTICLE.search(parts.path):
         raise UsageError(f"{url}: --languages needs a gov.kz article URL (…/news/details/ID)")
     query = {k: v for k, v in parse_qs(parts.query).items() if k != "lang"}
     variants = []
@@ -82,15 +133,15 @@ def register(
     named on the command line); None means all of them (the config file is the
     authority for the sources it lists). A removed source stays removed.
     """
-    if not valid_name(spec.name):
-        raise UsageError(f"source name {spec.name!r}: use letters, digits, '.', '_' or '-'")
+    if problem := source_problem(spec):
+        raise UsageError(f"source {spec.name!r}: {problem}")
     existing = source_by_stream(store.engine, spec.name)
     if existing is None:
         event = SourceRegistered(
             name=spec.name, url=spec.url, kind=spec.kind, interval_seconds=spec.interval_seconds,
             language=spec.language, selector=spec.selector, ignore=spec.ignore,
             follow=spec.follow, translation_of=spec.translation_of,
-            options={"ca_bundle": spec.ca_bundle} if spec.ca_bundle else {},
+            options=_configured_options(spec),
         )
         try:
             store.append(spec.name, 0, [event])
@@ -101,22 +152,42 @@ def register(
                 raise
     if existing.state == "removed":
         return Registration(spec.name, created=False, removed=True)
+    if (only is not None and "url" not in only
+            and same_url(existing.url) != same_url(spec.url)):
+        # Only a name the caller derived gets here (a named source may move): another
+        # `add` took it for another URL in the meantime. Say so; never merge the two.
+        raise UsageError(f"the name {spec.name} was just taken by {existing.url}; run the "
+                         "command again to give the page its own name")
     changes = _differences(existing, spec)
     if only is not None:
         changes = {k: v for k, v in changes.items() if k in only}
+    changed = sorted(changes)
+    options = {k: changes.pop(k) for k in CONFIGURED_OPTIONS if k in changes}
+    if options:  # recorded as the source's whole new `options`, as the projection keeps it
+        kept = {k: v for k, v in (existing.options or {}).items() if k not in options}
+        changes["options"] = {**kept, **{k: v for k, v in options.items() if v}}
     if changes:
         store.append(spec.name, existing.stream_version,
                      [SourceReconfigured(changes=changes, reason="configuration changed")])
-    return Registration(spec.name, created=False, reconfigured=tuple(sorted(changes)))
+    return Registration(spec.name, created=False, reconfigured=tuple(changed))
+
+
+def _configured_options(spec: SourceConfig) -> dict[str, Any]:
+    return {k: v for k in CONFIGURED_OPTIONS if (v := getattr(spec, k))}
 
 
 def _differences(row: Any, spec: SourceConfig) -> dict[str, Any]:
+    """The settings of `spec` that differ from the source's; `options` it holds as
+    their own keys (ca_bundle, auth_env)."""
     wanted = {
         "url": spec.url, "kind": spec.kind, "interval_seconds": spec.interval_seconds,
         "language": spec.language, "selector": spec.selector, "ignore": list(spec.ignore),
         "follow": spec.follow, "translation_of": spec.translation_of,
+        **{k: getattr(spec, k) for k in CONFIGURED_OPTIONS},
     }
-    current = {key: getattr(row, key) for key in wanted}
+    options = row.options or {}
+    current = {key: options.get(key) if key in CONFIGURED_OPTIONS else getattr(row, key)
+               for key in wanted}
     current["ignore"] = list(current["ignore"] or [])
     return {k: v for k, v in wanted.items() if current[k] != v}
 

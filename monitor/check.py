@@ -213,7 +213,7 @@ class Checker:
         return events
 
     def _follow(self, row: Any, url: str) -> str | None:
-        name = catalog.derive_name(url, "govkz")
+        name = catalog.source_name(self.store, url, "govkz")
         spec = SourceConfig(name=name, url=url, kind="govkz",
                             interval_seconds=row.interval_seconds, language=row.language)
         try:

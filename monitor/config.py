@@ -9,70 +9,26 @@ names the file, the key and what is wrong.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
+from monitor.validation import (
+    auth_env_problem,
+    mask_problems,
+    name_problem,
+    parse_duration,
+    parse_interval,
+    parse_size,
+    url_problem,
+)
+from monitor.validation import valid_name as valid_name  # where it was always imported from
 
 DEFAULT_DATABASE_URL = "sqlite:///var/monitor.db"
 DEFAULT_INTERVAL = 15 * 60
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
-_SIZES = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, None: 1}
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-
-
-def parse_duration(value: Any) -> float:
-    """'30s', '15m', '1h', '1d', '250ms' or a number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a duration")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    else:
-        match = _DURATION.match(str(value).lower())
-        if not match:
-            raise ValueError(f"{value!r} is not a duration (use e.g. 30s, 15m, 1h, 1d)")
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if seconds < 0:
-        raise ValueError(f"{value!r} is negative")
-    return seconds
-
-
-def parse_size(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    match = _SIZE.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a size (use e.g. 10MB, 512KB)")
-    unit = match.group(2).lower() if match.group(2) else None
-    return int(float(match.group(1)) * _SIZES[unit])
-
-
-def valid_name(name: str) -> bool:
-    return bool(_NAME.match(name))
-
-
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be watched (None when it can): http(s), a host, no spaces."""
-    if not isinstance(url, str) or any(ch.isspace() for ch in url):
-        return f"{url!r} is not a URL (it contains spaces)"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return f"{url!r} is not a valid URL"
-    if parts.scheme not in ("http", "https"):
-        return f"{url!r} is not an http(s) URL"
-    if not host:
-        return f"{url!r} has no host"
-    return None
-
-
 @dataclass(frozen=True)
 class SourceConfig:
     name: str
@@ -86,6 +42,7 @@ class SourceConfig:
     translation_of: str | None = None
     baseline: Path | None = None
     ca_bundle: str | None = None
+    auth_env: str | None = None  # the environment variable holding "user:password"
 
 
 @dataclass(frozen=True)
@@ -160,7 +117,7 @@ class _Reader:
 
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
-              "translation_of", "baseline", "ca_bundle"}
+              "translation_of", "baseline", "ca_bundle", "auth_env"}
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -175,7 +132,7 @@ class _Reader:
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
                                "repeat_failures_every", "alerts_backfill"}, "defaults.")
-        interval = int(self._duration(defaults, "interval", DEFAULT_INTERVAL, "defaults."))
+        interval = self._interval(defaults, DEFAULT_INTERVAL, "defaults.")
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
@@ -183,7 +140,7 @@ class _Reader:
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
-        return Config(
+        config = Config(
             path=self.path,
             database_url=database_url,
             default_interval=interval,
@@ -196,6 +153,8 @@ class _Reader:
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
         )
+        _check_channels_and_cluster(config)
+        return config
 
     def _database_url(self, raw: dict[str, Any]) -> str:
         env = os.environ.get("MONITOR_DATABASE_URL")
@@ -227,8 +186,8 @@ class _Reader:
             raise self.fail("fetch.max_bytes", str(exc)) from None
         return FetchConfig(
             contact=contact or None,
-            timeout=self._duration(table, "timeout", 30.0, p),
-            connect_timeout=self._duration(table, "connect_timeout", 10.0, p),
+            timeout=self._timeout(table, "timeout", 30.0, p),
+            connect_timeout=self._timeout(table, "connect_timeout", 10.0, p),
             max_bytes=max_bytes,
             retries=self._int(table, "retries", 3, p, minimum=0),
             backoff=self._duration(table, "backoff", 0.5, p),
@@ -251,17 +210,24 @@ class _Reader:
             url = self._str(item, "url", p, required=True)
             if problem := url_problem(url):
                 raise self.fail(p + "url", problem)
-            name = self._str(item, "name", p, required=True)
-            if not valid_name(name):
-                raise self.fail(p + "name", f"{name!r}: use letters, digits, '.', '_' or '-'")
+            # NFC: a name typed on a keyboard that sends decomposed letters is the same name.
+            name = unicodedata.normalize("NFC", self._str(item, "name", p, required=True))
+            if problem := name_problem(name):
+                raise self.fail(p + "name", problem)
             if name in seen:
                 raise self.fail(p + "name", f"{name!r} is used by another source")
             seen.add(name)
             kind = self._str(item, "kind", p) or "html"
             _check_kind(kind, self.fail, p + "kind")
+            selector = self._str(item, "selector", p)
             ignore = item.get("ignore", [])
             if not isinstance(ignore, list) or not all(isinstance(x, str) for x in ignore):
                 raise self.fail(p + "ignore", "must be a list of strings")
+            if problems := mask_problems(selector, ignore):
+                raise self.fail(p + problems[0][0], problems[0][1])
+            auth_env = self._str(item, "auth_env", p)
+            if auth_env is not None and (problem := auth_env_problem(auth_env, kind)):
+                raise self.fail(p + "auth_env", problem)
             baseline = self._path(item, "baseline", p)
             if baseline and not Path(baseline).exists():
                 raise self.fail(p + "baseline", f"{baseline}: no such file")
@@ -272,12 +238,13 @@ class _Reader:
                     kind=kind,
                     interval_seconds=self._interval(item, default_interval, p),
                     language=self._str(item, "language", p),
-                    selector=self._str(item, "selector", p),
+                    selector=selector,
                     ignore=tuple(ignore),
                     follow=self._bool(item, "follow", False, p),
                     translation_of=self._str(item, "translation_of", p),
                     baseline=Path(baseline) if baseline else None,
                     ca_bundle=self._path(item, "ca_bundle", p),
+                    auth_env=auth_env,
                 )
             )
         return tuple(result)
@@ -336,11 +303,17 @@ class _Reader:
         except ValueError as exc:
             raise self.fail(p + key, str(exc)) from None
 
-    def _interval(self, table: dict[str, Any], default: int, p: str) -> int:
-        seconds = int(self._duration(table, "interval", default, p))
-        if seconds < 1:
-            raise self.fail(p + "interval", "must be at least 1s")
+    def _timeout(self, table: dict[str, Any], key: str, default: float, p: str) -> float:
+        seconds = self._duration(table, key, default, p)
+        if seconds <= 0:
+            raise self.fail(p + key, "must be longer than 0s (every fetch would fail at once)")
         return seconds
+
+    def _interval(self, table: dict[str, Any], default: int, p: str) -> int:
+        try:
+            return parse_interval(table.get("interval", default))
+        except ValueError as exc:
+            raise self.fail(p + "interval", str(exc)) from None
 
     def _path(self, table: dict[str, Any], key: str, p: str) -> str | None:
         value = self._str(table, key, p)
@@ -355,3 +328,18 @@ def _check_kind(kind: str, fail: Any, key: str) -> None:
 
     if kind not in KINDS:
         raise fail(key, f"unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+
+
+def _check_channels_and_cluster(config: Config) -> None:
+    """Build the [[alerts]] channels and read [cluster] as their users will, so a bad
+    table is refused at load (by every command, `init` first) and not when an alert is
+    due. Imported only when there is something to check: the alert channels cost a
+    tenth of a second to import."""
+    if config.alerts:
+        from monitor.alerts.channels import routes
+
+        routes(config)
+    if config.cluster:
+        from monitor.cluster.settings import cluster_settings
+
+        cluster_settings(config)

@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from monitor.check import CHECKABLE, Checker
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
+from monitor.validation import parse_interval
 
 log = logging.getLogger("monitor.daemon")
 
@@ -73,6 +74,8 @@ class Daemon:
             timezone="UTC",
         )
         self.scheduled: dict[str, Schedule] = {}
+        # Settings that could not be scheduled, said once each (until they change).
+        self.refused: dict[str, Schedule] = {}
         self.position = 0
         self.stopping = threading.Event()
         self.in_flight = 0
@@ -156,12 +159,12 @@ class Daemon:
         """Reconcile jobs when the catalog changed (new, paused, removed sources)."""
         try:
             last, catalog_changed = self.store.types_since(self.position, CATALOG_EVENTS)
-        except Exception:
-            log.exception("reading the log failed; will retry")
+            if catalog_changed:
+                self._reconcile()
+        except Exception:  # the position stays: the same events are read again next time
+            log.exception("following the log failed; will retry")
             return
         self.position = max(self.position, last)
-        if catalog_changed:
-            self._reconcile()
 
     def _reconcile(self) -> None:
         wanted = {row.name: Schedule(row.interval_seconds, row.kind)
@@ -170,20 +173,40 @@ class Daemon:
             self.scheduler.remove_job(_job_id(name))
             del self.scheduled[name]
             log.info("unscheduled source=%s", name)
+        for name in set(self.refused) - set(wanted):
+            del self.refused[name]
         for name, schedule in wanted.items():
             if self.scheduled.get(name) == schedule:
+                self.refused.pop(name, None)  # back to what it was: nothing to say
                 continue
-            interval = schedule.interval
-            spread = min(self.first_run_spread, interval)
-            first = datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread))
-            self.scheduler.add_job(
-                self._check, IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
-                args=[name], id=_job_id(name), executor="checks", replace_existing=True,
-                next_run_time=first, misfire_grace_time=max(1, interval),
-            )
-            log.info("%s source=%s interval=%ds",
-                     "rescheduled" if name in self.scheduled else "scheduled", name, interval)
-            self.scheduled[name] = schedule
+            if self.refused.get(name) == schedule:
+                continue
+            try:
+                self._schedule(name, schedule)
+            except Exception as exc:
+                # A record this daemon cannot apply (an interval written before intervals
+                # were bounded, by another version, by hand) costs that source, never
+                # the daemon and the sources added after it.
+                self.refused[name] = schedule
+                kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
+                log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
+                          "--interval`, or pause it", name, _one_line(exc), kept)
+                continue
+            self.refused.pop(name, None)
+
+    def _schedule(self, name: str, schedule: Schedule) -> None:
+        # The bounds `add` and the config enforce; a stored record may predate them.
+        interval = parse_interval(schedule.interval)
+        spread = min(self.first_run_spread, interval)
+        first = datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread))
+        self.scheduler.add_job(
+            self._check, IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
+            args=[name], id=_job_id(name), executor="checks", replace_existing=True,
+            next_run_time=first, misfire_grace_time=max(1, interval),
+        )
+        log.info("%s source=%s interval=%ds",
+                 "rescheduled" if name in self.scheduled else "scheduled", name, interval)
+        self.scheduled[name] = schedule
 
 
 def stop_on_signals(stopping: threading.Event) -> None:
@@ -199,3 +222,8 @@ def stop_on_signals(stopping: threading.Event) -> None:
 
 def _job_id(name: str) -> str:
     return f"check:{name}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import pytest
+
+from monitor.catalog import pause, register
+from monitor.config import SourceConfig
+from monitor.daemon import Daemon
+from monitor.events import SourceReconfigured, SourceRegistered
 from monitor.store import open_store
 
 
@@ -173,3 +181,56 @@ to = ["desk@localhost"]
             assert restarted.wait(timeout=15) == 0
         assert len(hook.received) == 1 and len(smtp.messages) == 1
 
+
+
+class _ThreadDaemon(Daemon):
+    """The daemon, run in a test's thread: signals belong to the main thread."""
+
+    def _install_signal_handlers(self) -> None:
+        pass
+
+
+def test_a_record_the_daemon_cannot_apply_costs_that_source_only(
+    store, db_url: str, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+) -> None:
+    # Records `add` no longer writes, as an old store, another version or a hand holds
+    # them. PostgreSQL's integer column refuses what SQLite keeps, so each gets its worst.
+    absurd, malformed = ((99999999999 * 86400, "soon") if db_url.startswith("sqlite")
+                         else (2**31 - 1, -5))
+    register(store, SourceConfig(name="steady", url="http://127.0.0.1:9/steady", kind="html",
+                                 interval_seconds=60))
+    store.append("huge", 0, [SourceRegistered(name="huge", url="http://127.0.0.1:9/huge",
+                                              kind="html", interval_seconds=absurd)])
+    submitted: list[str] = []
+    daemon = _ThreadDaemon(store, None, workers=2, submit=submitted.append,
+                           first_run_spread=0.1)
+    caplog.set_level(logging.INFO, logger="monitor.daemon")
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: "steady" in submitted, 5, "the sound source's first check")
+        assert set(daemon.scheduled) == {"steady"}
+        # While it runs: a bad registration, and a good source reconfigured badly.
+        store.append("broken", 0, [SourceRegistered(
+            name="broken", url="http://127.0.0.1:9/broken", kind="html",
+            interval_seconds=malformed)])
+        steady = store.read_stream("steady")
+        store.append("steady", len(steady), [SourceReconfigured(
+            changes={"interval_seconds": malformed})])
+        register(store, SourceConfig(name="later", url="http://127.0.0.1:9/later",
+                                     kind="html", interval_seconds=60))
+        _wait_for(lambda: "later" in submitted, 8, "the source added after them")
+        assert thread.is_alive()
+        assert set(daemon.scheduled) == {"steady", "later"}  # steady keeps its schedule
+        pause(store, "later")
+        _wait_for(lambda: "later" not in daemon.scheduled, 8, "the pause")
+    finally:
+        daemon.stopping.set()
+        thread.join(timeout=15)
+    assert not thread.is_alive()
+    refusals = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(refusals) == 3, refusals  # one line each, not one per pass over the log
+    assert any(m.startswith("cannot schedule source=huge: ") for m in refusals)
+    assert any(m.startswith("cannot schedule source=broken: ") for m in refusals)
+    assert any("source=steady" in m and "keeps its previous schedule" in m for m in refusals)
+    assert not [r for r in caplog.records if r.exc_info]

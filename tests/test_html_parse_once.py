@@ -26,7 +26,8 @@ class PageFetcher:
         self.content = page.encode(charset) if isinstance(page, str) else page
         self.charset = charset
 
-    def get(self, url: str, validators: object = None, ca_bundle: object = None) -> Response:
+    def get(self, url: str, validators: object = None, ca_bundle: object = None,
+            headers: object = None) -> Response:
         return Response(url=url, status=200, headers={}, content=self.content,
                         content_type="text/html", charset=self.charset)
 

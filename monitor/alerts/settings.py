@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from monitor.config import AlertConfig, parse_duration
+from monitor.config import AlertConfig
 from monitor.errors import ConfigError
+from monitor.validation import env_name_problem, parse_duration
 
 
 class Settings:
@@ -103,8 +104,8 @@ class Settings:
     def env_name(self, key: str, *, required: bool = False) -> str | None:
         """The name of an environment variable; its value is read at use (`secret`)."""
         value = self.text(key, required=required)
-        if value is not None and (not value.replace("_", "").isalnum() or value[0].isdigit()):
-            raise self.fail(key, f"{value!r} is not an environment variable name")
+        if value is not None and (problem := env_name_problem(value)):
+            raise self.fail(key, problem)
         return value
 
     def check_known(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,16 @@ import click
 from monitor import catalog
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.config import SourceConfig, parse_duration, url_problem
+from monitor.config import SourceConfig
 from monitor.errors import UsageError
-from monitor.store.queries import get_source, list_sources, source_by_url
+from monitor.store.queries import get_source, list_sources
+from monitor.validation import (
+    auth_env_problem,
+    mask_problems,
+    name_problem,
+    parse_interval,
+    url_problem,
+)
 
 
 def _source_json(row: Any) -> dict[str, Any]:
@@ -24,8 +32,20 @@ def _source_json(row: Any) -> dict[str, Any]:
         "versions": row.document_version, "content_hash": row.content_hash,
         "title": row.title, "published": row.published, "failures": row.failures,
         "last_failure": row.last_failure, "last_change_at": row.last_change_at,
-        "registered_at": row.registered_at,
+        "registered_at": row.registered_at, "settings_problem": _settings_problem(row),
     }
+
+
+def _settings_problem(row: Any) -> str | None:
+    """What in a source's stored settings no check can use (a selector or interval
+    recorded before they were checked): every check of it ends in `error` and records
+    nothing, so this is the only place it shows."""
+    try:
+        parse_interval(row.interval_seconds)
+    except ValueError as exc:
+        return f"interval: {exc}"
+    problems = mask_problems(row.selector, row.ignore or ())
+    return f"{problems[0][0]}: {problems[0][1]}" if problems else None
 
 
 @cli.command("sources")
@@ -56,11 +76,15 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
     for r in rows:
         failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: {r.last_failure}"
                    if r.failures else "")
+        if problem := _settings_problem(r):
+            failing += f"  cannot be checked: {problem}"
         click.echo(f"{r.name:<{width}}  {r.state:<8} {r.kind:<10} v{r.document_version:<3} "
                    f"every {_human(r.interval_seconds):<5} {r.url}{failing}")
 
 
-def _human(seconds: int) -> str:
+def _human(seconds: Any) -> str:
+    if not isinstance(seconds, int) or seconds <= 0:
+        return repr(seconds)  # a record written before intervals were checked
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
@@ -71,25 +95,31 @@ def _human(seconds: int) -> str:
 @click.argument("urls", nargs=-1)
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read URLs from a file, one per line (# comments and blank lines skipped).")
-@click.option("--name", help="Name of the source (only with a single URL).")
+@click.option("--name", help="Name of the source (only with a single URL): letters of any "
+              "alphabet, digits, '.', '_', '-'.")
 @click.option("--kind", help="Source kind: govkz, govkz-list or html (guessed from the URL).")
-@click.option("--interval", help="How often to check, e.g. 15m, 1h (default from config).")
+@click.option("--interval", help="How often to check, 1s to 366d, e.g. 15m, 1h "
+              "(default from config).")
 @click.option("--selector", help="CSS selector of the content (html sources).")
 @click.option("--language", help="Language code (ru, kk, en).")
 @click.option("--ignore", multiple=True, help="CSS selector or regex:PATTERN to mask; repeatable.")
 @click.option("--follow", is_flag=True, help="List sources: register newly listed articles.")
 @click.option("--languages", metavar="ru,kk,en",
               help="gov.kz articles: watch these language versions, linked as translations.")
+@click.option("--auth-env", metavar="VAR", help="html sources: the environment variable "
+              "holding user:password for HTTP Basic auth (never put them in the URL).")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
         kind: str | None, interval: str | None, selector: str | None, language: str | None,
-        ignore: tuple[str, ...], follow: bool, languages: str | None, fmt: str) -> None:
+        ignore: tuple[str, ...], follow: bool, languages: str | None, auth_env: str | None,
+        fmt: str) -> None:
     """Start watching one or more URLs.
 
     The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
     with --languages ru,kk,en becomes three sources linked as translations of one
-    document."""
+    document. Each URL gets a name of its own, made of its words: the same URL added
+    again is the same source, and two URLs never share one."""
     all_urls = list(urls)
     if from_file is not None:
         lines = from_file.read_text(encoding="utf-8").splitlines()
@@ -98,26 +128,15 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         raise UsageError("give at least one URL, or --from-file FILE")
     if name and len(all_urls) > 1:
         raise UsageError("--name needs exactly one URL")
-    for url in all_urls:
-        if problem := url_problem(url):
-            raise UsageError(problem)
-    try:
-        seconds = int(parse_duration(interval)) if interval else app.config.default_interval
-    except ValueError as exc:
-        raise UsageError(f"--interval: {exc}") from None
-    if seconds < 1:
-        raise UsageError("--interval: must be at least 1s")
+    name = unicodedata.normalize("NFC", name) if name else name
+    seconds = _check_options(app, all_urls, name, kind, interval, selector, ignore, auth_env)
     # Settings the user named; an existing source keeps every other setting it has.
     named = {key for key, given in (
         ("interval_seconds", interval), ("kind", kind), ("selector", selector),
         ("language", language or languages), ("ignore", ignore), ("follow", follow),
-        ("url", name), ("translation_of", languages)) if given}
-    if kind is not None:
-        from monitor.sources import KINDS
-
-        if kind not in KINDS:
-            raise UsageError(f"--kind: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+        ("url", name), ("translation_of", languages), ("auth_env", auth_env)) if given}
     store = app.store()
+    names = catalog.SourceNames(store)
     added: list[str] = []
     existing: list[str] = []
     notes: list[str] = []
@@ -129,15 +148,17 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
             variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
         first: str | None = None
         for lang, variant_url in variants:
-            same_url = None if name else source_by_url(store.engine, variant_url)
-            base = name or catalog.derive_name(variant_url, source_kind)
+            if name:
+                source_name = f"{name}-{lang}" if languages else name
+            else:
+                source_name = names.name_for(variant_url, source_kind)
             spec = SourceConfig(
-                name=same_url.name if same_url else (
-                    f"{base}-{lang}" if name and languages else base),
-                url=variant_url, kind=source_kind, interval_seconds=seconds, language=lang,
-                selector=selector, ignore=tuple(ignore), follow=follow, translation_of=first,
+                name=source_name, url=variant_url, kind=source_kind, interval_seconds=seconds,
+                language=lang, selector=selector, ignore=tuple(ignore), follow=follow,
+                translation_of=first, auth_env=auth_env,
             )
             registration = catalog.register(store, spec, only=frozenset(named))
+            names.claim(spec.name, variant_url, removed=registration.removed)
             if registration.removed:
                 notes.append(f"{spec.name} was removed earlier and stays removed (its history "
                              "is kept); add the page under another --name to watch it again")
@@ -155,6 +176,35 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         click.echo(f"added {source_name}")
     for note in notes:
         click.echo(note)
+
+
+def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str | None,
+                   interval: str | None, selector: str | None, ignore: tuple[str, ...],
+                   auth_env: str | None) -> int:
+    """Every option checked before anything is written, by the functions the config
+    uses; returns the interval in seconds."""
+    for url in urls:
+        if problem := url_problem(url):
+            raise UsageError(problem)
+    if name is not None and (problem := name_problem(name)):
+        raise UsageError(f"--name: {problem}")
+    if kind is not None:
+        from monitor.sources import KINDS
+
+        if kind not in KINDS:
+            raise UsageError(f"--kind: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
+    if problems := mask_problems(selector, ignore):
+        raise UsageError(f"--{problems[0][0]}: {problems[0][1]}")
+    if auth_env:
+        for source_kind in {kind or catalog.guess_kind(url) for url in urls}:
+            if problem := auth_env_problem(auth_env, source_kind):
+                raise UsageError(f"--auth-env: {problem}")
+    if not interval:
+        return app.config.default_interval
+    try:
+        return parse_interval(interval)
+    except ValueError as exc:
+        raise UsageError(f"--interval: {exc}") from None
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:

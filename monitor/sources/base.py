@@ -85,6 +85,9 @@ class SourceAdapter(ABC):
     # Whether capture() computes a page key (Validators.page_key) and honours the
     # previous one: the check looks the recorded key up only for those that do.
     page_keys: ClassVar[bool] = False
+    # Whether capture() sends the credentials a source's `auth_env` names
+    # (monitor.sources.credentials); the config refuses auth_env for the others.
+    takes_credentials: ClassVar[bool] = False
 
     @abstractmethod
     def capture(

@@ -11,6 +11,7 @@ from monitor.normalize import normalize_document, normalize_text
 from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import Element, element_paragraphs, parse_html
+from monitor.sources.credentials import auth_headers
 from monitor.sources.pagekey import page_key
 from monitor.sources.volatile import volatile_selectors
 
@@ -26,15 +27,19 @@ class HtmlPage(SourceAdapter):
     matching `ignore` CSS selectors or learned `volatile` ones are removed first;
     `ignore` entries written `regex:<pattern>` are cut from the extracted text.
     Uses conditional GET (ETag / Last-Modified) when the server supports it, and
-    skips the extraction when the masked page is the one that gave the current text."""
+    skips the extraction when the masked page is the one that gave the current text.
+    A page behind HTTP Basic auth: `auth_env` names the environment variable that
+    holds `user:password` (never put them in the URL, which the log keeps)."""
 
     kind = "html"
     page_keys = True
+    takes_credentials = True
 
     def capture(
         self, spec: SourceSpec, fetcher: Fetcher, previous: Validators | None = None
     ) -> Capture | NotModified:
-        answer = fetcher.get(spec.url, validators=previous, ca_bundle=spec.ca_bundle)
+        answer = fetcher.get(spec.url, validators=previous, ca_bundle=spec.ca_bundle,
+                             headers=auth_headers(spec))
         if answer.not_modified:
             kept = answer.validators
             return NotModified(kept if kept.etag or kept.last_modified else previous or kept)
@@ -77,10 +82,11 @@ class HtmlPage(SourceAdapter):
         and a third at once, so that a banner rotating among a few texts that came up
         the same twice is still caught (see monitor.sources.volatile)."""
         delay = float(spec.options.get("learn_delay", DEFAULT_LEARN_DELAY))
-        first = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
+        headers = auth_headers(spec)
+        first = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
         time.sleep(delay)
-        second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
-        third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle).text()
+        second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
+        third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
         learned = volatile_selectors(first, second, third)
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 

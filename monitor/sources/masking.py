@@ -58,12 +58,38 @@ def attribute_mask(selector: str, attribute: str) -> str:
 
 def compiles(entry: str) -> bool:
     """Whether a mask entry (a selector, or `<selector> @<attribute>`) can be used."""
+    return _css_problem(entry) is None
+
+
+def selector_problem(selector: str) -> str | None:
+    """Why a source's content `selector` cannot be used (None when it can)."""
+    if _ATTRIBUTE_MASK.match(selector):
+        return f"CSS selector {selector!r} is not valid: ' @attribute' is for ignore entries"
+    return _css_problem(selector)
+
+
+def ignore_problem(entry: str) -> str | None:
+    """Why an `ignore` entry (a selector, `<selector> @<attribute>` or `regex:<pattern>`)
+    cannot be used (None when it can)."""
+    if entry.startswith(REGEX_PREFIX):
+        try:
+            text_masks((entry,))
+        except ConfigError as exc:
+            return str(exc)
+        return None
+    return _css_problem(entry)
+
+
+def _css_problem(entry: str) -> str | None:
+    """Compiled as a check compiles it, so what passes here cannot fail a check."""
     elements, attributes = _split((entry,))
     try:
         _query(elements or (attributes[0][0],))
-    except ConfigError:
-        return False
-    return True
+    except ConfigError as exc:
+        return str(exc)
+    except etree.XPathSyntaxError as exc:  # pragma: no cover - cssselect writes valid XPath
+        return f"CSS selector {entry!r} is not valid: {exc}"
+    return None
 
 
 def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:

@@ -28,15 +28,6 @@ def get_source(engine: Engine, name: str) -> Any:
     return row
 
 
-def source_by_url(engine: Engine, url: str) -> Any:
-    """A watched (not removed) source with exactly this URL, if any."""
-    with engine.connect() as conn:
-        return conn.execute(
-            select(sources).where(sources.c.url == url, sources.c.state != "removed")
-            .order_by(sources.c.registered_at).limit(1)
-        ).first()
-
-
 def source_by_stream(engine: Engine, stream_id: str) -> Any:
     with engine.connect() as conn:
         return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()

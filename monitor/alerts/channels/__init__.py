@@ -17,8 +17,9 @@ from monitor.alerts import policy
 from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.policy import DEFAULT_FAILING_AFTER, Policy
 from monitor.alerts.settings import Settings
-from monitor.config import Config, valid_name
+from monitor.config import Config
 from monitor.registry import discover_kinds
+from monitor.validation import name_problem
 
 __all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "routes"]
 
@@ -53,8 +54,8 @@ def routes(config: Config) -> dict[str, Route]:
     result: dict[str, Route] = {}
     for index, alert in enumerate(config.alerts):
         settings = Settings(alert, index, config.path)
-        if not valid_name(alert.name):
-            raise settings.fail("name", f"{alert.name!r}: use letters, digits, '.', '_' or '-'")
+        if problem := name_problem(alert.name):
+            raise settings.fail("name", problem)
         if alert.name in result:
             raise settings.fail("name", f"{alert.name!r} is used by another channel")
         cls = kinds().get(alert.kind)

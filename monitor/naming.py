@@ -1,0 +1,121 @@
+"""Names for sources, derived from their URLs: readable, and never shared by two URLs.
+
+A name is what a user types (`monitor history NAME`) and the id of the source's
+stream, so it is stable forever. It is made of the URL's words in any alphabet
+(`adilet-zan-kz-docs-приказ-318`), its query included (`example-com-news-php-id-2`).
+When that readable name is already taken by another URL, a short hash of the URL
+is added (`example-com-a-b-3f9c2a1e`), so two URLs never collapse into one source;
+the same URL, spelled a little differently, is the same source (`same_url`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from monitor.validation import NAME_MAX, name_char
+
+GOVKZ_ARTICLE = re.compile(r"/memleket/entities/([^/]+)/press/news/details/([^/?#]+)")
+READABLE_MAX = 80  # characters of URL words; a suffix, when one is needed, comes on top
+SUFFIX_LENGTHS = (8, 16, 64)  # hex digits of the URL's sha256; longer only on a clash
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def derive_name(url: str, kind: str) -> str:
+    """The readable name of a URL: govkz-mfa-12345-en for a gov.kz article (the names
+    stores already hold), else the words of its host, path and query, lowercased."""
+    parts = urlsplit(url)
+    match = GOVKZ_ARTICLE.search(parts.path)
+    if match:
+        lang = parse_qs(parts.query).get("lang", [""])[0]
+        name = f"govkz-{match.group(1)}-{match.group(2)}" + (f"-{lang}" if lang else "")
+        return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:120]
+    host = _host(parts.hostname or "").removeprefix("www.")
+    port = f" {parts.port}" if parts.port and parts.port != _DEFAULT_PORTS.get(parts.scheme) \
+        else ""
+    text = " ".join((host + port, _readable(parts.path), _readable(parts.query)))
+    name = _join(_words(text)) or "source"
+    return f"list-{name}" if kind == "govkz-list" else name
+
+
+def with_suffix(name: str, url: str, length: int = SUFFIX_LENGTHS[0]) -> str:
+    """`name` made unique to `url`: a stable hash of the URL added."""
+    digest = hashlib.sha256(same_url(url).encode("utf-8")).hexdigest()[:length]
+    return f"{name[:NAME_MAX - length - 1]}-{digest}"
+
+
+def same_url(url: str) -> str:
+    """The URL in one spelling, so that two spellings of one address compare equal:
+    scheme and host in lower case (an IDNA host in Unicode), no default port, the
+    percent-encoding of path and query in one form, and no fragment (the server never
+    sees it). Anything that could change what the server answers is kept as it is."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    netloc = _host(parts.hostname or "")
+    if ":" in netloc:
+        netloc = f"[{netloc}]"  # an IPv6 literal
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        netloc += f":{port}"
+    query = f"?{_encoded(parts.query)}" if parts.query else ""
+    return f"{scheme}://{netloc}{_encoded(parts.path) or '/'}{query}"
+
+
+def _host(hostname: str) -> str:
+    """A host name in Unicode (xn--e1afmkfd.xn--p1ai is пример.рф), lowercased."""
+    try:
+        return hostname.encode("ascii").decode("idna").lower()
+    except UnicodeError:
+        return hostname.lower()
+
+
+def _encoded(text: str) -> str:
+    """Percent-encoding in one form: unreserved characters decoded, other escapes in
+    upper case, non-ASCII characters encoded as UTF-8; '%2F' stays unlike '/'."""
+
+    def escape(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
+
+    raw = _PERCENT.sub(escape, text)
+    return "".join(ch if ord(ch) < 128 and not ch.isspace() else
+                   "".join(f"%{byte:02X}" for byte in ch.encode("utf-8")) for ch in raw)
+
+
+def _readable(text: str) -> str:
+    """Percent-escapes decoded (a Cyrillic path arrives encoded), NFC, lowercased."""
+    return unicodedata.normalize("NFC", unquote(text, errors="replace").lower())
+
+
+def _words(text: str) -> list[str]:
+    """Runs of letters (of any script, with their marks) and digits."""
+    words: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if name_char(ch) and ch not in "._-":
+            if current or not unicodedata.category(ch).startswith("M"):  # no leading mark
+                current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def _join(words: list[str]) -> str:
+    """Words joined by '-', as many whole words as fit in READABLE_MAX characters."""
+    name = ""
+    for word in words:
+        joined = f"{name}-{word}" if name else word
+        if len(joined) > READABLE_MAX:
+            return name or word[:READABLE_MAX]
+        name = joined
+    return name
