@@ -9,6 +9,7 @@ names the file, the key and what is wrong.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -83,6 +84,9 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
     cluster: dict[str, Any] = field(default_factory=dict)
+    # [web] public_url: where people reach the web app; links in alerts and reports
+    # are built on it (none when unset: the CLI commands are given instead).
+    public_url: str | None = None
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -115,7 +119,8 @@ def load_config(explicit: str | None = None) -> Config:
 class _Reader:
     """Turns the parsed TOML into a Config, naming file and key in every error."""
 
-    TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster"}
+    TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
+           "web"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
               "translation_of", "baseline", "ca_bundle", "auth_env"}
 
@@ -152,9 +157,20 @@ class _Reader:
             sources=sources,
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
+            public_url=self._public_url(self._table(raw, "web")),
         )
         _check_channels_and_cluster(config)
         return config
+
+    def _public_url(self, web: dict[str, Any]) -> str | None:
+        self._known(web, {"public_url"}, "web.")
+        url = web.get("public_url")
+        if url is None:
+            return None
+        if not isinstance(url, str) or not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", url):
+            raise self.fail("web.public_url", f"{url!r} is not an http(s) URL without a query "
+                            "(e.g. https://monitor.example.org)")
+        return url.rstrip("/")
 
     def _database_url(self, raw: dict[str, Any]) -> str:
         env = os.environ.get("MONITOR_DATABASE_URL")

@@ -21,6 +21,7 @@ from pathlib import Path
 from monitor.alerts import Dispatcher
 from monitor.baseline import SEED, import_baseline, read_baseline
 from monitor.catalog import register
+from monitor.changes.titles import one_line
 from monitor.config import AlertConfig, Config, FetchConfig, SourceConfig
 from monitor.normalize import parse_capture
 from monitor.replica import GovkzReplica
@@ -130,9 +131,11 @@ def _config(workdir: Path, smtp_port: int, hook_url: str) -> Config:
 def _show_alerts(say: Say, smtp: SmtpSink, hook: WebhookReceiver) -> None:
     for received in hook.received:
         payload = received.json()
+        data = payload["data"]
         say(f"   webhook  {received.webhook_id}  signature verified  "
-            f"type={payload['type']} significance={payload['significance']}")
-        say(f"            {payload['summary']}")
+            f"type={payload['type']} significance={data['significance']}")
+        say(f"            {one_line(data['title'] or data['source']['name'])}: "
+            f"{one_line(data['summary'])}")
     for message in smtp.messages:
         say(f"   email    to {message['To']}  subject: {message['Subject']}")
     if hook.received:

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -37,6 +38,7 @@ from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.errors import ConfigError
 from monitor.events import (
+    BaselineImported,
     ChangeDetected,
     DocumentPublished,
     DocumentRemoved,
@@ -44,17 +46,21 @@ from monitor.events import (
     FetchFailedEvent,
     SourceRecovered,
     SourceRegistered,
+    VersionCaptured,
 )
+from monitor.moments import utc_iso
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver, verify
 from monitor.store import EventStore, migrate, projections
 from monitor.store.eventstore import utcnow
 from monitor.store.mapper import StoredEvent
 from monitor.store.schema import events
+from monitor.store.snapshots import Blob
 
 SOURCE = "mfa-2025-12-11-human-rights-penitentiary-en"
 SECRET_ENV = "TEST_ALERTS_WEBHOOK_SECRET"
 INTRO = "Astana, 11 December 2025."
+TITLE = "Human rights conference"
 
 
 class Clock:
@@ -69,21 +75,54 @@ class Clock:
 
 
 # --- building the log ---------------------------------------------------------
+@dataclass(frozen=True)
+class Edit:
+    """An edit as a check records it: the new version captured, then the change."""
+
+    after: Document
+    event: ChangeDetected
+
+
 def register(store: EventStore, name: str = SOURCE) -> None:
-    store.append(name, 0, [SourceRegistered(
-        name=name, url=f"https://www.gov.kz/memleket/entities/mfa/press/news/details/{name}",
-        kind="govkz", interval_seconds=3600)])
+    """A source and its first version (the page as it was)."""
+    first = Blob.text(Document(TITLE, "2025-12-11", (INTRO, "First words.")).canonical_text())
+    store.append(name, 0, [
+        SourceRegistered(
+            name=name, url=f"https://www.gov.kz/memleket/entities/mfa/press/news/details/{name}",
+            kind="govkz", interval_seconds=3600),
+        BaselineImported(content_hash=first.sha256, origin="test", title=TITLE,
+                         published="2025-12-11"),
+    ], blobs=[first])
 
 
-def append(store: EventStore, name: str, *events: Event) -> list[StoredEvent]:
-    return store.append(name, store.stream_version(name), list(events))
+def append(store: EventStore, name: str, *items: Event | Edit) -> list[StoredEvent]:
+    """Append events; an Edit appends its captured version and its change."""
+    new: list[Event] = []
+    blobs: list[Blob] = []
+    for item in items:
+        if isinstance(item, Edit):
+            text = Blob.text(item.after.canonical_text())
+            blobs.append(text)
+            new += [VersionCaptured(content_hash=text.sha256, url=_url(name),
+                                    title=item.after.title, published=item.after.published),
+                    item.event]
+        else:
+            new.append(item)
+    return store.append(name, store.stream_version(name), new, blobs=blobs)
 
 
-def change(old: str, new: str) -> ChangeDetected:
-    diff = diff_documents(Document("Title", "2025-12-11", (INTRO, old)),
-                          Document("Title", "2025-12-11", (INTRO, new)))
-    return ChangeDetected(from_hash="a" * 64, to_hash="b" * 64, significance=diff.significance,
-                          classes=diff.classes, summary=diff.summary(), change=diff.to_dict())
+def _url(name: str) -> str:
+    return f"https://www.gov.kz/memleket/entities/mfa/press/news/details/{name}"
+
+
+def change(old: str, new: str, title: str = TITLE) -> Edit:
+    before = Document(TITLE, "2025-12-11", (INTRO, old))
+    after = Document(title, "2025-12-11", (INTRO, new))
+    diff = diff_documents(before, after)
+    return Edit(after, ChangeDetected(
+        from_hash=before.content_hash, to_hash=after.content_hash,
+        significance=diff.significance, classes=diff.classes, summary=diff.summary(),
+        change=diff.to_stored()))
 
 
 NUMBER_EDIT = change("The delegation had 120 members.", "The delegation had 150 members.")
@@ -122,7 +161,7 @@ def rows(store: EventStore, channel: str | None = None) -> list[Any]:
 # --- the webhook -------------------------------------------------------------
 def test_change_reaches_the_webhook_once_signed_with_its_stable_id(store, receiver) -> None:
     register(store)
-    event = append(store, SOURCE, NUMBER_EDIT)[0]
+    event = append(store, SOURCE, NUMBER_EDIT)[-1]
     dispatcher = Dispatcher(store, config(webhook(receiver)))
 
     summary = dispatcher.run_once()
@@ -133,20 +172,27 @@ def test_change_reaches_the_webhook_once_signed_with_its_stable_id(store, receiv
     expected_id = alert_id(event.event_id, "hook")
     assert receiver.ids() == [expected_id]
     body = receiver.received[0].json()
-    assert body["id"] == expected_id
+    assert set(body) == {"type", "timestamp", "data"}  # the Standard Webhooks envelope
     assert body["type"] == "change.detected"
-    assert body["event_id"] == event.event_id
-    assert body["event_position"] == event.position
-    assert body["source"]["name"] == SOURCE
-    assert body["source"]["url"].startswith("https://www.gov.kz/")
-    assert body["detected_at"].endswith("Z")
-    assert body["significance"] == "high"
-    assert "number" in body["classes"]
-    assert body["summary"] == "1 number changed in paragraph 2"
-    hunk = body["hunks"][0]
+    assert body["timestamp"] == utc_iso(event.recorded_at)
+    data = body["data"]
+    assert (data["kind"], data["event_id"], data["event_position"]) == (
+        "changed", event.event_id, event.position)
+    assert data["title"] == TITLE
+    assert data["source"]["name"] == SOURCE
+    assert data["source"]["url"].startswith("https://www.gov.kz/")
+    assert data["detected_at"].endswith("Z")
+    assert data["significance"] == "high"
+    assert "number" in data["classes"]
+    assert data["summary"] == "1 number changed in paragraph 2"
+    assert (data["from_version"]["number"], data["to_version"]["number"]) == (1, 2)
+    assert data["to_version"]["text_hash"] == NUMBER_EDIT.event.to_hash
+    hunk = data["hunks"][0]
     assert (hunk["kind"], hunk["where"]) == ("number", "paragraph 2")
+    assert hunk["location"] == {"field": "body", "old_paragraph": 2, "new_paragraph": 2}
     assert {"op": "replace", "old": "120", "new": "150"} in hunk["ops"]
-    assert body["links"]["history"] == f"monitor history {SOURCE}"
+    assert data["links"]["commands"] == {"history": f"monitor history {SOURCE}",
+                                         "diff": f"monitor diff {SOURCE} --from 1 --to 2"}
     assert [r.state for r in rows(store)] == ["delivered"]
 
 
@@ -336,8 +382,10 @@ def test_source_failing_past_the_threshold_alerts_once_per_streak(store, receive
     assert [(r.kind, r.event_id) for r in rows(store, "quick")] == [
         ("failing", crossing.event_id), ("failing", second.event_id)]
     assert rows(store, "patient") == [] and rows(store, "default") == []
-    first = receiver.received[0].json()
-    assert first["type"] == "source.failing"
+    body = receiver.received[0].json()
+    assert body["type"] == "source.failing"
+    first = body["data"]
+    assert (first["title"], first["source"]["name"]) == (TITLE, SOURCE)
     assert first["significance"] == "high"
     assert first["failing"]["failures"] == 3
     assert first["failing"]["error"] == {"kind": "timeout", "message": "no answer",
@@ -350,11 +398,17 @@ def test_published_and_removed_alerts_carry_what_happened(store, receiver) -> No
     Dispatcher(store, config(webhook(receiver, events=["published", "removed"]))).run_once()
     published, removed = (r.json() for r in receiver.received)
     assert published["type"] == "document.published"
-    assert published["document"]["title"] == "New release"
-    assert published["significance"] == "medium"
+    assert published["data"]["title"] == "New release"
+    assert published["data"]["published"]["url"] == "https://www.gov.kz/x"
+    assert published["data"]["significance"] == "medium"
     assert removed["type"] == "document.removed"
-    assert removed["removal"] == {"status": 404, "confirmations": 3}
-    assert removed["hunks"] == []
+    gone = removed["data"]
+    assert gone["title"] == TITLE
+    assert (gone["from_version"]["number"], gone["to_version"]) == (3, None)
+    assert gone["removed"] == {"status": 404, "confirmations": 3,
+                               "last_text": f"{INTRO}\n\nThe delegation had 150 members.",
+                               "last_text_truncated": False}
+    assert gone["hunks"] == []
 
 
 def test_an_event_is_enqueued_once_whoever_reads_the_log(store, receiver) -> None:
@@ -381,8 +435,8 @@ def test_a_first_dispatch_alerts_on_the_backfill_window_not_on_older_history(
     from dataclasses import replace
 
     register(store)
-    old = append(store, SOURCE, NUMBER_EDIT)[0]
-    recent = append(store, SOURCE, TYPO_EDIT)[0]
+    old = append(store, SOURCE, NUMBER_EDIT)[-1]
+    recent = append(store, SOURCE, TYPO_EDIT)[-1]
     clock = Clock()
     with store.engine.begin() as conn:  # the log's history before `recent` is 3 days old
         conn.execute(update(events).where(events.c.position <= old.position)
@@ -416,14 +470,13 @@ def test_email_arrives_with_page_text_escaped_and_a_subject_naming_source_and_si
     register(store)
     hostile = change("The delegation had 120 members.",
                      "The delegation had 150 members. <script>alert(1)</script>")
-    event = append(store, SOURCE, hostile)[0]
+    event = append(store, SOURCE, hostile)[-1]
 
     assert Dispatcher(store, config(mail(smtp_sink))).run_once().delivered == 1
 
     (message,) = smtp_sink.messages
     assert message.get_content_type() == "multipart/alternative"
-    assert message["Subject"].startswith(f"[high] {SOURCE}: ")
-    assert hostile.summary in message["Subject"]
+    assert message["Subject"] == f"[high] {TITLE} ({SOURCE}): {hostile.event.summary}"
     assert alert_id(event.event_id, "mail") in message["Message-ID"]
     assert smtp_sink.envelopes[0][1] == ["desk@example.org", "editor@example.org"]
     plain, html = _parts(message)
@@ -466,7 +519,7 @@ def test_email_over_tls_verifies_the_server_against_the_ca_bundle(
         trusted = mail(sink, security=security, ca_bundle=cert, name="mail-tls")
         assert Dispatcher(store, config(trusted), name="trusted").run_once().delivered == 1
         (message,) = sink.messages
-        assert message["Subject"].startswith(f"[high] {SOURCE}: ")
+        assert message["Subject"].startswith(f"[high] {TITLE} ({SOURCE}): ")
 
 
 def test_email_refused_for_good_is_dead_lettered(store, smtp_sink) -> None:
@@ -486,7 +539,8 @@ def test_apprise_url_channel_sends_title_and_short_diff(store, receiver) -> None
     setup = config({"name": "chat", "kind": "apprise", "url": url})
     assert Dispatcher(store, setup).run_once().delivered == 1
     (sent,) = [json.loads(body) for body in receiver.plain]
-    assert sent["title"].startswith(f"[high] {SOURCE}")
+    assert sent["title"].startswith(f"[high] {TITLE} ({SOURCE}): ")
+    assert sent["message"].startswith(f"{TITLE} ({SOURCE})\n")
     assert "[-120-]{+150+}" in sent["message"]
     assert "alert id: alert_" in sent["message"]
 
@@ -573,7 +627,10 @@ def test_cli_dispatch_test_and_list(
     ok = monitor("alerts", "test", "hook", cwd=tmp_path, env=env)
     assert ok.code == 0, ok.err
     assert "sent: hook (webhook): HTTP 204" in ok.out
-    assert receiver.received[-1].json()["source"]["name"] == "sample-source"
+    sample = receiver.received[-1].json()
+    assert sample["type"] == "change.detected"
+    assert (sample["data"]["title"], sample["data"]["source"]["name"]) == (
+        "Sample press release", "sample-source")
     receiver.answer_always(500)
     failed = monitor("alerts", "test", "hook", cwd=tmp_path, env=env)
     assert failed.code == 1

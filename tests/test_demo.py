@@ -16,7 +16,9 @@ def test_demo_shows_an_edit_reaching_email_and_webhook_offline(tmp_path: Path) -
     assert "[-144th-]{+145th+}" in out and "[-Bogner-]{+Bognar+}" in out
     assert "2 delivered" in out
     assert "signature verified  type=change.detected significance=high" in out
-    assert "subject: [high] mfa-human-rights-penitentiary-en" in out
+    assert ("subject: [high] Human Rights and the Development of the Penitentiary System"
+            in out)  # the document's title leads; the source's name follows it
+    assert "(mfa-human-rights-penitentiary-en): 1 number changed" in out
     assert "log intact" in out
     history = monitor("--database", f"sqlite:///{tmp_path / 'demo' / 'demo.db'}", "history",
                       "mfa-human-rights-penitentiary-en", "--format", "json", cwd=tmp_path)

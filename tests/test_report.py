@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from change_story import assert_valid
 from cli_helpers import monitor
 
 from monitor.diff import diff_documents
@@ -236,34 +237,22 @@ def test_json_has_the_documented_shape(store: EventStore, seeded: Seeded) -> Non
                          "changes"}
     assert data["generated_at"].endswith("Z")
     datetime.fromisoformat(data["generated_at"])
-    change_types = {
-        "event_position": int, "event_id": str, "kind": str, "source": str, "url": str,
-        "detected_at": str, "significance": str, "classes": list, "summary": str,
-        "from_version": (int, type(None)), "to_version": (int, type(None)), "hunks": list,
-    }
-    hunk_types = {
-        "kind": str, "significance": str, "old_index": (int, type(None)),
-        "new_index": (int, type(None)), "old": str, "new": str, "classes": list, "ops": list,
-    }
     assert [c["event_id"] for c in data["changes"]] == seeded.all
     for change in data["changes"]:
-        assert set(change) == set(change_types)
-        for key, kind in change_types.items():
-            assert isinstance(change[key], kind), (key, change[key])
-        assert change["kind"] in ("changed", "published", "removed")
-        assert change["significance"] in ("low", "medium", "high")
-        assert all(isinstance(c, str) for c in change["classes"])
+        assert_valid(change, "change.schema.json")  # the one shape, see change.schema.json
         for hunk in change["hunks"]:
-            assert set(hunk) == set(hunk_types)
-            for key, kind in hunk_types.items():
-                assert isinstance(hunk[key], kind), (key, hunk[key])
-            assert "".join(old for _, old, _ in hunk["ops"]) == hunk["old"]
-            assert "".join(new for _, _, new in hunk["ops"]) == hunk["new"]
+            assert "".join(op["old"] for op in hunk["ops"]) == hunk["old"]
+            assert "".join(op["new"] for op in hunk["ops"]) == hunk["new"]
     by_id = {c["event_id"]: c for c in data["changes"]}
-    assert by_id[seeded.number_edit]["from_version"] == 1
-    assert by_id[seeded.number_edit]["to_version"] == 2
+    number = by_id[seeded.number_edit]
+    assert (number["from_version"]["number"], number["to_version"]["number"]) == (1, 2)
+    assert number["title"] == "Human rights conference"
+    assert number["source"] == {"name": "mfa-press", "url": PRESS_URL}
+    assert number["hunks"][0]["location"] == {"field": "body", "old_paragraph": 1,
+                                              "new_paragraph": 1}
     assert by_id[seeded.published]["url"] == "https://www.akorda.kz/en/decrees/5"
     assert by_id[seeded.removed]["hunks"] == []
+    assert by_id[seeded.removed]["removed"]["last_text"] == "\n\n".join(V1.paragraphs)
 
 
 def test_page_script_is_escaped_in_html_and_atom(store: EventStore, seeded: Seeded) -> None:
@@ -359,7 +348,8 @@ def test_diff_between_v1_and_v3_shows_the_combined_change(
     data = run(db_url, tmp_path, "diff", "mfa-press", "--from", "1", "--to", "3",
                "--format", "json").json()
     assert (data["from_version"], data["to_version"]) == (1, 3)
-    assert [h["new_index"] for h in data["hunks"]] == [0, 1, 2]
+    assert [h["location"]["new_paragraph"] for h in data["hunks"]] == [1, 2, 3]
+    assert data["title"] == "Human rights conference"
     assert data["significance"] == "high"
 
 

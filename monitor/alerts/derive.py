@@ -19,7 +19,8 @@ from sqlalchemy import Connection, case, func, select
 
 from monitor.alerts.alert import Alert
 from monitor.alerts.policy import Policy
-from monitor.diff import Change
+from monitor.changes.data import change_data, links
+from monitor.changes.load import load_change
 from monitor.errors import MonitorError
 from monitor.events import (
     FAILURE_STREAK_ENDS,
@@ -29,6 +30,7 @@ from monitor.events import (
     Event,
     FetchFailedEvent,
 )
+from monitor.moments import utc_iso
 from monitor.store.eventstore import as_datetime
 from monitor.store.mapper import to_event
 from monitor.store.schema import events, sources
@@ -101,36 +103,41 @@ def candidate(conn: Connection, row: Any) -> Candidate | None:
     )
 
 
-def build_alert(conn: Connection, delivery: Any) -> Alert:
-    """The alert of a delivery row, rebuilt from its event (the same on every try)."""
+def build_alert(conn: Connection, delivery: Any, public_url: str | None = None) -> Alert:
+    """The alert of a delivery row, rebuilt from its event (the same on every try).
+    A change's alert reads the change as the report does (monitor.changes.load),
+    so both describe it with the same data."""
     row = conn.execute(select(events).where(events.c.event_id == delivery.event_id)).first()
     if row is None:
         raise MonitorError(f"event {delivery.event_id} is not in the log")
     event = to_event(row.type, row.schema_version, row.data)
-    name, url = _source(conn, row.stream_id)
-    streak = _streak(conn, row) if delivery.kind == "failing" else None
-    changed = event if isinstance(event, ChangeDetected) else None
-    return Alert(
-        id=delivery.alert_id,
-        kind=delivery.kind,
-        event_id=row.event_id,
-        event_position=row.position,
-        source_name=name,
-        source_url=url,
-        detected_at=row.recorded_at,
-        significance=_significance(event),
-        classes=changed.classes if changed else (delivery.kind,),
-        summary=_summary(event, streak),
-        hunks=Change.from_dict(changed.change).hunks if changed else (),
-        details=_details(event, streak),
-    )
+    name, url, title = _source(conn, row.stream_id)
+    common = {"id": delivery.alert_id, "kind": delivery.kind, "event_id": row.event_id,
+              "event_position": row.position, "source_name": name, "source_url": url,
+              "detected_at": row.recorded_at}
+    if delivery.kind == "failing":
+        streak = _streak(conn, row)
+        summary = _summary(event, streak)
+        details = _details(event, streak)
+        data = {"event_id": row.event_id, "event_position": row.position, "title": title,
+                "source": {"name": name, "url": url}, "detected_at": utc_iso(row.recorded_at),
+                "significance": SIGNIFICANCE["failing"], "summary": summary, **details,
+                "links": links(name, url, public_url)}
+        return Alert(**common, significance=SIGNIFICANCE["failing"], classes=("failing",),
+                     summary=summary, title=title, data=data, details=details)
+    record = load_change(conn, row.position)
+    if record is None:
+        raise MonitorError(f"event {row.event_id} has no row in the changes projection; "
+                           "run `monitor rebuild`")
+    return Alert(**common, significance=record.significance, classes=record.classes,
+                 summary=record.summary, title=record.title, record=record,
+                 data=change_data(record, public_url))
 
 
-def _source(conn: Connection, stream_id: str) -> tuple[str, str]:
-    row = conn.execute(
-        select(sources.c.name, sources.c.url).where(sources.c.stream_id == stream_id)
-    ).first()
-    return (row.name, row.url) if row is not None else (stream_id, "")
+def _source(conn: Connection, stream_id: str) -> tuple[str, str, str | None]:
+    row = conn.execute(select(sources.c.name, sources.c.url, sources.c.title)
+                       .where(sources.c.stream_id == stream_id)).first()
+    return (row.name, row.url, row.title) if row is not None else (stream_id, "", None)
 
 
 def _significance(event: Event) -> str:
@@ -175,23 +182,15 @@ def _summary(event: Event, streak: Streak | None) -> str:
     return event.type
 
 
-def _details(event: Event, streak: Streak | None) -> dict[str, Any]:
-    """What only some kinds of alert carry (see README.md)."""
-    match event:
-        case DocumentPublished():
-            return {"document": {"url": event.url, "title": event.title,
-                                 "published": event.published,
-                                 "registered_as": event.registered_as}}
-        case DocumentRemoved():
-            return {"removal": {"status": event.status, "confirmations": event.confirmations}}
-        case FetchFailedEvent() if streak is not None:
-            return {"failing": {
-                "since": streak.started_at.isoformat(timespec="seconds") + "Z",
-                "failures": streak.failures,
-                "error": {"kind": event.kind, "message": _short(event.message),
-                          "status": event.status},
-            }}
-    return {}
+def _details(event: Event, streak: Streak) -> dict[str, Any]:
+    """What a "failing" alert carries besides the summary (see README.md)."""
+    if not isinstance(event, FetchFailedEvent):
+        return {}
+    return {"failing": {
+        "since": utc_iso(streak.started_at),
+        "failures": streak.failures,
+        "error": {"kind": event.kind, "message": _short(event.message), "status": event.status},
+    }}
 
 
 def _short(text: str) -> str:

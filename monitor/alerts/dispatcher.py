@@ -111,6 +111,7 @@ class Dispatcher:
         self.store = store
         self.name = name
         self.routes: dict[str, Route] = routes(config)  # ConfigError on a bad channel
+        self.public_url = config.public_url  # links in alerts to the web app, when set
         try:
             self.backfill: timedelta | None = timedelta(seconds=config.alerts_backfill)
         except OverflowError:  # longer than timedelta holds: the whole log
@@ -210,7 +211,7 @@ class Dispatcher:
         route = self.routes[row.channel]
         try:
             with self.store.engine.connect() as conn:
-                alert = build_alert(conn, row)
+                alert = build_alert(conn, row, self.public_url)
         except (MonitorError, KeyError, TypeError, ValueError) as exc:  # a malformed event
             return Outcome(error=f"cannot build the alert: {exc!r}", permanent=True)
         crash_point("before_send")

@@ -1,28 +1,37 @@
 """Alerts for people: a subject line, a plain-text and an HTML body.
 
-Page text is untrusted. The HTML comes from Jinja2 templates with autoescape
-on (monitor/alerts/templates/), so `<script>` in a page arrives as text; only
-http(s) URLs become links; control characters are dropped; every hunk is
-shortened to the changed words and some context around them.
+Every alert leads with the document's title (the source's name second, and
+instead of the title when none is known). Page text is untrusted. The HTML comes
+from Jinja2 templates with autoescape on (monitor/alerts/templates/), so
+`<script>` in a page arrives as text; only http(s) URLs become links; control
+characters are dropped; titles in the subject are one line and capped; every hunk
+is shortened to the changed words and some context around them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from monitor.alerts.alert import Alert, iso_utc, where
+from monitor.alerts.alert import Alert
+from monitor.changes.data import where
+from monitor.changes.record import VersionRef
+from monitor.changes.titles import MAX_TITLE, one_line
 from monitor.classify import DELETE, EQUAL, INSERT
 from monitor.diff import render_word_diff
+from monitor.moments import utc_iso
 
 CONTEXT = 120  # characters of unchanged text kept on each side of an edit
 MAX_RUN = 2000  # characters of one inserted or deleted run
 MAX_HUNKS = 20  # hunks shown in one message
 MAX_SUBJECT = 180
+SUBJECT_TITLE = 70  # characters of the title in a subject; the summary follows it
+EXCERPT = 1500  # characters of a removed document's last text shown in a message
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -31,6 +40,16 @@ class HunkView:
     where: str
     kind: str
     runs: tuple[tuple[str, str], ...]  # (equal|delete|insert, text)
+
+
+@dataclass(frozen=True)
+class RemovalView:
+    """What a removal alert shows of the text the document last had."""
+
+    version: str  # "version 3, captured 2025-12-11T09:30:00Z, dated 2025-12-11"
+    excerpt: str  # its first paragraphs
+    more: int  # characters left out
+    command: str  # how to read it whole
 
 
 def _finalize(value: Any) -> Any:
@@ -49,10 +68,15 @@ _ENV = Environment(
 
 
 def subject(alert: Alert) -> str:
-    """One line: "[high] mfa-…: 1 number changed in paragraph 3"."""
-    line = " ".join(_CONTROL.sub(" ", f"[{alert.significance}] {alert.source_name}: "
-                                 f"{alert.summary}").split())
+    """One line: "[high] Title (source): 1 number changed in paragraph 3"."""
+    line = one_line(f"[{alert.significance}] {alert.label(SUBJECT_TITLE)}: {_said(alert)}")
     return line if len(line) <= MAX_SUBJECT else line[:MAX_SUBJECT - 1] + "…"
+
+
+def _said(alert: Alert) -> str:
+    """The summary, as one line. A publication's summary repeats the title the
+    message already leads with, so it says what happened instead."""
+    return "new document published" if alert.kind == "published" else one_line(alert.summary)
 
 
 def hunk_views(alert: Alert) -> list[HunkView]:
@@ -69,10 +93,13 @@ def html_body(alert: Alert) -> str:
 
 
 def short_text(alert: Alert, limit: int = 1500) -> str:
-    """The summary and a compact diff, for chat-like channels."""
-    lines = [alert.summary]
+    """The title, the summary and a compact diff, for chat-like channels."""
+    lines = [alert.label(MAX_TITLE), _said(alert)]
     for view in hunk_views(alert):
         lines.append(f"{view.where}: {text_diff(view.runs)}")
+    removal = removal_view(alert)
+    if removal is not None:
+        lines.append(f"last {removal.version}; read it: {removal.command}")
     lines.append(f"{alert.source_url}".strip())
     lines.append(f"history: {alert.history_command}")
     text = "\n".join(line for line in lines if line)
@@ -97,6 +124,41 @@ def shorten(runs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
+def excerpt(text: str, limit: int = EXCERPT) -> tuple[str, int]:
+    """The start of a text, cut at a paragraph end (else a word end) before
+    `limit`; and how many characters were left out."""
+    if len(text) <= limit:
+        return text, 0
+    cut = text.rfind("\n\n", 0, limit)
+    if cut < limit // 3:
+        cut = text.rfind(" ", 0, limit)
+    cut = cut if cut > 0 else limit
+    return text[:cut].rstrip() + " …", len(text) - cut
+
+
+def version_line(version: VersionRef) -> str:
+    """'version 3, captured 2025-12-11T09:30:00Z, dated 2025-12-11'."""
+    dated = f", dated {one_line(version.published)}" if version.published else ""
+    return f"version {version.number}, captured {_moment(version.captured_at)}{dated}"
+
+
+def _moment(moment: datetime) -> str:
+    """A moment for people who may compare it with others: ISO 8601, UTC, seconds."""
+    return utc_iso(moment.replace(microsecond=0))
+
+
+def removal_view(alert: Alert) -> RemovalView | None:
+    record = alert.record
+    if record is None or record.removal is None:
+        return None
+    last = record.from_version
+    shown, more = excerpt(record.removal.last_text)
+    if last is None:
+        return RemovalView("version unknown", shown, more, alert.history_command)
+    return RemovalView(version_line(last), shown, more,
+                       f"monitor show {alert.source_name}@{last.number}")
+
+
 def _around(text: str, *, head: bool, tail: bool) -> str:
     """Unchanged text between edits: its start (after an edit) and its end
     (before one), with an ellipsis for what is left out."""
@@ -115,16 +177,31 @@ def _link(url: str) -> str | None:
 
 
 def _context(alert: Alert) -> dict[str, Any]:
-    document = alert.details.get("document") or {}
+    record = alert.record
+    publication = record.publication if record is not None else None
+    change = record.title_change if record is not None else None
+    old, new = (record.from_version, record.to_version) if record is not None else (None, None)
+    links = alert.data.get("links") or {}
     return {
         "alert": alert,
         "subject": subject(alert),
-        "detected_at": iso_utc(alert.detected_at),
+        "heading": alert.label(MAX_TITLE),
+        "title": one_line(alert.title or ""),
+        "title_change": (one_line(change[0]), one_line(change[1])) if change else None,
+        "said": _said(alert),
+        "detected_at": _moment(alert.detected_at),
         "source_link": _link(alert.source_url),
-        "document": document,
-        "document_link": _link(str(document.get("url") or "")),
+        "versions": (f"{old.number} → {new.number}, captured {_moment(old.captured_at)} "
+                     f"and {_moment(new.captured_at)}"
+                     if old is not None and new is not None else ""),
+        "publication": publication,
+        "publication_title": one_line(publication.title) if publication else "",
+        "document_link": _link(publication.url) if publication else None,
+        "removal": removal_view(alert),
         "failing": alert.details.get("failing"),
         "hunks": hunk_views(alert),
         "omitted": max(0, len(alert.hunks) - MAX_HUNKS),
+        "diff_link": _link(str(links.get("diff") or "")),
+        "diff_command": (links.get("commands") or {}).get("diff"),
         "text_diff": text_diff,
     }

@@ -98,7 +98,7 @@ def test(app: AppContext, name: str) -> None:
     if name not in configured:
         known = ", ".join(configured) or "none configured"
         raise UsageError(f"no alert channel named {name!r} (channels: {known})")
-    alert = sample_alert()
+    alert = sample_alert(app.config.public_url)
     channel = configured[name].channel
     try:
         detail = channel.send(alert)

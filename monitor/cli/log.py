@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from monitor.changes.titles import MAX_TITLE, label, one_line
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
@@ -28,7 +29,7 @@ def describe(event: StoredEvent) -> str:
         case "ChangeDetected":
             return f"[{d['significance']}] {d['summary']}"
         case "DocumentPublished":
-            return f"{d['title']} {d['url']}"
+            return f"{one_line(d['title'], MAX_TITLE)} {one_line(d['url'])}"
         case "DocumentRemoved":
             return f"confirmed on {d['confirmations']} checks (HTTP {d.get('status')})"
         case "FetchFailed":
@@ -97,6 +98,7 @@ def history(app: AppContext, source: str, fmt: str) -> None:
     changes = list_changes(engine, row.stream_id)
     if fmt == "json":
         echo_json({
+            "title": row.title,
             "source": row.name,
             "versions": [{"version": v.document_version, "content_hash": v.content_hash,
                           "captured_at": v.captured_at, "origin": v.origin,
@@ -108,13 +110,18 @@ def history(app: AppContext, source: str, fmt: str) -> None:
                          "to_version": c.to_version} for c in changes],
         })
         return
-    click.echo(f"{row.name}  {row.url}  ({row.state})")
+    click.echo(label(row.title, row.name))
+    click.echo(f"  {one_line(row.url)}  ({row.state})")
+    known: str | None = None
     for v in versions:
+        # A version's title is shown where it first appears or changes.
+        title = f"  title: {one_line(v.title, MAX_TITLE)}" if v.title and v.title != known else ""
+        known = v.title or known
         click.echo(f"  v{v.document_version}  {v.captured_at:%Y-%m-%d %H:%M:%S}  {v.origin:<8} "
-                   f"sha256:{v.content_hash[:12]}")
+                   f"sha256:{v.content_hash[:12]}{title}")
     for c in changes:
         click.echo(f"  {c.detected_at:%Y-%m-%d %H:%M:%S}  {c.kind:<9} [{c.significance}] "
-                   f"{c.summary}")
+                   f"{one_line(c.summary)}")
     if not versions and not changes:
         click.echo("  nothing recorded yet")
 

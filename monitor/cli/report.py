@@ -39,7 +39,8 @@ def report(app: AppContext, since: str, until: str | None, source_glob: str | No
     """What changed, was published or was removed in a period, with the word-level diff."""
     now = datetime.now(UTC).replace(tzinfo=None)
     wanted = parse_filter(since, until, source_glob, min_significance, now)
-    gathered = gather_report(app.store(read_only=True).engine, wanted, generated_at=now)
+    gathered = gather_report(app.store(read_only=True).engine, wanted, generated_at=now,
+                             public_url=app.config.public_url)
     _emit(render_report(gathered, fmt, color=_color(fmt, output)), output)
 
 

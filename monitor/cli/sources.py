@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from monitor import catalog
+from monitor.changes.titles import UNKNOWN, one_line
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import SourceConfig
@@ -21,6 +22,8 @@ from monitor.validation import (
     parse_interval,
     url_problem,
 )
+
+LISTED_TITLE = 60  # characters of a title in `monitor sources`
 
 
 def _source_json(row: Any) -> dict[str, Any]:
@@ -72,14 +75,18 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
     if not rows:
         click.echo("no sources; add one with `monitor add URL`")
         return
+    # The document's title leads each line; the source's name follows it.
+    titles = [one_line(r.title or "", LISTED_TITLE) or f"({UNKNOWN})" for r in rows]
+    title_width = max(len(t) for t in titles)
     width = max(len(r.name) for r in rows)
-    for r in rows:
-        failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: {r.last_failure}"
-                   if r.failures else "")
+    for title, r in zip(titles, rows, strict=True):
+        failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: "
+                   f"{one_line(r.last_failure or '')}" if r.failures else "")
         if problem := _settings_problem(r):
-            failing += f"  cannot be checked: {problem}"
-        click.echo(f"{r.name:<{width}}  {r.state:<8} {r.kind:<10} v{r.document_version:<3} "
-                   f"every {_human(r.interval_seconds):<5} {r.url}{failing}")
+            failing += f"  cannot be checked: {one_line(problem)}"
+        click.echo(f"{title:<{title_width}}  {r.name:<{width}}  {r.state:<8} {r.kind:<10} "
+                   f"v{r.document_version:<3} every {_human(r.interval_seconds):<5} "
+                   f"{one_line(r.url)}{failing}")
 
 
 def _human(seconds: Any) -> str:

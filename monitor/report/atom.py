@@ -15,10 +15,12 @@ from urllib.parse import quote
 from markupsafe import Markup
 
 from monitor import __version__
+from monitor.changes.record import ChangeRecord
+from monitor.changes.titles import record_label
 from monitor.report.escape import link_url, printable
-from monitor.report.model import Report, ReportChange, utc_text
+from monitor.report.model import Report, utc_text
 from monitor.report.render import change_html
-from monitor.report.text import report_title
+from monitor.report.text import last_stored, report_title
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 _FEED_ID = "urn:govkz-monitor:feed"
@@ -51,10 +53,10 @@ def report_atom(report: Report) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
 
 
-def _entry(feed: ET.Element, change: ReportChange) -> None:
+def _entry(feed: ET.Element, change: ChangeRecord) -> None:
     entry = ET.SubElement(feed, "entry")
     _child(entry, "id", f"urn:govkz-monitor:event:{change.event_id}")
-    title = f"[{change.significance}] {change.source}: {change.summary}"
+    title = f"[{change.significance}] {record_label(change)}: {change.summary}"
     _child(entry, "title", title)
     _child(entry, "updated", _rfc3339(change.detected_at))
     _child(entry, "published", _rfc3339(change.detected_at))
@@ -68,13 +70,15 @@ def _entry(feed: ET.Element, change: ReportChange) -> None:
     _child(entry, "content", str(_content_html(change))).set("type", "html")
 
 
-def _content_html(change: ReportChange) -> Markup:
+def _content_html(change: ChangeRecord) -> Markup:
     link = (Markup('<a href="{0}">{0}</a>').format(change.url) if link_url(change.url)
             else Markup("{}").format(printable(change.url)))
-    head = Markup("<p>{} · {} · {}</p><p>{}</p><p>{}</p>").format(
-        change.kind, change.significance, utc_text(change.detected_at),
-        printable(change.summary), link,
+    head = Markup("<p><strong>{}</strong></p><p>{} · {} · {} · {}</p><p>{}</p><p>{}</p>").format(
+        record_label(change), printable(change.source), change.kind, change.significance,
+        utc_text(change.detected_at), printable(change.summary), link,
     )
+    if last := last_stored(change):
+        head += Markup("<p>{}</p>").format(last)
     return head + change_html(change.hunks)
 
 

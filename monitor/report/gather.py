@@ -1,42 +1,37 @@
-"""Reading what a report shows from the store: the `changes` projection, the
-sources' names and URLs, and the hunks kept in each ChangeDetected event.
+"""Reading what a report shows from the store: the changes that pass its filters,
+read by monitor.changes.load as the alerts read them, and version diffs.
 
-Read-only. Event data is read through the mapper, so old event versions are
-upcast like everywhere else.
+Read-only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from monitor.diff import Change, Hunk, diff_documents
+from monitor.changes.load import load_changes
+from monitor.diff import diff_documents
 from monitor.document import Document
-from monitor.errors import PersistenceError, UsageError
-from monitor.events import ChangeDetected, DocumentPublished
+from monitor.errors import UsageError
 from monitor.report.filters import ReportFilter
-from monitor.report.model import CHANGED, PUBLISHED, Report, ReportChange, VersionDiff
-from monitor.store.mapper import to_event
+from monitor.report.model import Report, VersionDiff
 from monitor.store.queries import get_source, list_versions
-from monitor.store.schema import changes, events, sources
+from monitor.store.schema import changes, sources
 from monitor.store.snapshots import get_text
 
-_BATCH = 500  # event positions per IN (...) query, well under any driver's limit
 
-
-def gather_report(engine: Engine, wanted: ReportFilter, generated_at: datetime) -> Report:
+def gather_report(engine: Engine, wanted: ReportFilter, generated_at: datetime,
+                  public_url: str | None = None) -> Report:
     """The changes that pass the filter, oldest first."""
     with engine.connect() as conn:
         names = _matching_sources(conn, wanted)
         rows = [r for r in _change_rows(conn, wanted)
                 if r.stream_id in names and wanted.matches_significance(r.significance)]
-        details = _event_data(conn, [r.event_position for r in rows if r.kind != "removed"])
-    found = tuple(_report_change(row, names[row.stream_id], details) for row in rows)
+        found = tuple(load_changes(conn, rows))
     return Report(found, generated_at, wanted.since, wanted.until, wanted.source_glob,
-                  wanted.min_significance)
+                  wanted.min_significance, public_url)
 
 
 def _matching_sources(conn: Connection, wanted: ReportFilter) -> dict[str, Any]:
@@ -58,41 +53,6 @@ def _change_rows(conn: Connection, wanted: ReportFilter) -> list[Any]:
     return list(conn.execute(query))
 
 
-def _event_data(conn: Connection, positions: list[int]) -> dict[int, Any]:
-    """position -> the domain event, for the positions given."""
-    found: dict[int, Any] = {}
-    for batch in _batches(positions, _BATCH):
-        query = select(events.c.position, events.c.type, events.c.schema_version,
-                       events.c.data).where(events.c.position.in_(batch))
-        for row in conn.execute(query):
-            found[row.position] = to_event(row.type, row.schema_version, row.data)
-    return found
-
-
-def _batches(items: list[int], size: int) -> Iterator[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _report_change(row: Any, source: Any, details: dict[int, Any]) -> ReportChange:
-    event = details.get(row.event_position)
-    url: str = source.url
-    hunks: tuple[Hunk, ...] = ()
-    if row.kind == CHANGED:
-        if not isinstance(event, ChangeDetected):
-            raise PersistenceError(f"change at position {row.event_position} has no "
-                                   "ChangeDetected event; run `monitor rebuild`")
-        hunks = Change.from_dict(event.change).hunks
-    elif row.kind == PUBLISHED and isinstance(event, DocumentPublished):
-        url = event.url
-    return ReportChange(
-        event_position=row.event_position, event_id=row.event_id, kind=row.kind,
-        source=source.name, url=url, detected_at=row.detected_at,
-        significance=row.significance, classes=tuple(row.classes), summary=row.summary,
-        hunks=hunks, from_version=row.from_version, to_version=row.to_version,
-    )
-
-
 def gather_version_diff(engine: Engine, source: str, from_version: int | None,
                         to_version: int | None) -> VersionDiff:
     """The diff between two stored versions; by default the previous and the latest."""
@@ -107,8 +67,10 @@ def gather_version_diff(engine: Engine, source: str, from_version: int | None,
     with engine.connect() as conn:
         before, after = (_document(conn, stored[n].content_hash) for n in (old, new))
     change = diff_documents(before, after)
+    known = [v.title for n, v in sorted(stored.items()) if n <= new and v.title]
     return VersionDiff(
-        source=row.name, url=stored[new].url or row.url, from_version=old, to_version=new,
+        source=row.name, url=stored[new].url or row.url, title=known[-1] if known else None,
+        from_version=old, to_version=new,
         from_captured_at=stored[old].captured_at, to_captured_at=stored[new].captured_at,
         significance=change.significance, classes=change.classes, summary=change.summary(),
         hunks=change.hunks,

@@ -9,10 +9,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from monitor.changes.titles import label, record_label
 from monitor.report.escape import link_url, printable
 from monitor.report.model import Report, VersionDiff, utc_text
 from monitor.report.render import CSS, change_html
-from monitor.report.text import count_line, report_title
+from monitor.report.text import count_line, last_stored, report_title
 
 
 def _finalize(value: Any) -> Any:
@@ -34,11 +35,13 @@ def report_html(report: Report) -> str:
     return _ENV.get_template("report.html").render(
         title=report_title(report), report=report, counts=count_line(report.changes),
         hunks=[change_html(c.hunks) for c in report.changes], css=Markup(CSS),
+        labels=[record_label(c) for c in report.changes],
+        last_stored=[last_stored(c) for c in report.changes],
     )
 
 
 def diff_html(diff: VersionDiff) -> str:
-    title = f"{diff.source}: version {diff.from_version} → {diff.to_version}"
     return _ENV.get_template("diff.html").render(
-        title=title, diff=diff, hunks=change_html(diff.hunks), css=Markup(CSS),
+        title=label(diff.title, diff.source), diff=diff, hunks=change_html(diff.hunks),
+        css=Markup(CSS),
     )

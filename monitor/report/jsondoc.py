@@ -8,41 +8,16 @@
       "until": "2025-12-11T10:00:00.000000Z" | null,   #   until exclusive
       "source_glob": "mfa-*" | null,
       "min_significance": "low" | "medium" | "high" | null,
-      "changes": [                                     # oldest first
-        {
-          "event_position": 42,                        # global position in the log
-          "event_id": "3f2a…",                         # the event's stable id (hex)
-          "kind": "changed" | "published" | "removed",
-          "source": "mfa-2025-12-11-…",                # the source's name
-          "url": "https://www.gov.kz/…",               # the new article's for "published"
-          "detected_at": "2025-12-11T09:12:03.120000Z",
-          "significance": "low" | "medium" | "high",
-          "classes": ["number", "wording"],
-          "summary": "1 number changed in paragraph 3",
-          "from_version": 1 | null,                    # stored versions compared
-          "to_version": 2 | null,
-          "hunks": [                                   # empty unless kind is "changed"
-            {
-              "kind": "number",                        # monitor.classify.KINDS
-              "significance": "high",
-              "old_index": 2 | null,                   # 0-based paragraph index; null
-              "new_index": 2 | null,                   #   for title/date and added/removed
-              "old": "…whole old paragraph…",
-              "new": "…whole new paragraph…",
-              "classes": ["number"],
-              "ops": [["equal", "The ", "The "], ["replace", "100", "200"], …]
-            }
-          ]
-        }
-      ]
+      "changes": [ … ]                                 # oldest first
     }
 
-Each hunk is `monitor.diff.Hunk.to_dict()` plus "significance": joining the old
-texts of its ops gives "old", joining the new texts gives "new".
+Each entry of "changes" is a change in the one shape of
+monitor/schemas/change.schema.json, made by monitor.changes.data.change_data: the
+same dict a webhook carries as its "data" for that change.
 
-`monitor diff --format json` prints {"source", "url", "from_version",
+`monitor diff --format json` prints {"title", "source", "url", "from_version",
 "to_version", "from_captured_at", "to_captured_at", "significance", "classes",
-"summary", "hunks"} with the same hunk shape.
+"summary", "hunks"}: version numbers, and hunks in the schema's hunk shape.
 """
 
 from __future__ import annotations
@@ -51,9 +26,9 @@ import json
 from datetime import datetime
 from typing import Any
 
-from monitor.diff import Hunk
+from monitor.changes.data import change_data, hunk_data
 from monitor.moments import utc_iso
-from monitor.report.model import Report, ReportChange, VersionDiff
+from monitor.report.model import Report, VersionDiff
 
 
 def report_json(report: Report) -> str:
@@ -71,29 +46,13 @@ def report_dict(report: Report) -> dict[str, Any]:
         "until": _iso_or_none(report.until),
         "source_glob": report.source_glob,
         "min_significance": report.min_significance,
-        "changes": [change_dict(c) for c in report.changes],
-    }
-
-
-def change_dict(change: ReportChange) -> dict[str, Any]:
-    return {
-        "event_position": change.event_position,
-        "event_id": change.event_id,
-        "kind": change.kind,
-        "source": change.source,
-        "url": change.url,
-        "detected_at": utc_iso(change.detected_at),
-        "significance": change.significance,
-        "classes": list(change.classes),
-        "summary": change.summary,
-        "from_version": change.from_version,
-        "to_version": change.to_version,
-        "hunks": [hunk_dict(h) for h in change.hunks],
+        "changes": [change_data(c, report.public_url) for c in report.changes],
     }
 
 
 def diff_dict(diff: VersionDiff) -> dict[str, Any]:
     return {
+        "title": diff.title,
         "source": diff.source,
         "url": diff.url,
         "from_version": diff.from_version,
@@ -103,12 +62,8 @@ def diff_dict(diff: VersionDiff) -> dict[str, Any]:
         "significance": diff.significance,
         "classes": list(diff.classes),
         "summary": diff.summary,
-        "hunks": [hunk_dict(h) for h in diff.hunks],
+        "hunks": [hunk_data(h) for h in diff.hunks],
     }
-
-
-def hunk_dict(hunk: Hunk) -> dict[str, Any]:
-    return {**hunk.to_dict(), "significance": hunk.significance}
 
 
 def _iso_or_none(moment: datetime | None) -> str | None:

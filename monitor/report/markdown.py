@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from monitor.changes.record import ChangeRecord
+from monitor.changes.titles import label, record_label
 from monitor.report.escape import escape_markdown, link_url
-from monitor.report.model import Report, ReportChange, VersionDiff, utc_text
+from monitor.report.model import Report, VersionDiff, utc_text
 from monitor.report.render import change_markdown
-from monitor.report.text import count_line, report_title
+from monitor.report.text import count_line, last_stored, report_title
 
 
 def report_markdown(report: Report) -> str:
@@ -17,8 +19,10 @@ def report_markdown(report: Report) -> str:
 
 def diff_markdown(diff: VersionDiff) -> str:
     parts = [
-        f"# {escape_markdown(diff.source)}: version {diff.from_version} → {diff.to_version}",
+        f"# {escape_markdown(label(diff.title, diff.source))}",
         _facts([
+            ("Source", f"{escape_markdown(diff.source)}: version {diff.from_version} → "
+                       f"{diff.to_version}"),
             ("URL", _url(diff.url)),
             (f"Version {diff.from_version}", f"captured {utc_text(diff.from_captured_at)}"),
             (f"Version {diff.to_version}", f"captured {utc_text(diff.to_captured_at)}"),
@@ -31,13 +35,17 @@ def diff_markdown(diff: VersionDiff) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _change_markdown(change: ReportChange) -> str:
-    facts = [("Detected", utc_text(change.detected_at)), ("URL", _url(change.url))]
+def _change_markdown(change: ChangeRecord) -> str:
+    facts = [("Source", escape_markdown(change.source)),
+             ("Detected", utc_text(change.detected_at)), ("URL", _url(change.url))]
     if change.from_version and change.to_version:
-        facts.append(("Versions", f"v{change.from_version} → v{change.to_version}"))
+        facts.append(("Versions",
+                      f"v{change.from_version.number} → v{change.to_version.number}"))
+    if last := last_stored(change):
+        facts.append(("Last stored", escape_markdown(last.removeprefix("last stored: "))))
     facts += [("Summary", _summary(change.significance, change.summary)),
               ("Event", f"`{change.event_id}` (position {change.event_position})")]
-    head = (f"## {escape_markdown(change.source)} · {change.kind} · "
+    head = (f"## {escape_markdown(record_label(change))} · {change.kind} · "
             f"{change.significance.upper()}")
     parts = [head, _facts(facts)]
     if change.hunks:

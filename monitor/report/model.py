@@ -5,37 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.changes.record import CHANGED, PUBLISHED, REMOVED, ChangeRecord
 from monitor.diff import Hunk
 
-CHANGED, PUBLISHED, REMOVED = "changed", "published", "removed"
-
-
-@dataclass(frozen=True)
-class ReportChange:
-    """One recorded change (an edit, a publication or a removal) of one source."""
-
-    event_position: int
-    event_id: str
-    kind: str  # changed | published | removed
-    source: str  # the source's name
-    url: str  # the document's URL (the new article's for a publication)
-    detected_at: datetime  # naive UTC
-    significance: str  # low | medium | high
-    classes: tuple[str, ...]
-    summary: str
-    hunks: tuple[Hunk, ...] = ()  # only for kind "changed"
-    from_version: int | None = None
-    to_version: int | None = None
+__all__ = ["CHANGED", "PUBLISHED", "REMOVED", "ChangeRecord", "Report", "VersionDiff",
+           "utc_text"]
 
 
 @dataclass(frozen=True)
 class Report:
-    changes: tuple[ReportChange, ...]
+    changes: tuple[ChangeRecord, ...]  # read as alerts read them (monitor.changes.load)
     generated_at: datetime  # naive UTC
     since: datetime | None = None  # the window the report covers
     until: datetime | None = None
     source_glob: str | None = None  # the filters it was made with
     min_significance: str | None = None
+    public_url: str | None = None  # `[web] public_url`: links to the web app
 
 
 @dataclass(frozen=True)
@@ -44,6 +29,7 @@ class VersionDiff:
 
     source: str
     url: str
+    title: str | None  # the newer version's title, as far as known
     from_version: int
     to_version: int
     from_captured_at: datetime  # naive UTC

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from markupsafe import Markup
 
 from monitor import classify
+from monitor.changes.data import where
 from monitor.diff import Hunk
 from monitor.report.escape import (
     escape_line_starts,
@@ -29,7 +30,7 @@ from monitor.report.runs import display_runs
 
 __all__ = [
     "CSS", "DEL_STYLE", "INS_STYLE", "change_html", "change_markdown", "change_text",
-    "display_runs", "escape_markdown", "hunk_html", "hunk_label", "hunk_location", "hunk_markdown",
+    "display_runs", "escape_markdown", "hunk_html", "hunk_label", "hunk_markdown",
     "hunk_text", "link_url", "lookalikes", "printable",
 ]
 
@@ -61,23 +62,6 @@ ins.diff-ins{background:#ccffd8;color:#055d20;text-decoration:none;padding:0 .1e
 """
 
 
-def hunk_location(hunk: Hunk) -> str:
-    """Where the hunk is, with 1-based paragraph numbers: 'paragraph 3'."""
-    if hunk.kind == classify.TITLE:
-        return "title"
-    if hunk.kind == classify.DATE:
-        return "date"
-    old = None if hunk.old_index is None else hunk.old_index + 1
-    new = None if hunk.new_index is None else hunk.new_index + 1
-    if new is None:
-        return f"paragraph {old} of the previous version"
-    if old is None or old == new:
-        return f"paragraph {new}"
-    if hunk.kind == classify.PARAGRAPH_MOVED:
-        return f"paragraph {old} → {new}"
-    return f"paragraph {new} (was {old})"
-
-
 def hunk_label(hunk: Hunk) -> str:
     """'paragraph 3 · number, wording · high': where, what kind, how much it matters."""
     others = [c for c in hunk.classes if c != hunk.kind]
@@ -86,7 +70,7 @@ def hunk_label(hunk: Hunk) -> str:
     else:
         kinds = [hunk.kind, *others]
     names = ", ".join(k.replace("_", " ") for k in kinds)
-    return f"{hunk_location(hunk)} · {names} · {hunk.significance}"
+    return f"{where(hunk)} · {names} · {hunk.significance}"
 
 
 def lookalikes(hunk: Hunk) -> tuple[str, ...]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from monitor.changes.record import ChangeRecord
+from monitor.changes.titles import label, record_label
 from monitor.report.escape import printable
-from monitor.report.model import Report, ReportChange, VersionDiff, utc_text
+from monitor.report.model import Report, VersionDiff, utc_text
 from monitor.report.render import change_text
 
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
@@ -23,7 +25,8 @@ def report_text(report: Report, color: bool) -> str:
 def diff_text(diff: VersionDiff, color: bool) -> str:
     head = f"{diff.source}: version {diff.from_version} → {diff.to_version}"
     lines = [
-        _heading(printable(head), color),
+        _heading(label(diff.title, diff.source), color),
+        f"  {printable(head)}",
         f"  {printable(diff.url)}",
         f"  v{diff.from_version} captured {utc_text(diff.from_captured_at)}, "
         f"v{diff.to_version} captured {utc_text(diff.to_captured_at)}",
@@ -41,7 +44,7 @@ def report_title(report: Report) -> str:
     return f"Changes {start} {end}"
 
 
-def count_line(changes: Sequence[ReportChange]) -> str:
+def count_line(changes: Sequence[ChangeRecord]) -> str:
     """'3 changes (1 high, 2 medium) in 2 sources' or 'no changes'."""
     if not changes:
         return "no changes"
@@ -54,23 +57,34 @@ def count_line(changes: Sequence[ReportChange]) -> str:
     return f"{len(changes)} {noun} ({by_level}) in {where}"
 
 
-def _change_text(change: ReportChange, color: bool) -> str:
-    head = f"== {change.source} · {change.kind} · {change.significance.upper()}"
+def _change_text(change: ChangeRecord, color: bool) -> str:
+    head = f"== {record_label(change)} · {change.kind} · {change.significance.upper()}"
     lines = [
         _heading(printable(head), color),
         f"   {utc_text(change.detected_at)}  {printable(change.url)}",
         f"   {_versions(change)}{printable(change.summary)}",
-        f"   event {change.event_id} (position {change.event_position})",
     ]
+    if last := last_stored(change):
+        lines.append(f"   {last}")
+    lines.append(f"   event {change.event_id} (position {change.event_position})")
     if change.hunks:
         lines += ["", _indent(change_text(change.hunks, color))]
     return "\n".join(lines)
 
 
-def _versions(change: ReportChange) -> str:
+def _versions(change: ChangeRecord) -> str:
     if change.from_version and change.to_version:
-        return f"v{change.from_version} → v{change.to_version}: "
+        return f"v{change.from_version.number} → v{change.to_version.number}: "
     return ""
+
+
+def last_stored(change: ChangeRecord) -> str:
+    """For a removal: 'last stored: v3, captured 2025-12-11 09:30 UTC, dated 2025-12-11'."""
+    last = change.from_version
+    if change.removal is None or last is None:
+        return ""
+    dated = f", dated {printable(last.published)}" if last.published else ""
+    return f"last stored: v{last.number}, captured {utc_text(last.captured_at)}{dated}"
 
 
 def _heading(text: str, color: bool) -> str:

@@ -18,9 +18,9 @@ class AppriseUrl(Channel):
     url      an Apprise URL, e.g. "tgram://bottoken/ChatID" (this or url_env)
     url_env  environment variable holding the URL, for URLs that carry a token
 
-    The title is the subject line ("[high] source: summary"); the body holds the
-    summary, a short word diff ([-deleted-] {+inserted+}), the source and the
-    alert id. Apprise reports only success or failure, so every failure is
+    The title is the subject line ("[high] Title (source): summary"); the body
+    holds the title, the summary, a short word diff ([-deleted-] {+inserted+}),
+    the source and the alert id. Apprise reports only success or failure, so every failure is
     retried later.
     """
 

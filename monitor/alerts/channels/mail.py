@@ -30,8 +30,9 @@ class Email(Channel):
     ca_bundle     PEM file of the CAs to trust for the server's certificate, e.g. a
                   national root or an internal CA (default: the system's)
 
-    The subject names the significance and the source, e.g. "[high] mfa-…: 1
-    number changed in paragraph 3". The Message-ID is derived from the alert id,
+    The subject leads with the significance and the document's title, then the
+    source, e.g. "[high] Human rights conference (mfa-…): 1 number changed in
+    paragraph 3". The Message-ID is derived from the alert id,
     the same on every retry. A 5xx answer dead-letters the alert; 4xx answers
     and network errors are retried later.
     """
