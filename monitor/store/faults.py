@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
 from monitor.errors import (
@@ -38,7 +38,7 @@ _SQLITE_TOOBIG, _SQLITE_CONSTRAINT, _SQLITE_MISMATCH, _SQLITE_NOTADB = 18, 19, 2
 
 # PostgreSQL SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html).
 _PG_LOCKED = {"55P03", "55006", "40P01", "57014"}  # lock timeout, in use, deadlock, timeout
-_PG_FULL = {"53100", "54000"}  # disk full, a program limit exceeded
+_PG_FULL = {"53100"}  # disk full
 _PG_UNAVAILABLE_CLASSES = ("08", "28", "3D", "57P", "53300")  # connection, login, db, shutdown
 _PG_UNDEFINED = {"42P01", "3F000"}  # no such table, no such schema
 
@@ -48,8 +48,6 @@ def describe_store(url: URL | str | None) -> str:
     if url is None:
         return "the store"
     if isinstance(url, str):
-        from sqlalchemy.engine import make_url
-
         url = make_url(url)
     if url.get_backend_name() == "sqlite":
         database = url.database or ":memory:"
@@ -74,24 +72,24 @@ def database_error(exc: BaseException) -> bool:
 
 
 def store_error(exc: BaseException, url: URL | str | None = None,
-                busy_timeout: float | None = None) -> PersistenceError:
-    """The store's own error for a driver error; `url` names the store in the message."""
+                waited: float | None = None) -> PersistenceError:
+    """The store's own error for a driver error; `url` names the store in the message,
+    `waited` is how long SQLite waited for a lock (its busy timeout)."""
     original = getattr(exc, "orig", None) or exc
     first = _first_line(original)
     where = describe_store(url)
     if _driver_module(original) == "sqlite3":
-        return _sqlite_error(original, first, where, busy_timeout)
+        return _sqlite_error(original, first, where, waited)
     if _driver_module(original) == "psycopg":
         return _postgres_error(original, first, where, url)
     return PersistenceError(f"database error on {where}: {first}")
 
 
-def _sqlite_error(exc: Any, first: str, where: str,
-                  busy_timeout: float | None) -> PersistenceError:
+def _sqlite_error(exc: Any, first: str, where: str, waited: float | None) -> PersistenceError:
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        waited = f" (waited {busy_timeout:g} s)" if busy_timeout is not None else ""
-        return StoreLocked(f"{where} is locked by another process{waited}: try again when "
+        wait = f" (waited {waited:g} s)" if waited is not None else ""
+        return StoreLocked(f"{where} is locked by another process{wait}: try again when "
                            "the other writer is done")
     if code == _SQLITE_FULL:
         return _full(where, first)
