@@ -123,7 +123,9 @@ def _config(workdir: Path, smtp_port: int, hook_url: str) -> Config:
             "host": "127.0.0.1", "port": smtp_port, "security": "none",
             "from": "monitor@localhost", "to": ["desk@localhost"]}),
     )
-    fetch = FetchConfig(min_delay_per_host=0.0, retries=1)
+    # The replica is on loopback, which sources may reach only by the operator's
+    # choice: running the demo is that choice, for its own replica.
+    fetch = FetchConfig(min_delay_per_host=0.0, retries=1, allow_private_networks=True)
     return replace(Config(path=None, database_url=database), fetch=fetch, alerts=alerts)
 
 

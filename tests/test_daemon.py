@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from cli_helpers import child_environment
 
 from monitor.store import open_store
 
@@ -33,7 +34,7 @@ interval = "{interval}"
 
 def _start(config: Path, tmp_path: Path,
            extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     env["MONITOR_CONFIG"] = str(config)
     env.update(extra_env or {})
     log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115 - closed with the process

@@ -8,11 +8,13 @@ from typing import Any
 import click
 
 from monitor import catalog
+from monitor.addresses import url_refusal
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import SourceConfig, parse_duration, url_problem
 from monitor.errors import UsageError
 from monitor.store.queries import get_source, list_sources, source_by_url
+from monitor.untrusted import one_line
 
 
 def _source_json(row: Any) -> dict[str, Any]:
@@ -43,7 +45,8 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
             echo_json(data)
         else:
             for key, value in data.items():
-                click.echo(f"{key:>17}: {value if value not in (None, [], '') else '-'}")
+                shown = one_line(str(value)) if value not in (None, [], "") else "-"
+                click.echo(f"{key:>17}: {shown}")
         return
     rows = list_sources(engine, include_removed=include_removed)
     if fmt == "json":
@@ -54,10 +57,11 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         return
     width = max(len(r.name) for r in rows)
     for r in rows:
-        failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: {r.last_failure}"
-                   if r.failures else "")
+        # Failures quote servers, and rows older than the rule may hold them raw.
+        failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: "
+                   f"{one_line(r.last_failure or '')}" if r.failures else "")
         click.echo(f"{r.name:<{width}}  {r.state:<8} {r.kind:<10} v{r.document_version:<3} "
-                   f"every {_human(r.interval_seconds):<5} {r.url}{failing}")
+                   f"every {_human(r.interval_seconds):<5} {one_line(r.url)}{failing}")
 
 
 def _human(seconds: int) -> str:
@@ -98,8 +102,9 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         raise UsageError("give at least one URL, or --from-file FILE")
     if name and len(all_urls) > 1:
         raise UsageError("--name needs exactly one URL")
+    allow_private = app.config.fetch.allow_private_networks
     for url in all_urls:
-        if problem := url_problem(url):
+        if problem := url_problem(url) or url_refusal(url, allow_private):
             raise UsageError(problem)
     try:
         seconds = int(parse_duration(interval)) if interval else app.config.default_interval
