@@ -32,6 +32,7 @@ from monitor.events import (
 from monitor.store.eventstore import as_datetime
 from monitor.store.mapper import to_event
 from monitor.store.schema import events, sources
+from monitor.untrusted import one_line
 
 KIND_OF_TYPE = {
     "ChangeDetected": "changed",
@@ -167,7 +168,8 @@ def _summary(event: Event, streak: Streak | None) -> str:
             return (f"removed: not found on {event.confirmations} consecutive checks"
                     + (f" (HTTP {event.status})" if event.status else ""))
         case FetchFailedEvent():
-            message = _short(f"{event.kind}: {event.message}")
+            # one_line: events recorded before messages were cleaned may hold escapes.
+            message = _short(one_line(f"{event.kind}: {event.message}"))
             if streak is None:
                 return f"failing: {message}"
             return (f"failing for {human_duration(streak.duration)} "
@@ -188,7 +190,7 @@ def _details(event: Event, streak: Streak | None) -> dict[str, Any]:
             return {"failing": {
                 "since": streak.started_at.isoformat(timespec="seconds") + "Z",
                 "failures": streak.failures,
-                "error": {"kind": event.kind, "message": _short(event.message),
+                "error": {"kind": event.kind, "message": _short(one_line(event.message)),
                           "status": event.status},
             }}
     return {}

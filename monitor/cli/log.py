@@ -13,6 +13,7 @@ from monitor.errors import UsageError
 from monitor.moments import utc_iso
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
+from monitor.untrusted import json_text, one_line
 
 
 def describe(event: StoredEvent) -> str:
@@ -69,7 +70,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
             else:
                 click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
                            f"{event.stream_id} #{event.version}  {event.type}  "
-                           f"{describe(event)}")
+                           f"{one_line(describe(event))}")  # it quotes pages and servers
             position = event.position
         if not follow:
             return
@@ -82,7 +83,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
 def _compact(value: Any) -> str:
     import json
 
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json_text(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 @cli.command()
@@ -108,13 +109,13 @@ def history(app: AppContext, source: str, fmt: str) -> None:
                          "to_version": c.to_version} for c in changes],
         })
         return
-    click.echo(f"{row.name}  {row.url}  ({row.state})")
+    click.echo(f"{row.name}  {one_line(row.url)}  ({row.state})")
     for v in versions:
         click.echo(f"  v{v.document_version}  {v.captured_at:%Y-%m-%d %H:%M:%S}  {v.origin:<8} "
                    f"sha256:{v.content_hash[:12]}")
     for c in changes:
         click.echo(f"  {c.detected_at:%Y-%m-%d %H:%M:%S}  {c.kind:<9} [{c.significance}] "
-                   f"{c.summary}")
+                   f"{one_line(c.summary)}")
     if not versions and not changes:
         click.echo("  nothing recorded yet")
 
