@@ -82,7 +82,7 @@ def fetch_scope(policy: AddressPolicy, deadline: float | None) -> Iterator[Fetch
 def current_scope() -> FetchScope:
     """The fetch in progress on this thread (outside one: the environment's policy,
     no deadline)."""
-    scope = getattr(_local, "scope", None)
+    scope: FetchScope | None = getattr(_local, "scope", None)
     return scope or FetchScope(AddressPolicy(allow_private=private_networks_allowed()),
                                None, None)
 
@@ -90,8 +90,8 @@ def current_scope() -> FetchScope:
 def time_left(timeout: float | None) -> float | None:
     """`timeout` cut to the time left before this thread's fetch deadline (None: no
     limit). DeadlinePassed when no time is left."""
-    scope = current_scope()
-    if scope.ends_at is None or scope.seconds is None:
+    scope: FetchScope | None = getattr(_local, "scope", None)  # read on every recv: cheap
+    if scope is None or scope.ends_at is None or scope.seconds is None:
         return timeout
     left = scope.ends_at - time.monotonic()
     if left <= 0:
@@ -106,9 +106,8 @@ def deadline_error(after: float = 0.0) -> DeadlinePassed | None:
         left = time_left(None)
     except DeadlinePassed as exc:
         return exc
-    scope = current_scope()
-    if left is not None and scope.seconds is not None and left <= after:
-        return DeadlinePassed(scope.seconds)
+    if left is not None and left <= after:
+        return DeadlinePassed(current_scope().seconds or 0.0)
     return None
 
 
