@@ -145,8 +145,8 @@ class Fetcher:
             max_retry_after=settings.max_retry_after,
         )
         adapter = GuardedAdapter(pool_connections=_HOST_POOLS,
-                              pool_maxsize=settings.max_concurrent_per_host,
-                              max_retries=self._retry)
+                                 pool_maxsize=settings.max_concurrent_per_host,
+                                 max_retries=self._retry)
         self.session = requests.Session()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
