@@ -125,7 +125,8 @@ class _Bench:
 
         self.config.write_text(
             f'[database]\nurl = "{self.database_url}"\n\n[defaults]\nworkers = {THREADS}\n\n'
-            f'[fetch]\nmax_concurrent_per_host = {HOST_LIMIT}\nmin_delay_per_host = "0s"\n\n'
+            f'[fetch]\nmax_concurrent_per_host = {HOST_LIMIT}\nmin_delay_per_host = "0s"\n'
+            "allow_private_networks = true  # the pages are served on loopback\n\n"
             f'[cluster]\nbroker_url = "{REDIS}"\nnamespace = "{self.namespace}"\n'
             f'max_concurrent_per_host = {HOST_LIMIT}\nmin_delay_per_host = "0s"\n',
             encoding="utf-8")

@@ -43,7 +43,8 @@ class MonitorWatcher:
             "# written by the bench: every page is on 127.0.0.1, so no delay between requests\n"
             '[database]\nurl = "sqlite:///monitor.db"\n\n'
             f"[defaults]\nworkers = {self.concurrency}\n\n"
-            f'[fetch]\nmin_delay_per_host = "0s"\nmax_concurrent_per_host = {self.concurrency}\n',
+            f'[fetch]\nmin_delay_per_host = "0s"\nmax_concurrent_per_host = {self.concurrency}\n'
+            "allow_private_networks = true\n",
             encoding="utf-8",
         )
         url_file = self.workdir / "urls.txt"

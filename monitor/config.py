@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
 from monitor.validation import (
     auth_env_problem,
@@ -30,6 +31,7 @@ from monitor.validation import valid_name as valid_name  # where it was always i
 
 DEFAULT_DATABASE_URL = "sqlite:///var/monitor.db"
 DEFAULT_INTERVAL = 15 * 60
+MAX_DEADLINE = 3600.0  # a fetch that needs more than an hour is not a page
 @dataclass(frozen=True)
 class SourceConfig:
     name: str
@@ -65,6 +67,9 @@ class FetchConfig:
     min_delay_per_host: float = 1.0
     ca_bundle: str | None = None
     keep_raw: bool = True
+    deadline: float = 60.0  # one whole fetch: connect, redirects, body
+    # Unless given: what MONITOR_ALLOW_PRIVATE_NETWORKS says (monitor.addresses).
+    allow_private_networks: bool = field(default_factory=private_networks_allowed)
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,7 @@ class Config:
     # set up on a store with history are not flooded with it.
     alerts_backfill: float = 86400.0
     workers: int = 8
-    fetch: FetchConfig = FetchConfig()
+    fetch: FetchConfig = field(default_factory=FetchConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
     cluster: dict[str, Any] = field(default_factory=dict)
@@ -211,7 +216,18 @@ class _Reader:
             min_delay_per_host=self._duration(table, "min_delay_per_host", 1.0, p),
             ca_bundle=self._path(table, "ca_bundle", p),
             keep_raw=self._bool(table, "keep_raw", True, p),
+            deadline=self._deadline(table),
+            # The environment can allow what the file does not (tests, the demo).
+            allow_private_networks=self._bool(table, "allow_private_networks", False, p)
+            or private_networks_allowed(),
         )
+
+    def _deadline(self, table: dict[str, Any]) -> float:
+        seconds = self._duration(table, "deadline", 60.0, "fetch.")
+        if not 0 < seconds <= MAX_DEADLINE:
+            raise self.fail("fetch.deadline", f"{table['deadline']!r}: must be more than 0s "
+                            f"and at most {MAX_DEADLINE / 60:g}m")
+        return seconds
 
     def _sources(self, items: Any, default_interval: int) -> tuple[SourceConfig, ...]:
         if not isinstance(items, list):

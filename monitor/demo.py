@@ -21,7 +21,6 @@ from pathlib import Path
 from monitor.alerts import Dispatcher
 from monitor.baseline import SEED, import_baseline, read_baseline
 from monitor.catalog import register
-from monitor.changes.titles import one_line
 from monitor.config import AlertConfig, Config, FetchConfig, SourceConfig
 from monitor.normalize import parse_capture
 from monitor.replica import GovkzReplica
@@ -33,6 +32,7 @@ from monitor.report.gather import gather_report
 from monitor.runner import build_checker
 from monitor.store import migrate, open_store
 from monitor.store.verify import verify_log
+from monitor.untrusted import one_line
 
 ARTICLE_ID = 1119829
 SECRET_ENV = "MONITOR_DEMO_WEBHOOK_SECRET"
@@ -124,7 +124,9 @@ def _config(workdir: Path, smtp_port: int, hook_url: str) -> Config:
             "host": "127.0.0.1", "port": smtp_port, "security": "none",
             "from": "monitor@localhost", "to": ["desk@localhost"]}),
     )
-    fetch = FetchConfig(min_delay_per_host=0.0, retries=1)
+    # The replica is on loopback, which sources may reach only by the operator's
+    # choice: running the demo is that choice, for its own replica.
+    fetch = FetchConfig(min_delay_per_host=0.0, retries=1, allow_private_networks=True)
     return replace(Config(path=None, database_url=database), fetch=fetch, alerts=alerts)
 
 

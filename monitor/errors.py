@@ -6,6 +6,8 @@ exceptions. The CLI turns each into one line and an exit code.
 
 from __future__ import annotations
 
+from monitor.untrusted import one_line
+
 
 class MonitorError(Exception):
     """Base of every error the monitor raises on purpose."""
@@ -91,4 +93,6 @@ class FetchFailed(MonitorError):
     def __init__(self, kind: str, message: str, *, status: int | None = None):
         self.kind = kind
         self.status = status
-        super().__init__(message)
+        # Messages quote what servers said (reason phrases, URLs, TLS errors) and are
+        # stored and printed: no terminal control sequence gets through.
+        super().__init__(one_line(message))

@@ -8,27 +8,22 @@ from __future__ import annotations
 
 import json as jsonlib
 import os
-import socket
-import ssl
 import threading
 import time
 import urllib.request
-from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
-from http.client import RemoteDisconnected
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 from requests.cookies import RequestsCookieJar, merge_cookies
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
-from urllib3.exceptions import LocationValueError, NameResolutionError, NewConnectionError
-from urllib3.exceptions import SSLError as Urllib3SSLError
-from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.exceptions import LocationValueError
 
 from monitor import __version__
+from monitor.addresses import AddressBlocked, AddressPolicy, private_networks_allowed
 from monitor.content import (
     UndecodableText,
     decode,
@@ -38,6 +33,8 @@ from monitor.content import (
     parse_content_type,
 )
 from monitor.errors import ConfigError, FetchFailed
+from monitor.fetch_failures import blocked, failure
+from monitor.netguard import GuardedAdapter, fetch_scope
 from monitor.politeness import RETRY_STATUSES, HostGate, PoliteRetry
 from monitor.sources.base import Validators
 
@@ -71,12 +68,18 @@ class FetchSettings:
     max_concurrent_per_host: int = 2
     min_delay_per_host: float = 1.0  # seconds between request starts to one host
     ca_bundle: str | None = None  # path; TLS verification is never turned off
+    # One fetch, all of it: connect, every redirect hop, the body. Read timeouts alone
+    # let a server that trickles bytes hold a check for as long as it likes.
+    deadline: float = 60.0
+    # Loopback, private, link-local and metadata addresses (see monitor.addresses);
+    # unless given, what MONITOR_ALLOW_PRIVATE_NETWORKS says.
+    allow_private_networks: bool = field(default_factory=private_networks_allowed)
 
     def __post_init__(self) -> None:
         if self.contact is not None and not (self.contact.isascii() and self.contact.isprintable()):
             raise ConfigError(f"fetch contact {self.contact!r} must be printable ASCII")
-        if min(self.connect_timeout, self.read_timeout, self.max_bytes) <= 0:
-            raise ConfigError("fetch timeouts and max_bytes must be positive")
+        if min(self.connect_timeout, self.read_timeout, self.max_bytes, self.deadline) <= 0:
+            raise ConfigError("fetch timeouts, deadline and max_bytes must be positive")
         if min(self.retries, self.backoff_factor, self.max_retry_after, self.max_redirects,
                self.min_delay_per_host) < 0 or self.max_concurrent_per_host < 1:
             raise ConfigError("fetch retry, redirect and politeness settings must not be negative")
@@ -125,8 +128,13 @@ class Response:
 class Fetcher:
     """Fetches pages for all sources; thread-safe, share one per process."""
 
-    def __init__(self, settings: FetchSettings = FetchSettings()) -> None:
+    def __init__(self, settings: FetchSettings | None = None, *,
+                 addresses: AddressPolicy | None = None) -> None:
+        """`addresses`: where connections may go (default: as the settings say)."""
+        settings = settings or FetchSettings()
         self.settings = settings
+        self.addresses = addresses or AddressPolicy(
+            allow_private=settings.allow_private_networks)
         self._retry = PoliteRetry(
             total=settings.retries,
             backoff_factor=settings.backoff_factor,
@@ -136,9 +144,9 @@ class Fetcher:
             raise_on_status=False,  # hand back the last answer; we classify it
             max_retry_after=settings.max_retry_after,
         )
-        adapter = HTTPAdapter(pool_connections=_HOST_POOLS,
-                              pool_maxsize=settings.max_concurrent_per_host,
-                              max_retries=self._retry)
+        adapter = GuardedAdapter(pool_connections=_HOST_POOLS,
+                                 pool_maxsize=settings.max_concurrent_per_host,
+                                 max_retries=self._retry)
         self.session = requests.Session()
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -217,7 +225,9 @@ class Fetcher:
         bundle = ca_bundle or s.ca_bundle or self._env_bundle
         if bundle and not os.path.exists(bundle):
             raise FetchFailed("tls", f"{url}: CA bundle {bundle!r} does not exist")
-        with self._gate(url).slot():
+        # The deadline starts once the host's slot is ours: waiting for politeness
+        # is not the server's slowness.
+        with self._gate(url).slot(), fetch_scope(self.addresses, s.deadline):
             started = time.monotonic()
             try:
                 answer = self.session.send(
@@ -227,7 +237,9 @@ class Fetcher:
                     verify=bundle or True, cert=None, allow_redirects=True,
                     proxies=get_environ_proxies(url) if self._env_proxies else {})
             except (requests.RequestException, LocationValueError) as exc:
-                raise _failure(url, exc, s) from exc
+                raise failure(url, exc, s) from exc
+            except AddressBlocked as exc:
+                raise blocked(url, exc) from None
             with answer:
                 return self._read(answer, accept, allow_status, started)
 
@@ -258,9 +270,9 @@ class Fetcher:
         status, url = answer.status_code, answer.url
         content_type, charset = parse_content_type(answer.headers.get("Content-Type", ""))
         if status != 304 and status not in allow_status and (
-            failure := self._status_failure(answer)
+            refusal := self._status_failure(answer)
         ):
-            raise failure
+            raise refusal
         content = self._body(answer)  # a 304 has none; reading it frees the connection
         if status == 304:
             content = b""
@@ -302,7 +314,7 @@ class Fetcher:
                     raise FetchFailed("too_large", f"{answer.url}: response body larger than "
                                       f"{_size(cap)} cap", status=answer.status_code)
         except (requests.RequestException, OSError) as exc:
-            raise _failure(answer.url, exc, self.settings) from exc
+            raise failure(answer.url, exc, self.settings) from exc
         return bytes(body)
 
 
@@ -327,49 +339,3 @@ def _size(n: int) -> str:
         if n >= scale and n % scale == 0:
             return f"{n // scale} {unit}"
     return f"{n} bytes"
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """`exc` and every exception it wraps (args, .reason, cause, context)."""
-    seen: set[int] = set()
-    stack = [exc]
-    while stack:
-        err = stack.pop()
-        if id(err) in seen:
-            continue
-        seen.add(id(err))
-        yield err
-        inner = (*err.args, getattr(err, "reason", None), err.__cause__, err.__context__)
-        stack.extend(e for e in inner if isinstance(e, BaseException))
-
-
-def _failure(url: str, exc: BaseException, settings: FetchSettings) -> FetchFailed:
-    """Map whatever requests/urllib3 raised to one FetchFailed kind and a one-line message."""
-    chain = list(_chain(exc))
-
-    def find(*types: type[BaseException]) -> BaseException | None:
-        return next((e for e in chain if isinstance(e, types)), None)
-
-    if find(requests.TooManyRedirects):
-        return FetchFailed("redirect_loop", f"{url}: more than {settings.max_redirects} "
-                           "redirects (a redirect loop?)")
-    if find(requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema, LocationValueError):
-        return FetchFailed("invalid_url", f"invalid URL {url!r}")
-    if find(NameResolutionError, socket.gaierror):
-        return FetchFailed("dns", f"{url}: cannot resolve host {urlsplit(url).hostname!r}")
-    if tls := find(ssl.SSLError) or find(Urllib3SSLError, requests.exceptions.SSLError):
-        reason = str(getattr(tls, "reason", None) or "").lower().replace("_", " ")
-        why = getattr(tls, "verify_message", None) or reason or tls
-        return FetchFailed("tls", " ".join(f"{url}: TLS failed: {why}".split()))
-    if not find(NewConnectionError) and find(requests.Timeout, Urllib3Timeout, TimeoutError):
-        return FetchFailed("timeout", f"{url}: timed out (connect {settings.connect_timeout:g} s,"
-                           f" read {settings.read_timeout:g} s)")
-    if find(requests.exceptions.ContentDecodingError):
-        return FetchFailed("http_error", f"{url}: compressed body is corrupt")
-    why = ("connection refused" if find(ConnectionRefusedError)
-           else "connection reset" if find(ConnectionResetError)
-           else "server closed the connection" if find(RemoteDisconnected)
-           else "connection broken" if find(requests.exceptions.ChunkedEncodingError)
-           else f"connection failed ({type(exc).__name__})")
-    return FetchFailed("connection", f"{url}: {why}")

@@ -22,6 +22,8 @@ from urllib3.exceptions import (
 )
 from urllib3.util.retry import Retry
 
+from monitor.netguard import deadline_error
+
 if TYPE_CHECKING:
     from urllib3.connectionpool import ConnectionPool
     from urllib3.response import BaseHTTPResponse
@@ -57,7 +59,9 @@ class PoliteRetry(Retry):
     Raising MaxRetryError from increment() makes urllib3 (with raise_on_status=False)
     hand back that 429/503 at once instead of sleeping; the fetcher reports it.
     Read timeouts and TLS failures are not retried: a server too slow to answer, or
-    with a certificate we cannot trust, is asked once per check, not hammered.
+    with a certificate we cannot trust, is asked once per check, not hammered. Nor is
+    anything once the fetch's deadline has passed, or when the wait before the next
+    try would pass it: the last answer or error stands.
     """
 
     def __init__(self, *args: Any, max_retry_after: float = 120.0, **kwargs: Any) -> None:
@@ -90,7 +94,16 @@ class PoliteRetry(Retry):
     ) -> Self:
         if isinstance(error, (ReadTimeoutError, SSLError)):
             raise MaxRetryError(_pool, url or "", error) from error  # type: ignore[arg-type]
+        if late := deadline_error():
+            raise MaxRetryError(_pool, url or "", late) from error  # type: ignore[arg-type]
         if response is not None and (wait := self.waits_too_long(response)):
             reason = ResponseError(f"Retry-After of {wait:.0f} s is too long to wait")
             raise MaxRetryError(_pool, url or "", reason)  # type: ignore[arg-type]
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        wait = (self.get_retry_after(response) if response is not None
+                and self.respect_retry_after_header else None)
+        if deadline_error(after=retry.get_backoff_time() if wait is None else wait):
+            # No time to wait and try again: the failure so far is the outcome.
+            last: Exception = error or ResponseError("no time to try again before the deadline")
+            raise MaxRetryError(_pool, url or "", last) from error  # type: ignore[arg-type]
+        return retry

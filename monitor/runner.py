@@ -55,6 +55,7 @@ def fetch_settings(config: Config) -> FetchSettings:
         max_bytes=f.max_bytes, retries=f.retries, backoff_factor=f.backoff,
         max_concurrent_per_host=f.max_concurrent_per_host,
         min_delay_per_host=f.min_delay_per_host, ca_bundle=f.ca_bundle,
+        deadline=f.deadline, allow_private_networks=f.allow_private_networks,
     )
 
 

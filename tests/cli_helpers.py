@@ -30,8 +30,15 @@ class Result:
         return json.loads(self.out)
 
 
+def child_environment() -> dict[str, str]:
+    """This environment for a child process, without the user's MONITOR_ settings but
+    with the opt-in to loopback that conftest sets for every test's servers."""
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("MONITOR_") or k == "MONITOR_ALLOW_PRIVATE_NETWORKS"}
+
+
 def _environment(env: dict[str, str] | None) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    clean = child_environment()
     clean.update(env or {})
     return clean
 

@@ -20,6 +20,11 @@ from pathlib import Path
 
 import pytest
 
+# Every test server listens on loopback, which the fetcher refuses by default: allow it
+# here, at import, so that the commands tests start in subprocesses inherit it too.
+# The tests of the address policy turn it back on explicitly.
+os.environ["MONITOR_ALLOW_PRIVATE_NETWORKS"] = "1"
+
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"
 REPO = Path(__file__).resolve().parents[1]

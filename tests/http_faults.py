@@ -31,6 +31,8 @@ class Reply:
     headers: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     stream: int = 0  # send this many bytes instead of `body`, with no Content-Length
+    reason: str | None = None  # the reason phrase, instead of the status's usual one
+    trickle: float = 0.0  # send `body` one byte every this many seconds (headers at once)
 
     @classmethod
     def page(cls, body: str | bytes, content_type: str = "text/html; charset=utf-8",
@@ -80,13 +82,14 @@ def conditional(etag: str, reply: Reply) -> Route:
     return answer
 
 
-def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 signed by itself, made with the openssl CLI: (cert, key)."""
+def self_signed_certificate(directory: Path, name: str = "IP:127.0.0.1") -> tuple[Path, Path]:
+    """A certificate for `name` (a subjectAltName: IP:… or DNS:…) signed by itself, made
+    with the openssl CLI: (cert, key)."""
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(cert)],
+         "-nodes", "-days", "1", "-subj", f"/CN={name.partition(':')[2]}",
+         "-addext", f"subjectAltName={name}", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )
     return cert, key
@@ -95,10 +98,12 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 class FaultServer:
     """ThreadingHTTPServer on 127.0.0.1:0 in a background thread; use as a context manager.
 
-    With `certificate` (cert, key) it speaks HTTPS instead.
+    With `certificate` (cert, key) it speaks HTTPS instead. `host` and `port`: where it
+    listens (any loopback address; port 0 picks a free one).
     """
 
-    def __init__(self, certificate: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, certificate: tuple[Path, Path] | None = None, *,
+                 host: str = "127.0.0.1", port: int = 0) -> None:
         self.seen: list[Seen] = []
         self.errors: list[BaseException] = []  # raised while serving (e.g. refused handshakes)
         self.streams: list[Streamed] = []
@@ -107,7 +112,8 @@ class FaultServer:
         self._routes: dict[str, Route] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self.host = host
+        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._httpd.handle_error = self._record_error  # type: ignore[method-assign]
         self.scheme = "http"
@@ -125,7 +131,7 @@ class FaultServer:
         return int(self._httpd.server_address[1])
 
     def url(self, path: str = "/") -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def route(self, path: str, *replies: Reply | Route) -> None:
         """`path` answers these replies in turn (the last repeats), or one route function."""
@@ -188,16 +194,20 @@ class FaultServer:
             with self._lock:
                 self._in_flight -= 1
 
-    def _stream(self, out: Callable[[bytes], object], total: int) -> None:
+    def _stream(self, out: Callable[[bytes], object], total: int, body: bytes = b"",
+                pause: float = 0.0) -> None:
+        """Send `total` bytes of filler, or `body` a byte at a time `pause` seconds apart."""
         record = Streamed()
         with self._lock:
             self.streams.append(record)
         chunk = b"<p>" + b"x" * (_CHUNK - 3)
         try:
             while record.sent < total and not self._stopping.is_set():
-                part = chunk[: total - record.sent]
+                part = body[record.sent:record.sent + 1] if pause else chunk[: total - record.sent]
                 out(part)
                 record.sent += len(part)
+                if pause:
+                    self._stopping.wait(pause)
         except OSError:  # broken pipe / reset: the client hung up
             record.aborted = True
         finally:
@@ -230,9 +240,20 @@ def _handler_for(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
 
         def _send(self, reply: Reply) -> None:
-            self.send_response(reply.status)
+            self.send_response(reply.status, reply.reason)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if reply.trickle:
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.close_connection = True
+
+                def out(data: bytes) -> None:
+                    self.wfile.write(data)
+                    self.wfile.flush()
+
+                server._stream(out, len(reply.body), reply.body, reply.trickle)
+                return
             if reply.stream:
                 self.send_header("Connection", "close")
                 self.end_headers()

@@ -239,7 +239,7 @@ def test_receiver_down_for_three_tries_then_up_gets_the_alert_exactly_once(
         assert dispatcher.deliver_due().retrying == 1
         (row,) = rows(store)
         assert (row.state, row.attempts) == ("retrying", attempt)
-        assert row.last_error.endswith("/hook: cannot connect (Connection refused)")
+        assert row.last_error.endswith("/…: cannot connect (Connection refused)")
         assert dispatcher.deliver_due().attempted == 0  # not due before its backoff
         clock.advance(10)
     receiver.up()

@@ -7,7 +7,6 @@ at a named point (MONITOR_TEST_CRASH_AT, see monitor.alerts.dispatcher.crash_poi
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cli_helpers import monitor
+from cli_helpers import child_environment, monitor
 from conftest import REPO
 from test_alerts import SECRET_ENV, SOURCE, append, change, config, register, rows, webhook
 
@@ -55,7 +54,7 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _dispatch_in_child(db_url: str, hook: WebhookReceiver, crash_at: str | None) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     env[SECRET_ENV] = SECRET
     if crash_at:
         env[CRASH_ENV] = crash_at

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import child_environment
 from conftest import postgres_base_url, postgres_schema_url
 
 from monitor.catalog import register
@@ -90,7 +91,7 @@ class Cluster:
     # processes
     def start(self, label: str, *args: str) -> subprocess.Popen[bytes]:
         exe = Path(sys.executable).with_name("monitor")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+        env = child_environment()
         log = (self.workdir / f"{label}.log").open("ab")
         process = subprocess.Popen([str(exe), "--config", str(self.config), *args],
                                    stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -306,7 +307,7 @@ def test_each_real_edit_is_recorded_once_and_noise_never(cluster: Cluster) -> No
 
 def test_status_shows_the_scheduler_the_workers_and_the_rate(cluster: Cluster) -> None:
     exe = Path(sys.executable).with_name("monitor")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     done = subprocess.run([str(exe), "--config", str(cluster.config), "status",
                            "--format", "json"], capture_output=True, text=True, env=env,
                           timeout=30)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_helpers import child_environment
 from conftest import fast_config
 
 from monitor.cluster.settings import ClusterSettings, cluster_settings
@@ -104,7 +105,7 @@ def test_rabbitmq_is_chosen_by_the_amqp_scheme() -> None:
 
 def test_the_distributed_scheduler_refuses_sqlite(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("monitor")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     done = subprocess.run([str(exe), "--database", f"sqlite:///{tmp_path / 'm.db'}", "run",
                            "--distributed"], capture_output=True, text=True, env=env,
                           timeout=60)
@@ -369,7 +370,7 @@ def _supervised_workers(config: Path, redis_url: str, namespace: str,
     import redis
 
     exe = Path(sys.executable).with_name("monitor")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     parent = subprocess.Popen([str(exe), "--config", str(config), "worker", "--processes",
                                str(processes), "--threads", "2"], env=env,
                               stderr=subprocess.DEVNULL)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import child_environment
 
 from monitor.catalog import pause, register
 from monitor.config import SourceConfig
@@ -41,7 +41,7 @@ interval = "{interval}"
 
 def _start(config: Path, tmp_path: Path,
            extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    env = child_environment()
     env["MONITOR_CONFIG"] = str(config)
     env.update(extra_env or {})
     log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115 - closed with the process

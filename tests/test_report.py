@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from change_story import assert_valid
-from cli_helpers import monitor
+from cli_helpers import child_environment, monitor
 
 from monitor.diff import diff_documents
 from monitor.document import Document
@@ -169,7 +169,7 @@ def test_text_report_is_coloured_on_a_terminal(
     store: EventStore, seeded: Seeded, db_url: str, tmp_path: Path,
 ) -> None:
     leader, follower = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_") and k != "NO_COLOR"}
+    env = {k: v for k, v in child_environment().items() if k != "NO_COLOR"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "monitor", "--database", db_url, "report"],
         cwd=tmp_path, env=env, stdout=follower, stderr=subprocess.PIPE,

@@ -34,6 +34,7 @@ from monitor.moments import utc_iso
 from monitor.store.eventstore import as_datetime
 from monitor.store.mapper import to_event
 from monitor.store.schema import events, sources
+from monitor.untrusted import one_line
 
 KIND_OF_TYPE = {
     "ChangeDetected": "changed",
@@ -174,7 +175,8 @@ def _summary(event: Event, streak: Streak | None) -> str:
             return (f"removed: not found on {event.confirmations} consecutive checks"
                     + (f" (HTTP {event.status})" if event.status else ""))
         case FetchFailedEvent():
-            message = _short(f"{event.kind}: {event.message}")
+            # one_line: events recorded before messages were cleaned may hold escapes.
+            message = _short(one_line(f"{event.kind}: {event.message}"))
             if streak is None:
                 return f"failing: {message}"
             return (f"failing for {human_duration(streak.duration)} "
@@ -189,7 +191,9 @@ def _details(event: Event, streak: Streak) -> dict[str, Any]:
     return {"failing": {
         "since": utc_iso(streak.started_at),
         "failures": streak.failures,
-        "error": {"kind": event.kind, "message": _short(event.message), "status": event.status},
+        # one_line: events recorded before messages were cleaned may hold escapes.
+        "error": {"kind": event.kind, "message": _short(one_line(event.message)),
+                  "status": event.status},
     }}
 
 

@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import threading
+import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
@@ -215,15 +216,18 @@ class Dispatcher:
         except (MonitorError, KeyError, TypeError, ValueError) as exc:  # a malformed event
             return Outcome(error=f"cannot build the alert: {exc!r}", permanent=True)
         crash_point("before_send")
+        scrub = route.channel.scrub  # what is said about a channel keeps its secrets
         try:
             return Outcome(detail=route.channel.send(alert))
         except DeliveryFailed as exc:
-            return Outcome(error=str(exc), permanent=exc.permanent, retry_after=exc.retry_after)
+            return Outcome(error=scrub(str(exc)), permanent=exc.permanent,
+                           retry_after=exc.retry_after)
         except MonitorError as exc:  # a missing secret: fixable, so tried again later
-            return Outcome(error=str(exc))
+            return Outcome(error=scrub(str(exc)))
         except Exception as exc:  # a bug in one channel must not stop the others
-            log.exception("channel %s crashed sending %s", row.channel, row.alert_id)
-            return Outcome(error=f"{type(exc).__name__}: {exc}")
+            log.error("channel %s crashed sending %s\n%s", row.channel, row.alert_id,
+                      scrub("".join(traceback.format_exception(exc))).rstrip())
+            return Outcome(error=scrub(f"{type(exc).__name__}: {exc}"))
 
     def _record(self, row: Any, token: str, outcome: Outcome) -> str:
         policy = self.routes[row.channel].policy

@@ -21,10 +21,11 @@ from markupsafe import Markup
 from monitor.alerts.alert import Alert
 from monitor.changes.data import where
 from monitor.changes.record import VersionRef
-from monitor.changes.titles import MAX_TITLE, one_line
+from monitor.changes.titles import MAX_TITLE
 from monitor.classify import DELETE, EQUAL, INSERT
 from monitor.diff import render_word_diff
 from monitor.moments import utc_iso
+from monitor.untrusted import one_line
 
 CONTEXT = 120  # characters of unchanged text kept on each side of an edit
 MAX_RUN = 2000  # characters of one inserted or deleted run

@@ -15,6 +15,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
 from monitor.store.eventstore import utcnow
+from monitor.untrusted import one_line
 
 
 @cli.group(invoke_without_command=True)
@@ -41,12 +42,12 @@ def alerts(ctx: click.Context, app: AppContext, states: tuple[str, ...], channel
         return
     for row in rows:
         click.echo(f"{row.id:>6}  {row.state:<9}  {row.channel}  {row.kind:<9}  "
-                   f"{row.stream_id}  {row.summary}")
+                   f"{row.stream_id}  {one_line(row.summary)}")
         when = f"next try {row.next_attempt_at:%Y-%m-%d %H:%M:%S}Z" if row.state in (
             "pending", "retrying", "sending") else ""
         if row.state == "delivered" and row.delivered_at:
             when = f"delivered {row.delivered_at:%Y-%m-%d %H:%M:%S}Z"
-        tail = f"  last error: {row.last_error}" if row.last_error else ""
+        tail = f"  last error: {one_line(row.last_error)}" if row.last_error else ""
         click.echo(f"        {row.attempts} attempts  {when}{tail}".rstrip())
 
 
@@ -103,7 +104,8 @@ def test(app: AppContext, name: str) -> None:
     try:
         detail = channel.send(alert)
     except DeliveryFailed as exc:  # a MonitorError: one line on stderr, exit 1
-        raise DeliveryFailed(f"test alert through {name} ({channel.kind}) failed: {exc}") from None
+        raise DeliveryFailed(f"test alert through {name} ({channel.kind}) failed: "
+                             f"{channel.scrub(str(exc))}") from None
     click.echo(f"sent: {name} ({channel.kind}): {detail}; alert id {alert.id}")
 
 

@@ -20,6 +20,7 @@ from monitor.runner import (
     source_rows,
 )
 from monitor.store.queries import get_source
+from monitor.untrusted import one_line
 
 DUE_STATES = ("active", "failing", "gone")
 
@@ -89,7 +90,7 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
     for r in sorted(summary.results, key=lambda r: r.source):
         if r.outcome not in ("unchanged",) or len(summary.results) <= 20:
             extra = f" [{r.significance}]" if r.significance else ""
-            detail = f"  {r.detail}" if r.detail else ""
+            detail = f"  {one_line(r.detail)}" if r.detail else ""
             click.echo(f"{r.source}: {r.outcome}{extra}{detail}")
     click.echo(summary.line())
 

@@ -15,6 +15,7 @@ from monitor.config import Config, load_config
 from monitor.errors import SchemaError
 from monitor.moments import utc_iso
 from monitor.store import EventStore, open_store
+from monitor.untrusted import json_text
 
 
 @dataclass
@@ -82,7 +83,7 @@ format_option = click.option(
 
 
 def echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=_json_value))
+    click.echo(json_text(json.dumps(value, ensure_ascii=False, indent=2, default=_json_value)))
 
 
 def _json_value(value: Any) -> str:

@@ -7,13 +7,14 @@ from typing import Any
 
 import click
 
-from monitor.changes.titles import MAX_TITLE, label, one_line
+from monitor.changes.titles import MAX_TITLE, label
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
 from monitor.moments import utc_iso
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
+from monitor.untrusted import json_text, one_line
 
 
 def describe(event: StoredEvent) -> str:
@@ -70,7 +71,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
             else:
                 click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
                            f"{event.stream_id} #{event.version}  {event.type}  "
-                           f"{describe(event)}")
+                           f"{one_line(describe(event))}")  # it quotes pages and servers
             position = event.position
         if not follow:
             return
@@ -83,7 +84,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
 def _compact(value: Any) -> str:
     import json
 
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    return json_text(json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str))
 
 
 @cli.command()

@@ -9,12 +9,14 @@ from typing import Any
 import click
 
 from monitor import catalog
-from monitor.changes.titles import UNKNOWN, one_line
+from monitor.addresses import url_refusal
+from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import SourceConfig
 from monitor.errors import UsageError
 from monitor.store.queries import get_source, list_sources
+from monitor.untrusted import one_line
 from monitor.validation import (
     auth_env_problem,
     mask_problems,
@@ -66,7 +68,8 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
             echo_json(data)
         else:
             for key, value in data.items():
-                click.echo(f"{key:>17}: {value if value not in (None, [], '') else '-'}")
+                shown = one_line(str(value)) if value not in (None, [], "") else "-"
+                click.echo(f"{key:>17}: {shown}")
         return
     rows = list_sources(engine, include_removed=include_removed)
     if fmt == "json":
@@ -190,8 +193,9 @@ def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str
                    auth_env: str | None) -> int:
     """Every option checked before anything is written, by the functions the config
     uses; returns the interval in seconds."""
+    allow_private = app.config.fetch.allow_private_networks
     for url in urls:
-        if problem := url_problem(url):
+        if problem := url_problem(url) or url_refusal(url, allow_private):
             raise UsageError(problem)
     if name is not None and (problem := name_problem(name)):
         raise UsageError(f"--name: {problem}")

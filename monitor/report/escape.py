@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except tab and newline, DEL, C1 controls, the bidi overrides that
-# make text display in an order other than the one stored, lone surrogates and
-# the two non-characters XML forbids.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
-                      "\ud800-\udfff\ufffe\uffff]")
+from monitor.untrusted import printable  # the one rule for untrusted text
+
+__all__ = ["escape_line_starts", "escape_markdown", "escape_markdown_inline", "link_url",
+           "printable"]
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_~\[\]<>#|&!{}])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)(\d+)([.)])|^(\s*)([-+=])", re.MULTILINE)
 _LINKABLE = re.compile(r"^https?://[^\s<>\"'`\x00-\x1f\x7f]+$", re.IGNORECASE)
-
-
-def printable(text: str) -> str:
-    """Page text with control characters replaced by U+FFFD (safe on a terminal
-    and in XML, which forbids most of them)."""
-    return _CONTROL.sub("\ufffd", text)
 
 
 def link_url(url: str) -> str | None:

@@ -32,6 +32,11 @@ class Channel(ABC):
         self.name = settings.name
         self.where = f"{settings.where}: alerts[{settings.index}] ({settings.name})"
 
+    def scrub(self, message: str) -> str:
+        """`message` about this channel with its secrets taken out (e.g. a token in
+        its URL): what reaches the outbox, the log and the terminal."""
+        return message
+
     @abstractmethod
     def send(self, alert: Alert) -> str:
         """Deliver one alert; return what happened in a few words (e.g. "HTTP 204").

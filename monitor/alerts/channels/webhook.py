@@ -42,8 +42,11 @@ class Webhook(Channel):
         super().__init__(settings)
         self.url = settings.text("url", required=True)
         if not re.match(r"^https?://[^/\s]+", self.url):
-            raise settings.fail("url", f"{self.url!r} is not an http(s) URL")
-        self.shown_url = _redacted(self.url)  # for messages: no user info, no query
+            raise settings.fail("url", f"{_redacted(self.url)!r} is not an http(s) URL")
+        # Receivers often take a token in the path (/hooks/T0K3N): messages show the
+        # scheme and host only, and whatever else may quote the URL is scrubbed.
+        self.shown_url = _redacted(self.url)
+        self._secrets = _secret_parts(self.url)
         self.secret_env = settings.env_name("secret_env", required=True)
         self.timeout = settings.duration("timeout", 10.0)
 
@@ -68,7 +71,7 @@ class Webhook(Channel):
         try:
             with requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
                                allow_redirects=False, stream=True) as answer:
-                said = _said(answer)
+                said = self.scrub(_said(answer))  # a receiver may echo the URL back
         except requests.Timeout:
             raise DeliveryFailed(f"{self.shown_url}: no answer within {self.timeout:g} s") from None
         except requests.ConnectionError as exc:
@@ -76,6 +79,11 @@ class Webhook(Channel):
         except requests.RequestException as exc:
             raise DeliveryFailed(f"{self.shown_url}: {type(exc).__name__}") from None
         return _judge(self.shown_url, answer.status_code, said, answer.headers.get("retry-after"))
+
+    def scrub(self, message: str) -> str:
+        for part in self._secrets:
+            message = message.replace(part, "…")
+        return message
 
 
 def _judge(url: str, status: int, said: str, retry_after: str | None) -> str:
@@ -99,9 +107,28 @@ def _said(answer: requests.Response) -> str:
 
 
 def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    """The URL as messages show it: scheme, host and port; '/…' for anything after."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return url.split(":", 1)[0] + "://…"
+    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{rest}"
+
+
+def _secret_parts(url: str) -> list[str]:
+    """What of `url` must not appear in a message: the URL, its path and query, and
+    each part of them long enough to be a token; longest first."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return [url]
+    pieces = {url, parts.path + (f"?{parts.query}" if parts.query else ""), parts.path,
+              parts.query, parts.netloc.rpartition("@")[0]}
+    pieces.update(p for p in re.split(r"[/?&=#;:@]", f"{parts.path}?{parts.query}")
+                  if len(p) >= 8)
+    return sorted((p for p in pieces if p.strip("/")), key=len, reverse=True)
 
 
 def _reason(exc: requests.ConnectionError) -> str:
