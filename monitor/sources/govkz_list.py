@@ -70,9 +70,11 @@ class GovkzList(SourceAdapter):
 
 def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
     """One list entry, or None for an entry without an id (nothing to follow)."""
-    if not isinstance(entry, dict) or entry.get("id") in (None, ""):
+    if not isinstance(entry, dict) or entry.get("id") is None:
         return None
-    item_id = str(entry["id"])
+    item_id = normalize_text(str(entry["id"]))  # as the list's text shows it, or it is never seen
+    if not item_id:
+        return None
     title = entry.get("title")
     created = entry.get("created_date")
     return ListedItem(
