@@ -4,8 +4,9 @@ difflib's SequenceMatcher(autojunk=False) is quadratic, in Python: one paragraph
 20,000 words took 143 s to diff, and a cluster's time limit then killed that check
 every time. rapidfuzz finds a longest common subsequence in C, bit-parallel (about
 len(a) * len(b) / 64 word operations, once the common prefix and suffix are set
-aside): that paragraph with four edits spread over it aligns in about 0.15 s, and a
-document of 500 edited paragraphs diffs in about 0.3 s (`python -m bench.diff_bench`).
+aside): that paragraph with four edits spread over it diffs in 0.48 s, and a document
+of 500 edited paragraphs in 0.43 s (`python -m bench.diff_bench`, on two cores busy
+with a load average of 25; they do better alone).
 
 Words are aligned in two steps, which halves what the LCS has to align: first
 chunks (a word with the spaces and punctuation after it), then, inside each run of
