@@ -54,6 +54,9 @@ class GovkzList(SourceAdapter):
         items = tuple(
             item for item in (_listed(entry, address) for entry in data) if item is not None
         )
+        if data and not items:  # entries, but none an article: an answer of another shape
+            raise FetchFailed("parse", f"{answer.url}: none of the {len(data)} entries "
+                                       "listed is an article with an id")
         lines = [f"{i.published or '????-??-??'} {i.title} ({i.item_id})" for i in items]
         document = normalize_document(
             f"gov.kz {address.entity} press releases ({address.language})", None, lines
