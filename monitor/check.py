@@ -36,6 +36,7 @@ from monitor.events import (
     VersionCaptured,
 )
 from monitor.fetch import Fetcher
+from monitor.normalize import normalize_text
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
@@ -57,7 +58,9 @@ CONFIRMED_FAILURES = ("not_found", "empty")
 @dataclass(frozen=True)
 class CheckResult:
     source: str
-    outcome: str  # unchanged | captured | changed | published | failed | removed | skipped
+    # unchanged | captured | changed | published | failed | removed | skipped: the page's
+    # news, and failures of the page itself; error: the monitor failed (a bug, the store)
+    outcome: str
     events: tuple[str, ...] = ()
     detail: str = ""
     ms: int = 0
@@ -93,12 +96,32 @@ class Checker:
             result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
         except MonitorError as exc:
             result = CheckResult(name, "error", detail=str(exc))
+        except Exception as exc:  # a bug, or a page that trips one: it ends this check only
+            log.exception("check of %s crashed", name)
+            result = self._record_crash(name, exc)
         ms = int((time.monotonic() - started) * 1000)
         result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
                              result.significance)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
                  f" detail={result.detail!r}" if result.detail else "")
         return result
+
+    def _record_crash(self, name: str, exc: Exception) -> CheckResult:
+        """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
+        the source, so that `sources` shows it failing, a channel's `failing_after`
+        alerts on it and the next success records SourceRecovered; throttled like
+        every failure (`repeat_failures_every`), so a lasting bug is not an event a
+        check. The traceback goes to the process's log, not into the evidence."""
+        detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
+        try:
+            row = source_by_stream(self.store.engine, name)  # as it is now, whatever it was
+            if row is None or row.state not in CHECKABLE:
+                return CheckResult(name, "error", detail=detail)
+            recorded = self._record_failure(row, FetchFailed("internal", detail))
+        except Exception:  # the store itself is in trouble: the outcome says enough
+            log.exception("could not record the crash of the check of %s", name)
+            return CheckResult(name, "error", detail=detail)
+        return replace(recorded, outcome="error")
 
     def _check(self, name: str, row: Any = None) -> CheckResult:
         if row is None:
