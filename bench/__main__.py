@@ -4,6 +4,7 @@
     python -m bench --sizes 200     one size (results go to bench/.work/RESULTS.md)
     python -m bench --quick         N=200, one timed pass, no reference run, no profile,
                                     no measured day
+    python -m bench.diff_bench      only the diff's worst cases (a few seconds)
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -17,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import report
+from bench import diff_bench, report
 from bench.day import run_day
 from bench.figures import Figures, figures
 from bench.measure import cpu_count
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     WORK.mkdir(exist_ok=True)
+    diff_verdicts = diff_bench.run(log=lambda line: print(line, flush=True))
     urlwatch = ensure_venv(WORK / "urlwatch-venv")
 
     scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
@@ -108,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     notes.append(f"1-minute load average before the run {load_before:.2f}, after it "
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
-    found = report.verdicts([(s, r) for s, r, _ in scenarios], day)
+    found = report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
     for v in found:
         print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")

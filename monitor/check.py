@@ -4,8 +4,10 @@ An unchanged page costs no write at all. A new content hash is diffed against
 the stream's current version and recorded as VersionCaptured (+ ChangeDetected
 when the diff has hunks) in one append with optimistic concurrency, so two
 checkers racing on one source record the change once. A 404 becomes
-DocumentRemoved only after it is seen on N consecutive checks; every other
-failure is a FetchFailed with a kind, and the next success a SourceRecovered.
+DocumentRemoved only after it is seen on N consecutive checks, and an answer with
+no text where the stored version has some is recorded only when it is seen on N
+consecutive checks too (before that it is FetchFailed `empty`); every other failure
+is a FetchFailed with a kind, and the next success a SourceRecovered.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from monitor.events import (
     VersionCaptured,
 )
 from monitor.fetch import Fetcher
+from monitor.normalize import normalize_text
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
@@ -47,12 +50,17 @@ log = logging.getLogger("monitor.check")
 CHECKABLE = ("active", "failing", "gone")
 _LISTED_ID = re.compile(r"\(([^()\s]+)\)$")
 MAX_ATTEMPTS = 3
+# Failures that become an event when seen on `not_found_confirmations` checks in a row:
+# not_found a DocumentRemoved, empty the emptied document's VersionCaptured.
+CONFIRMED_FAILURES = ("not_found", "empty")
 
 
 @dataclass(frozen=True)
 class CheckResult:
     source: str
-    outcome: str  # unchanged | captured | changed | published | failed | removed | skipped
+    # unchanged | captured | changed | published | failed | removed | skipped: the page's
+    # news, and failures of the page itself; error: the monitor failed (a bug, the store)
+    outcome: str
     events: tuple[str, ...] = ()
     detail: str = ""
     ms: int = 0
@@ -88,12 +96,32 @@ class Checker:
             result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
         except MonitorError as exc:
             result = CheckResult(name, "error", detail=str(exc))
+        except Exception as exc:  # a bug, or a page that trips one: it ends this check only
+            log.exception("check of %s crashed", name)
+            result = self._record_crash(name, exc)
         ms = int((time.monotonic() - started) * 1000)
         result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
                              result.significance)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
                  f" detail={result.detail!r}" if result.detail else "")
         return result
+
+    def _record_crash(self, name: str, exc: Exception) -> CheckResult:
+        """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
+        the source, so that `sources` shows it failing, a channel's `failing_after`
+        alerts on it and the next success records SourceRecovered; throttled like
+        every failure (`repeat_failures_every`), so a lasting bug is not an event a
+        check. The traceback goes to the process's log, not into the evidence."""
+        detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
+        try:
+            row = source_by_stream(self.store.engine, name)  # as it is now, whatever it was
+            if row is None or row.state not in CHECKABLE:
+                return CheckResult(name, "error", detail=detail)
+            recorded = self._record_failure(row, FetchFailed("internal", detail))
+        except Exception:  # the store itself is in trouble: the outcome says enough
+            log.exception("could not record the crash of the check of %s", name)
+            return CheckResult(name, "error", detail=detail)
+        return replace(recorded, outcome="error")
 
     def _check(self, name: str, row: Any = None) -> CheckResult:
         if row is None:
@@ -148,6 +176,10 @@ class Checker:
                 self._remember_key(row.stream_id, captured)
             return CheckResult(row.name, "unchanged", _types(recovered))
         document = captured.document
+        if not document.paragraphs and row.document_version:
+            emptied = self._emptied(row, captured)
+            if emptied is not None:
+                return emptied
         # Bases for delta storage: the version this one replaces, else a sibling page.
         text = Blob.text(document.canonical_text(), base=row.content_hash)
         blobs = [text]
@@ -184,6 +216,24 @@ class Checker:
             self.recent_raw.remember(captured.final_url, raw_hash)
         self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, _types(new), significance=significance)
+
+    def _emptied(self, row: Any, captured: Capture) -> CheckResult | None:
+        """An answer with no text where the stored version has some: a failing API
+        answering an empty item looks just like it, and was recorded as every
+        paragraph removed, then added back. So it is a FetchFailed (`empty`) until it
+        is seen on `not_found_confirmations` consecutive checks, as a removal is; then
+        it is the change it is (None: record it)."""
+        stored = version_document(self.store.engine, row.stream_id)
+        if not stored.paragraphs:
+            return None  # nothing to lose
+        needed = self.config.not_found_confirmations
+        if self._failure_streak(row, "empty") + 1 >= needed:
+            return None
+        count = len(stored.paragraphs)
+        return self._record_failure(row, FetchFailed(
+            "empty", f"{captured.final_url}: the answer has no text where the stored version "
+            f"has {count} paragraph{'s' * (count != 1)} (recorded as a change once seen on "
+            f"{needed} checks in a row)"))
 
     def _remember_key(self, stream_id: str, captured: Capture) -> None:
         """The page's key, next to the text it gave, once that text is stored."""
@@ -235,7 +285,7 @@ class Checker:
         new: list[Event] = [failure]
         outcome = "failed"
         if exc.kind == "not_found":
-            seen = self._not_found_streak(row) + 1
+            seen = self._failure_streak(row, "not_found") + 1
             if seen >= self.config.not_found_confirmations and row.document_version:
                 new.append(DocumentRemoved(status=exc.status, confirmations=seen,
                                            last_hash=row.content_hash))
@@ -250,7 +300,9 @@ class Checker:
         """Whether this failure can go unrecorded: it only repeats a streak that was
         recorded less than `repeat_failures_every` ago. Always recorded: the first
         failure of a streak; a not_found of a stored document (the removal counts
-        them); the failure that carries the "failing" alert (the first at or past the
+        them), and an `empty` one until the emptying is confirmed (as it counts them);
+        a failure of another kind that interrupts either confirmation;
+        the failure that carries the "failing" alert (the first at or past the
         shortest `failing_after` of the channels); and one per interval since the
         streak began, which dates the outage, without an event per check."""
         every = self.config.repeat_failures_every
@@ -258,6 +310,11 @@ class Checker:
             return False
         if exc.kind == "not_found" and row.document_version:
             return False
+        if exc.kind == "empty" and row.document_version and (
+                self._failure_streak(row, "empty") + 1 < self.config.not_found_confirmations):
+            return False
+        if self._confirming(row) not in (None, exc.kind):
+            return False  # it breaks a confirmation under way, which the log must show
         streak = self.store.streak(row.stream_id, "FetchFailed", FAILURE_STREAK_ENDS)
         if streak is None:
             return False
@@ -274,13 +331,23 @@ class Checker:
 
         return earliest_failing_alert(self.config)
 
-    def _not_found_streak(self, row: Any) -> int:
-        """How many checks in a row, up to now, ended in not_found."""
+    def _confirming(self, row: Any) -> str | None:
+        """The kind of failure whose confirmation is under way (a removal, an
+        emptying): the kind of the source's last event, when it is one of those."""
+        if not row.document_version:
+            return None
+        last = self.store.read_stream(row.stream_id, row.stream_version)
+        kind = last[-1].data.get("kind") if last and last[-1].type == "FetchFailed" else None
+        return kind if kind in CONFIRMED_FAILURES else None
+
+    def _failure_streak(self, row: Any, kind: str) -> int:
+        """How many checks in a row, up to now, ended in a failure of `kind` (those
+        that confirm: not_found a removal, empty an emptied document)."""
         window = self.config.not_found_confirmations + 2
         tail = self.store.read_stream(row.stream_id, max(1, row.stream_version - window))
         streak = 0
         for event in reversed(tail):
-            if event.type == "FetchFailed" and event.data.get("kind") == "not_found":
+            if event.type == "FetchFailed" and event.data.get("kind") == kind:
                 streak += 1
             elif event.type in ("FetchFailed", "VersionCaptured", "SourceRecovered",
                                 "BaselineImported", "DocumentRemoved", "SourceRegistered"):

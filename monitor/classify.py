@@ -69,6 +69,7 @@ _SPACES = re.compile(r"\s+")
 _DIGIT_RUNS = re.compile(r"\d+")
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = ".!?…"
+_LOOK_BACK = 64  # characters: normalized text has single spaces, and few openers in a row
 _OPENERS = "\"'([{\u201c\u201e\u00ab\u2018\u201a\u2039"
 
 
@@ -147,13 +148,18 @@ def changes_a_name(ops: Sequence[WordOp]) -> bool:
     """A reworded run replaces or deletes a capitalised word that does not
     start a sentence: in an official text that is a name, a body or a title
     ('Artur Lastayev', 'Republic of Kazakhstan')."""
-    before = ""
+    before = ""  # the end of the text before the op: enough to tell where a sentence starts
     for op in ops:
         if op.tag in (REPLACE, DELETE) and classify_edit(op.old, op.new) == WORDING:
             for word in _WORD.finditer(op.old):
-                if word[0][0].isupper() and not _starts_sentence(before + op.old[: word.start()]):
+                # A bounded look back: the whole text before each word made a long
+                # paragraph's classification quadratic.
+                start = word.start()
+                window = (op.old[start - _LOOK_BACK:start] if start >= _LOOK_BACK
+                          else before + op.old[:start])
+                if word[0][0].isupper() and not _starts_sentence(window):
                     return True
-        before += op.old
+        before = (before + op.old[-_LOOK_BACK:])[-_LOOK_BACK:]
     return False
 
 

@@ -13,25 +13,19 @@ title the previous capture lacked is not an edit of the title.
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Any
 
-from monitor import classify
+from monitor import align, classify
 from monitor.classify import WordOp
 from monitor.document import Document
 from monitor.errors import MonitorError
+from monitor.pairing import pair_similar
 
 __all__ = ["Change", "Hunk", "WordOp", "apply_change", "diff_documents", "render_word_diff"]
 
-_TOKEN = re.compile(r"\w+|\W+")
-_WORDS = re.compile(r"\w+")
-_SIMILAR = 0.5  # paragraphs at least this alike are one edited paragraph
-_MAX_PAIRINGS = 250_000  # paragraph pairs compared in one block; beyond, a rewrite
-_SHORT = 400  # characters in two paragraphs short enough to compare letter by letter
 
 
 @dataclass(frozen=True)
@@ -205,12 +199,14 @@ def _index(value: Any) -> int | None:
 
 def word_ops(old: str, new: str) -> tuple[WordOp, ...]:
     """Word-level diff: the old texts of the ops join to `old`, the new to `new`."""
-    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    a, b, found = align.word_opcodes(old, new)
     ops: list[WordOp] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in found:
         if tag == classify.REPLACE and i2 - i1 == j2 - j1:  # word for word: one op per word
             pairs = zip(a[i1:i2], b[j1:j2], strict=True)
-            ops.extend(WordOp(classify.REPLACE, x, y) for x, y in pairs)
+            # An equal pair only where the alignment gave up on a too large middle.
+            ops.extend(WordOp(classify.EQUAL if x == y else classify.REPLACE, x, y)
+                       for x, y in pairs)
         else:
             ops.append(WordOp(tag, "".join(a[i1:i2]), "".join(b[j1:j2])))
     return tuple(ops)
@@ -240,8 +236,8 @@ def diff_documents(old: Document, new: Document) -> Change:
 
 
 def _paragraph_hunks(old: Sequence[str], new: Sequence[str]) -> list[Hunk]:
-    opcodes = SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-    blocks = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in opcodes if tag != classify.EQUAL]
+    blocks = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in align.opcodes(old, new)
+              if tag != classify.EQUAL]
     moves = _moves(blocks, old, new)
     moved_to = set(moves.values())
     # (where in the new version, hunk): sorted at the end into reading order
@@ -250,7 +246,7 @@ def _paragraph_hunks(old: Sequence[str], new: Sequence[str]) -> list[Hunk]:
         olds = [i for i in range(i1, i2) if i not in moves]
         news = [j for j in range(j1, j2) if j not in moved_to]
         oi = nj = 0
-        for pi, pj in [*_pair_similar(olds, news, old, new), (i2, j2)]:
+        for pi, pj in [*pair_similar(olds, news, old, new), (i2, j2)]:
             while oi < len(olds) and olds[oi] < pi:
                 where = news[nj] if nj < len(news) else j2
                 i = olds[oi]
@@ -281,44 +277,6 @@ def _moves(blocks: list[tuple[int, int, int, int]], old: Sequence[str],
             if waiting.get(old[i]):
                 moves[i] = waiting[old[i]].popleft()
     return moves
-
-
-def _pair_similar(olds: list[int], news: list[int], old: Sequence[str],
-                  new: Sequence[str]) -> list[tuple[int, int]]:
-    """The in-order pairing of similar paragraphs with the most similarity in all."""
-    n, m = len(olds), len(news)
-    if not n or not m or n * m > _MAX_PAIRINGS:
-        return []
-    old_words = [frozenset(_WORDS.findall(old[i])) for i in olds]
-    new_words = [frozenset(_WORDS.findall(new[j])) for j in news]
-    best = [[0.0] * (m + 1) for _ in range(n + 1)]
-    for a in range(1, n + 1):
-        for b in range(1, m + 1):
-            s = _similarity(old[olds[a - 1]], new[news[b - 1]], old_words[a - 1], new_words[b - 1])
-            paired = best[a - 1][b - 1] + s if s >= _SIMILAR else 0.0
-            best[a][b] = max(best[a - 1][b], best[a][b - 1], paired)
-    pairs: list[tuple[int, int]] = []
-    a, b = n, m
-    while a and b:
-        if best[a][b] == best[a - 1][b]:
-            a -= 1
-        elif best[a][b] == best[a][b - 1]:
-            b -= 1
-        else:
-            pairs.append((olds[a - 1], news[b - 1]))
-            a, b = a - 1, b - 1
-    return pairs[::-1]
-
-
-def _similarity(a: str, b: str, a_words: frozenset[str], b_words: frozenset[str]) -> float:
-    """How alike two paragraphs are, 0..1: the share of words they have in
-    common, or of letters when they are short (a one-word edit leaves a
-    one-word paragraph with no word in common)."""
-    total = len(a_words) + len(b_words)
-    words = 2 * len(a_words & b_words) / total if total else 0.0
-    if words >= _SIMILAR or len(a) + len(b) > _SHORT:
-        return words
-    return max(words, SequenceMatcher(None, a, b, autojunk=False).ratio())
 
 
 def apply_change(old: Document, change: Change) -> Document:

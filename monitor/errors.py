@@ -87,7 +87,8 @@ class FetchFailed(MonitorError):
 
     Kinds: timeout, connection, dns, tls, http_error, server_error, not_found,
     too_large, binary, content_type, encoding, empty, redirect_loop, blocked,
-    challenge, parse, rate_limited, invalid_url.
+    challenge, parse, rate_limited, invalid_url; and internal, recorded by the check
+    when it crashed on the source (a bug: the page itself may be fine).
     """
 
     def __init__(self, kind: str, message: str, *, status: int | None = None):

@@ -27,6 +27,7 @@ knows nothing of the others' requests:
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import queue as queue_module
@@ -46,6 +47,8 @@ from monitor.errors import MonitorError
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
+
+log = logging.getLogger("monitor.runner")
 
 
 def fetch_settings(config: Config) -> FetchSettings:
@@ -115,8 +118,11 @@ def run_pass(
             if name is None:
                 return
             try:
+                # check() ends in a result whatever the page or a bug does (outcome
+                # `error` for a crash); what still escapes is an interrupt (Ctrl-C, a
+                # worker's time limit), which stops the pass.
                 result = checker.check(name, rows.get(name))
-            except BaseException as exc:  # a bug, not a page's trouble: stop the pass
+            except BaseException as exc:
                 with lock:
                     failures.append(exc)
                 return
@@ -217,7 +223,15 @@ def run_pass_in_processes(
         child.start()
     summary = PassSummary(processes=len(children))
     finished: set[int] = set()
-    failures: list[str] = []
+    fatal: list[str] = []  # the store or the setup failed: the pass cannot be trusted
+    lost: dict[int, str] = {}  # a process died (killed, crashed): its unreported checks
+
+    def report(results: list[CheckResult]) -> None:
+        summary.results.extend(results)
+        if on_result is not None:
+            for result in results:
+                on_result(result)
+
     try:
         while len(finished) < len(children):
             try:
@@ -226,23 +240,29 @@ def run_pass_in_processes(
                 for index, child in enumerate(children):
                     if index not in finished and not child.is_alive() and queue.empty():
                         finished.add(index)  # died without a word (killed, or crashed)
-                        failures.append(f"{child.name} exited with code {child.exitcode}")
+                        lost[index] = f"{child.name} exited with code {child.exitcode}"
                 continue
             if kind == "results":
-                summary.results.extend(payload)
-                if on_result is not None:
-                    for result in payload:
-                        on_result(result)
-            else:
-                index, detail = payload
-                finished.add(index)
-                if kind == "error":
-                    failures.append(detail)
+                report(payload)
+                continue
+            index, detail = payload
+            finished.add(index)
+            if kind == "fatal":
+                fatal.append(detail)
+            elif kind == "error":
+                lost[index] = detail
     finally:
         for child in children:
             child.join(timeout=30)
-    if failures:
-        raise MonitorError("a check process failed: " + failures[0])
+    if fatal:
+        raise MonitorError("a check process failed: " + fatal[0])
+    # One process lost is one share unchecked, not the pass: the others' results
+    # stand, and each check the lost one did not report is an `error`.
+    reported = {r.source for r in summary.results}
+    for index, why in lost.items():
+        log.error("check process %s: %s", children[index].name, why)
+        report([CheckResult(name, "error", detail=f"not checked: {why.splitlines()[0]}")
+                for name in shares[index].names if name not in reported])
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -289,8 +309,9 @@ def _check_share(config: Config, database_url: str, index: int, share: Share, le
             store.engine.dispose()
     except BaseException as exc:  # reported to the parent, which says it in one line
         detail = f"{type(exc).__name__}: {exc}"
-        if not isinstance(exc, MonitorError):
-            detail += "\n" + traceback.format_exc()
-        queue.put(("error", (index, detail)))
+        if not isinstance(exc, MonitorError):  # not the store's trouble: this share's only
+            queue.put(("error", (index, detail + "\n" + traceback.format_exc())))
+            return
+        queue.put(("fatal", (index, detail)))
         return
     queue.put(("done", (index, None)))

@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import random
+import re
 
 import pytest
 from hypothesis import given
@@ -376,3 +379,69 @@ def test_word_ops_rebuild_both_paragraphs(pair: tuple[Document, Document]) -> No
             assert "".join(op.old for op in hunk.ops) == hunk.old
             assert "".join(op.new for op in hunk.ops) == hunk.new
             assert hunk.kind in hunk.classes
+
+
+@functools.cache
+def _vocabulary() -> list[str]:
+    return sorted(set(re.findall(r"[a-z]+", SEED.read_text(encoding="utf-8"))))
+
+
+def _long_paragraph(words: int, seed: int = 9) -> list[str]:
+    """Words of the seed press release in a random order."""
+    rng = random.Random(seed)
+    return [rng.choice(_vocabulary()) for _ in range(words)]
+
+
+def test_a_20000_word_paragraph_with_four_edits_is_four_word_edits() -> None:
+    # SequenceMatcher(autojunk=False) took 143 s on such a paragraph; this must finish.
+    words = _long_paragraph(20_000)
+    edited = list(words)
+    for at, word in ((7, "seven"), (6_000, "6001"), (13_000, "Zhambyl"), (19_990, "last")):
+        edited[at] = word
+    old = Document("T", None, (" ".join(words),))
+    new = Document("T", None, (" ".join(edited),))
+    change = diff_documents(old, new)
+    [hunk] = change.hunks
+    assert [(op.old, op.new) for op in hunk.ops if op.tag != "equal"] == [
+        (words[7], "seven"), (words[6_000], "6001"), (words[13_000], "Zhambyl"),
+        (words[19_990], "last")]
+    assert apply_change(old, change) == new
+
+
+def test_500_edited_paragraphs_are_500_edits_not_removals() -> None:
+    rng = random.Random(5)
+    paragraphs = [" ".join(_long_paragraph(rng.randint(8, 40), seed=i)) + "." for i in range(500)]
+    edited = [p.replace(" ", " new ", 1) for p in paragraphs]
+    old, new = Document("T", None, tuple(paragraphs)), Document("T", None, tuple(edited))
+    change = diff_documents(old, new)
+    assert [(h.old_index, h.new_index) for h in change.hunks] == [(i, i) for i in range(500)]
+    assert {h.kind for h in change.hunks} == {"wording"}
+    assert apply_change(old, change) == new
+
+
+def test_a_middle_too_large_to_align_is_one_replaced_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor import align
+
+    monkeypatch.setattr(align, "MAX_CELLS", 100)  # past it, no alignment is attempted
+    words = _long_paragraph(400)
+    edited = ["First", *words[1:200], "middle", *words[201:-1], "last."]
+    old = Document("T", None, (" ".join(words),))
+    new = Document("T", None, (" ".join(edited),))
+    change = diff_documents(old, new)
+    [hunk] = change.hunks
+    assert [op.tag for op in hunk.ops] == ["replace"]
+    assert apply_change(old, change) == new
+
+
+@given(st.lists(st.integers(0, 5), max_size=40), st.lists(st.integers(0, 5), max_size=40))
+def test_alignment_opcodes_turn_one_sequence_into_the_other(a: list[int], b: list[int]) -> None:
+    from monitor import align
+
+    rebuilt: list[int] = []
+    for tag, i1, i2, j1, j2 in align.opcodes(a, b):
+        if tag == "equal":
+            assert a[i1:i2] == b[j1:j2]
+        rebuilt += b[j1:j2]
+    assert rebuilt == b
+    assert sum(i2 - i1 for tag, i1, i2, _, _ in align.opcodes(a, b) if tag == "equal") == (
+        len(a) + len(b) - align.Indel.distance(a, b)) // 2  # a longest common subsequence

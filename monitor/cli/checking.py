@@ -39,7 +39,8 @@ DUE_STATES = ("active", "failing", "gone")
 def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int | None,
           processes: int | None, no_learn: bool, fmt: str) -> None:
     """Check sources once and record what changed. Exits 0 when the checks ran,
-    even if pages changed or failed."""
+    even if pages changed or failed; 1 when a check ended in `error` (the monitor
+    itself failed on a source: a bug, or the store), after checking all the others."""
     store = app.store()
     if check_all == bool(names):
         raise UsageError("name sources to check, or use --all")
@@ -81,18 +82,23 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
     finally:
         if bar is not None:
             bar.close()
+    errors = summary.counts["error"]
     if fmt == "json":
         echo_json({"seconds": round(summary.seconds, 3), "processes": summary.processes,
                    "counts": dict(summary.counts),
                    "results": [r.__dict__ for r in sorted(summary.results,
                                                           key=lambda r: r.source)]})
-        return
-    for r in sorted(summary.results, key=lambda r: r.source):
-        if r.outcome not in ("unchanged",) or len(summary.results) <= 20:
-            extra = f" [{r.significance}]" if r.significance else ""
-            detail = f"  {one_line(r.detail)}" if r.detail else ""
-            click.echo(f"{r.source}: {r.outcome}{extra}{detail}")
-    click.echo(summary.line())
+    else:
+        for r in sorted(summary.results, key=lambda r: r.source):
+            if r.outcome not in ("unchanged",) or len(summary.results) <= 20:
+                extra = f" [{r.significance}]" if r.significance else ""
+                detail = f"  {one_line(r.detail)}" if r.detail else ""
+                click.echo(f"{r.source}: {r.outcome}{extra}{detail}")
+        click.echo(summary.line())
+    if errors:  # so that cron notices; a page's own failure is news, not an error
+        click.echo(f"error: {errors} check{'s' * (errors != 1)} ended in error (see "
+                   "above); every other source was checked", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @cli.command()

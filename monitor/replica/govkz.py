@@ -38,7 +38,9 @@ _NOT_FOUND = {"error": "notFound"}
 class GovkzReplica(ReplicaServer):
     """gov.kz on 127.0.0.1. Attributes may be changed while it runs:
     `block`, `block_status`, `prerendered`, `body_as_document`, `noise.enabled`,
-    `challenge` ("v1" | "v2" | None), `challenge_broken`."""
+    `challenge` ("v1" | "v2" | None), `challenge_broken`, and `broken_answer`: a
+    JSON value (such as `{}` or `[]`) answered, with 200, to every article and list
+    request past the challenge, as the API does when its back end fails."""
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class GovkzReplica(ReplicaServer):
         self.body_as_document = body_as_document
         self.block = block
         self.block_status = block_status
+        self.broken_answer: object | None = None
 
     # -- settings ------------------------------------------------------------------
 
@@ -196,6 +199,8 @@ class GovkzReplica(ReplicaServer):
         section = matched.group(1)
         if section == "news" and not gate.admits(request):
             return Reply.json(400, _NOT_ALLOWED)
+        if self.broken_answer is not None:
+            return Reply.json(200, self.broken_answer)
         if item is not None:
             article = self.articles.get(item.group(2), lang, section)
             if article is None:

@@ -45,7 +45,10 @@ class Reply:
 
     @classmethod
     def json(cls, status: int, data: Any) -> Reply:
-        body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        try:
+            body = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON can carry it escaped, UTF-8 cannot
+            body = json.dumps(data).encode("ascii")
         return cls(status, body, "application/json; charset=utf-8")
 
     @classmethod

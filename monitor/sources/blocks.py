@@ -16,7 +16,7 @@ from typing import TypeAlias
 import lxml.html
 from lxml import etree
 
-from monitor.normalize import normalize_text
+from monitor.normalize import markup_bytes, normalize_text
 
 BLOCK_TAGS = frozenset(
     """address article aside blockquote caption center dd details dialog div dl dt
@@ -41,7 +41,7 @@ Element: TypeAlias = lxml.html.HtmlElement
 
 def parse_html(markup: str | bytes) -> Element:
     """The page's <html> element. Never raises: an empty page is an empty <html>."""
-    data = markup.encode("utf-8", "surrogatepass") if isinstance(markup, str) else markup
+    data = markup_bytes(markup) if isinstance(markup, str) else markup
     try:
         root = lxml.html.document_fromstring(data, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):

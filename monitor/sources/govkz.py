@@ -41,6 +41,10 @@ class GovkzArticle(SourceAdapter):
         )
         if not isinstance(item, dict):
             raise FetchFailed("parse", f"{answer.url}: expected an article object")
+        missing = [key for key in ("title", "body") if not isinstance(item.get(key), str)]
+        if missing:  # `{}`, or an error object: not an article that lost its text
+            raise FetchFailed("parse", f"{answer.url}: the answer is not an article "
+                                       f"(no {' and no '.join(missing)})")
         projects = item.get("projects")
         return Capture(
             document=item_document(item),

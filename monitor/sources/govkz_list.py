@@ -54,6 +54,9 @@ class GovkzList(SourceAdapter):
         items = tuple(
             item for item in (_listed(entry, address) for entry in data) if item is not None
         )
+        if data and not items:  # entries, but none an article: an answer of another shape
+            raise FetchFailed("parse", f"{answer.url}: none of the {len(data)} entries "
+                                       "listed is an article with an id")
         lines = [f"{i.published or '????-??-??'} {i.title} ({i.item_id})" for i in items]
         document = normalize_document(
             f"gov.kz {address.entity} press releases ({address.language})", None, lines
@@ -70,9 +73,11 @@ class GovkzList(SourceAdapter):
 
 def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
     """One list entry, or None for an entry without an id (nothing to follow)."""
-    if not isinstance(entry, dict) or entry.get("id") in (None, ""):
+    if not isinstance(entry, dict) or entry.get("id") is None:
         return None
-    item_id = str(entry["id"])
+    item_id = normalize_text(str(entry["id"]))  # as the list's text shows it, or it is never seen
+    if not item_id:
+        return None
     title = entry.get("title")
     created = entry.get("created_date")
     return ListedItem(

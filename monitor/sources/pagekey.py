@@ -31,7 +31,7 @@ from monitor.sources.blocks import Element
 
 # Bump when this package's extraction starts reading a page differently within one
 # release: keys recorded before are then never trusted again.
-EXTRACTION_REVISION = 1
+EXTRACTION_REVISION = 2  # 2: control and noncharacters dropped before parsing
 _EXTRACTING = ("govkz-monitor", "trafilatura", "htmldate", "justext", "courlan",
                "dateparser", "lxml", "lxml_html_clean", "charset-normalizer")
 
