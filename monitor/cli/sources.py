@@ -72,7 +72,8 @@ def _human(seconds: int) -> str:
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Read URLs from a file, one per line (# comments and blank lines skipped).")
 @click.option("--name", help="Name of the source (only with a single URL).")
-@click.option("--kind", help="Source kind: govkz, govkz-list or html (guessed from the URL).")
+@click.option("--kind", help="Source kind: govkz, govkz-list, html, pdf or docx (guessed from "
+              "the URL; see `monitor kinds`).")
 @click.option("--interval", help="How often to check, e.g. 15m, 1h (default from config).")
 @click.option("--selector", help="CSS selector of the content (html sources).")
 @click.option("--language", help="Language code (ru, kk, en).")
