@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from documents import make_docx, make_pdf, make_scanned_pdf, varied_clauses
 from http_faults import FaultServer, Reply, conditional
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitor.catalog import guess_kind, register
 from monitor.config import SourceConfig
@@ -336,6 +338,67 @@ def test_words_hyphenated_at_a_line_end_are_joined_and_compounds_keep_their_hyph
 ])
 def test_page_numbers_are_recognised_in_ru_kk_and_en(text: str, expected: bool) -> None:
     assert is_page_number(text) is expected
+
+
+_LETTERS = "абвгдежзийклмнопрстуфхцчшыэюяәғқңөұүһі"
+# Paragraphs of two lines or more: a text of one-line paragraphs alone, each indented,
+# shows no margin to read them by.
+_PARAGRAPHS = st.lists(st.lists(st.text(alphabet=_LETTERS, min_size=3, max_size=12),
+                                min_size=20, max_size=60), min_size=1, max_size=10)
+
+
+def _typeset(paragraphs: list[list[str]]) -> list[Line]:
+    """Justified lines of 6-point letters, at most 70 letters, first lines indented."""
+    lines: list[Line] = []
+    for words in paragraphs:
+        rows: list[list[str]] = [[]]
+        for word in words:
+            if rows[-1] and len(" ".join([*rows[-1], word])) > 70:
+                rows.append([])
+            rows[-1].append(word)
+        for number, row in enumerate(rows):
+            text = " ".join(row)
+            x0 = 96.0 if number == 0 else 72.0
+            last = number == len(rows) - 1
+            x1 = min(x0 + 6 * len(text), 500.0) if last else 520.0
+            lines.append(Line(text, x0, x1, 0.0, 10.0, 10.0, 0))
+    return lines
+
+
+def _paginate(lines: list[Line], breaks: set[int]) -> list[Page]:
+    """The lines set 14 points apart, a new page after each index in `breaks` and
+    when a page is full (44 lines), and a page number at every page's foot."""
+    pages: list[Page] = []
+    page: list[Line] = []
+    for index, line in enumerate(lines):
+        y = 700.0 - 14 * len(page)
+        page.append(replace(line, y0=y, y1=y + 10))
+        if index + 1 in breaks or len(page) == 44 or index == len(lines) - 1:
+            number = Line(str(len(pages) + 1), 290.0, 296.0, 30.0, 40.0, 9.0, 1)
+            pages.append(Page((*page, number)))
+            page = []
+    return pages
+
+
+@given(_PARAGRAPHS, st.sets(st.integers(min_value=1, max_value=60), max_size=6))
+def test_where_pages_break_never_changes_the_paragraphs(paragraphs, breaks) -> None:
+    lines = _typeset(paragraphs)
+    expected = [" ".join(words) for words in paragraphs]
+    assert [p.text for p in reflow(_paginate(lines, breaks))] == expected
+
+
+def test_a_number_ending_a_clause_atop_a_page_is_text_not_a_page_number() -> None:
+    first = Page((_line("1. Выделить на мероприятия сумму в размере 1 250", 700, 0),
+                  _line("по тексту приказа и далее в размере 1 250 000", 686, 0),
+                  _line("и ещё столько же, итого 2 500 000 тенге и 500", 672, 0),
+                  _line("1", 30, 1, x0=290, x1=296)))
+    second = Page((_line("000.", 700, 0, x1=100),
+                   _line("2. Контроль возложить на вице-министра.", 686, 1, x1=300),
+                   _line("2", 30, 2, x0=290, x1=296)))
+    assert [p.text for p in reflow([first, second])] == [
+        "1. Выделить на мероприятия сумму в размере 1 250 по тексту приказа и далее в "
+        "размере 1 250 000 и ещё столько же, итого 2 500 000 тенге и 500 000.",
+        "2. Контроль возложить на вице-министра."]
 
 
 def test_a_body_line_that_looks_like_a_running_foot_is_kept() -> None:

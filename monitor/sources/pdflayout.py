@@ -47,6 +47,7 @@ INDENT_POINTS = 3.0
 # Justified lines end on the margin, to within this; a line of justified text that
 # stops before it is the last of its paragraph.
 FLUSH_POINTS = 1.5
+SPACING_HEIGHTS = 2.0  # double spacing leaves about one line's height between lines
 FRAME_LINES = 3  # a block of fewer lines shows no edges of its own
 JUSTIFIED_SHARE = 0.3  # justified: more than this share of lines end on the margin
 # Space between two lines wider than the page's usual by this share of a line's
@@ -111,11 +112,13 @@ def reflow(pages: Sequence[Page]) -> list[Paragraph]:
               for i, page in enumerate(pages)]
     compounds = _hyphenated_words(ln for body in bodies for ln in body)
     groups: list[tuple[int, list[Line]]] = []
-    spacing, justified = _line_spacing(bodies), _justified(bodies)
+    everything = [ln for body in bodies for ln in body]
+    whole = _frame(everything) if everything else _Frame(0.0, 0.0)
+    page_frames = [_frames(body, whole) for body in bodies]
+    spacing, justified = _line_spacing(bodies), _justified(bodies, page_frames)
     previous: Line | None = None
-    previous_frame = _Frame(0.0, 0.0)
-    for number, body in enumerate(bodies):
-        frames = _frames(body)
+    previous_frame = whole
+    for number, (body, frames) in enumerate(zip(bodies, page_frames, strict=True)):
         for index, line in enumerate(body):
             frame = frames[line.box]
             if previous is None:
@@ -162,13 +165,18 @@ def _furniture(pages: Sequence[Page]) -> list[set[Line]]:
     running head or foot also keeps its place: it repeats at the same height."""
     spacing = _line_spacing([page.lines for page in pages])
     edges = [_edge_lines(page, spacing) for page in pages]
+    # A head repeats above a body: on a page that is nothing but its top and bottom
+    # boxes, those are the body, however alike the pages begin.
+    framed = [len(page_edges) < sum(1 for ln in page.lines if ln.text.strip())
+              for page, page_edges in zip(pages, edges, strict=True)]
     seen: Counter[tuple[str, str, int]] = Counter()
-    for page_edges in edges:
-        seen.update({_place(side, line) for side, line in page_edges})
+    for page_edges, has_body in zip(edges, framed, strict=True):
+        if has_body:
+            seen.update({_place(side, line) for side, line in page_edges})
     repeated = {key for key, count in seen.items() if count >= 2 and count * 2 >= len(pages)}
     return [{line for side, line in page_edges
-             if is_page_number(line.text) or _place(side, line) in repeated}
-            for page_edges in edges]
+             if is_page_number(line.text) or (has_body and _place(side, line) in repeated)}
+            for page_edges, has_body in zip(edges, framed, strict=True)]
 
 
 def _edge_lines(page: Page, spacing: float) -> list[tuple[str, Line]]:
@@ -242,14 +250,15 @@ class _Frame:
     right: float  # where its longest lines end
 
 
-def _frames(body: Sequence[Line]) -> dict[int, _Frame]:
+def _frames(body: Sequence[Line], whole: _Frame) -> dict[int, _Frame]:
     """Per text box, its frame. The layout analysis gives an indented first line of
     ragged text a box of its own (its edges match no neighbour's), so a box of fewer
-    than FRAME_LINES lines takes the frame of the whole page."""
+    than FRAME_LINES lines takes the frame of its page, and on a page of fewer lines
+    than that, the frame of the whole document."""
     boxes: dict[int, list[Line]] = {}
     for line in body:
         boxes.setdefault(line.box, []).append(line)
-    page = _frame(body) if body else _Frame(0.0, 0.0)
+    page = _frame(body) if len(body) >= FRAME_LINES else whole
     return {box: _frame(lines) if len(lines) >= FRAME_LINES else page
             for box, lines in boxes.items()}
 
@@ -259,26 +268,24 @@ def _frame(lines: Sequence[Line]) -> _Frame:
     return _Frame(float(min(lefts, key=lambda x: (-lefts[x], x))), max(ln.x1 for ln in lines))
 
 
-def _justified(bodies: Sequence[Sequence[Line]]) -> bool:
-    """Whether the text is justified: many of its lines end on their page's right
-    margin. In ragged text few do (the longest line of a page, and chance); in
+def _justified(bodies: Sequence[Sequence[Line]], frames: Sequence[dict[int, _Frame]]) -> bool:
+    """Whether the text is justified: many of its lines end on their frame's right
+    margin. In ragged text few do (the longest line of a block, and chance); in
     justified text every line but a paragraph's last. Judged over the whole document,
     as a small block can look either way by chance."""
-    flush = total = 0
-    for body in bodies:
-        if body:
-            right = max(ln.x1 for ln in body)
-            flush += sum(1 for ln in body if right - ln.x1 <= FLUSH_POINTS)
-            total += len(body)
-    return flush > JUSTIFIED_SHARE * total
+    flush = sum(1 for body, boxes in zip(bodies, frames, strict=True) for ln in body
+                if boxes[ln.box].right - ln.x1 <= FLUSH_POINTS)
+    return flush > JUSTIFIED_SHARE * sum(map(len, bodies))
 
 
 def _line_spacing(bodies: Sequence[Sequence[Line]]) -> float:
     """The usual space between one line and the next in this document (single, 1.5 or
     double spacing), against which a paragraph's extra space stands out. Read over
-    the whole document: a last page of two lines shows no usual spacing of its own."""
-    gaps = [above.y0 - below.y1 for body in bodies for above, below in itertools.pairwise(body)
-            if (below.y0 + below.y1) / 2 < above.y0]
+    the whole document: a last page of two lines shows no usual spacing of its own.
+    A jump of more than SPACING_HEIGHTS lines (to a page's foot) is no spacing."""
+    gaps = [gap for body in bodies for above, below in itertools.pairwise(body)
+            if (below.y0 + below.y1) / 2 < above.y0
+            and (gap := above.y0 - below.y1) < SPACING_HEIGHTS * (above.y1 - above.y0)]
     return max(_median(gaps), 0.0) if gaps else 0.0
 
 
