@@ -49,8 +49,15 @@ class Registration:
     removed: bool = False  # it was removed for good; nothing was recorded
 
 
+# A document file is known by its name's suffix; any other file needs --kind.
+_FILE_SUFFIXES = {".pdf": "pdf", ".docx": "docx"}
+
+
 def guess_kind(url: str) -> str:
     path = urlsplit(url).path
+    suffix = path[path.rfind("."):].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    if suffix in _FILE_SUFFIXES:
+        return _FILE_SUFFIXES[suffix]
     if GOVKZ_ARTICLE.search(path):
         return "govkz"
     if re.search(r"/memleket/entities/[^/]+/press/news/?$", path) or "content-manager/news" in path:

@@ -34,7 +34,12 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml\b[^>]*?\bencoding\s*=\s*["']([\w.:-]+
 
 # Types that are never a text document, whatever the bytes look like.
 BINARY_TYPES = ("image/", "audio/", "video/", "font/", "application/octet-stream",
-                "application/pdf", "application/zip")
+                "application/pdf", "application/zip",
+                # document files, and the labels servers give a file to download
+                "application/x-pdf", "application/acrobat", "application/msword",
+                "application/vnd.openxmlformats-officedocument.", "application/x-zip",
+                "binary/octet-stream", "application/download", "application/x-download",
+                "application/force-download")
 
 
 class UndecodableText(ValueError):

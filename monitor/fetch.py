@@ -324,8 +324,8 @@ def _check_body(url: str, status: int, content: bytes, content_type: str,
         raise FetchFailed("empty", f"{url} answered {status} with an empty body", status=status)
     # No Content-Type at all is common on old servers; judge those by their bytes.
     accepted = not content_type or any(mime_matches(content_type, p) for p in accept)
-    if accepted and is_binary_type(content_type):
-        return  # the caller asked for this binary type
+    if accepted and (is_binary_type(content_type) or all(map(is_binary_type, accept))):
+        return  # the caller asked for this binary type, or for a file whatever its label
     if is_binary_type(content_type) or looks_binary(content, charset):
         raise FetchFailed("binary", f"{url} sent a binary body ({content_type or 'untyped'}),"
                           " not a text document", status=status)

@@ -107,7 +107,8 @@ def _human(seconds: Any) -> str:
               help="Read URLs from a file, one per line (# comments and blank lines skipped).")
 @click.option("--name", help="Name of the source (only with a single URL): letters of any "
               "alphabet, digits, '.', '_', '-'.")
-@click.option("--kind", help="Source kind: govkz, govkz-list or html (guessed from the URL).")
+@click.option("--kind", help="Source kind: govkz, govkz-list, html, pdf or docx (guessed from "
+              "the URL; see `monitor kinds`).")
 @click.option("--interval", help="How often to check, 1s to 366d, e.g. 15m, 1h "
               "(default from config).")
 @click.option("--selector", help="CSS selector of the content (html sources).")
