@@ -275,3 +275,17 @@ def receiver():  # type: ignore[no-untyped-def]
 
     with WebhookReceiver() as server:
         yield server
+
+
+@pytest.fixture
+def run(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
+    """`monitor …` in a subprocess, against an initialized store of each kind."""
+    from cli_helpers import Result, monitor
+
+    env = {"MONITOR_DATABASE_URL": db_url}
+    assert monitor("init", cwd=tmp_path, env=env).code == 0
+
+    def command(*args: str) -> Result:
+        return monitor(*args, cwd=tmp_path, env=env)
+
+    return command

@@ -21,16 +21,6 @@ ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h
            "<p>The commission met on 4 May and approved 12 decisions.</p></article></body></html>")
 
 
-@pytest.fixture
-def run(tmp_path: Path, db_url: str) -> Run:
-    env = {"MONITOR_DATABASE_URL": db_url}
-    assert monitor("init", cwd=tmp_path, env=env).code == 0
-
-    def command(*args: str) -> Result:
-        return monitor(*args, cwd=tmp_path, env=env)
-
-    return command
-
 
 @pytest.fixture
 def server() -> Iterator[FaultServer]:

@@ -18,17 +18,6 @@ from monitor.validation import valid_name
 Run = Callable[..., Result]
 
 
-@pytest.fixture
-def run(tmp_path: Path, db_url: str) -> Run:
-    """`monitor …` against an initialized store of each kind."""
-    env = {"MONITOR_DATABASE_URL": db_url}
-    assert monitor("init", cwd=tmp_path, env=env).code == 0
-
-    def command(*args: str) -> Result:
-        return monitor(*args, cwd=tmp_path, env=env)
-
-    return command
-
 
 def _watched(run: Run) -> dict[str, str]:
     return {s["url"]: s["name"] for s in run("sources", "--format", "json").json()}
