@@ -40,8 +40,9 @@ _BASES = (*range(0, 20), *range(20, 100, 10), *range(100, 1000, 100), 1000, 10**
 
 # Words that are numbers but, as often, something else: Russian «он» (he) is
 # Kazakh «он» (ten), Kazakh «бір» is also the article "a", English "one" and
-# "second" are a pronoun and a unit of time. An edit of one of these is a number
-# only when the other side of the edit has a number too (see number_words_differ).
+# "second" are a pronoun and a unit of time. An edit of these alone is not a number
+# change; it is one when a word that is surely a number is in it (see
+# number_words_differ).
 _AMBIGUOUS_STEMS = {"он", "бес", "бір", "жүз"}  # жүз: also "face", "swim"
 _AMBIGUOUS_WORDS = {"one", "second", "seconds", "ones", "біреу"}
 # Suffixed forms that are, above all, other words: Kazakh «үшін» (for).
@@ -100,8 +101,8 @@ def _say(n2w: object, number: int, lang: str, **kwargs: object) -> list[str]:
 @cache
 def _tables() -> tuple[dict[str, int], frozenset[str]]:
     """Every number word known (lower case) -> its value, and the ambiguous ones.
-    Built once: about 0.3 s, most of it num2words."""
-    from num2words import num2words  # imported here: its 100 languages load in 0.3 s
+    Built once, on first use: 0.05 s idle, 0.7 s on a busy machine (measured)."""
+    from num2words import num2words  # here: a process that never classifies skips it
 
     values: dict[str, int] = {}
 
