@@ -23,6 +23,8 @@ from collections.abc import Hashable, Sequence
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, Levenshtein
 
+from monitor.numbers import NUMBER_PATTERN
+
 # (tag, i1, i2, j1, j2) as difflib's get_opcodes gives them.
 Opcode = tuple[str, int, int, int, int]
 Block = tuple[int, int, int]  # a[i:i+n] == b[j:j+n]
@@ -31,8 +33,11 @@ Block = tuple[int, int, int]  # a[i:i+n] == b[j:j+n]
 # 0.4 s on one core. A paragraph of 30,000 words differing from end to end fits.
 MAX_CELLS = 1_000_000_000
 
-# A word and the separator after it; or the separator that opens a text.
-_CHUNK = re.compile(r"(\w+)(\W*)|\W+")
+# A word and the separator after it; or the separator that opens a text. A number
+# with its group and decimal separators (1,250,000,000; 3,5; 1 250 000) is one word:
+# split at its commas, an edit read `1,[-250-]{+520+},000,000`. Letters written onto
+# a number stay on it, as they did before (77th, 3,5млн).
+_CHUNK = re.compile(rf"({NUMBER_PATTERN}\w*|\w+)(\W*)|\W+")
 
 
 def opcodes(a: Sequence[Hashable], b: Sequence[Hashable]) -> list[Opcode]:

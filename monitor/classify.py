@@ -6,7 +6,7 @@ An edit of a word run is, from least to most telling:
 - confusable: a letter swapped for a look-alike from another script (Cyrillic
   a, U+0430, for Latin a), which no reader sees but every search and hash does;
 - wording: different words;
-- number: different digits.
+- number: different digits, or different numbers in words (ru, kk, en).
 
 Significance is what an alert leads with: low (invisible or cosmetic), medium
 (new or reworded text), high (numbers, dates, the title, removed text, names).
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from confusable_homoglyphs import categories, confusables
+
+from monitor import numbers
 
 TYPOGRAPHY = "typography"
 CONFUSABLE = "confusable"
@@ -130,6 +132,8 @@ def classify_edit(old: str, new: str) -> str:
     if is_confusable(old_key, new_key):
         return CONFUSABLE
     if _DIGIT_RUNS.findall(old) != _DIGIT_RUNS.findall(new):
+        return NUMBER
+    if numbers.number_words_differ(old, new):
         return NUMBER
     return WORDING
 
