@@ -7,10 +7,10 @@ checkers racing on one source record the change once. A 404 becomes
 DocumentRemoved only after it is seen on N consecutive checks, and so does what real
 sites answer instead (a redirect to the home page, the section index or a shared
 signpost, a page that says "not found", an API's null: monitor.removal), with the
-rule that judged it; an answer with
-no text where the stored version has some is recorded only when it is seen on N
-consecutive checks too (before that it is FetchFailed `empty`); every other failure
-is a FetchFailed with a kind, and the next success a SourceRecovered.
+rule that judged it; an answer with no text where the stored version has some is
+recorded only when it is seen on N consecutive checks too (before that it is
+FetchFailed `empty`); every other failure is a FetchFailed with a kind, and the
+next success a SourceRecovered.
 """
 
 from __future__ import annotations

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
+from cli_helpers import monitor
 from http_faults import FaultServer, Reply
+from jsonschema import Draft202012Validator
 
 from monitor.alerts import Dispatcher
 from monitor.catalog import register
+from monitor.changes.schema import load_schema
 from monitor.config import AlertConfig, Config, SourceConfig
 from monitor.removal import judge_redirect, judge_text, removal_summary
 from monitor.replica import GovkzReplica
@@ -92,7 +96,8 @@ def _html_source(store, site: FaultServer, name: str = "doc", path: str = ARTICL
 
 
 def test_article_redirected_to_the_home_page_is_removed_after_three_checks_and_alerts_once(
-    store, checker, site: FaultServer, alerts: Dispatcher, receiver, smtp_sink
+    store, db_url: str, checker, site: FaultServer, alerts: Dispatcher, receiver, smtp_sink,
+    tmp_path: Path
 ) -> None:
     site.route(ARTICLE, ARTICLE_PAGE)
     site.route("/ru", HOME_PAGE)
@@ -113,6 +118,11 @@ def test_article_redirected_to_the_home_page_is_removed_after_three_checks_and_a
     assert "redirected to the home page" in data["summary"]
     assert "redirected to the home page" in mail
     assert "Minutes will follow next week." in mail  # the text it last had
+    Draft202012Validator(load_schema("change.schema.json")).validate(data)
+
+    history = monitor("history", "doc", cwd=tmp_path, env={"MONITOR_DATABASE_URL": db_url})
+    assert history.code == 0, history.err
+    assert f"redirected to the home page {site.url('/ru')}" in history.out
 
 
 def test_redirected_once_then_back_is_a_blip_not_a_removal(
