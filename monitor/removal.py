@@ -73,8 +73,10 @@ def judge_redirect(watched: str, final: str, redirects: Sequence[str],
     old_path, new_path = _path(was.path), _path(now.path)
     if now.netloc.lower() != was.netloc.lower() or new_path == old_path:
         return None  # another site, or only the scheme, query or slash changed
+    if _is_home(old_path):
+        return None  # a watched home page that goes to its language root is still home
     evidence = {"final_url": final, "status": status, "redirects": list(redirects)}
-    if new_path == "" or _LANGUAGE_ROOT.match(new_path + "/"):
+    if _is_home(new_path):
         return Judgement(REDIRECT_TO_HOME, f"redirected to the home page {final}", evidence)
     if old_path.startswith(new_path + "/"):
         return Judgement(REDIRECT_TO_SECTION, f"redirected to the section index {final}",
@@ -145,6 +147,10 @@ def removal_summary(data: Mapping[str, Any]) -> str:
 def _path(path: str) -> str:
     """A URL path without its trailing slashes ('' for the root)."""
     return path.rstrip("/")
+
+
+def _is_home(path: str) -> bool:
+    return path == "" or bool(_LANGUAGE_ROOT.match(path + "/"))
 
 
 def _bounded(phrase: str) -> str:

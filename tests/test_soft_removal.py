@@ -244,6 +244,11 @@ def test_redirects_judged_by_where_they_lead(final: str, judged_by: str | None) 
     assert (judged.judged_by if judged else None) == judged_by
 
 
+def test_a_watched_home_page_sent_to_its_language_root_is_not_judged() -> None:
+    assert judge_redirect("https://x.kz/", "https://x.kz/ru/", ["https://x.kz/"]) is None
+    assert judge_redirect("https://x.kz/kk", "https://x.kz/", ["https://x.kz/kk"]) is None
+
+
 def test_an_old_removal_event_reads_as_judged_by_its_status() -> None:
     old = {"status": 410, "confirmations": 3, "last_hash": None}
     event = to_event("DocumentRemoved", 1, old)
