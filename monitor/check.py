@@ -4,10 +4,13 @@ An unchanged page costs no write at all. A new content hash is diffed against
 the stream's current version and recorded as VersionCaptured (+ ChangeDetected
 when the diff has hunks) in one append with optimistic concurrency, so two
 checkers racing on one source record the change once. A 404 becomes
-DocumentRemoved only after it is seen on N consecutive checks, and an answer with
-no text where the stored version has some is recorded only when it is seen on N
-consecutive checks too (before that it is FetchFailed `empty`); every other failure
-is a FetchFailed with a kind, and the next success a SourceRecovered.
+DocumentRemoved only after it is seen on N consecutive checks, and so does what real
+sites answer instead (a redirect to the home page, the section index or a shared
+signpost, a page that says "not found", an API's null: monitor.removal), with the
+rule that judged it; an answer with no text where the stored version has some is
+recorded only when it is seen on N consecutive checks too (before that it is
+FetchFailed `empty`); every other failure is a FetchFailed with a kind, and the
+next success a SourceRecovered.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from monitor.events import (
 )
 from monitor.fetch import Fetcher
 from monitor.normalize import normalize_text
+from monitor.removal import for_status
+from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
@@ -77,9 +82,11 @@ class Checker:
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
     page_keys: PageKeys = field(init=False)
+    redirects: RedirectJudge = field(init=False)  # home page, section, signpost
 
     def __post_init__(self) -> None:
         self.page_keys = PageKeys(self.store.engine)
+        self.redirects = RedirectJudge(self.store.engine)
 
     def check(self, name: str, row: Any = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
@@ -142,6 +149,11 @@ class Checker:
             captured = adapter.capture(spec, self.fetcher, previous)
         except FetchFailed as exc:
             return self._record_failure(row, exc)
+        if isinstance(captured, Capture) and (
+                judged := self.redirects.judge(row.stream_id, row.url, captured)):
+            return self._record_failure(row, FetchFailed(
+                "not_found", f"{row.url}: {judged.said}", status=judged.evidence.get("status"),
+                judged_by=judged.judged_by, evidence=judged.evidence))
         for _ in range(MAX_ATTEMPTS):
             try:
                 return self._record_capture(row, captured)
@@ -287,8 +299,10 @@ class Checker:
         if exc.kind == "not_found":
             seen = self._failure_streak(row, "not_found") + 1
             if seen >= self.config.not_found_confirmations and row.document_version:
-                new.append(DocumentRemoved(status=exc.status, confirmations=seen,
-                                           last_hash=row.content_hash))
+                new.append(DocumentRemoved(
+                    status=exc.status, confirmations=seen, last_hash=row.content_hash,
+                    judged_by=exc.judged_by or for_status(exc.status),
+                    evidence=exc.evidence or {"status": exc.status}))
                 outcome = "removed"
         try:
             self.store.append(row.stream_id, row.stream_version, new)

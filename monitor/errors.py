@@ -6,6 +6,8 @@ exceptions. The CLI turns each into one line and an exit code.
 
 from __future__ import annotations
 
+from typing import Any
+
 from monitor.untrusted import one_line
 
 
@@ -91,9 +93,13 @@ class FetchFailed(MonitorError):
     when it crashed on the source (a bug: the page itself may be fine).
     """
 
-    def __init__(self, kind: str, message: str, *, status: int | None = None):
+    def __init__(self, kind: str, message: str, *, status: int | None = None,
+                 judged_by: str | None = None, evidence: dict[str, Any] | None = None):
         self.kind = kind
         self.status = status
+        # A not_found's rule and what showed it (monitor.removal), for the removal.
+        self.judged_by = judged_by
+        self.evidence = evidence or {}
         # Messages quote what servers said (reason phrases, URLs, TLS errors) and are
         # stored and printed: no terminal control sequence gets through.
         super().__init__(one_line(message))

@@ -118,9 +118,14 @@ class DocumentRemoved(Event):
     """The document is gone, confirmed on several consecutive checks."""
 
     type: ClassVar[str] = "DocumentRemoved"
+    # 2: `judged_by` and `evidence` say how the last check judged it gone
+    # (monitor.removal); 1 had only the status (upcast in monitor.store.mapper).
+    schema_version: ClassVar[int] = 2
     status: int | None
     confirmations: int
     last_hash: str | None = None
+    judged_by: str = "http_404"  # one of monitor.removal.JUDGEMENTS
+    evidence: dict[str, Any] = field(default_factory=dict)  # final_url, status, phrase
 
 
 @dataclass(frozen=True)

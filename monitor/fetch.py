@@ -295,7 +295,8 @@ class Fetcher:
         if retried:
             said += f" after {retried} {'retry' if retried == 1 else 'retries'}"
         if status in (404, 410):
-            return FetchFailed("not_found", said, status=status)
+            return FetchFailed("not_found", said, status=status,
+                               evidence={"final_url": answer.url, "status": status})
         if status == 429:
             return FetchFailed("rate_limited", said, status=status)
         return FetchFailed("server_error" if status >= 500 else "http_error", said, status=status)

@@ -406,6 +406,9 @@ def test_published_and_removed_alerts_carry_what_happened(store, receiver) -> No
     assert gone["title"] == TITLE
     assert (gone["from_version"]["number"], gone["to_version"]) == (3, None)
     assert gone["removed"] == {"status": 404, "confirmations": 3,
+                               "judged_by": "http_404", "said": "not found (HTTP 404)",
+                               "evidence": {"final_url": None, "status": None, "phrase": None,
+                                            "redirects": []},
                                "last_text": f"{INTRO}\n\nThe delegation had 150 members.",
                                "last_text_truncated": False}
     assert gone["hunks"] == []

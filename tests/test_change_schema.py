@@ -174,6 +174,9 @@ def test_a_removal_carries_the_last_version_and_its_whole_text(
     assert removed["from_version"]["captured_at"].endswith("Z")
     assert removed["to_version"] is None
     assert removed["removed"] == {"status": 404, "confirmations": 3,
+                                  "judged_by": "http_404", "said": "not found (HTTP 404)",
+                                  "evidence": {"final_url": None, "status": None,
+                                               "phrase": None, "redirects": []},
                                   "last_text": "\n\n".join(ARCHIVED.paragraphs),
                                   "last_text_truncated": False}
 

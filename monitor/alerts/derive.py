@@ -31,8 +31,9 @@ from monitor.events import (
     FetchFailedEvent,
 )
 from monitor.moments import utc_iso
+from monitor.removal import removal_summary
 from monitor.store.eventstore import as_datetime
-from monitor.store.mapper import to_event
+from monitor.store.mapper import to_data, to_event
 from monitor.store.schema import events, sources
 from monitor.untrusted import one_line
 
@@ -172,8 +173,7 @@ def _summary(event: Event, streak: Streak | None) -> str:
         case DocumentPublished():
             return f"published: {event.title or event.url}"
         case DocumentRemoved():
-            return (f"removed: not found on {event.confirmations} consecutive checks"
-                    + (f" (HTTP {event.status})" if event.status else ""))
+            return removal_summary(to_data(event))
         case FetchFailedEvent():
             # one_line: events recorded before messages were cleaned may hold escapes.
             message = _short(one_line(f"{event.kind}: {event.message}"))

@@ -51,6 +51,7 @@ class RemovalView:
     excerpt: str  # its first paragraphs
     more: int  # characters left out
     command: str  # how to read it whole
+    judged: str = ""  # how it was judged gone: "redirected to the home page https://…/"
 
 
 def _finalize(value: Any) -> Any:
@@ -100,6 +101,7 @@ def short_text(alert: Alert, limit: int = 1500) -> str:
         lines.append(f"{view.where}: {text_diff(view.runs)}")
     removal = removal_view(alert)
     if removal is not None:
+        lines.append(f"judged gone: {removal.judged}")
         lines.append(f"last {removal.version}; read it: {removal.command}")
     lines.append(f"{alert.source_url}".strip())
     lines.append(f"history: {alert.history_command}")
@@ -154,10 +156,11 @@ def removal_view(alert: Alert) -> RemovalView | None:
         return None
     last = record.from_version
     shown, more = excerpt(record.removal.last_text)
+    judged = one_line(record.removal.said)
     if last is None:
-        return RemovalView("version unknown", shown, more, alert.history_command)
+        return RemovalView("version unknown", shown, more, alert.history_command, judged)
     return RemovalView(version_line(last), shown, more,
-                       f"monitor show {alert.source_name}@{last.number}")
+                       f"monitor show {alert.source_name}@{last.number}", judged)
 
 
 def _around(text: str, *, head: bool, tail: bool) -> str:

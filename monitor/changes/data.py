@@ -44,6 +44,9 @@ def change_data(record: ChangeRecord, public_url: str | None = None) -> dict[str
         data["removed"] = {
             "status": record.removal.status,
             "confirmations": record.removal.confirmations,
+            "judged_by": record.removal.judged_by,
+            "said": record.removal.said,
+            "evidence": _evidence(record.removal.evidence),
             "last_text": text[:MAX_TEXT_CHARS],
             "last_text_truncated": len(text) > MAX_TEXT_CHARS,
         }
@@ -52,6 +55,17 @@ def change_data(record: ChangeRecord, public_url: str | None = None) -> dict[str
         data["published"] = {"url": p.url, "title": p.title, "published": p.published,
                              "registered_as": p.registered_as}
     return data
+
+
+def _evidence(evidence: dict[str, Any]) -> dict[str, Any]:
+    """What showed the removal, in the schema's fixed keys."""
+    redirects = evidence.get("redirects")
+    return {
+        "final_url": evidence.get("final_url"),
+        "status": evidence.get("status"),
+        "phrase": evidence.get("phrase"),
+        "redirects": list(redirects) if isinstance(redirects, list) else [],
+    }
 
 
 def version_data(version: VersionRef | None) -> dict[str, Any] | None:

@@ -27,7 +27,8 @@ from monitor.diff import Change
 from monitor.document import Document
 from monitor.errors import PersistenceError
 from monitor.events import ChangeDetected, DocumentPublished, DocumentRemoved, Event
-from monitor.store.mapper import to_event
+from monitor.removal import removal_said
+from monitor.store.mapper import to_data, to_event
 from monitor.store.schema import changes, events, sources, versions
 from monitor.store.snapshots import get_text
 
@@ -75,8 +76,10 @@ def _record(conn: Connection, row: Any, source: Any, stored: dict[int, VersionRe
         if not isinstance(event, DocumentRemoved):
             raise _missing(row, "DocumentRemoved")
         last = old.text_hash if old is not None else event.last_hash
-        fields["removal"] = Removal(event.status, event.confirmations,
-                                    _body(conn, last) if last else "")
+        fields["removal"] = Removal(
+            event.status, event.confirmations, _body(conn, last) if last else "",
+            judged_by=event.judged_by, evidence=dict(event.evidence),
+            said=removal_said(to_data(event)))
     url = (fields["publication"].url if row.kind == PUBLISHED
            else next((v.url for v in (new, old) if v is not None and v.url), watched))
     return ChangeRecord(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from monitor import classify
 from monitor.diff import Hunk
@@ -31,6 +32,9 @@ class Removal:
     status: int | None  # the HTTP status that said "gone", if any
     confirmations: int
     last_text: str  # the last stored version's paragraphs, whole
+    judged_by: str = "http_404"  # the rule that judged it gone (monitor.removal)
+    evidence: dict[str, Any] = field(default_factory=dict)  # final_url, status, phrase
+    said: str = ""  # how it was judged, for people: "redirected to the home page …"
 
 
 @dataclass(frozen=True)

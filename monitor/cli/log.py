@@ -12,6 +12,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
 from monitor.moments import utc_iso
+from monitor.removal import removal_said
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
 from monitor.untrusted import json_text, one_line
@@ -32,7 +33,8 @@ def describe(event: StoredEvent) -> str:
         case "DocumentPublished":
             return f"{one_line(d['title'], MAX_TITLE)} {one_line(d['url'])}"
         case "DocumentRemoved":
-            return f"confirmed on {d['confirmations']} checks (HTTP {d.get('status')})"
+            return (f"confirmed on {d['confirmations']} checks: "
+                    f"{one_line(removal_said(d))}")
         case "FetchFailed":
             return f"{d['kind']}: {d['message']}"
         case "SourceReconfigured":

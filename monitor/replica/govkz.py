@@ -40,7 +40,12 @@ class GovkzReplica(ReplicaServer):
     `block`, `block_status`, `prerendered`, `body_as_document`, `noise.enabled`,
     `challenge` ("v1" | "v2" | None), `challenge_broken`, and `broken_answer`: a
     JSON value (such as `{}` or `[]`) answered, with 200, to every article and list
-    request past the challenge, as the API does when its back end fails."""
+    request past the challenge, as the API does when its back end fails.
+    How a missing article answers: `missing_answer` "notFound" (404
+    `{"error":"notFound"}`), "null" (200 `null`) or "data-null" (200
+    `{"data": null}`), the answers public clients of the portal handle; and
+    `soft_404_pages`: its page is the portal's not-found page with 200, as the
+    single-page portal serves every address, instead of a 404."""
 
     def __init__(
         self,
@@ -64,6 +69,8 @@ class GovkzReplica(ReplicaServer):
         self.block = block
         self.block_status = block_status
         self.broken_answer: object | None = None
+        self.missing_answer = "notFound"
+        self.soft_404_pages = False
 
     # -- settings ------------------------------------------------------------------
 
@@ -180,7 +187,8 @@ class GovkzReplica(ReplicaServer):
             article_id, lang, "news" if section == "press/news" else section
         )
         if article is None or article.entity != entity:
-            return Reply.html(404, pages.not_found_page(lang, self.noise))
+            status = 200 if self.soft_404_pages else 404
+            return Reply.html(status, pages.not_found_page(lang, self.noise))
         related = [t for t in self.articles.titles(lang) if t != article.title]
         return Reply.html(200, pages.article_page(article, self.noise, related))
 
@@ -204,11 +212,18 @@ class GovkzReplica(ReplicaServer):
         if item is not None:
             article = self.articles.get(item.group(2), lang, section)
             if article is None:
-                return Reply.json(404, _NOT_FOUND)
+                return self._missing()
             return Reply.json(200, self._item(article))
         entity = api.listing_entity(request.query)
         found = self.articles.listing(entity, lang, section) if entity else []
         return Reply.json(200, [self._item(a) for a in api.listing_page(found, request.query)])
+
+    def _missing(self) -> Reply:
+        if self.missing_answer == "null":
+            return Reply.json(200, None)
+        if self.missing_answer == "data-null":
+            return Reply.json(200, {"data": None})
+        return Reply.json(404, _NOT_FOUND)
 
     def _item(self, article: Article) -> dict[str, object]:
         views = self.noise.views(f"{article.article_id}/{article.lang}")

@@ -114,10 +114,19 @@ def article_page(article: Article, noise: Noise, related: list[str]) -> str:
     )
 
 
+# What the portal shows for an address it has no page for, per language.
+NOT_FOUND_TEXT = {
+    "ru": ("Страница не найдена", "Вернуться на главную"),
+    "kk": ("Бет табылмады", "Басты бетке оралу"),
+    "en": ("Page not found", "Back to the home page"),
+}
+
+
 def not_found_page(lang: str, noise: Noise) -> str:
+    said, back = NOT_FOUND_TEXT.get(lang, NOT_FOUND_TEXT["ru"])
     return (
-        _head("404 | gov.kz", noise, lang)
-        + "<body><h1>404</h1><p>Page not found</p>"
+        _head(f"404 | {said} | gov.kz", noise, lang)
+        + f'<body><h1>404</h1><p>{said}</p><p><a href="/?lang={lang}">{back}</a></p>'
         + _tail(noise)
     )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from monitor.document import Document
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_document
+from monitor.removal import API_NULL
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import fragment_paragraphs
 from monitor.sources.govkz_api import GovkzApi
@@ -39,6 +40,14 @@ class GovkzArticle(SourceAdapter):
             language=address.language,
             ca_bundle=spec.ca_bundle,
         )
+        if item is None or (isinstance(item, dict) and list(item) == ["data"]
+                            and item["data"] is None):
+            said = "null" if item is None else '{"data": null}'
+            raise FetchFailed("not_found", f"{answer.url} answered {said} for the article",
+                              status=answer.status,
+                              judged_by=API_NULL,
+                              evidence={"final_url": answer.url, "status": answer.status,
+                                        "answer": said})
         if not isinstance(item, dict):
             raise FetchFailed("parse", f"{answer.url}: expected an article object")
         missing = [key for key in ("title", "body") if not isinstance(item.get(key), str)]

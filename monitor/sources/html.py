@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_document, normalize_text
+from monitor.removal import judge_text
 from monitor.sources import masking
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import Element, element_paragraphs, parse_html
@@ -16,7 +17,7 @@ from monitor.sources.pagekey import page_key
 from monitor.sources.volatile import volatile_selectors
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.fetch import Fetcher, Response
 
 DEFAULT_LEARN_DELAY = 3.0
 
@@ -55,17 +56,22 @@ class HtmlPage(SourceAdapter):
         from monitor.sources import maintext
 
         patterns = masking.text_masks(spec.ignore)
-        selected = _selected(spec, root, answer.url) if spec.selector else None
         title = maintext.page_title(root)
-        page = maintext.as_page_text_reads(root)
-        published = maintext.page_date(page, answer.url)
-        extracted = selected if selected is not None else _main_text(page, answer.url)
+        try:
+            selected = _selected(spec, root, answer.url) if spec.selector else None
+            page = maintext.as_page_text_reads(root)
+            published = maintext.page_date(page, answer.url)
+            extracted = selected if selected is not None else _main_text(page, answer.url)
+        except FetchFailed:
+            _refuse_not_found_page(title, [], answer)  # a not-found page has no article
+            raise
         paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
         if patterns:
             paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
             title = None if title is None else normalize_text(masking.mask_text(title, patterns))
         if title is not None and paragraphs and paragraphs[0] == title:
             paragraphs = paragraphs[1:]  # the <h1> is the title, not body
+        _refuse_not_found_page(title, paragraphs, answer)
         document = normalize_document(title, published, paragraphs)
         return Capture(
             document=document,
@@ -89,6 +95,14 @@ class HtmlPage(SourceAdapter):
         third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
         learned = volatile_selectors(first, second, third)
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
+
+
+def _refuse_not_found_page(title: str | None, paragraphs: list[str], answer: Response) -> None:
+    """A 200 whose whole text is the site's not-found message is `not_found`."""
+    judged = judge_text(title, paragraphs, url=answer.url, status=answer.status)
+    if judged is not None:
+        raise FetchFailed("not_found", f"{answer.url}: {judged.said}", status=answer.status,
+                          judged_by=judged.judged_by, evidence=judged.evidence)
 
 
 def _selected(spec: SourceSpec, root: Element, url: str) -> list[str]:

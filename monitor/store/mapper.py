@@ -96,3 +96,14 @@ def _compact_change(data: dict[str, Any]) -> dict[str, Any]:
 
 
 register_upcaster("ChangeDetected", 1, _compact_change)
+
+
+def _judged_removal(data: dict[str, Any]) -> dict[str, Any]:
+    """DocumentRemoved 1 -> 2: before redirects and not-found pages counted, a removal
+    was always judged by the answer's status."""
+    from monitor.removal import for_status
+
+    return {**data, "judged_by": for_status(data.get("status")), "evidence": {}}
+
+
+register_upcaster("DocumentRemoved", 1, _judged_removal)

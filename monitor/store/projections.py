@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
+from monitor.removal import removal_summary
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.mapper import StoredEvent
@@ -226,10 +227,7 @@ def _published(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> No
 
 @handles("DocumentRemoved")
 def _gone(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
-    status = data.get("status")
-    summary = f"removed: not found on {data['confirmations']} consecutive checks" + (
-        f" (HTTP {status})" if status else ""
-    )
+    summary = removal_summary(data)
     row = _source(conn, event.stream_id)
     version = row.document_version if row else None
     _add_change(conn, event, "removed", "high", ["removed"], summary, version, None)

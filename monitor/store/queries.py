@@ -33,6 +33,16 @@ def source_by_stream(engine: Engine, stream_id: str) -> Any:
         return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
 
 
+def redirected_here(engine: Engine, url: str) -> set[str]:
+    """The watched URLs of the sources with a stored version read at `url` though
+    they watch another address: their redirects led there."""
+    query = (select(sources.c.url).distinct()
+             .join(versions, sources.c.stream_id == versions.c.stream_id)
+             .where(versions.c.url == url, sources.c.url != url))
+    with engine.connect() as conn:
+        return set(conn.execute(query).scalars())
+
+
 def list_versions(engine: Engine, stream_id: str) -> list[Any]:
     with engine.connect() as conn:
         return list(conn.execute(
