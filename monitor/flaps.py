@@ -126,7 +126,7 @@ def _last_change(history: list[StoredEvent]) -> Change | None:
 
 
 def _lone_hunk(change: Change | None) -> Any:
-    if change is None or len(change.hunks) != 1 or change.new_title is not None:
+    if change is None or len(change.hunks) != 1:  # a title change is a hunk too
         return None
     hunk = change.hunks[0]
     short = max(len(hunk.old), len(hunk.new)) < MAX_VOLATILE_CHARS
