@@ -127,3 +127,28 @@ def test_one_edit_of_a_paragraph_is_no_flap(store, db_url: str, page_server) -> 
     state["body"] = BODY.replace("nine", "ten")
     assert _checks(store, db_url, state, ["B"]) == ["changed"]
     assert "MasksProposed" not in _types(store)
+
+
+def test_the_apply_policy_is_read_from_defaults_and_a_bad_value_is_one_line(
+        tmp_path: Path) -> None:
+    from monitor.config import Config, load_config
+
+    good = tmp_path / "good.toml"
+    good.write_text("[defaults]\napply_proposed_masks = true\n")
+    assert load_config(str(good)).apply_proposed_masks is True
+    assert Config(path=None, database_url="sqlite://").apply_proposed_masks is False
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[defaults]\napply_proposed_masks = 'yes'\n")
+    result = monitor("--config", str(bad), "sources", cwd=tmp_path)
+    assert result.code == 2 and "defaults.apply_proposed_masks" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_the_log_shows_a_proposal_and_how_to_accept_it(store, db_url: str, page_server,
+                                                        tmp_path: Path) -> None:
+    server, state = page_server
+    _register(store, server.url("/notice"))
+    _checks(store, db_url, state, ["<b>A</b>", "B", "<b>A</b>"])
+    out = monitor("events", cwd=tmp_path, env={"MONITOR_DATABASE_URL": db_url}).out
+    assert "reverted to an earlier version: html > body > article" in out
+    assert "monitor learn --accept" in out
