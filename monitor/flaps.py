@@ -54,6 +54,8 @@ def flap_events(store: EventStore, row: Any, change: Change, new_hash: str,
     raw = captured.raw
     if not raw or not raw_hash or not row.raw_hash:
         return [], []  # no page to compare: raw bytes are not kept (keep_raw = false)
+    if not hasattr(adapter_for(row.kind), "reread"):
+        return [], []  # masks are for web pages (an API answer, a PDF has no elements)
     history = store.read_stream(row.stream_id, max(1, row.stream_version - HISTORY_EVENTS))
     reason = flap_reason(history, new_hash, change)
     if reason is None:
