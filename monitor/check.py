@@ -39,6 +39,7 @@ from monitor.events import (
     VersionCaptured,
 )
 from monitor.fetch import Fetcher
+from monitor.flaps import LEARNED, flap_events
 from monitor.normalize import normalize_text
 from monitor.removal import for_status
 from monitor.signposts import RedirectJudge
@@ -222,6 +223,9 @@ class Checker:
                     significance=significance, classes=change.classes,
                     summary=change.summary(), change=change.to_stored(),
                 ))
+                flapped, reread = flap_events(self.store, row, change, text.sha256, captured,
+                                              raw_hash, self.config.apply_proposed_masks)
+                new, blobs = new + flapped, blobs + reread
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
         if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
@@ -387,13 +391,12 @@ def _types(events: list[Event]) -> tuple[str, ...]:
     return tuple(e.type for e in events)
 
 
-
 def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:
     """Record learned volatile selectors; returns the source's new row."""
     options = {**(row.options or {}), "volatile_learned": True}
     with contextlib.suppress(ConcurrencyConflict):
         store.append(row.stream_id, row.stream_version, [SourceReconfigured(
             changes={"volatile": list(volatile), "options": options},
-            reason="learned volatile elements",
+            reason=LEARNED,
         )])
     return source_by_stream(store.engine, row.stream_id)

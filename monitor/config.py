@@ -85,6 +85,9 @@ class Config:
     # set up on a store with history are not flooded with it.
     alerts_backfill: float = 86400.0
     workers: int = 8
+    # Masks proposed for a flapping part of a page are applied at once (default: they
+    # wait for `monitor learn NAME --accept`; see monitor.flaps).
+    apply_proposed_masks: bool = False
     fetch: FetchConfig = field(default_factory=FetchConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
@@ -141,12 +144,14 @@ class _Reader:
         self._known(raw, self.TOP, "")
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
-                               "repeat_failures_every", "alerts_backfill"}, "defaults.")
+                               "repeat_failures_every", "alerts_backfill", "apply_proposed_masks"},
+                    "defaults.")
         interval = self._interval(defaults, DEFAULT_INTERVAL, "defaults.")
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
         backfill = self._duration(defaults, "alerts_backfill", 86400.0, "defaults.")
+        apply_proposed = self._bool(defaults, "apply_proposed_masks", False, "defaults.")
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
@@ -158,6 +163,7 @@ class _Reader:
             repeat_failures_every=repeat,
             alerts_backfill=backfill,
             workers=workers,
+            apply_proposed_masks=apply_proposed,
             fetch=fetch,
             sources=sources,
             alerts=self._alerts(raw.get("alerts", [])),

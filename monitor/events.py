@@ -142,6 +142,19 @@ class SourceRecovered(Event):
     failures: int
 
 
+@dataclass(frozen=True)
+class MasksProposed(Event):
+    """A part of the page was seen to flap (it reverted, or it changed alone twice in a
+    row): masks that would have kept it out, for a person to accept (`monitor learn
+    NAME --accept`), or applied at once under `[defaults] apply_proposed_masks`."""
+
+    type: ClassVar[str] = "MasksProposed"
+    volatile: tuple[str, ...]
+    reason: str
+    from_hash: str | None = None
+    to_hash: str | None = None
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     SourceRegistered,
     SourceReconfigured,
@@ -155,6 +168,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     DocumentRemoved,
     FetchFailedEvent,
     SourceRecovered,
+    MasksProposed,
 )
 
 # A failure streak is the run of FetchFailed events after the last of these in a stream

@@ -105,12 +105,16 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
 @click.argument("name", metavar="SOURCE")
 @click.option("--delay", type=float, default=3.0, show_default=True,
               help="Seconds between the two loads.")
+@click.option("--accept", is_flag=True,
+              help="Apply the masks proposed for parts seen to flap (loads nothing).")
 @pass_app
-def learn(app: AppContext, name: str, delay: float) -> None:
-    """Load a page twice and mask the elements whose text differs (counters, clocks).
+def learn(app: AppContext, name: str, delay: float, accept: bool) -> None:
+    """Load a page three times and mask the elements whose text differs (counters,
+    clocks) or that hold a relative time ("5 minutes ago").
 
     Runs by itself on a source's first check; run it again when a site changes its
-    layout. The result is shown by `monitor sources --show SOURCE`.
+    layout. With --accept, applies instead the masks proposed since for parts of the
+    page seen to flap. The result is shown by `monitor sources --show SOURCE`.
     """
     from dataclasses import replace
 
@@ -121,6 +125,9 @@ def learn(app: AppContext, name: str, delay: float) -> None:
 
     store = app.store()
     row = get_source(store.engine, name)
+    if accept:
+        _accept_proposals(store, row)
+        return
     spec = spec_of(row)
     spec = replace(spec, volatile=(), options={**spec.options, "learn_delay": delay})
     with Fetcher(fetch_settings(app.config)) as fetcher:
@@ -129,3 +136,27 @@ def learn(app: AppContext, name: str, delay: float) -> None:
     click.echo(f"{name}: {len(volatile)} volatile element(s) masked")
     for selector in volatile:
         click.echo(f"  {selector}")
+
+
+def _accept_proposals(store: Any, row: Any) -> None:
+    from monitor.errors import ConcurrencyConflict
+    from monitor.flaps import masks_applied, pending_masks
+    from monitor.store.snapshots import get_blob
+
+    masks = pending_masks(store.read_stream(row.stream_id), row)
+    if not masks:
+        click.echo(f"{row.name}: no proposed masks to accept")
+        return
+    raw = None
+    if row.raw_hash:
+        with store.engine.connect() as conn:
+            raw = get_blob(conn, row.raw_hash)
+    events, blobs = masks_applied(row, (*(row.volatile or ()), *masks), raw, row.raw_hash,
+                                  row.url, row.content_hash)
+    try:
+        store.append(row.stream_id, row.stream_version, events, blobs=blobs)
+    except ConcurrencyConflict:
+        raise UsageError(f"{row.name} changed while accepting; run it again") from None
+    click.echo(f"{row.name}: {len(masks)} proposed mask(s) accepted")
+    for selector in masks:
+        click.echo(f"  {one_line(selector)}")

@@ -39,6 +39,8 @@ def describe(event: StoredEvent) -> str:
             return f"{d['kind']}: {d['message']}"
         case "SourceReconfigured":
             return ", ".join(f"{k}={v!r}" for k, v in d["changes"].items())
+        case "MasksProposed":
+            return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
         case _:
             return d.get("reason", "") or ""
 

@@ -63,7 +63,12 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
     """List the watched sources with their state."""
     engine = app.store(read_only=True).engine
     if show_name:
-        data = _source_json(get_source(engine, show_name))
+        from monitor.flaps import pending_masks
+
+        row = get_source(engine, show_name)
+        data = _source_json(row)
+        history = app.store(read_only=True).read_stream(row.stream_id)
+        data["proposed_masks"] = list(pending_masks(history, row))
         if fmt == "json":
             echo_json(data)
         else:

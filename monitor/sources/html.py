@@ -6,6 +6,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from monitor.content import decode
+from monitor.document import Document
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_document, normalize_text
 from monitor.removal import judge_text
@@ -14,10 +16,11 @@ from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec
 from monitor.sources.blocks import Element, element_paragraphs, parse_html
 from monitor.sources.credentials import auth_headers
 from monitor.sources.pagekey import page_key
+from monitor.sources.reltime import without_relative_times
 from monitor.sources.volatile import volatile_selectors
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher, Response
+    from monitor.fetch import Fetcher
 
 DEFAULT_LEARN_DELAY = 3.0
 
@@ -51,28 +54,7 @@ class HtmlPage(SourceAdapter):
         validators = replace(answer.validators, page_key=key)
         if previous is not None and previous.page_key == key:
             return NotModified(validators)
-        # Imported here, past the page key: trafilatura and htmldate are a tenth of a
-        # second to import, which a pass of unchanged pages never needs to pay.
-        from monitor.sources import maintext
-
-        patterns = masking.text_masks(spec.ignore)
-        title = maintext.page_title(root)
-        try:
-            selected = _selected(spec, root, answer.url) if spec.selector else None
-            page = maintext.as_page_text_reads(root)
-            published = maintext.page_date(page, answer.url)
-            extracted = selected if selected is not None else _main_text(page, answer.url)
-        except FetchFailed:
-            _refuse_not_found_page(title, [], answer)  # a not-found page has no article
-            raise
-        paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
-        if patterns:
-            paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
-            title = None if title is None else normalize_text(masking.mask_text(title, patterns))
-        if title is not None and paragraphs and paragraphs[0] == title:
-            paragraphs = paragraphs[1:]  # the <h1> is the title, not body
-        _refuse_not_found_page(title, paragraphs, answer)
-        document = normalize_document(title, published, paragraphs)
+        document = self._document(spec, root, answer.url, answer.status)
         return Capture(
             document=document,
             final_url=answer.url,
@@ -81,6 +63,41 @@ class HtmlPage(SourceAdapter):
             validators=validators,
             redirects=answer.redirects,
         )
+
+    def reread(self, spec: SourceSpec, raw: bytes, url: str) -> Document:
+        """The document a stored page gives under `spec`'s masks (no fetch): a
+        version read again when its masks change, so the change of masks is not
+        taken for a change of the page on the next check."""
+        root = parse_html(decode(raw, None))
+        masking.remove_masked(root, masking.css_masks(spec.ignore, spec.volatile))
+        return self._document(spec, root, url)
+
+    def _document(self, spec: SourceSpec, root: Element, url: str,
+                  status: int = 200) -> Document:
+        # Imported here, past the page key: trafilatura and htmldate are a tenth of a
+        # second to import, which a pass of unchanged pages never needs to pay.
+        from monitor.sources import maintext
+
+        patterns = masking.text_masks(spec.ignore)
+        title = maintext.page_title(root)
+        try:
+            selected = _selected(spec, root, url) if spec.selector else None
+            page = maintext.as_page_text_reads(root)
+            published = maintext.page_date(page, url)
+            extracted = selected if selected is not None else _main_text(page, url)
+        except FetchFailed:
+            _refuse_not_found_page(title, [], url, status)  # a not-found page has no article
+            raise
+        # A relative time the learner never saw (a page learned before it knew them).
+        extracted = without_relative_times(extracted)
+        paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
+        if patterns:
+            paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
+            title = None if title is None else normalize_text(masking.mask_text(title, patterns))
+        if title is not None and paragraphs and paragraphs[0] == title:
+            paragraphs = paragraphs[1:]  # the <h1> is the title, not body
+        _refuse_not_found_page(title, paragraphs, url, status)
+        return normalize_document(title, published, paragraphs)
 
     def learn_volatile(self, spec: SourceSpec, fetcher: Fetcher) -> tuple[str, ...]:
         """spec.volatile plus what differs between three loads: two
@@ -97,11 +114,12 @@ class HtmlPage(SourceAdapter):
         return tuple(dict.fromkeys((*spec.volatile, *learned)))
 
 
-def _refuse_not_found_page(title: str | None, paragraphs: list[str], answer: Response) -> None:
+def _refuse_not_found_page(title: str | None, paragraphs: list[str], url: str,
+                           status: int) -> None:
     """A 200 whose whole text is the site's not-found message is `not_found`."""
-    judged = judge_text(title, paragraphs, url=answer.url, status=answer.status)
+    judged = judge_text(title, paragraphs, url=url, status=status)
     if judged is not None:
-        raise FetchFailed("not_found", f"{answer.url}: {judged.said}", status=answer.status,
+        raise FetchFailed("not_found", f"{url}: {judged.said}", status=status,
                           judged_by=judged.judged_by, evidence=judged.evidence)
 
 

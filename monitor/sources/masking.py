@@ -117,6 +117,12 @@ def select(root: Element, selector: str) -> list[Element]:
     return list(_query((selector,))(root))
 
 
+def select_any(root: Element, selectors: tuple[str, ...]) -> list[Element]:
+    """The elements any of `selectors` matches (attribute masks: their elements)."""
+    elements, attributes = _split(selectors)
+    return list(_query((*elements, *(s for s, _ in attributes)))(root))
+
+
 def mask_text(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
     for pattern in patterns:
         text = pattern.sub("", text)

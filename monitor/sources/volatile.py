@@ -37,6 +37,7 @@ from monitor.sources.blocks import (
     parse_html,
     text_of,
 )
+from monitor.sources.reltime import has_relative_time
 
 MAX_VOLATILE_CHARS = 80
 _STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z_-]*$")  # ids with digits are often generated
@@ -70,7 +71,24 @@ def volatile_selectors(*loads: str, max_chars: int = MAX_VOLATILE_CHARS) -> tupl
     confirmed = set.intersection(*(rotated for _, rotated in found))
     learned = [tuple(m for m in masks if m not in rotated or m in confirmed)
                for masks, rotated in found]
-    return tuple(m for m in merged(*learned) if masking.compiles(m))
+    relative = tuple(dict.fromkeys(m for root in roots for m in _relative_time_masks(root,
+                                                                                  max_chars)))
+    return tuple(m for m in merged(*learned, relative) if masking.compiles(m))
+
+
+def _relative_time_masks(root: Element, max_chars: int) -> list[str]:
+    """The smallest elements that hold a relative time ("2 часа назад"): it reads
+    the same on loads seconds apart, so no pair of loads shows it changing, yet it
+    changes on the checks that follow (see monitor.sources.reltime). Only small
+    elements, as for what differs: a paragraph saying "two days ago" is content."""
+    elements = _elements(root, max_chars)
+    found: list[str] = []
+    for path, element in elements.items():
+        if element.small and has_relative_time(element.text) and not any(
+            has_relative_time(elements[c].text) for c in element.children if c in elements
+        ):
+            found.append(path)
+    return sorted(found)
 
 
 def _pair_masks(first_root: Element, second_root: Element,
