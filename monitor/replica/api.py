@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.replica.articles import Article, plain_text, slugify
+from monitor.replica.articles import Article, plain_text
 
 _DEFAULT_LANGUAGE = "ru"
 
@@ -23,7 +23,7 @@ def item_json(article: Article, views: int, *, body_as_document: bool) -> dict[s
     numeric = article.article_id.isdigit()
     return {
         "id": int(article.article_id) if numeric else article.article_id,
-        "slug": slugify(article.title),
+        "slug": article.url_slug,
         "title": article.title,
         "short_description": plain_text(article.body_html)[:200],
         "body": body,
@@ -47,6 +47,12 @@ def listing_page(articles: list[Article], query: Mapping[str, str]) -> list[Arti
     page = max(1, _int(query.get("page"), 1))
     size = min(100, max(1, _int(query.get("size"), 20)))
     return articles[(page - 1) * size : page * size]
+
+
+def slug_filter(query: Mapping[str, str]) -> str | None:
+    """`slug=eq:some-title` -> "some-title": how public clients find an article by slug."""
+    value = query.get("slug", "")
+    return value[3:] if value.startswith("eq:") else (value or None)
 
 
 def listing_entity(query: Mapping[str, str]) -> str | None:

@@ -58,6 +58,11 @@ class Article:
     body_html: str
     created_date: str  # "2025-12-11T10:15:00.000+05:00"
     section: str = "news"
+    slug: str = ""  # set once, as the CMS does: a later title edit keeps it
+
+    @property
+    def url_slug(self) -> str:
+        return self.slug or slugify(self.title)
 
     @property
     def created(self) -> datetime:
@@ -77,6 +82,8 @@ class ArticleStore:
         if article.section not in SECTIONS:
             raise ValueError(f"section must be one of {SECTIONS}, not {article.section!r}")
         article.created  # noqa: B018 - validates the date before it is served
+        if not article.slug:  # named once, from the first title
+            article = replace(article, slug=slugify(article.title))
         with self._lock:
             self._articles[(article.article_id, article.lang)] = article
 
@@ -110,6 +117,10 @@ class ArticleStore:
                 if a.entity == entity and a.lang == lang and a.section == section
             ]
         return found
+
+    def by_slug(self, slug: str, entity: str | None, lang: str, section: str) -> list[Article]:
+        return [a for a in self.listing(entity, lang, section) if a.url_slug == slug] \
+            if entity else []
 
     def titles(self, lang: str) -> list[str]:
         with self._lock:

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 class GovkzArticle(SourceAdapter):
     """A gov.kz press release: give its page URL
-    (https://www.gov.kz/memleket/entities/ENTITY/press/news/details/ID?lang=ru|kk|en).
+    (https://www.gov.kz/memleket/entities/ENTITY/press/news/details/ID?lang=ru|kk|en;
+    ID may be the article's slug, looked up as the portal's own clients do).
     The page itself is a JavaScript shell, so the text is read from the portal's JSON
     API on the same host, passing its bot challenge; `language` overrides the URL's."""
 
@@ -39,6 +40,18 @@ class GovkzArticle(SourceAdapter):
             language=address.language,
             ca_bundle=spec.ca_bundle,
         )
+        lookup = "id"
+        if address.is_slug:
+            # Asked by slug on every check: one request, as by id, and a slug that no
+            # longer lists anything is how a removal shows. The id found is recorded.
+            lookup = "slug"
+            item = _first_of_slug_list(item, answer.url)
+            if isinstance(item, dict) and not isinstance(item.get("body"), str) \
+                    and item.get("id") is not None:  # a summary only: read the item itself
+                lookup = "slug, then id"
+                item, answer = self.api.get_json(
+                    fetcher, address.item_url(str(item["id"])), origin=address.origin,
+                    language=address.language, ca_bundle=spec.ca_bundle)
         if not isinstance(item, dict):
             raise FetchFailed("parse", f"{answer.url}: expected an article object")
         missing = [key for key in ("title", "body") if not isinstance(item.get(key), str)]
@@ -46,14 +59,30 @@ class GovkzArticle(SourceAdapter):
             raise FetchFailed("parse", f"{answer.url}: the answer is not an article "
                                        f"(no {' and no '.join(missing)})")
         projects = item.get("projects")
+        evidence: dict[str, Any] = {"lookup": lookup, "api_url": answer.url,
+                                    "challenge": self.api.passed_with(address.origin) or "none"}
+        if item.get("id") is not None:
+            evidence["item_id"] = str(item["id"])
         return Capture(
             document=item_document(item),
             final_url=address.page_url(projects if isinstance(projects, str) else None),
             raw=answer.content,
             content_type=answer.content_type,
             redirects=answer.redirects,
+            evidence=evidence,
         )
 
+
+def _first_of_slug_list(data: Any, url: str) -> Any:
+    """The article a slug lookup found: the list's first item. An empty list means no
+    article has that slug (any more), which is "not found" like a 404."""
+    if isinstance(data, dict) and isinstance(data.get("content"), list):
+        data = data["content"]  # a paged wrapper, should the API answer one
+    if not isinstance(data, list):
+        raise FetchFailed("parse", f"{url}: expected a list of articles for a slug lookup")
+    if not data:
+        raise FetchFailed("not_found", f"{url} lists no article with that slug")
+    return data[0]
 
 def item_document(item: dict[str, Any]) -> Document:
     """An API item as a Document: title, created_date, the body's paragraphs."""

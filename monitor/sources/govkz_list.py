@@ -68,6 +68,8 @@ class GovkzList(SourceAdapter):
             content_type=answer.content_type,
             redirects=answer.redirects,
             items=items,
+            evidence={"api_url": answer.url,
+                      "challenge": self.api.passed_with(address.origin) or "none"},
         )
 
 

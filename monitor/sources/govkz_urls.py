@@ -6,6 +6,8 @@ http://127.0.0.1:PORT is addressed exactly like https://www.gov.kz.
     /memleket/entities/{entity}/press/news/details/{id}?lang=en   article page
     /memleket/entities/{entity}/press/news?lang=en                 press list page
     /api/v1/public/content-manager/news/{id}                       article (JSON)
+    /api/v1/public/content-manager/news?slug=eq:{slug}&projects=eq:{entity}
+                                                 article by slug (JSON list, first item)
     /api/v1/public/content-manager/news?projects=eq:{entity}&…     list (JSON)
 """
 
@@ -42,8 +44,20 @@ class ArticleAddress:
     entity: str | None  # unknown when given an API URL; the item names it
 
     @property
+    def is_slug(self) -> bool:
+        """A page URL may end in the article's slug instead of its numeric id; the
+        portal's public clients look a slug up in the list endpoint, never by path."""
+        return not self.item_id.isdigit() and self.entity is not None
+
+    @property
     def api_url(self) -> str:
-        return f"{self.origin}{_API}/{self.collection}/{quote(self.item_id)}"
+        if self.is_slug:
+            return (f"{self.origin}{_API}/{self.collection}?slug=eq:{quote(self.item_id)}"
+                    f"&projects=eq:{quote(self.entity or '')}")
+        return self.item_url(self.item_id)
+
+    def item_url(self, item_id: str) -> str:
+        return f"{self.origin}{_API}/{self.collection}/{quote(item_id)}"
 
     def page_url(self, entity: str | None = None) -> str:
         return article_page_url(

@@ -1,0 +1,164 @@
+"""gov.kz as its public clients see it (issue 10, item 12): slug URLs, refusals in every
+shape, Astana dates, documents; each through real checks against the replica."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from cli_helpers import monitor
+from conftest import REPO
+from test_replica import client_of
+
+from monitor.errors import FetchFailed
+from monitor.fetch import Fetcher
+from monitor.replica import GovkzReplica
+from monitor.replica.baseline import SLUG
+from monitor.sources.base import Capture, SourceSpec
+from monitor.sources.govkz import GovkzArticle
+from monitor.store import open_store
+
+SEED_NAME = "mfa-2025-12-11-human-rights-penitentiary-en"
+CREATED = "2026-07-14T11:58:00.000+05:00"
+V1 = "/api/v1/public/_/c/k6"
+V2 = "/api/v2/_/c/k6"
+
+
+def govkz(url: str) -> SourceSpec:
+    return SourceSpec(name="article", url=url, kind="govkz")
+
+
+def capture(url: str, fetcher: Fetcher, adapter: GovkzArticle | None = None) -> Capture:
+    result = (adapter or GovkzArticle()).capture(govkz(url), fetcher)
+    assert isinstance(result, Capture)
+    return result
+
+
+def _captured_evidence(db_url: str, name: str) -> list[dict[str, object]]:
+    store = open_store(db_url)
+    try:
+        return [e.data["evidence"] for e in store.read_stream(name)
+                if e.type == "VersionCaptured"]
+    finally:
+        store.engine.dispose()
+
+
+# -- slug URLs -------------------------------------------------------------------------
+
+
+def test_shipped_baseline_slug_url_resolves_through_the_slug_lookup(
+    tmp_path: Path, db_url: str, replica: GovkzReplica
+) -> None:
+    config = (REPO / "monitor.toml").read_text(encoding="utf-8")
+    assert f"/details/{SLUG}?lang=en" in config  # the shipped URL ends in the slug
+    (tmp_path / "monitor.toml").write_text(
+        config.replace("https://www.gov.kz", replica.base_url), encoding="utf-8")
+    shutil.copytree(REPO / "snapshots", tmp_path / "snapshots")
+    replica.seed_baseline(article_id=1119829)
+    env = {"MONITOR_DATABASE_URL": db_url}
+    assert monitor("init", cwd=tmp_path, env=env).code == 0
+    checked = monitor("check", SEED_NAME, "--format", "json", cwd=tmp_path, env=env)
+    assert checked.code == 0, checked.err
+    assert "ChangeDetected" not in monitor("events", cwd=tmp_path, env=env).out
+    [evidence] = _captured_evidence(db_url, SEED_NAME)
+    assert evidence["lookup"] == "slug" and evidence["item_id"] == "1119829"
+    assert f"slug=eq:{SLUG}&projects=eq:mfa" in str(evidence["api_url"])
+
+
+def test_a_slug_that_lists_no_article_is_not_found(replica: GovkzReplica, fetcher: Fetcher) -> None:
+    replica.add_article("mfa", 42, title="Visit", paragraphs=["P"], created_date=CREATED,
+                        slug="visit")
+    url = replica.slug_url("mfa", "visit")
+    assert capture(url, fetcher).document.paragraphs == ("P",)
+    replica.remove_article(42)
+    with pytest.raises(FetchFailed) as failed:
+        capture(url, fetcher)
+    assert failed.value.kind == "not_found"
+
+
+def test_a_slug_keeps_finding_its_article_after_a_title_edit(
+    replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    replica.add_article("mfa", 43, title="Old title", paragraphs=["P"], created_date=CREATED)
+    url = replica.slug_url("mfa", "old-title")
+    replica.edit_article(43, "en", title="New title")
+    assert capture(url, fetcher).document.title == "New title"
+
+
+def test_replica_slug_lookup_answers_a_list_of_that_article_only(replica: GovkzReplica) -> None:
+    replica.add_article("mfa", 44, title="A b", paragraphs=["P"], created_date=CREATED)
+    replica.add_article("mfa", 45, title="C d", paragraphs=["Q"], created_date=CREATED)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
+    api = replica.base_url + "/api/v1/public/content-manager/news"
+    found = session.get(api + "?slug=eq:c-d&projects=eq:mfa",
+                        headers={"Accept-Language": "en"}).json()
+    assert [item["id"] for item in found] == [45]
+    assert session.get(api + "?slug=eq:c-d&projects=eq:edu",
+                       headers={"Accept-Language": "en"}).json() == []
+
+
+# -- refusals and the challenge ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [400, 403])
+@pytest.mark.parametrize("refusal", ["error", "message", "text"])
+def test_any_refusal_of_the_news_api_starts_the_challenge(
+    refusal: str, status: int, replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    replica.refusal, replica.refusal_status = refusal, status
+    url = replica.add_article("mfa", 7, title="T", paragraphs=["P"], created_date=CREATED)
+    assert capture(url, fetcher).document.paragraphs == ("P",)
+    assert replica.requests_seen("POST", V1) == 1
+
+
+def test_replica_refuses_the_v1_post_and_gets_without_the_page_s_headers(
+    replica: GovkzReplica,
+) -> None:
+    replica.add_article("mfa", 7, title="T", paragraphs=["P"], created_date=CREATED)
+    bare = requests.Session()
+    assert bare.post(replica.base_url + V1).status_code == 403  # no JSON, no Origin
+    client = client_of(replica)
+    assert client.post(replica.base_url + V1, json={}).status_code == 200
+    item = replica.api_item_url(7)
+    client.headers["Accept-Language"] = "en"
+    assert client.get(item).status_code == 200
+    del client.headers["Referer"]
+    assert client.get(item).status_code == 400
+
+
+def test_v2_answers_the_hash_and_token_headers() -> None:
+    with GovkzReplica(challenge="v2") as site:
+        pairs = client_of(site).post(site.base_url + V2, json={}).json()
+    assert set(pairs) == {"hash", "token"}
+
+
+@pytest.mark.parametrize("challenge", ["v1", "v2"])
+def test_the_challenge_passed_is_recorded_as_evidence(
+    challenge: str, store, checker  # type: ignore[no-untyped-def]
+) -> None:
+    from monitor.catalog import register
+    from monitor.config import SourceConfig
+
+    with GovkzReplica(challenge=challenge) as site:
+        site.refusal = "text"
+        url = site.add_article("mfa", 8, title="T", paragraphs=["P"], created_date=CREATED)
+        register(store, SourceConfig(name="doc", url=url, kind="govkz", interval_seconds=60))
+        assert checker.check("doc").outcome == "captured"
+    [captured] = [e for e in store.read_stream("doc") if e.type == "VersionCaptured"]
+    assert captured.data["evidence"]["challenge"] == challenge
+    assert captured.data["evidence"]["lookup"] == "id"
+
+
+def test_a_refusal_that_outlasts_the_challenge_is_a_challenge_failure(
+    replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    replica.refusal, replica.refusal_status = "message", 403
+    url = replica.add_article("mfa", 9, title="T", paragraphs=["P"], created_date=CREATED)
+    replica.refuse_all = True  # a challenge changed in a way the monitor does not know
+    with pytest.raises(FetchFailed) as failed:
+        capture(url, fetcher)
+    assert failed.value.kind == "challenge" and "403" in str(failure := failed.value)
+    assert "notAllowed" in str(failure)
