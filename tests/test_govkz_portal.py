@@ -162,3 +162,39 @@ def test_a_refusal_that_outlasts_the_challenge_is_a_challenge_failure(
         capture(url, fetcher)
     assert failed.value.kind == "challenge" and "403" in str(failure := failed.value)
     assert "notAllowed" in str(failure)
+
+
+# -- dates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("created, published", [
+    ("2025-12-10T21:30:00Z", "2025-12-11"),  # 02:30 on the 11th in Astana
+    ("2025-12-10T21:30:00.000+00:00", "2025-12-11"),
+    ("2025-12-10T18:30:00+00:00", "2025-12-10"),  # 23:30 in Astana: still the 10th
+    ("2025-12-11T02:30:00.000+05:00", "2025-12-11"),
+])
+def test_a_release_is_dated_by_the_astana_calendar(
+    created: str, published: str, store, checker, replica: GovkzReplica  # type: ignore[no-untyped-def]
+) -> None:
+    from monitor.catalog import register
+    from monitor.config import SourceConfig
+
+    url = replica.add_article("mfa", 12, title="Night release", paragraphs=["P"],
+                              created_date=created)
+    register(store, SourceConfig(name="night", url=url, kind="govkz", interval_seconds=60))
+    assert checker.check("night").outcome == "captured"
+    [captured] = [e for e in store.read_stream("night") if e.type == "VersionCaptured"]
+    assert captured.data["published"] == published
+
+
+def test_the_press_list_dates_its_items_by_the_astana_calendar(
+    replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    from monitor.sources.govkz_list import GovkzList
+
+    replica.add_article("mfa", 13, title="Night", paragraphs=["P"],
+                        created_date="2025-12-10T21:30:00+00:00")
+    listed = GovkzList().capture(
+        SourceSpec(name="list", url=replica.list_page_url("mfa"), kind="govkz-list"), fetcher)
+    assert isinstance(listed, Capture)
+    assert [(i.item_id, i.published) for i in listed.items] == [("13", "2025-12-11")]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.document import Document
 from monitor.errors import FetchFailed
-from monitor.normalize import normalize_document
+from monitor.normalize import normalize_date, normalize_document
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.blocks import fragment_paragraphs
 from monitor.sources.govkz_api import GovkzApi
@@ -15,6 +17,11 @@ from monitor.sources.govkz_urls import article_address
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher
+
+try:  # gov.kz dates its releases in Astana time
+    ASTANA: timezone | ZoneInfo = ZoneInfo("Asia/Almaty")
+except ZoneInfoNotFoundError:  # pragma: no cover - a system without tz data: today's offset
+    ASTANA = timezone(timedelta(hours=5), "Asia/Almaty")
 
 
 class GovkzArticle(SourceAdapter):
@@ -91,6 +98,20 @@ def item_document(item: dict[str, Any]) -> Document:
     created = item.get("created_date")
     return normalize_document(
         html.unescape(title) if isinstance(title, str) else None,
-        created if isinstance(created, str) else None,
+        published_in_astana(created) if isinstance(created, str) else None,
         fragment_paragraphs(body) if isinstance(body, str) else [],
     )
+
+
+def published_in_astana(created: str) -> str | None:
+    """The publication date people see: `created_date` (which comes with `+05:00`,
+    `+00:00` or `Z`) as a date in Astana, so a release at 02:30 Astana time, sent as
+    21:30Z the day before, is dated the day it was published. A time without an
+    offset is taken as written."""
+    try:
+        moment = datetime.fromisoformat(created.strip())
+    except ValueError:
+        return normalize_date(created)
+    if moment.tzinfo is None:
+        return moment.date().isoformat()
+    return moment.astimezone(ASTANA).date().isoformat()

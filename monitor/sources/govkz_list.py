@@ -6,7 +6,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import FetchFailed
-from monitor.normalize import normalize_date, normalize_document, normalize_text
+from monitor.normalize import normalize_document, normalize_text
 from monitor.sources.base import (
     Capture,
     ListedItem,
@@ -15,6 +15,7 @@ from monitor.sources.base import (
     SourceSpec,
     Validators,
 )
+from monitor.sources.govkz import published_in_astana
 from monitor.sources.govkz_api import GovkzApi
 from monitor.sources.govkz_urls import ListAddress, article_page_url, list_address
 
@@ -86,5 +87,5 @@ def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
         item_id=item_id,
         url=article_page_url(address.origin, address.entity, item_id, address.language),
         title=normalize_text(html.unescape(title)) if isinstance(title, str) else "",
-        published=normalize_date(created) if isinstance(created, str) else None,
+        published=published_in_astana(created) if isinstance(created, str) else None,
     )
