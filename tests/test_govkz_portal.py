@@ -198,3 +198,42 @@ def test_the_press_list_dates_its_items_by_the_astana_calendar(
         SourceSpec(name="list", url=replica.list_page_url("mfa"), kind="govkz-list"), fetcher)
     assert isinstance(listed, Capture)
     assert [(i.item_id, i.published) for i in listed.items] == [("13", "2025-12-11")]
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def test_a_document_is_read_from_its_content_with_its_files_recorded(
+    store, checker, replica: GovkzReplica  # type: ignore[no-untyped-def]
+) -> None:
+    from monitor.catalog import register
+    from monitor.config import SourceConfig
+    from monitor.diff import Change
+
+    url = replica.add_article(
+        "mfa", 3001, title="Order No. 12", section="documents", created_date=CREATED,
+        paragraphs=["The order takes effect in 10 days.", "Signed by the minister."],
+        files=("/uploads/2026/07/14/order-12.pdf", "/uploads/2026/07/14/order-12.docx"))
+    assert "/documents/details/3001" in url
+    register(store, SourceConfig(name="order", url=url, kind="govkz", interval_seconds=60))
+    assert checker.check("order").outcome == "captured"
+    replica.edit_article(3001, "en", paragraphs=["The order takes effect in 20 days.",
+                                                 "Signed by the minister."])
+    assert checker.check("order").outcome == "changed"
+    first, _ = [e.data for e in store.read_stream("order") if e.type == "VersionCaptured"]
+    assert first["evidence"]["text_field"] == "content"
+    assert first["evidence"]["files"] == [replica.base_url + "/uploads/2026/07/14/order-12.pdf",
+                                          replica.base_url + "/uploads/2026/07/14/order-12.docx"]
+    [change] = [Change.from_dict(e.data["change"]) for e in store.read_stream("order")
+                if e.type == "ChangeDetected"]
+    [hunk] = change.hunks
+    assert hunk.new == "The order takes effect in 20 days."
+
+
+def test_replica_serves_a_document_as_the_portal_does(replica: GovkzReplica) -> None:
+    replica.add_article("mfa", 3002, title="Decree", section="documents", paragraphs=["P"],
+                        created_date=CREATED, files=("/uploads/decree.pdf",))
+    item = requests.get(replica.base_url + "/api/v1/public/content-manager/documents/3002",
+                        headers={"Accept-Language": "en"}).json()
+    assert "body" not in item and "<p" in item["content"]
+    assert item["full_text"] == [{"lang": "en", "document": "/uploads/decree.pdf"}]

@@ -17,16 +17,17 @@ def request_language(accept_language: str) -> str:
 
 
 def item_json(article: Article, views: int, *, body_as_document: bool) -> dict[str, Any]:
+    """A news item keeps its text in `body`; a document (as the portal answers
+    /documents/{id}) in `content`, with its files in `full_text[].document`."""
     body = article.body_html
     if body_as_document:
         body = f"<html><head></head><body>{body}</body></html>"
     numeric = article.article_id.isdigit()
-    return {
+    item: dict[str, Any] = {
         "id": int(article.article_id) if numeric else article.article_id,
         "slug": article.url_slug,
         "title": article.title,
         "short_description": plain_text(article.body_html)[:200],
-        "body": body,
         "created_date": article.created_date,
         "heropic": f"/uploads/{article.created:%Y/%m/%d}/{article.article_id}.jpg",
         "projects": article.entity,
@@ -34,6 +35,12 @@ def item_json(article: Article, views: int, *, body_as_document: bool) -> dict[s
         "number_of_views": views,
         "views": views,
     }
+    if article.section == "documents":
+        item["content"] = body
+        item["full_text"] = [{"lang": article.lang, "document": path} for path in article.files]
+    else:
+        item["body"] = body
+    return item
 
 
 def listing_page(articles: list[Article], query: Mapping[str, str]) -> list[Article]:

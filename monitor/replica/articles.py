@@ -59,6 +59,7 @@ class Article:
     created_date: str  # "2025-12-11T10:15:00.000+05:00"
     section: str = "news"
     slug: str = ""  # set once, as the CMS does: a later title edit keeps it
+    files: tuple[str, ...] = ()  # a document's attached files (paths on the site)
 
     @property
     def url_slug(self) -> str:

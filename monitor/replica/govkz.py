@@ -139,12 +139,14 @@ class GovkzReplica(ReplicaServer):
         created_date: str,
         section: str = "news",
         slug: str | None = None,
+        files: tuple[str, ...] = (),
     ) -> str:
         """Publish an article (paragraphs or ready body HTML); returns its page URL
         (by numeric id; `slug_url` gives the page URL by slug)."""
         body = body_html if body_html is not None else body_from_paragraphs(paragraphs or [])
         self.articles.put(
-            Article(entity, str(article_id), lang, title, body, created_date, section, slug or "")
+            Article(entity, str(article_id), lang, title, body, created_date, section,
+                    slug or "", files)
         )
         return self.page_url(entity, article_id, lang, section)
 

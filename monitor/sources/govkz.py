@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitor.document import Document
@@ -53,7 +54,7 @@ class GovkzArticle(SourceAdapter):
             # longer lists anything is how a removal shows. The id found is recorded.
             lookup = "slug"
             item = _first_of_slug_list(item, answer.url)
-            if isinstance(item, dict) and not isinstance(item.get("body"), str) \
+            if isinstance(item, dict) and text_field(item) is None \
                     and item.get("id") is not None:  # a summary only: read the item itself
                 lookup = "slug, then id"
                 item, answer = self.api.get_json(
@@ -61,7 +62,8 @@ class GovkzArticle(SourceAdapter):
                     language=address.language, ca_bundle=spec.ca_bundle)
         if not isinstance(item, dict):
             raise FetchFailed("parse", f"{answer.url}: expected an article object")
-        missing = [key for key in ("title", "body") if not isinstance(item.get(key), str)]
+        missing = [name for name, found in (("title", item.get("title")),
+                                            ("body", text_field(item))) if not found]
         if missing:  # `{}`, or an error object: not an article that lost its text
             raise FetchFailed("parse", f"{answer.url}: the answer is not an article "
                                        f"(no {' and no '.join(missing)})")
@@ -70,6 +72,9 @@ class GovkzArticle(SourceAdapter):
                                     "challenge": self.api.passed_with(address.origin) or "none"}
         if item.get("id") is not None:
             evidence["item_id"] = str(item["id"])
+        evidence["text_field"] = text_field(item)
+        if files := attached_files(item, address.origin):
+            evidence["files"] = files
         return Capture(
             document=item_document(item),
             final_url=address.page_url(projects if isinstance(projects, str) else None),
@@ -91,10 +96,35 @@ def _first_of_slug_list(data: Any, url: str) -> Any:
         raise FetchFailed("not_found", f"{url} lists no article with that slug")
     return data[0]
 
+# Where an item keeps its text: news in `body`, documents in `content` (both HTML).
+TEXT_FIELDS = ("body", "content")
+
+
+def text_field(item: dict[str, Any]) -> str | None:
+    """The name of the field holding the item's text, or None when it has none."""
+    return next((name for name in TEXT_FIELDS if isinstance(item.get(name), str)), None)
+
+
+def attached_files(item: dict[str, Any], origin: str) -> list[str]:
+    """The URLs of a document's files (`full_text[].document`, a path or a URL)."""
+    entries = item.get("full_text")
+    files: list[str] = []
+    for entry in entries if isinstance(entries, list) else []:
+        link = entry.get("document") if isinstance(entry, dict) else None
+        if isinstance(link, dict):  # {"url": …} or {"path": …} where a client saw one
+            link = link.get("url") or link.get("path")
+        if isinstance(link, str) and link.strip():
+            url = urljoin(origin + "/", link.strip())
+            if urlsplit(url).scheme in ("http", "https") and url not in files:
+                files.append(url)
+    return files
+
+
 def item_document(item: dict[str, Any]) -> Document:
-    """An API item as a Document: title, created_date, the body's paragraphs."""
+    """An API item as a Document: title, created_date, the text's paragraphs."""
     title = item.get("title")
-    body = item.get("body")
+    field = text_field(item)
+    body = item.get(field) if field else None
     created = item.get("created_date")
     return normalize_document(
         html.unescape(title) if isinstance(title, str) else None,
