@@ -237,3 +237,42 @@ def test_replica_serves_a_document_as_the_portal_does(replica: GovkzReplica) -> 
                         headers={"Accept-Language": "en"}).json()
     assert "body" not in item and "<p" in item["content"]
     assert item["full_text"] == [{"lang": "en", "document": "/uploads/decree.pdf"}]
+
+
+# -- other shapes ------------------------------------------------------------------------
+
+
+def test_a_numbered_list_page_is_a_list_source_read_at_that_page(
+    replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    from monitor.catalog import guess_kind
+    from monitor.sources.govkz_list import GovkzList
+
+    for day, item_id in ((12, 21), (13, 22), (14, 23)):
+        replica.add_article("mfa", item_id, lang="kk", title=f"T{item_id}", paragraphs=["P"],
+                            created_date=f"2026-07-{day}T10:00:00+05:00")
+    url = f"{replica.base_url}/memleket/entities/mfa/press/news/2?lang=kk"
+    assert guess_kind(url) == "govkz-list"
+    listed = GovkzList().capture(SourceSpec(name="list", url=url, kind="govkz-list",
+                                            options={"size": 1}), fetcher)
+    assert isinstance(listed, Capture)
+    assert [i.item_id for i in listed.items] == ["22"]  # page 2 of one item each, newest first
+    assert listed.items[0].url.endswith("/press/news/details/22?lang=kk")
+
+
+def test_an_article_url_without_lang_is_watched_in_russian_and_add_says_so(
+    tmp_path: Path, db_url: str, replica: GovkzReplica
+) -> None:
+    url = replica.add_article("mfa", 31, lang="ru", title="Брифинг", paragraphs=["Текст."],
+                              created_date=CREATED).split("?")[0]
+    env = {"MONITOR_DATABASE_URL": db_url}
+    assert monitor("init", cwd=tmp_path, env=env).code == 0
+    added = monitor("add", url, "--name", "brief", cwd=tmp_path, env=env)
+    assert added.code == 0, added.err
+    assert "names no language" in added.out and "watching its ru version" in added.out
+    shown = monitor("sources", "--show", "brief", "--format", "json", cwd=tmp_path,
+                    env=env).json()
+    assert shown["language"] == "ru"
+    assert monitor("check", "brief", cwd=tmp_path, env=env).code == 0
+    shown = monitor("show", "brief", cwd=tmp_path, env=env)
+    assert "Текст." in shown.out, shown.err

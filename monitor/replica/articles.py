@@ -12,6 +12,7 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 LANGUAGES = ("ru", "kk", "en")
 SECTIONS = ("news", "documents")
@@ -88,7 +89,7 @@ class ArticleStore:
         with self._lock:
             self._articles[(article.article_id, article.lang)] = article
 
-    def edit(self, article_id: str, lang: str, **changes: str) -> Article:
+    def edit(self, article_id: str, lang: str, **changes: Any) -> Article:
         with self._lock:
             key = (article_id, lang)
             if key not in self._articles:

@@ -5,6 +5,7 @@ http://127.0.0.1:PORT is addressed exactly like https://www.gov.kz.
 
     /memleket/entities/{entity}/press/news/details/{id}?lang=en   article page
     /memleket/entities/{entity}/press/news?lang=en                 press list page
+    /memleket/entities/{entity}/press/news/2?lang=kk               its page 2
     /api/v1/public/content-manager/news/{id}                       article (JSON)
     /api/v1/public/content-manager/news?slug=eq:{slug}&projects=eq:{entity}
                                                  article by slug (JSON list, first item)
@@ -31,7 +32,9 @@ _ARTICLE_PAGE = re.compile(
     r"/details/(?P<id>[^/]+)/?$"
 )
 _ARTICLE_API = re.compile(rf"^{_API}/(?P<collection>news|documents)/(?P<id>[^/]+)/?$")
-_LIST_PAGE = re.compile(r"^/memleket/entities/(?P<entity>[^/]+)/(?P<section>press/news)/?$")
+_LIST_PAGE = re.compile(
+    r"^/memleket/entities/(?P<entity>[^/]+)/(?P<section>press/news)(?:/(?P<page>\d{1,6}))?/?$"
+)
 _LIST_API = re.compile(rf"^{_API}/(?P<collection>news)/?$")
 
 
@@ -105,9 +108,10 @@ def list_address(url: str, language: str | None = None, size: int = 20) -> ListA
     origin, path, query = _split(url)
     if match := _LIST_PAGE.match(path):
         entity = match["entity"]
+        page = max(1, int(match["page"] or 1))  # the page number public list URLs carry
         api_url = (
             f"{origin}{_API}/news?sort-by=created_date:DESC"
-            f"&projects=eq:{quote(entity)}&page=1&size={size}"
+            f"&projects=eq:{quote(entity)}&page={page}&size={size}"
         )
         return ListAddress(origin, entity, _language(language, query), api_url)
     if _LIST_API.match(path):
@@ -127,6 +131,12 @@ def _split(url: str) -> tuple[str, str, dict[str, str]]:
         raise FetchFailed("invalid_url", f"{url!r} is not an http(s) URL")
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     return f"{parts.scheme}://{parts.netloc}", parts.path, query
+
+
+def url_language(url: str) -> str | None:
+    """The language a gov.kz URL names in its `lang`, or None when it names none."""
+    value = parse_qs(urlsplit(url).query).get("lang", [""])[-1].lower()
+    return value or None
 
 
 def _language(override: str | None, query: dict[str, str]) -> str:
