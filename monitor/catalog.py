@@ -54,12 +54,17 @@ class Registration:
 _FILE_SUFFIXES = {".pdf": "pdf", ".docx": "docx"}
 
 
+# gov.kz pages read through the API: press releases, events, documents.
+_GOVKZ_ITEM = re.compile(r"/memleket/entities/[^/]+/(?:press/news|press/events|documents)"
+                         r"/details/[^/?#]+")
+
+
 def guess_kind(url: str) -> str:
     path = urlsplit(url).path
     suffix = path[path.rfind("."):].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if suffix in _FILE_SUFFIXES:
         return _FILE_SUFFIXES[suffix]
-    if GOVKZ_ARTICLE.search(path):
+    if GOVKZ_ARTICLE.search(path) or _GOVKZ_ITEM.search(path):
         return "govkz"
     if (re.search(r"/memleket/entities/[^/]+/press/news(?:/\d+)?/?$", path)
             or "content-manager/news" in path):

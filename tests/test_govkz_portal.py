@@ -276,3 +276,17 @@ def test_an_article_url_without_lang_is_watched_in_russian_and_add_says_so(
     assert monitor("check", "brief", cwd=tmp_path, env=env).code == 0
     shown = monitor("show", "brief", cwd=tmp_path, env=env)
     assert "Текст." in shown.out, shown.err
+
+
+@pytest.mark.parametrize("section", ["events", "documents"])
+def test_events_and_documents_pages_are_gov_kz_items_read_through_the_api(
+    section: str, replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    from monitor.catalog import guess_kind
+
+    url = replica.add_article("mfa", 41, title="Forum", paragraphs=["Opens at 10:00."],
+                              created_date=CREATED, section=section)
+    assert guess_kind(url) == "govkz"
+    read = capture(url, fetcher)
+    assert read.document.paragraphs == ("Opens at 10:00.",)
+    assert f"/content-manager/{section}/41" in str(read.evidence["api_url"])

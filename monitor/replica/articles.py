@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 LANGUAGES = ("ru", "kk", "en")
-SECTIONS = ("news", "documents")
+SECTIONS = ("news", "events", "documents")
 
 _ENTITIES = {
     "\u2013": "&ndash;",

@@ -29,9 +29,11 @@ from monitor.replica.challenge import ChallengeGate
 from monitor.replica.noise import Noise
 from monitor.replica.server import ReplicaServer, Reply, Request
 
-_PAGE = re.compile(r"^/memleket/entities/([^/]+)/(press/news|documents)/details/([^/]+)/?$")
-_API_ITEM = re.compile(r"^/api/v1/public/content-manager/(news|documents)/([^/]+)/?$")
-_API_LIST = re.compile(r"^/api/v1/public/content-manager/(news|documents)/?$")
+_PAGE = re.compile(
+    r"^/memleket/entities/([^/]+)/(press/news|press/events|documents)/details/([^/]+)/?$"
+)
+_API_ITEM = re.compile(r"^/api/v1/public/content-manager/(news|events|documents)/([^/]+)/?$")
+_API_LIST = re.compile(r"^/api/v1/public/content-manager/(news|events|documents)/?$")
 _NOT_FOUND = {"error": "notFound"}
 # How the portal refuses a client that has not passed the challenge: all are seen.
 REFUSALS = ("error", "message", "text")
@@ -110,7 +112,7 @@ class GovkzReplica(ReplicaServer):
     def page_url(
         self, entity: str, article_id: int | str, lang: str = "en", section: str = "news"
     ) -> str:
-        path = "press/news" if section == "news" else section
+        path = f"press/{section}" if section in ("news", "events") else section
         return f"{self.base_url}/memleket/entities/{entity}/{path}/details/{article_id}?lang={lang}"
 
     def list_page_url(self, entity: str, lang: str = "en") -> str:
@@ -204,7 +206,7 @@ class GovkzReplica(ReplicaServer):
             return Reply.html(200, pages.shell_page(lang, self.noise))
         entity, section, article_id = match.groups()
         article = self.articles.get(
-            article_id, lang, "news" if section == "press/news" else section
+            article_id, lang, section.removeprefix("press/")
         )
         if article is None or article.entity != entity:
             return Reply.html(404, pages.not_found_page(lang, self.noise))

@@ -24,14 +24,14 @@ LANGUAGES = ("ru", "kk", "en")
 DEFAULT_LANGUAGE = "ru"
 _API = "/api/v1/public/content-manager"
 # Page section in the URL -> content-manager collection.
-_SECTIONS = {"press/news": "news", "documents": "documents"}
+_SECTIONS = {"press/news": "news", "press/events": "events", "documents": "documents"}
 _PAGE_SECTIONS = {collection: section for section, collection in _SECTIONS.items()}
 
 _ARTICLE_PAGE = re.compile(
-    r"^/memleket/entities/(?P<entity>[^/]+)/(?P<section>press/news|documents)"
+    r"^/memleket/entities/(?P<entity>[^/]+)/(?P<section>press/news|press/events|documents)"
     r"/details/(?P<id>[^/]+)/?$"
 )
-_ARTICLE_API = re.compile(rf"^{_API}/(?P<collection>news|documents)/(?P<id>[^/]+)/?$")
+_ARTICLE_API = re.compile(rf"^{_API}/(?P<collection>news|events|documents)/(?P<id>[^/]+)/?$")
 _LIST_PAGE = re.compile(
     r"^/memleket/entities/(?P<entity>[^/]+)/(?P<section>press/news)(?:/(?P<page>\d{1,6}))?/?$"
 )
