@@ -290,3 +290,30 @@ def test_events_and_documents_pages_are_gov_kz_items_read_through_the_api(
     read = capture(url, fetcher)
     assert read.document.paragraphs == ("Opens at 10:00.",)
     assert f"/content-manager/{section}/41" in str(read.evidence["api_url"])
+
+
+def test_a_directions_list_spans_ministries_and_links_each_item_to_its_own(
+    replica: GovkzReplica, fetcher: Fetcher
+) -> None:
+    from monitor.sources.govkz_list import GovkzList
+
+    replica.add_article("mfa", 51, title="Water talks", paragraphs=["P"], directions=(12,),
+                        created_date="2026-07-13T10:00:00+05:00")
+    replica.add_article("ecology", 52, title="Water law", paragraphs=["P"], directions=(12, 7),
+                        created_date="2026-07-14T10:00:00+05:00")
+    replica.add_article("mfa", 53, title="Visit", paragraphs=["P"], directions=(7,),
+                        created_date="2026-07-15T10:00:00+05:00")
+    api = replica.base_url + "/api/v1/public/content-manager/news"
+    spec = SourceSpec(name="topic", kind="govkz-list", language="en",
+                      url=f"{api}?sort-by=created_date:DESC&directions=eq:12&page=1&size=20")
+    listed = GovkzList().capture(spec, fetcher)
+    assert isinstance(listed, Capture)
+    assert [(i.item_id, i.url.split("/entities/")[1]) for i in listed.items] == [
+        ("52", "ecology/press/news/details/52?lang=en"),
+        ("51", "mfa/press/news/details/51?lang=en"),
+    ]
+    page = f"{replica.base_url}/memleket/entities/mfa/press/news?lang=en&directions=12"
+    listed = GovkzList().capture(SourceSpec(name="mfa-topic", url=page, kind="govkz-list"),
+                                 fetcher)
+    assert isinstance(listed, Capture)
+    assert [i.item_id for i in listed.items] == ["51"]

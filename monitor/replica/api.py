@@ -31,7 +31,7 @@ def item_json(article: Article, views: int, *, body_as_document: bool) -> dict[s
         "created_date": article.created_date,
         "heropic": f"/uploads/{article.created:%Y/%m/%d}/{article.article_id}.jpg",
         "projects": article.entity,
-        "directions": [{"id": 7, "name": "press"}],
+        "directions": [{"id": d, "name": f"direction {d}"} for d in article.directions],
         "number_of_views": views,
         "views": views,
     }
@@ -60,6 +60,12 @@ def slug_filter(query: Mapping[str, str]) -> str | None:
     """`slug=eq:some-title` -> "some-title": how public clients find an article by slug."""
     value = query.get("slug", "")
     return value[3:] if value.startswith("eq:") else (value or None)
+
+
+def listing_direction(query: Mapping[str, str]) -> int | None:
+    """`directions=eq:7` -> 7."""
+    value = query.get("directions", "").removeprefix("eq:")
+    return int(value) if value.isdigit() else None
 
 
 def listing_entity(query: Mapping[str, str]) -> str | None:

@@ -61,6 +61,7 @@ class Article:
     section: str = "news"
     slug: str = ""  # set once, as the CMS does: a later title edit keeps it
     files: tuple[str, ...] = ()  # a document's attached files (paths on the site)
+    directions: tuple[int, ...] = (7,)  # the topics it is filed under
 
     @property
     def url_slug(self) -> str:
@@ -111,12 +112,15 @@ class ArticleStore:
             article = self._articles.get((article_id, lang))
         return article if article is not None and article.section == section else None
 
-    def listing(self, entity: str, lang: str, section: str = "news") -> list[Article]:
+    def listing(self, entity: str | None, lang: str, section: str = "news",
+                direction: int | None = None) -> list[Article]:
+        """Articles of one ministry (entity), or of any under a topic (direction)."""
         with self._lock:
             found = [
                 a
                 for a in self._articles.values()
-                if a.entity == entity and a.lang == lang and a.section == section
+                if entity in (None, a.entity) and a.lang == lang and a.section == section
+                and direction in (None, *a.directions)
             ]
         return found
 

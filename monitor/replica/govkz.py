@@ -142,13 +142,14 @@ class GovkzReplica(ReplicaServer):
         section: str = "news",
         slug: str | None = None,
         files: tuple[str, ...] = (),
+        directions: tuple[int, ...] = (7,),
     ) -> str:
         """Publish an article (paragraphs or ready body HTML); returns its page URL
         (by numeric id; `slug_url` gives the page URL by slug)."""
         body = body_html if body_html is not None else body_from_paragraphs(paragraphs or [])
         self.articles.put(
             Article(entity, str(article_id), lang, title, body, created_date, section,
-                    slug or "", files)
+                    slug or "", files, directions)
         )
         return self.page_url(entity, article_id, lang, section)
 
@@ -240,7 +241,9 @@ class GovkzReplica(ReplicaServer):
         if slug is not None:
             found = self.articles.by_slug(slug, entity, lang, section)
         else:
-            found = self.articles.listing(entity, lang, section) if entity else []
+            direction = api.listing_direction(request.query)
+            found = (self.articles.listing(entity, lang, section, direction)
+                     if entity or direction is not None else [])
         return Reply.json(200, [self._item(a) for a in api.listing_page(found, request.query)])
 
     def _refuse(self) -> Reply:

@@ -60,7 +60,7 @@ class GovkzList(SourceAdapter):
                                        "listed is an article with an id")
         lines = [f"{i.published or '????-??-??'} {i.title} ({i.item_id})" for i in items]
         document = normalize_document(
-            f"gov.kz {address.entity} press releases ({address.language})", None, lines
+            f"gov.kz {address.entity or 'topic'} press releases ({address.language})", None, lines
         )
         return Capture(
             document=document,
@@ -83,9 +83,13 @@ def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
         return None
     title = entry.get("title")
     created = entry.get("created_date")
+    projects = entry.get("projects")  # a `directions` list spans ministries
+    entity = projects if isinstance(projects, str) and projects else address.entity
+    if not entity:  # no page to follow it to
+        return None
     return ListedItem(
         item_id=item_id,
-        url=article_page_url(address.origin, address.entity, item_id, address.language),
+        url=article_page_url(address.origin, entity, item_id, address.language),
         title=normalize_text(html.unescape(title)) if isinstance(title, str) else "",
         published=published_in_astana(created) if isinstance(created, str) else None,
     )

@@ -111,18 +111,28 @@ def list_address(url: str, language: str | None = None, size: int = 20) -> ListA
         page = max(1, int(match["page"] or 1))  # the page number public list URLs carry
         api_url = (
             f"{origin}{_API}/news?sort-by=created_date:DESC"
-            f"&projects=eq:{quote(entity)}&page={page}&size={size}"
+            f"&projects=eq:{quote(entity)}{_directions(query)}&page={page}&size={size}"
         )
         return ListAddress(origin, entity, _language(language, query), api_url)
     if _LIST_API.match(path):
         projects = query.get("projects", "")
         if projects.startswith("eq:") and projects[3:]:
             return ListAddress(origin, projects[3:], _language(language, query), url)
+        if query.get("directions"):  # a topic across ministries: each item names its own
+            return ListAddress(origin, "", _language(language, query), url)
     raise FetchFailed(
         "invalid_url",
         f"{url} is not a gov.kz press list URL "
         "(…/memleket/entities/ENTITY/press/news?lang=xx, or the API list URL)",
     )
+
+
+def _directions(query: dict[str, str]) -> str:
+    """A list page's `directions` (a topic) passed on to the API as `directions=eq:ID`."""
+    value = query.get("directions", "")
+    if not value:
+        return ""
+    return f"&directions={quote(value if value.startswith('eq:') else 'eq:' + value, safe=':')}"
 
 
 def _split(url: str) -> tuple[str, str, dict[str, str]]:
