@@ -23,6 +23,7 @@ from monitor.events import (
     SourceResumed,
 )
 from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url, with_suffix
+from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
 from monitor.validation import (
@@ -53,16 +54,32 @@ class Registration:
 _FILE_SUFFIXES = {".pdf": "pdf", ".docx": "docx"}
 
 
+# gov.kz pages read through the API: press releases, events, documents.
+_GOVKZ_ITEM = re.compile(r"/memleket/entities/[^/]+/(?:press/news|press/events|documents)"
+                         r"/details/[^/?#]+")
+
+
 def guess_kind(url: str) -> str:
     path = urlsplit(url).path
     suffix = path[path.rfind("."):].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if suffix in _FILE_SUFFIXES:
         return _FILE_SUFFIXES[suffix]
-    if GOVKZ_ARTICLE.search(path):
+    if GOVKZ_ARTICLE.search(path) or _GOVKZ_ITEM.search(path):
         return "govkz"
-    if re.search(r"/memleket/entities/[^/]+/press/news/?$", path) or "content-manager/news" in path:
+    if (re.search(r"/memleket/entities/[^/]+/press/news(?:/\d+)?/?$", path)
+            or "content-manager/news" in path):
         return "govkz-list"
     return "html"
+
+
+def chosen_language(url: str, kind: str, language: str | None) -> tuple[str | None, str | None]:
+    """The language to watch a gov.kz URL in, and a note when the monitor chose it: a
+    URL without `?lang` (and no --language) is watched in Russian, the portal's
+    default, and the choice is kept in the source's settings."""
+    if language or kind not in ("govkz", "govkz-list") or url_language(url):
+        return language, None
+    return DEFAULT_LANGUAGE, (f"{url} names no language (?lang=); watching its "
+                              f"{DEFAULT_LANGUAGE} version (--language kk|en to choose)")
 
 
 class SourceNames:

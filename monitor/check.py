@@ -207,6 +207,7 @@ class Checker:
             published=document.published, raw_hash=raw_hash,
             content_type=captured.content_type, etag=captured.validators.etag,
             last_modified=captured.validators.last_modified, redirects=captured.redirects,
+            evidence=dict(captured.evidence),
         )]
         outcome, significance = "captured", None
         if captured.items or row.kind == "govkz-list":

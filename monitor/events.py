@@ -84,6 +84,8 @@ class VersionCaptured(Event):
     etag: str | None = None
     last_modified: str | None = None
     redirects: tuple[str, ...] = ()
+    # How the adapter read it (monitor.sources.base.Capture.evidence).
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,26 @@ def replica(replica: GovkzReplica) -> GovkzReplica:
     return replica
 
 
+def client_of(site: GovkzReplica) -> requests.Session:
+    """A client that sends what the portal's own page sends: an Origin and a Referer."""
+    session = requests.Session()
+    session.headers.update({"Origin": site.base_url, "Referer": site.base_url + "/"})
+    return session
+
+
 def _get_news(site: GovkzReplica, session: requests.Session, **headers: str) -> requests.Response:
     return session.get(site.api_item_url(501), headers={"Accept-Language": "ru", **headers})
 
 
 def test_news_api_refuses_a_client_that_did_not_pass_the_challenge(replica: GovkzReplica) -> None:
-    answer = _get_news(replica, requests.Session())
+    answer = _get_news(replica, client_of(replica))
     assert answer.status_code == 400
     assert answer.json() == {"error": "notAllowed"}
 
 
 def test_v1_challenge_cookie_opens_the_news_api(replica: GovkzReplica) -> None:
-    session = requests.Session()
-    assert session.post(replica.base_url + V1).status_code == 200
+    session = client_of(replica)
+    assert session.post(replica.base_url + V1, json={}).status_code == 200
     answer = _get_news(replica, session)
     assert answer.status_code == 200
     item = answer.json()
@@ -53,16 +60,16 @@ def test_v1_challenge_cookie_opens_the_news_api(replica: GovkzReplica) -> None:
 def test_v2_challenge_headers_open_the_news_api_and_the_v1_cookie_does_not() -> None:
     with GovkzReplica(challenge="v2") as site:
         site.add_article("mfa", 501, lang="ru", title="T", paragraphs=["P"], created_date=CREATED)
-        session = requests.Session()
-        session.post(site.base_url + V1)
+        session = client_of(site)
+        session.post(site.base_url + V1, json={})
         assert _get_news(site, session).status_code == 400
         pairs = session.post(site.base_url + V2, json={}).json()
         assert _get_news(site, session, **pairs).status_code == 200
 
 
 def test_expired_challenge_is_refused_again(replica: GovkzReplica) -> None:
-    session = requests.Session()
-    session.post(replica.base_url + V1)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
     replica.expire_challenge()
     assert _get_news(replica, session).status_code == 400
 
@@ -73,8 +80,8 @@ def test_broken_challenge_endpoint_answers_500(replica: GovkzReplica) -> None:
 
 
 def test_removed_article_is_404_not_found(replica: GovkzReplica) -> None:
-    session = requests.Session()
-    session.post(replica.base_url + V1)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
     replica.remove_article(501)
     answer = _get_news(replica, session)
     assert answer.status_code == 404
@@ -82,8 +89,8 @@ def test_removed_article_is_404_not_found(replica: GovkzReplica) -> None:
 
 
 def test_article_in_another_language_is_not_found(replica: GovkzReplica) -> None:
-    session = requests.Session()
-    session.post(replica.base_url + V1)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
     assert _get_news(replica, session, **{"Accept-Language": "kk"}).status_code == 404
 
 
@@ -112,15 +119,15 @@ def test_list_endpoint_is_a_bare_array_newest_first(replica: GovkzReplica) -> No
         paragraphs=["x"],
         created_date="2026-07-16T09:00:00.000+05:00",
     )
-    session = requests.Session()
-    session.post(replica.base_url + V1)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
     items = session.get(replica.api_list_url("mfa"), headers={"Accept-Language": "ru"}).json()
     assert [item["id"] for item in items] == [502, 501]
 
 
 def test_json_views_counter_changes_between_loads(replica: GovkzReplica) -> None:
-    session = requests.Session()
-    session.post(replica.base_url + V1)
+    session = client_of(replica)
+    session.post(replica.base_url + V1, json={})
     first, second = (_get_news(replica, session).json() for _ in range(2))
     assert first["number_of_views"] != second["number_of_views"]
     assert {k: v for k, v in first.items() if "views" not in k} == {

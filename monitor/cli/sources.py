@@ -158,7 +158,8 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     notes: list[str] = []
     for url in all_urls:
         source_kind = kind or catalog.guess_kind(url)
-        variants = [(language, url)]
+        chosen, chose_note = catalog.chosen_language(url, source_kind, language)
+        variants = [(chosen, url)]
         if languages:
             wanted = [x.strip() for x in languages.split(",") if x.strip()]
             variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
@@ -180,6 +181,8 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
                              "is kept); add the page under another --name to watch it again")
             elif registration.created:
                 added.append(spec.name)
+                if chose_note and not languages:
+                    notes.append(f"{spec.name}: {chose_note}")
             else:
                 existing.append(spec.name)
                 changed = ", ".join(registration.reconfigured) or "nothing changed"

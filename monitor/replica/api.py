@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from monitor.replica.articles import Article, plain_text, slugify
+from monitor.replica.articles import Article, plain_text
 
 _DEFAULT_LANGUAGE = "ru"
 
@@ -17,23 +17,30 @@ def request_language(accept_language: str) -> str:
 
 
 def item_json(article: Article, views: int, *, body_as_document: bool) -> dict[str, Any]:
+    """A news item keeps its text in `body`; a document (as the portal answers
+    /documents/{id}) in `content`, with its files in `full_text[].document`."""
     body = article.body_html
     if body_as_document:
         body = f"<html><head></head><body>{body}</body></html>"
     numeric = article.article_id.isdigit()
-    return {
+    item: dict[str, Any] = {
         "id": int(article.article_id) if numeric else article.article_id,
-        "slug": slugify(article.title),
+        "slug": article.url_slug,
         "title": article.title,
         "short_description": plain_text(article.body_html)[:200],
-        "body": body,
         "created_date": article.created_date,
         "heropic": f"/uploads/{article.created:%Y/%m/%d}/{article.article_id}.jpg",
         "projects": article.entity,
-        "directions": [{"id": 7, "name": "press"}],
+        "directions": [{"id": d, "name": f"direction {d}"} for d in article.directions],
         "number_of_views": views,
         "views": views,
     }
+    if article.section == "documents":
+        item["content"] = body
+        item["full_text"] = [{"lang": article.lang, "document": path} for path in article.files]
+    else:
+        item["body"] = body
+    return item
 
 
 def listing_page(articles: list[Article], query: Mapping[str, str]) -> list[Article]:
@@ -47,6 +54,18 @@ def listing_page(articles: list[Article], query: Mapping[str, str]) -> list[Arti
     page = max(1, _int(query.get("page"), 1))
     size = min(100, max(1, _int(query.get("size"), 20)))
     return articles[(page - 1) * size : page * size]
+
+
+def slug_filter(query: Mapping[str, str]) -> str | None:
+    """`slug=eq:some-title` -> "some-title": how public clients find an article by slug."""
+    value = query.get("slug", "")
+    return value[3:] if value.startswith("eq:") else (value or None)
+
+
+def listing_direction(query: Mapping[str, str]) -> int | None:
+    """`directions=eq:7` -> 7."""
+    value = query.get("directions", "").removeprefix("eq:")
+    return int(value) if value.isdigit() else None
 
 
 def listing_entity(query: Mapping[str, str]) -> str | None:

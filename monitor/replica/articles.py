@@ -12,9 +12,10 @@ import re
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 LANGUAGES = ("ru", "kk", "en")
-SECTIONS = ("news", "documents")
+SECTIONS = ("news", "events", "documents")
 
 _ENTITIES = {
     "\u2013": "&ndash;",
@@ -58,6 +59,13 @@ class Article:
     body_html: str
     created_date: str  # "2025-12-11T10:15:00.000+05:00"
     section: str = "news"
+    slug: str = ""  # set once, as the CMS does: a later title edit keeps it
+    files: tuple[str, ...] = ()  # a document's attached files (paths on the site)
+    directions: tuple[int, ...] = (7,)  # the topics it is filed under
+
+    @property
+    def url_slug(self) -> str:
+        return self.slug or slugify(self.title)
 
     @property
     def created(self) -> datetime:
@@ -77,10 +85,12 @@ class ArticleStore:
         if article.section not in SECTIONS:
             raise ValueError(f"section must be one of {SECTIONS}, not {article.section!r}")
         article.created  # noqa: B018 - validates the date before it is served
+        if not article.slug:  # named once, from the first title
+            article = replace(article, slug=slugify(article.title))
         with self._lock:
             self._articles[(article.article_id, article.lang)] = article
 
-    def edit(self, article_id: str, lang: str, **changes: str) -> Article:
+    def edit(self, article_id: str, lang: str, **changes: Any) -> Article:
         with self._lock:
             key = (article_id, lang)
             if key not in self._articles:
@@ -102,14 +112,21 @@ class ArticleStore:
             article = self._articles.get((article_id, lang))
         return article if article is not None and article.section == section else None
 
-    def listing(self, entity: str, lang: str, section: str = "news") -> list[Article]:
+    def listing(self, entity: str | None, lang: str, section: str = "news",
+                direction: int | None = None) -> list[Article]:
+        """Articles of one ministry (entity), or of any under a topic (direction)."""
         with self._lock:
             found = [
                 a
                 for a in self._articles.values()
-                if a.entity == entity and a.lang == lang and a.section == section
+                if entity in (None, a.entity) and a.lang == lang and a.section == section
+                and direction in (None, *a.directions)
             ]
         return found
+
+    def by_slug(self, slug: str, entity: str | None, lang: str, section: str) -> list[Article]:
+        return [a for a in self.listing(entity, lang, section) if a.url_slug == slug] \
+            if entity else []
 
     def titles(self, lang: str) -> list[str]:
         with self._lock:

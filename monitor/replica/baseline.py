@@ -22,6 +22,7 @@ TITLE = (
     "Human Rights and the Development of the Penitentiary System: "
     "National Priorities and International Standards"
 )
+SLUG = "human-rights-and-the-development-of-the-penitentiary-system"  # the shipped URL's
 CREATED_DATE = "2025-12-11T10:15:00.000+05:00"
 
 

@@ -1,9 +1,13 @@
 """gov.kz's bot challenge, as the replica plays it.
 
-v1: `POST /api/v1/public/_/c/k6` sets a cookie that news requests must carry.
-v2: `POST /api/v2/_/c/k6` with body `{}` answers a JSON object of header pairs that
-news requests must send back. In v2 mode the v1 endpoint still answers and sets a
-cookie, which is no longer honoured — so a client must notice and move on to v2.
+v1: `POST /api/v1/public/_/c/k6` sets a cookie that news requests must carry; like
+the portal's own page, a client must post it as JSON (`Content-Type:
+application/json`) with an `Origin`, or it is refused.
+v2: `POST /api/v2/_/c/k6` with body `{}` answers the header pair `hash` and `token`
+that news requests must send back. In v2 mode the v1 endpoint still answers and sets
+a cookie, which is no longer honoured — so a client must notice and move on to v2.
+With `client_headers` on (the default), news requests must also carry a `Referer`
+on the site, as working clients' do.
 """
 
 from __future__ import annotations
@@ -18,8 +22,8 @@ from monitor.replica.server import Reply, Request
 V1_PATH = "/api/v1/public/_/c/k6"
 V2_PATH = "/api/v2/_/c/k6"
 COOKIE = "k6"
-_KEY_HEADER = "x-k6-key"
-_SIGN_HEADER = "x-k6-sign"
+_KEY_HEADER = "token"
+_SIGN_HEADER = "hash"
 VERSIONS = ("v1", "v2", None)
 
 
@@ -30,11 +34,12 @@ def _sign(token: str) -> str:
 class ChallengeGate:
     """Issues tokens, admits requests that carry a live one; tokens can be expired."""
 
-    def __init__(self, version: str | None = "v1") -> None:
+    def __init__(self, version: str | None = "v1", *, client_headers: bool = True) -> None:
         if version not in VERSIONS:
             raise ValueError(f"challenge must be one of {VERSIONS}, not {version!r}")
         self.version = version
         self.broken = False  # the challenge endpoints themselves answer 500
+        self.client_headers = client_headers
         self._lock = threading.Lock()
         self._live: set[str] = set()
 
@@ -43,16 +48,19 @@ class ChallengeGate:
         with self._lock:
             self._live.clear()
 
-    def admits(self, request: Request) -> bool:
+    def admits(self, request: Request, site: str) -> bool:
+        """Whether a news request from a client of `site` (scheme://host:port) may pass."""
         if self.version is None:
             return True
+        if self.client_headers and not request.header("referer").startswith(site + "/"):
+            return False
         with self._lock:
             if self.version == "v1":
                 return request.cookies.get(COOKIE, "") in self._live
             token = request.header(_KEY_HEADER)
             return token in self._live and request.header(_SIGN_HEADER) == _sign(token)
 
-    def answer(self, request: Request) -> Reply | None:
+    def answer(self, request: Request, site: str) -> Reply | None:
         """The reply for a challenge endpoint, or None when `request` is not one."""
         if request.path not in (V1_PATH, V2_PATH):
             return None
@@ -61,6 +69,8 @@ class ChallengeGate:
         if self.broken:
             return Reply.json(500, {"error": "internalServerError"})
         if request.path == V1_PATH:
+            if self.client_headers and not _posted_like_the_page(request, site):
+                return Reply.json(403, {"message": "notAllowed"})
             return self._answer_v1()
         return self._answer_v2(request)
 
@@ -88,3 +98,9 @@ class ChallengeGate:
             return Reply.json(400, {"error": "badRequest"})
         token = self._issue(honoured=self.version == "v2")
         return Reply.json(200, {_KEY_HEADER: token, _SIGN_HEADER: _sign(token)})
+
+
+def _posted_like_the_page(request: Request, site: str) -> bool:
+    """The v1 POST as the portal's page sends it: JSON, from its own origin."""
+    content_type = request.header("content-type").split(";")[0].strip().lower()
+    return content_type == "application/json" and request.header("origin") == site

@@ -20,6 +20,7 @@ from monitor.replica.baseline import (
     CREATED_DATE,
     ENTITY,
     LANG,
+    SLUG,
     TITLE,
     baseline_body,
     seed_paragraphs,
@@ -28,20 +29,27 @@ from monitor.replica.challenge import ChallengeGate
 from monitor.replica.noise import Noise
 from monitor.replica.server import ReplicaServer, Reply, Request
 
-_PAGE = re.compile(r"^/memleket/entities/([^/]+)/(press/news|documents)/details/([^/]+)/?$")
-_API_ITEM = re.compile(r"^/api/v1/public/content-manager/(news|documents)/([^/]+)/?$")
-_API_LIST = re.compile(r"^/api/v1/public/content-manager/(news|documents)/?$")
-_NOT_ALLOWED = {"error": "notAllowed"}
+_PAGE = re.compile(
+    r"^/memleket/entities/([^/]+)/(press/news|press/events|documents)/details/([^/]+)/?$"
+)
+_API_ITEM = re.compile(r"^/api/v1/public/content-manager/(news|events|documents)/([^/]+)/?$")
+_API_LIST = re.compile(r"^/api/v1/public/content-manager/(news|events|documents)/?$")
 _NOT_FOUND = {"error": "notFound"}
+# How the portal refuses a client that has not passed the challenge: all are seen.
+REFUSALS = ("error", "message", "text")
 
 
 class GovkzReplica(ReplicaServer):
     """gov.kz on 127.0.0.1. Attributes may be changed while it runs:
     `block`, `block_status`, `prerendered`, `body_as_document`, `noise.enabled`,
-    `challenge` ("v1" | "v2" | None), `challenge_broken`, and `broken_answer`: a
-    JSON value (such as `{}` or `[]`) answered, with 200, to every article and list
-    request past the challenge, as the API does when its back end fails.
-    How a missing article answers: `missing_answer` "notFound" (404
+    `challenge` ("v1" | "v2" | None), `challenge_broken`, `client_headers` (the v1
+    POST must be JSON with an Origin, news GETs must carry a Referer), `refusal`
+    (`{"error":"notAllowed"}`, `{"message":"notAllowed"}` or plain-text `notAllowed`)
+    with `refusal_status` (400 or 403), `refuse_all` (even clients that passed are
+    refused, as after a change of challenge the monitor does not know), and
+    `broken_answer`: a JSON value (such as `{}` or `[]`) answered, with 200, to every
+    article and list request past the challenge, as the API does when its back end
+    fails. How a missing article answers: `missing_answer` "notFound" (404
     `{"error":"notFound"}`), "null" (200 `null`) or "data-null" (200
     `{"data": null}`), the answers public clients of the portal handle; and
     `soft_404_pages`: its page is the portal's not-found page with 200, as the
@@ -71,6 +79,9 @@ class GovkzReplica(ReplicaServer):
         self.broken_answer: object | None = None
         self.missing_answer = "notFound"
         self.soft_404_pages = False
+        self.refusal = "error"
+        self.refusal_status = 400
+        self.refuse_all = False
 
     # -- settings ------------------------------------------------------------------
 
@@ -80,7 +91,15 @@ class GovkzReplica(ReplicaServer):
 
     @challenge.setter
     def challenge(self, version: str | None) -> None:
-        self.gate = ChallengeGate(version)
+        self.gate = ChallengeGate(version, client_headers=self.gate.client_headers)
+
+    @property
+    def client_headers(self) -> bool:
+        return self.gate.client_headers
+
+    @client_headers.setter
+    def client_headers(self, required: bool) -> None:
+        self.gate.client_headers = required
 
     @property
     def challenge_broken(self) -> bool:
@@ -99,7 +118,7 @@ class GovkzReplica(ReplicaServer):
     def page_url(
         self, entity: str, article_id: int | str, lang: str = "en", section: str = "news"
     ) -> str:
-        path = "press/news" if section == "news" else section
+        path = f"press/{section}" if section in ("news", "events") else section
         return f"{self.base_url}/memleket/entities/{entity}/{path}/details/{article_id}?lang={lang}"
 
     def list_page_url(self, entity: str, lang: str = "en") -> str:
@@ -127,13 +146,21 @@ class GovkzReplica(ReplicaServer):
         body_html: str | None = None,
         created_date: str,
         section: str = "news",
+        slug: str | None = None,
+        files: tuple[str, ...] = (),
+        directions: tuple[int, ...] = (7,),
     ) -> str:
-        """Publish an article (paragraphs or ready body HTML); returns its page URL."""
+        """Publish an article (paragraphs or ready body HTML); returns its page URL
+        (by numeric id; `slug_url` gives the page URL by slug)."""
         body = body_html if body_html is not None else body_from_paragraphs(paragraphs or [])
         self.articles.put(
-            Article(entity, str(article_id), lang, title, body, created_date, section)
+            Article(entity, str(article_id), lang, title, body, created_date, section,
+                    slug or "", files, directions)
         )
         return self.page_url(entity, article_id, lang, section)
+
+    def slug_url(self, entity: str, slug: str, lang: str = "en", section: str = "news") -> str:
+        return self.page_url(entity, slug, lang, section)
 
     def edit_article(
         self,
@@ -161,7 +188,8 @@ class GovkzReplica(ReplicaServer):
         self.articles.remove(str(article_id), lang)
 
     def seed_baseline(self, article_id: int | str = 1119829, seed: Path | None = None) -> str:
-        """Publish the shipped baseline article (from the seed capture); returns its URL."""
+        """Publish the shipped baseline article (from the seed capture), under the slug
+        its shipped URL ends in; returns its URL by id."""
         return self.add_article(
             ENTITY,
             article_id,
@@ -169,6 +197,7 @@ class GovkzReplica(ReplicaServer):
             title=TITLE,
             body_html=baseline_body(seed_paragraphs(seed)),
             created_date=CREATED_DATE,
+            slug=SLUG,
         )
 
     # -- serving -------------------------------------------------------------------
@@ -184,7 +213,7 @@ class GovkzReplica(ReplicaServer):
             return Reply.html(200, pages.shell_page(lang, self.noise))
         entity, section, article_id = match.groups()
         article = self.articles.get(
-            article_id, lang, "news" if section == "press/news" else section
+            article_id, lang, section.removeprefix("press/")
         )
         if article is None or article.entity != entity:
             status = 200 if self.soft_404_pages else 404
@@ -196,7 +225,7 @@ class GovkzReplica(ReplicaServer):
         if self.block:
             return Reply.html(self.block_status, pages.block_page(self.noise))
         gate = self.gate
-        challenge_reply = gate.answer(request)
+        challenge_reply = gate.answer(request, self.base_url)
         if challenge_reply is not None:
             return challenge_reply
         lang = api.request_language(request.header("accept-language"))
@@ -205,8 +234,8 @@ class GovkzReplica(ReplicaServer):
         if matched is None:
             return Reply.json(404, _NOT_FOUND)
         section = matched.group(1)
-        if section == "news" and not gate.admits(request):
-            return Reply.json(400, _NOT_ALLOWED)
+        if section == "news" and (self.refuse_all or not gate.admits(request, self.base_url)):
+            return self._refuse()
         if self.broken_answer is not None:
             return Reply.json(200, self.broken_answer)
         if item is not None:
@@ -215,7 +244,13 @@ class GovkzReplica(ReplicaServer):
                 return self._missing()
             return Reply.json(200, self._item(article))
         entity = api.listing_entity(request.query)
-        found = self.articles.listing(entity, lang, section) if entity else []
+        slug = api.slug_filter(request.query)
+        if slug is not None:
+            found = self.articles.by_slug(slug, entity, lang, section)
+        else:
+            direction = api.listing_direction(request.query)
+            found = (self.articles.listing(entity, lang, section, direction)
+                     if entity or direction is not None else [])
         return Reply.json(200, [self._item(a) for a in api.listing_page(found, request.query)])
 
     def _missing(self) -> Reply:
@@ -224,6 +259,13 @@ class GovkzReplica(ReplicaServer):
         if self.missing_answer == "data-null":
             return Reply.json(200, {"data": None})
         return Reply.json(404, _NOT_FOUND)
+
+    def _refuse(self) -> Reply:
+        if self.refusal not in REFUSALS:
+            raise ValueError(f"refusal must be one of {REFUSALS}, not {self.refusal!r}")
+        if self.refusal == "text":
+            return Reply(self.refusal_status, b"notAllowed", "text/plain; charset=utf-8")
+        return Reply.json(self.refusal_status, {self.refusal: "notAllowed"})
 
     def _item(self, article: Article) -> dict[str, object]:
         views = self.noise.views(f"{article.article_id}/{article.lang}")

@@ -68,6 +68,9 @@ class Capture:
     validators: Validators = Validators()
     redirects: tuple[str, ...] = ()
     items: tuple[ListedItem, ...] = ()  # list sources only
+    # How the adapter read the source, kept with the version as evidence (for gov.kz:
+    # the lookup used, the item's id, the challenge passed, attached files).
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

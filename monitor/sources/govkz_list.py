@@ -6,7 +6,7 @@ import html
 from typing import TYPE_CHECKING, Any
 
 from monitor.errors import FetchFailed
-from monitor.normalize import normalize_date, normalize_document, normalize_text
+from monitor.normalize import normalize_document, normalize_text
 from monitor.sources.base import (
     Capture,
     ListedItem,
@@ -15,6 +15,7 @@ from monitor.sources.base import (
     SourceSpec,
     Validators,
 )
+from monitor.sources.govkz import published_in_astana
 from monitor.sources.govkz_api import GovkzApi
 from monitor.sources.govkz_urls import ListAddress, article_page_url, list_address
 
@@ -59,7 +60,7 @@ class GovkzList(SourceAdapter):
                                        "listed is an article with an id")
         lines = [f"{i.published or '????-??-??'} {i.title} ({i.item_id})" for i in items]
         document = normalize_document(
-            f"gov.kz {address.entity} press releases ({address.language})", None, lines
+            f"gov.kz {address.entity or 'topic'} press releases ({address.language})", None, lines
         )
         return Capture(
             document=document,
@@ -68,6 +69,8 @@ class GovkzList(SourceAdapter):
             content_type=answer.content_type,
             redirects=answer.redirects,
             items=items,
+            evidence={"api_url": answer.url,
+                      "challenge": self.api.passed_with(address.origin) or "none"},
         )
 
 
@@ -80,9 +83,13 @@ def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
         return None
     title = entry.get("title")
     created = entry.get("created_date")
+    projects = entry.get("projects")  # a `directions` list spans ministries
+    entity = projects if isinstance(projects, str) and projects else address.entity
+    if not entity:  # no page to follow it to
+        return None
     return ListedItem(
         item_id=item_id,
-        url=article_page_url(address.origin, address.entity, item_id, address.language),
+        url=article_page_url(address.origin, entity, item_id, address.language),
         title=normalize_text(html.unescape(title)) if isinstance(title, str) else "",
-        published=normalize_date(created) if isinstance(created, str) else None,
+        published=published_in_astana(created) if isinstance(created, str) else None,
     )
