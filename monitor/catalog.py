@@ -26,8 +26,10 @@ from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url,
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.untrusted import one_line
 from monitor.validation import (
     auth_env_problem,
+    kind_url_problem,
     mask_problems,
     name_problem,
     parse_interval,
@@ -130,6 +132,7 @@ def source_problem(spec: SourceConfig) -> str | None:
     except ValueError as exc:
         return f"interval: {exc}"
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
+              ("kind", kind_url_problem(spec.url, spec.kind)),
               *mask_problems(spec.selector, spec.ignore),
               ("auth_env", spec.auth_env and auth_env_problem(spec.auth_env, spec.kind))]
     return next((f"{key}: {problem}" for key, problem in checks if problem), None)
@@ -176,13 +179,18 @@ def register(
                 raise
     if existing.state == "removed":
         return Registration(spec.name, created=False, removed=True)
-    if (only is not None and "url" not in only
-            and same_url(existing.url) != same_url(spec.url)):
+    if only is not None and same_url(existing.url) != same_url(spec.url):
+        if "url" in only:  # the user named it: a name never moves to another page
+            raise UsageError(
+                f"--name {spec.name} already watches {one_line(existing.url)}; choose another "
+                "--name for this page (a page that moved is removed and added again)")
         # Only a name the caller derived gets here (a named source may move): another
         # `add` took it for another URL in the meantime. Say so; never merge the two.
         raise UsageError(f"the name {spec.name} was just taken by {existing.url}; run the "
                          "command again to give the page its own name")
     changes = _differences(existing, spec)
+    if same_url(existing.url) == same_url(spec.url):
+        changes.pop("url", None)  # another spelling of the same page: the stored one stays
     if only is not None:
         changes = {k: v for k, v in changes.items() if k in only}
     changed = sorted(changes)

@@ -18,8 +18,10 @@ from typing import Any
 
 from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
+from monitor.naming import without_fragment
 from monitor.validation import (
     auth_env_problem,
+    kind_url_problem,
     mask_problems,
     name_problem,
     parse_duration,
@@ -211,6 +213,9 @@ class _Reader:
             max_bytes = parse_size(table.get("max_bytes", "10MB"))
         except ValueError as exc:
             raise self.fail("fetch.max_bytes", str(exc)) from None
+        if max_bytes < 1:  # every page would be "too large": no check could ever succeed
+            raise self.fail("fetch.max_bytes", f"{table['max_bytes']!r}: must be at least 1 byte "
+                            "(e.g. 10MB)")
         return FetchConfig(
             contact=contact or None,
             timeout=self._timeout(table, "timeout", 30.0, p),
@@ -245,7 +250,7 @@ class _Reader:
             if not isinstance(item, dict):
                 raise self.fail(f"sources[{index}]", "must be a table")
             self._known(item, self.SOURCE, p)
-            url = self._str(item, "url", p, required=True)
+            url = without_fragment(self._str(item, "url", p, required=True))
             if problem := url_problem(url):
                 raise self.fail(p + "url", problem)
             # NFC: a name typed on a keyboard that sends decomposed letters is the same name.
@@ -257,6 +262,8 @@ class _Reader:
             seen.add(name)
             kind = self._str(item, "kind", p) or "html"
             _check_kind(kind, self.fail, p + "kind")
+            if problem := kind_url_problem(url, kind):
+                raise self.fail(p + "kind", problem)
             selector = self._str(item, "selector", p)
             ignore = item.get("ignore", [])
             if not isinstance(ignore, list) or not all(isinstance(x, str) for x in ignore):

@@ -48,9 +48,16 @@ def with_suffix(name: str, url: str, length: int = SUFFIX_LENGTHS[0]) -> str:
     return f"{name[:NAME_MAX - length - 1]}-{digest}"
 
 
+def without_fragment(url: str) -> str:
+    """`url` without its '#fragment': a fragment is never sent to a server, so it names
+    no other page, and what follows '#' (even a password) must not reach the log."""
+    return url.split("#", 1)[0]
+
+
 def same_url(url: str) -> str:
     """The URL in one spelling, so that two spellings of one address compare equal:
-    scheme and host in lower case (an IDNA host in Unicode), no default port, the
+    scheme and host in lower case (an IDNA host in Unicode, no trailing dot), no
+    default port, no '.' or '..' path segments, the
     percent-encoding of path and query in one form, and no fragment (the server never
     sees it). Anything that could change what the server answers is kept as it is."""
     try:
@@ -59,13 +66,30 @@ def same_url(url: str) -> str:
     except ValueError:
         return url
     scheme = parts.scheme.lower()
-    netloc = _host(parts.hostname or "")
+    netloc = _host(parts.hostname or "").removesuffix(".")  # example.com. is example.com
     if ":" in netloc:
         netloc = f"[{netloc}]"  # an IPv6 literal
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         netloc += f":{port}"
     query = f"?{_encoded(parts.query)}" if parts.query else ""
-    return f"{scheme}://{netloc}{_encoded(parts.path) or '/'}{query}"
+    path = _without_dot_segments(_encoded(parts.path))  # after %2E became '.'
+    return f"{scheme}://{netloc}{path or '/'}{query}"
+
+
+def _without_dot_segments(path: str) -> str:
+    """RFC 3986 5.2.4: '/a/./b' and '/a/../a/b' are '/a/b', as a server resolves them."""
+    segments = path.split("/")
+    kept: list[str] = []
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment in (".", ".."):
+            if segment == ".." and len(kept) > 1:
+                kept.pop()
+            if last:
+                kept.append("")  # '/a/b/..' is the folder '/a/'
+            continue
+        kept.append(segment)
+    return "/".join(kept)
 
 
 def _host(hostname: str) -> str:

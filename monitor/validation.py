@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+# ASCII digits only: int() and float() take any script's digits (١٢), a duration does not.
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$", re.ASCII)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE | re.ASCII)
 _SIZES = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, None: 1}
 # Every duration is at most this long; an interval is at least MIN_INTERVAL. A check
 # once a year is the longest that means anything, and 99999999999d overflowed the
@@ -27,7 +29,11 @@ NAME_MAX = 200
 NAME_RULE = (f"a name starts with a letter or digit, then letters (any alphabet), digits, "
              f"'.', '_' or '-', at most {NAME_MAX} in all; no spaces, '/' or other signs")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@")
+# Anything that looks like "user:password@" after a start, a space or a slash, and an
+# optional scheme (with or without "//"): "@" also full-width (U+FF20) or as %40, since
+# a message quoting a refused URL must never show a password, whatever else is wrong.
+_USERINFO = re.compile(r"((?:^|[\s/])(?:[A-Za-z][A-Za-z0-9+.-]*:)?/*)[^\s/?#@\uff20]*"
+                       r"(?:@|\uff20|%40)", re.IGNORECASE)
 
 
 def parse_duration(value: Any) -> float:
@@ -109,24 +115,42 @@ def url_problem(url: str) -> str | None:
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        return f"{_without_userinfo(url)!r} is not a valid URL"
-    if "@" in parts.netloc:
-        return (f"{_without_userinfo(url)!r}: a URL must not carry a user name or password "
+        return f"{redacted(url)!r} is not a valid URL"
+    if any(at in parts.netloc.lower() for at in ("@", "%40")):
+        return (f"{redacted(url)!r}: a URL must not carry a user name or password "
                 "(the log keeps every URL forever); put user:password in an environment "
                 "variable named by auth_env in the source's [[sources]] table, or by "
                 "`monitor add --auth-env VAR`")
     if any(ch.isspace() for ch in url):
-        return f"{url!r} is not a URL (it contains spaces)"
+        return f"{redacted(url)!r} is not a URL (it contains spaces)"
     if parts.scheme not in ("http", "https"):
-        return f"{url!r} is not an http(s) URL"
+        return f"{redacted(url)!r} is not an http(s) URL"
     if not host:
-        return f"{url!r} has no host"
+        return f"{redacted(url)!r} has no host"
     return None
 
 
-def _without_userinfo(url: str) -> str:
-    """`url` with its user name and password replaced by '…', for messages."""
+def redacted(url: str) -> str:
+    """`url` with anything like a user name and password replaced by '…', for messages."""
     return _USERINFO.sub(r"\1…@", url)
+
+
+def kind_url_problem(url: str, kind: str) -> str | None:
+    """Why a source of `kind` cannot watch `url` (None when it can): the gov.kz kinds
+    read only the URLs their adapter's parser knows, and it is asked, not copied."""
+    from monitor.errors import FetchFailed
+    from monitor.sources.govkz_urls import article_address, list_address
+
+    parsers: dict[str, Callable[[str], object]] = {"govkz": article_address,
+                                                   "govkz-list": list_address}
+    parse = parsers.get(kind)
+    if parse is None:
+        return None
+    try:
+        parse(url)
+    except FetchFailed as exc:
+        return f"a {kind} source takes only these URLs: {exc}"
+    return None
 
 
 def auth_env_problem(variable: str, kind: str) -> str | None:

@@ -8,12 +8,14 @@ instead of silently sending everything.
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from monitor.config import AlertConfig
 from monitor.errors import ConfigError
+from monitor.untrusted import one_line
 from monitor.validation import env_name_problem, parse_duration
 
 
@@ -44,7 +46,15 @@ class Settings:
             return default
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, "must be a non-empty string")
+        self._no_controls(key, value)
         return value
+
+    def _no_controls(self, key: str, value: str) -> None:
+        """A setting may end up in a mail header or a request line, where a CR or LF
+        would start a header of its own (Bcc: …): control characters are refused."""
+        if any(unicodedata.category(ch) == "Cc" for ch in value):
+            raise self.fail(key, f"{one_line(value)!r} holds a line break or another "
+                            "control character")
 
     def texts(self, key: str, default: Sequence[str] = ()) -> tuple[str, ...]:
         """A list of strings; a single string is taken as a list of one."""
@@ -55,6 +65,8 @@ class Settings:
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise self.fail(key, "must be a list of non-empty strings")
+        for item in value:
+            self._no_controls(key, item)
         return tuple(value)
 
     def choice(self, key: str, choices: Sequence[str], default: str) -> str:

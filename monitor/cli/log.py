@@ -15,7 +15,7 @@ from monitor.moments import utc_iso
 from monitor.removal import removal_said
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
-from monitor.untrusted import json_text, one_line
+from monitor.untrusted import json_text, one_line, printable
 
 
 def describe(event: StoredEvent) -> str:
@@ -147,5 +147,5 @@ def show(app: AppContext, target: str, fmt: str) -> None:
         echo_json({"source": row.name, "version": version.document_version,
                    "content_hash": version.content_hash, "captured_at": version.captured_at,
                    "text": text})
-    else:
-        click.echo(text, nl=False)
+    else:  # the page chose this text: bidi overrides and controls shown, not obeyed
+        click.echo(printable(text), nl=False)

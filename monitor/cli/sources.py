@@ -15,10 +15,12 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import SourceConfig
 from monitor.errors import UsageError
+from monitor.naming import without_fragment
 from monitor.store.queries import get_source, list_sources
 from monitor.untrusted import one_line
 from monitor.validation import (
     auth_env_problem,
+    kind_url_problem,
     mask_problems,
     name_problem,
     parse_interval,
@@ -98,7 +100,11 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
 
 
 def _human(seconds: Any) -> str:
-    if not isinstance(seconds, int) or seconds <= 0:
+    if isinstance(seconds, float) and seconds.is_integer():
+        seconds = int(seconds)
+    if isinstance(seconds, float) and 0 < seconds < float("inf"):
+        return f"{seconds:.3g}s"  # a record written before intervals were whole seconds
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
         return repr(seconds)  # a record written before intervals were checked
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
@@ -142,6 +148,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not all_urls:
         raise UsageError("give at least one URL, or --from-file FILE")
+    all_urls = [without_fragment(url.strip()) for url in all_urls]
     if name and len(all_urls) > 1:
         raise UsageError("--name needs exactly one URL")
     name = unicodedata.normalize("NFC", name) if name else name
@@ -219,7 +226,10 @@ def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str
         for source_kind in {kind or catalog.guess_kind(url) for url in urls}:
             if problem := auth_env_problem(auth_env, source_kind):
                 raise UsageError(f"--auth-env: {problem}")
-    if not interval:
+    for url in urls if kind else ():
+        if problem := kind_url_problem(url, kind or ""):
+            raise UsageError(f"--kind: {problem}")
+    if interval is None:  # '' is a mistake (an unset variable in a script), not the default
         return app.config.default_interval
     try:
         return parse_interval(interval)

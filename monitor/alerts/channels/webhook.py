@@ -41,8 +41,9 @@ class Webhook(Channel):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.url = settings.text("url", required=True)
-        if not re.match(r"^https?://[^/\s]+", self.url):
-            raise settings.fail("url", f"{_redacted(self.url)!r} is not an http(s) URL")
+        if not re.match(r"^https?://[^/\s]+", self.url) or _invalid(self.url):
+            raise settings.fail("url", f"{_redacted(self.url)!r} is not an http(s) URL with a "
+                                "valid host (and port, 1 to 65535)")
         # Receivers often take a token in the path (/hooks/T0K3N): messages show the
         # scheme and host only, and whatever else may quote the URL is scrubbed.
         self.shown_url = _redacted(self.url)
@@ -104,6 +105,15 @@ def _said(answer: requests.Response) -> str:
     except requests.RequestException:
         return ""
     return _one_line(start.decode("utf-8", "replace"))[:200]
+
+
+def _invalid(url: str) -> bool:
+    """Whether `url` cannot be sent to: no host, or a port out of range."""
+    try:
+        parts = urlsplit(url)
+        return not parts.hostname or parts.port == 0
+    except ValueError:
+        return True
 
 
 def _redacted(url: str) -> str:
