@@ -11,6 +11,7 @@ from monitor.alerts.alert import Alert
 from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.render import html_body, subject, text_body
 from monitor.alerts.settings import Settings, secret
+from monitor.untrusted import one_line
 
 PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
@@ -75,7 +76,11 @@ class Email(Channel):
         login = None
         if self.username_env and self.password_env:
             login = (secret(self.where, self.username_env), secret(self.where, self.password_env))
-        msg = self.message(alert)
+        try:
+            msg = self.message(alert)
+        except (ValueError, TypeError) as exc:  # a header the e-mail library will not write
+            raise DeliveryFailed(f"cannot write the message: {one_line(str(exc))}",
+                                 permanent=True) from None
         server = f"{self.host}:{self.port}"
         try:
             refused = self._deliver(msg, login)
@@ -92,6 +97,8 @@ class Email(Channel):
             raise DeliveryFailed(f"{server}: {exc}", permanent=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"{server}: {exc or type(exc).__name__}") from None
+        except UnicodeError as exc:  # an address or header the server cannot take
+            raise DeliveryFailed(f"{server}: {one_line(str(exc))}", permanent=True) from None
         if refused:
             return f"accepted by {server}, refused for {', '.join(sorted(refused))}"
         return f"accepted by {server}"
