@@ -18,7 +18,7 @@ from typing import Any
 
 from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
-from monitor.naming import without_fragment
+from monitor.naming import registered_url
 from monitor.validation import (
     auth_env_problem,
     kind_url_problem,
@@ -250,7 +250,7 @@ class _Reader:
             if not isinstance(item, dict):
                 raise self.fail(f"sources[{index}]", "must be a table")
             self._known(item, self.SOURCE, p)
-            url = without_fragment(self._str(item, "url", p, required=True))
+            url = registered_url(self._str(item, "url", p, required=True))
             if problem := url_problem(url):
                 raise self.fail(p + "url", problem)
             # NFC: a name typed on a keyboard that sends decomposed letters is the same name.

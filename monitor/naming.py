@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 from monitor.validation import NAME_MAX, name_char
 
@@ -52,6 +52,20 @@ def without_fragment(url: str) -> str:
     """`url` without its '#fragment': a fragment is never sent to a server, so it names
     no other page, and what follows '#' (even a password) must not reach the log."""
     return url.split("#", 1)[0]
+
+
+def registered_url(url: str) -> str:
+    """`url` as a new source is registered: no fragment, no '.' or '..' path segments
+    and no trailing dot on its host, so the log holds the page's plain address.
+    Everything else is kept as given (an existing source's URL is never rewritten:
+    `catalog.register` keeps the stored spelling of the same page)."""
+    url = without_fragment(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url  # refused by url_problem, which quotes it as given
+    netloc = re.sub(r"\.(?=(?::[0-9]*)?$)", "", parts.netloc)
+    return urlunsplit(parts._replace(netloc=netloc, path=_without_dot_segments(parts.path)))
 
 
 def same_url(url: str) -> str:

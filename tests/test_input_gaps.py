@@ -93,6 +93,12 @@ def test_dot_segments_and_a_trailing_dot_name_the_same_page(run: Run, spelling: 
     assert list(_watched(run)) == ["example-com-a-b"]
 
 
+def test_a_new_source_is_registered_under_its_plain_address(run: Run) -> None:
+    result = run("add", "https://Example.com./a/./c/../b?q=1#top", "--format", "json")
+    assert result.code == 0, result.err
+    assert list(_watched(run).values()) == ["https://Example.com/a/b?q=1"]
+
+
 def test_dot_segments_keep_folders_and_the_root() -> None:
     assert same_url("https://example.com/a/b/..") == "https://example.com/a/"
     assert same_url("https://example.com/../x") == "https://example.com/x"

@@ -15,7 +15,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import SourceConfig
 from monitor.errors import UsageError
-from monitor.naming import without_fragment
+from monitor.naming import registered_url
 from monitor.store.queries import get_source, list_sources
 from monitor.untrusted import one_line
 from monitor.validation import (
@@ -148,7 +148,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     if not all_urls:
         raise UsageError("give at least one URL, or --from-file FILE")
-    all_urls = [without_fragment(url.strip()) for url in all_urls]
+    all_urls = [registered_url(url.strip()) for url in all_urls]
     if name and len(all_urls) > 1:
         raise UsageError("--name needs exactly one URL")
     name = unicodedata.normalize("NFC", name) if name else name
