@@ -184,7 +184,7 @@ def register(
             raise UsageError(
                 f"--name {spec.name} already watches {one_line(existing.url)}; choose another "
                 "--name for this page (a page that moved is removed and added again)")
-        # Only a name the caller derived gets here (a named source may move): another
+        # A name the caller derived: another
         # `add` took it for another URL in the meantime. Say so; never merge the two.
         raise UsageError(f"the name {spec.name} was just taken by {existing.url}; run the "
                          "command again to give the page its own name")
