@@ -149,6 +149,27 @@ def test_verify_warns_when_a_streams_clock_went_back(db_url: str, tmp_path: Path
     s.engine.dispose()
 
 
+def test_verify_warns_for_every_event_still_before_the_latest_moment_after_a_jump_back(
+    db_url: str,
+) -> None:
+    start = datetime(2026, 3, 1, 12, 0, 0)
+    moments = _clock(start, start + timedelta(minutes=10), start + timedelta(minutes=2),
+                     start + timedelta(minutes=5), start + timedelta(minutes=11))
+    s = open_store(db_url, check_schema=False, clock=lambda: next(moments))
+    migrate.upgrade(s.engine)
+    s.append("doc", 0, [_registered("doc")])
+    for n, message in enumerate("abcd", start=1):  # 12:10, 12:02, 12:05 (< 12:10), 12:11
+        s.append("doc", n, [FetchFailedEvent(kind="timeout", message=message)])
+    report = verify_log(s.engine)
+    assert report.intact
+    assert len(report.warnings) == 2, report.warnings
+    assert report.warnings[0].startswith("stream 'doc': event 3 (position 3)")
+    assert report.warnings[1] == (
+        "stream 'doc': event 4 (position 4) was recorded at 2026-03-01T12:05:00Z, before "
+        "event 2 (2026-03-01T12:10:00Z): the clock went back")
+    s.engine.dispose()
+
+
 def _table_counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         return {name: conn.execute(text(f'select count(*) from "{name}"')).scalar_one()
