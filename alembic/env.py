@@ -33,6 +33,13 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # All steps in one transaction, on SQLite too: Alembic thinks SQLite DDL cannot
+        # be rolled back and commits after each step, so a downgrade refused at 0001
+        # had already dropped the later tables (deliveries: alerts were sent again).
+        # Our SQLite engine issues BEGIN itself (monitor/store/database.py), which makes
+        # its DDL transactional; the refusal now rolls every step back.
+        transactional_ddl=True,
+        transaction_per_migration=False,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -26,7 +26,7 @@ from typing import Any
 from monitor import catalog
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
-from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
+from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
 from monitor.events import (
     FAILURE_STREAK_ENDS,
     ChangeDetected,
@@ -102,8 +102,13 @@ class Checker:
             result = self._check(name, row)
         except FetchFailed as exc:  # pragma: no cover - _check records these itself
             result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
-        except MonitorError as exc:
+        except PersistenceError as exc:  # the store is in trouble: nothing can be recorded
             result = CheckResult(name, "error", detail=str(exc))
+        except MonitorError as exc:
+            # Any other refusal (a stored kind this program no longer knows, bad stored
+            # options) ends this source's check: recorded as `internal`, so `sources`
+            # shows the source failing instead of "active" (issue 9, item 5).
+            result = self._record_crash(name, exc, normalize_text(str(exc))[:300])
         except Exception as exc:  # a bug, or a page that trips one: it ends this check only
             log.exception("check of %s crashed", name)
             result = self._record_crash(name, exc)
@@ -114,13 +119,14 @@ class Checker:
                  f" detail={result.detail!r}" if result.detail else "")
         return result
 
-    def _record_crash(self, name: str, exc: Exception) -> CheckResult:
+    def _record_crash(self, name: str, exc: Exception, detail: str | None = None) -> CheckResult:
         """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
         the source, so that `sources` shows it failing, a channel's `failing_after`
         alerts on it and the next success records SourceRecovered; throttled like
         every failure (`repeat_failures_every`), so a lasting bug is not an event a
         check. The traceback goes to the process's log, not into the evidence."""
-        detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
+        if detail is None:
+            detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
         try:
             row = source_by_stream(self.store.engine, name)  # as it is now, whatever it was
             if row is None or row.state not in CHECKABLE:

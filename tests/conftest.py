@@ -93,13 +93,14 @@ def _problem(service: Service, url: str) -> str | None:
 def detect(service: Service, required: bool) -> Found:
     """Use the variable when it is set (empty: off), else the default port if it answers.
 
-    A named server is only probed when services are required: otherwise its tests fail
-    loudly when it does not answer, which says more than a skip."""
+    A named server is probed too, so the summary never says "used" of a server that
+    did not answer. It is still not skipped: its tests run and fail loudly, which says
+    more than a skip (and with services required, it is an error before any test)."""
     named = os.environ.get(service.env)
     if named is not None:
         if not named:
             return Found(service, False, f"off ({service.env} is empty)")
-        problem = _problem(service, named) if required else None
+        problem = _problem(service, named)
         if problem:
             return Found(service, False, f"not answering at {service.env}", problem)
         return Found(service, True, f"from {service.env}")
@@ -147,8 +148,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 lacking.setdefault(f.service.name, []).append(report.nodeid)
                 break
     used = [f.service.name for f in found if f.available]
-    missing = [f.service.name for f in found if not f.available]
+    silent = [f"{f.service.name} ({f.service.env})" for f in found
+              if not f.available and f.how.startswith("not answering")]
+    missing = [f.service.name for f in found
+               if not f.available and not f.how.startswith("not answering")]
     line = f"services: used {', '.join(used) or 'none'}"
+    if silent:
+        line += f"; not answering {', '.join(silent)}"
     if missing:
         line += f"; missing {', '.join(missing)}"
     skipped = sum(len(ids) for ids in lacking.values())

@@ -126,6 +126,24 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
     assert set(outcomes) == {"stuck", *names}
 
 
+def test_a_source_of_a_kind_no_longer_known_is_recorded_failing_not_left_active(
+    store, checker
+) -> None:
+    from monitor.store.queries import source_by_stream
+
+    store.append("old", 0, [SourceRegistered(name="old", url="http://127.0.0.1/old",
+                                             kind="nonexistent", interval_seconds=60)])
+    result = checker.check("old")
+    assert result.outcome == "error" and "nonexistent" in result.detail, result.detail
+    failed = store.read_stream("old")[-1]
+    assert (failed.type, failed.data["kind"]) == ("FetchFailed", "internal")
+    assert "nonexistent" in failed.data["message"]
+    row = source_by_stream(store.engine, "old")
+    assert row.failures == 1 and "nonexistent" in (row.last_failure or ""), row
+    assert checker.check("old").outcome == "error"  # throttled: one event, not one a check
+    assert _types(store, "old").count("FetchFailed") == 1
+
+
 def _cli_store(tmp_path: Path) -> tuple[dict[str, str], str]:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     (tmp_path / "monitor.toml").write_text(

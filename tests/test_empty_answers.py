@@ -130,6 +130,30 @@ def test_an_empty_list_and_a_list_of_no_articles_are_failures_never_removals(
     assert "ChangeDetected" not in _types(store, "list")
 
 
+def test_list_entries_without_a_title_are_a_parse_failure_never_news(
+    store, replica, checker, alerts: Dispatcher, receiver
+) -> None:
+    for n in range(3):
+        replica.add_article("mfa", 40 + n, title=f"Release {n}", paragraphs=["Text."],
+                            created_date=f"2026-03-0{n + 1}T10:00:00.000+05:00")
+    register(store, SourceConfig(name="list", url=replica.list_page_url("mfa"),
+                                 kind="govkz-list", interval_seconds=60))
+    assert checker.check("list").outcome == "captured"
+    before = len(store.read_stream("list"))
+    for broken in ([{"id": 1}], [{"id": 1, "title": "  "}],
+                   [{"id": 40, "title": "Release 0"}, {"id": 1}]):
+        replica.broken_answer = broken
+        failed = checker.check("list")
+        assert failed.outcome == "failed" and failed.detail.startswith("parse"), failed.detail
+    replica.broken_answer = None  # the API recovers: nothing new was published
+    assert checker.check("list").outcome == "unchanged"
+    new = [e.type for e in store.read_stream("list")][before:]
+    assert "VersionCaptured" not in new and "DocumentPublished" not in new, new
+    assert "ChangeDetected" not in _types(store, "list")
+    alerts.run_once()
+    assert receiver.ids() == []
+
+
 def test_a_selected_element_emptied_on_an_html_page_is_confirmed_before_it_is_a_change(
     store, checker
 ) -> None:

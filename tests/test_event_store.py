@@ -202,3 +202,14 @@ def test_types_since_tells_a_follower_whether_the_catalog_changed(store) -> None
     last, changed = store.types_since(start, {"SourceRegistered"})
     assert last == start + 2 and changed
     assert store.types_since(last, {"SourceRegistered"}) == (last, False)
+
+
+def test_a_number_too_big_for_the_database_is_rejected_naming_its_field(store) -> None:
+    from monitor.errors import DataRejected
+
+    huge = SourceRegistered(name="doc", url="http://127.0.0.1/doc", kind="html",
+                            interval_seconds=2**70)
+    with pytest.raises(DataRejected, match="interval_seconds") as caught:
+        store.append("doc", 0, [huge])
+    assert "\n" not in str(caught.value) and "nothing was written" in str(caught.value)
+    assert store.read_all() == [] and store.stream_version("doc") == 0

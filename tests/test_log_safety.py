@@ -147,3 +147,73 @@ def test_verify_warns_when_a_streams_clock_went_back(db_url: str, tmp_path: Path
     assert "log intact: 5 events" in result.out
     assert f"WARNING: {report.warnings[0]}" in result.out
     s.engine.dispose()
+
+
+def test_verify_warns_for_every_event_still_before_the_latest_moment_after_a_jump_back(
+    db_url: str,
+) -> None:
+    start = datetime(2026, 3, 1, 12, 0, 0)
+    moments = _clock(start, start + timedelta(minutes=10), start + timedelta(minutes=2),
+                     start + timedelta(minutes=5), start + timedelta(minutes=11))
+    s = open_store(db_url, check_schema=False, clock=lambda: next(moments))
+    migrate.upgrade(s.engine)
+    s.append("doc", 0, [_registered("doc")])
+    for n, message in enumerate("abcd", start=1):  # 12:10, 12:02, 12:05 (< 12:10), 12:11
+        s.append("doc", n, [FetchFailedEvent(kind="timeout", message=message)])
+    report = verify_log(s.engine)
+    assert report.intact
+    assert len(report.warnings) == 2, report.warnings
+    assert report.warnings[0].startswith("stream 'doc': event 3 (position 3)")
+    assert report.warnings[1] == (
+        "stream 'doc': event 4 (position 4) was recorded at 2026-03-01T12:05:00Z, before "
+        "event 2 (2026-03-01T12:10:00Z): the clock went back")
+    s.engine.dispose()
+
+
+def _table_counts(engine) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        return {name: conn.execute(text(f'select count(*) from "{name}"')).scalar_one()
+                for name in sorted(_tables(engine))}
+
+
+def _with_a_delivery(store) -> None:  # type: ignore[no-untyped-def]
+    store.append("doc", 0, [_registered("doc"), FetchFailedEvent(kind="timeout", message="m")])
+    with store.engine.begin() as conn:
+        conn.execute(text(
+            "insert into deliveries (alert_id, event_position, event_id, stream_id, channel, "
+            "kind, summary, state, attempts, next_attempt_at, created_at) values ('a1', 2, "
+            "'e', 'doc', 'hook', 'webhook', 's', 'delivered', 1, :t, :t)"),
+            {"t": datetime(2026, 3, 1)})
+        conn.execute(text("insert into dispatch_positions (name, position) values ('hook', 2)"))
+
+
+def test_a_refused_alembic_downgrade_leaves_every_table_as_it_was(
+    store, db_url: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    _with_a_delivery(store)
+    before = _table_counts(store.engine)
+    env = {**os.environ, "MONITOR_DATABASE_URL": db_url}
+    proc = subprocess.run(
+        [sys.executable, "-m", "alembic", "-c", str(REPO / "alembic.ini"), "downgrade", "base"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "refusing to downgrade below 0001" in proc.stderr
+    store.engine.dispose()
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    assert _table_counts(store.engine) == before
+    assert before["deliveries"] == 1 and before["dispatch_positions"] == 1
+
+
+def test_a_refused_downgrade_through_the_program_leaves_every_table_as_it_was(store) -> None:
+    _with_a_delivery(store)
+    before = _table_counts(store.engine)
+    with pytest.raises(SchemaError, match="refusing to downgrade below 0001"):
+        migrate.downgrade(store.engine, "base")
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    assert _table_counts(store.engine) == before

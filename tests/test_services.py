@@ -84,3 +84,20 @@ def test_when_services_are_required_a_missing_one_is_an_error(tmp_path: Path) ->
     assert "MONITOR_REQUIRE_SERVICES=1 but PostgreSQL is off" in said
     assert "set MONITOR_TEST_POSTGRES_URL, MONITOR_TEST_REDIS_URL, MONITOR_TEST_AMQP_URL" in said
     assert "passed" not in done.stdout
+
+
+def test_a_named_server_that_does_not_answer_is_reported_so_never_as_used(
+    tmp_path: Path,
+) -> None:
+    closed = "amqp://guest:guest@127.0.0.1:1/"
+    done = run_tiny_suite(tmp_path, MONITOR_TEST_POSTGRES_URL="", MONITOR_TEST_REDIS_URL="",
+                          MONITOR_TEST_AMQP_URL=closed)
+    out = done.stdout
+    assert "RabbitMQ not answering at MONITOR_TEST_AMQP_URL" in out, out[-3000:]
+    assert ("services: used none; not answering RabbitMQ (MONITOR_TEST_AMQP_URL); missing "
+            "PostgreSQL, Redis") in out, out[-3000:]
+    required = run_tiny_suite(tmp_path, MONITOR_TEST_POSTGRES_URL="",
+                              MONITOR_TEST_REDIS_URL="", MONITOR_TEST_AMQP_URL=closed,
+                              **{REQUIRE_ENV: "1"})
+    assert required.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "RabbitMQ is not answering at MONITOR_TEST_AMQP_URL" in required.stderr

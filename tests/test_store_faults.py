@@ -240,3 +240,37 @@ def test_reading_a_live_store_sees_what_its_writer_just_wrote(tmp_path: Path) ->
     assert reader.stream_version("doc") == 2
     reader.engine.dispose()
     store.engine.dispose()
+
+
+def test_a_store_on_a_read_only_filesystem_is_named_so_and_listings_still_work(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {made.stderr.strip()}")
+    try:
+        url = f"sqlite:///{mount / 'monitor.db'}"
+        store = open_store(url, check_schema=False)
+        migrate.upgrade(store.engine)
+        store.append("doc", 0, [_registered()])
+        store.engine.dispose()  # the last close folds the -wal file into the store
+        remounted = subprocess.run(["mount", "-o", "remount,ro", str(mount)],
+                                   capture_output=True, text=True)
+        assert remounted.returncode == 0, remounted.stderr
+        with pytest.raises(StoreReadOnly, match="is on a read-only filesystem"):
+            writer = open_store(url)
+            try:
+                writer.append("doc", 1, [FetchFailedEvent(kind="timeout", message="m")])
+            finally:
+                writer.engine.dispose()
+        listed = monitor("--database", url, "alerts", cwd=tmp_path)
+        assert listed.code == 0, listed.err
+        sources = monitor("--database", url, "sources", cwd=tmp_path)
+        assert sources.code == 0 and "doc" in sources.out, sources.err
+    finally:
+        subprocess.run(["umount", str(mount)], capture_output=True)

@@ -33,7 +33,7 @@ def alerts(ctx: click.Context, app: AppContext, states: tuple[str, ...], channel
     delivered, dead). Subcommands send them, test a channel, or retry dead ones."""
     if ctx.invoked_subcommand is not None:
         return
-    rows = listing(app.store().engine, states, channel, limit or None)
+    rows = listing(app.store(read_only=True).engine, states, channel, limit or None)
     if fmt == "json":
         echo_json([_row_json(row) for row in rows])
         return

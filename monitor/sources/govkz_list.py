@@ -52,12 +52,17 @@ class GovkzList(SourceAdapter):
             data = data["content"]  # a paged wrapper, should the API grow one
         if not isinstance(data, list):
             raise FetchFailed("parse", f"{answer.url}: expected a list of articles")
-        items = tuple(
-            item for item in (_listed(entry, address) for entry in data) if item is not None
-        )
-        if data and not items:  # entries, but none an article: an answer of another shape
-            raise FetchFailed("parse", f"{answer.url}: none of the {len(data)} entries "
-                                       "listed is an article with an id")
+        listed = [_listed(entry, address) for entry in data]
+        malformed = sum(item is None for item in listed)
+        if malformed:
+            # One malformed entry fails the whole answer (kind `parse`): keeping only the
+            # good entries would record a version that lost articles, and when the API
+            # recovered they would be "published" again (two false alert rounds). The
+            # API lists whole articles or fails; a partial answer is a failing back end.
+            raise FetchFailed("parse", f"{answer.url}: {malformed} of the {len(data)} "
+                                       "entries listed is not an article with an id and "
+                                       "a title")
+        items = tuple(item for item in listed if item is not None)
         lines = [f"{i.published or '????-??-??'} {i.title} ({i.item_id})" for i in items]
         document = normalize_document(
             f"gov.kz {address.entity or 'topic'} press releases ({address.language})", None, lines
@@ -75,13 +80,18 @@ class GovkzList(SourceAdapter):
 
 
 def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
-    """One list entry, or None for an entry without an id (nothing to follow)."""
+    """One list entry, or None when it is not an article: no id (nothing to follow)
+    or no title (what the list shows of it; an entry like `{"id": 1}` is the answer
+    of a failing back end, not news)."""
     if not isinstance(entry, dict) or entry.get("id") is None:
         return None
     item_id = normalize_text(str(entry["id"]))  # as the list's text shows it, or it is never seen
     if not item_id:
         return None
     title = entry.get("title")
+    title = normalize_text(html.unescape(title)) if isinstance(title, str) else ""
+    if not title:
+        return None
     created = entry.get("created_date")
     projects = entry.get("projects")  # a `directions` list spans ministries
     entity = projects if isinstance(projects, str) and projects else address.entity
@@ -90,6 +100,6 @@ def _listed(entry: Any, address: ListAddress) -> ListedItem | None:
     return ListedItem(
         item_id=item_id,
         url=article_page_url(address.origin, entity, item_id, address.language),
-        title=normalize_text(html.unescape(title)) if isinstance(title, str) else "",
+        title=title,
         published=published_in_astana(created) if isinstance(created, str) else None,
     )

@@ -111,7 +111,17 @@ class EventStore:
                 error.constraint in STREAM_VERSION_CONSTRAINTS
             ):
                 raise ConcurrencyConflict(stream_id, expected_version) from None
+            field = _out_of_range(new_events) if isinstance(error, DataRejected) else None
+            if field:
+                raise DataRejected(f"{error} (the number in {field} is too big)") from exc
             raise error from exc
+        except (OverflowError, ValueError, TypeError) as exc:
+            # The driver raises these while binding (sqlite3: "Python int too large to
+            # convert to SQLite INTEGER"), outside the DB-API tree: a refused value too.
+            field = _out_of_range(new_events)
+            what = f"the number in {field} is too big" if field else _one_line(exc)
+            raise DataRejected(f"the database refused a value ({what}); nothing was "
+                               "written") from exc
 
     def error(self, exc: DBAPIError) -> PersistenceError:
         """The store's own error for a driver error met on this store."""
@@ -296,3 +306,20 @@ def _to_stored(row: Any) -> StoredEvent:
 def as_datetime(value: Any) -> datetime:
     # SQLite hands back aggregates over DateTime columns as text.
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+_INT64 = 2**63
+
+
+def _out_of_range(new_events: Sequence[Event]) -> str | None:
+    """`Type.field` of the first integer a 64-bit column cannot hold, if any."""
+    for event in new_events:
+        for key, value in to_data(event).items():
+            if isinstance(value, int) and not -_INT64 <= value < _INT64:
+                return f"{event.type}.{key}"
+    return None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

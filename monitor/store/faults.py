@@ -9,6 +9,7 @@ the store (host:port, never the password; or the file) and what to do.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,7 +80,14 @@ def store_error(exc: BaseException, url: URL | str | None = None,
     first = _first_line(original)
     where = describe_store(url)
     if _driver_module(original) == "sqlite3":
-        return _sqlite_error(original, first, where, waited)
+        error = _sqlite_error(original, first, where, waited)
+        if isinstance(error, StoreUnavailable | StoreReadOnly) and _on_read_only_fs(url):
+            # SQLite says "unable to open database file" when it cannot create its
+            # journal beside a file on a read-only mount: name the real cause.
+            return StoreReadOnly(f"{where} is on a read-only filesystem ({first}): this "
+                                 "command writes; remount it read-write or work on a "
+                                 "writable copy")
+        return error
     if _driver_module(original) == "psycopg":
         return _postgres_error(original, first, where, url)
     return PersistenceError(f"database error on {where}: {first}")
@@ -138,6 +146,24 @@ def _postgres_error(exc: Any, first: str, where: str, url: URL | str | None) -> 
     if state.startswith("22") or kind == "DataError":
         return _rejected(first)
     return PersistenceError(f"database error on {where}: {first}")
+
+
+def _on_read_only_fs(url: URL | str | None) -> bool:
+    """Whether the SQLite file named by `url` exists on a filesystem mounted read-only."""
+    if url is None:
+        return False
+    if isinstance(url, str):
+        url = make_url(url)
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return False
+    path = unquote(url.database.removeprefix("file:").split("?")[0])
+    if path == ":memory:" or not os.path.exists(path):
+        return False
+    try:
+        flags = os.statvfs(os.path.dirname(os.path.abspath(path))).f_flag
+    except OSError:
+        return False
+    return bool(flags & os.ST_RDONLY)
 
 
 def _full(where: str, first: str) -> StoreFull:

@@ -111,14 +111,15 @@ class _StreamWalker:
         self.stream: str | None = None
         self.version = 0
         self.prev_hash = ""
-        self.prev_recorded: Any = None
+        self.prev_recorded: Any = None  # the latest recorded_at so far in the stream
+        self.latest_version = 0  # the event that holds it
         self.broken = False
 
     def feed(self, row: Any) -> None:
         if row.stream_id != self.stream:
             self.finish()
             self.stream, self.version, self.prev_hash, self.broken = row.stream_id, 0, "", False
-            self.prev_recorded = None
+            self.prev_recorded, self.latest_version = None, 0
             self.seen.add(row.stream_id)
             self.report.streams_checked += 1
         self.report.events_checked += 1
@@ -142,18 +143,21 @@ class _StreamWalker:
         self.version, self.prev_hash = row.version, row.hash
 
     def _check_clock(self, row: Any) -> None:
-        """Within a stream each event is recorded after the one before it; an earlier
+        """Within a stream each event is recorded after every one before it; an earlier
         `recorded_at` means the recording machine's clock went back, which leaves the
-        chain intact but puts the event's moment in doubt."""
+        chain intact but puts the event's moment in doubt. Compared with the latest
+        moment so far, not only the neighbour: after a jump back, every event still
+        before the pre-jump moment is in doubt, not just the first."""
         recorded = as_datetime(row.recorded_at)
         before = self.prev_recorded
         if before is not None and recorded < before:
             self.report.warnings.append(
                 f"stream {row.stream_id!r}: event {row.version} (position {row.position}) "
-                f"was recorded at {utc_iso(recorded)}, before event {self.version} "
+                f"was recorded at {utc_iso(recorded)}, before event {self.latest_version} "
                 f"({utc_iso(before)}): the clock went back"
             )
-        self.prev_recorded = recorded
+            return
+        self.prev_recorded, self.latest_version = recorded, row.version
 
     def finish(self) -> None:
         if self.stream is None or self.broken:
