@@ -1,0 +1,48 @@
+"""What a page or a user's own setting can cost a check is bounded: a `regex:` mask
+that backtracks without end, a first capture that masks leave empty, a server that
+answers each request just inside the deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from http_faults import FaultServer, Reply
+
+from monitor.catalog import register
+from monitor.config import SourceConfig
+from monitor.runner import run_pass
+
+ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h1>"
+           "<p>The commission met on 4 May and approved twelve decisions on the budget "
+           "of the regional programmes for the coming year.</p>"
+           "<p>Minutes of the meeting will be published next week on the website of the "
+           "commission, with the votes of every member: {tail}</p></article></body></html>")
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    with FaultServer() as running:
+        yield running
+
+
+def test_an_ignore_pattern_that_backtracks_for_ever_fails_the_check_and_the_pass_goes_on(
+    server: FaultServer, store, checker
+) -> None:
+    # `(a|aa)+$` on forty a's and a `!` backtracks for ages, in `re` and in `regex`
+    # alike; `(a+)+$`, the one reported, `regex` no longer takes long on at all.
+    server.route("/hostile", Reply.page(ARTICLE.format(tail="a" * 40 + "!")))
+    server.route("/fine", Reply.page(ARTICLE.format(tail="a" * 34 + "!")))
+    register(store, SourceConfig(name="hostile", url=server.url("/hostile"), kind="html",
+                                 interval_seconds=60, ignore=("regex:(a|aa)+$",)))
+    register(store, SourceConfig(name="fine", url=server.url("/fine"), kind="html",
+                                 interval_seconds=60, ignore=("regex:(a+)+$",)))
+    checker.learn = False
+    started = time.monotonic()
+    results = {r.source: r for r in run_pass(checker, ["hostile", "fine"], workers=1).results}
+    assert time.monotonic() - started < 20
+    assert results["hostile"].outcome == "failed", results["hostile"].detail
+    assert results["hostile"].detail.startswith(
+        "parse: ignore pattern '(a|aa)+$' took more than 1 s on this page; simplify it")
+    assert results["fine"].outcome == "captured", results["fine"].detail
