@@ -193,6 +193,13 @@ class Checker:
             emptied = self._emptied(row, captured)
             if emptied is not None:
                 return emptied
+        if not document.paragraphs and document.title is None and not row.document_version:
+            # A first version with no text would be the base every later version is
+            # compared against (`regex:.*` made one). A title alone is text: a page
+            # whose content is its attached file may hold nothing else.
+            return self._record_failure(row, FetchFailed(
+                "empty", f"{captured.final_url}: nothing is left of the page after the "
+                "source's masks and selector (no title, no text); nothing is recorded"))
         # Bases for delta storage: the version this one replaces, else a sibling page.
         text = Blob.text(document.canonical_text(), base=row.content_hash)
         blobs = [text]

@@ -12,7 +12,9 @@ from http_faults import FaultServer, Reply
 
 from monitor.catalog import register
 from monitor.config import SourceConfig
+from monitor.errors import UsageError
 from monitor.runner import run_pass
+from monitor.store.queries import version_document
 
 ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h1>"
            "<p>The commission met on 4 May and approved twelve decisions on the budget "
@@ -46,3 +48,33 @@ def test_an_ignore_pattern_that_backtracks_for_ever_fails_the_check_and_the_pass
     assert results["hostile"].detail.startswith(
         "parse: ignore pattern '(a|aa)+$' took more than 1 s on this page; simplify it")
     assert results["fine"].outcome == "captured", results["fine"].detail
+
+
+@pytest.mark.parametrize("ignore,said", [
+    (("regex:.*",), "nothing is left of the page after the source's masks"),
+    (("article", "regex:Notice"), "no main content found"),  # the adapter's own word
+])
+def test_a_first_capture_that_masks_leave_empty_is_a_failure_not_a_version(
+    server: FaultServer, store, checker, ignore: tuple[str, ...], said: str
+) -> None:
+    server.route("/notice", Reply.page(ARTICLE.format(tail="none.")))
+    register(store, SourceConfig(name="notice", url=server.url("/notice"), kind="html",
+                                 interval_seconds=60, ignore=ignore))
+    checker.learn = False
+    result = checker.check("notice")
+    assert result.outcome == "failed", result
+    assert result.detail.startswith("empty: "), result.detail
+    assert said in result.detail
+    with pytest.raises(UsageError, match="no stored version"):
+        version_document(store.engine, "notice")
+
+
+def test_a_first_capture_with_a_title_alone_is_recorded(
+    server: FaultServer, store, checker
+) -> None:
+    server.route("/notice", Reply.page(ARTICLE.format(tail="none.")))
+    register(store, SourceConfig(name="notice", url=server.url("/notice"), kind="html",
+                                 interval_seconds=60, ignore=("article p",)))
+    checker.learn = False
+    assert checker.check("notice").outcome == "captured"
+    assert version_document(store.engine, "notice").title == "Notice"
