@@ -40,6 +40,7 @@ from monitor.events import (
 )
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
+from monitor.netguard import check_scope
 from monitor.normalize import normalize_text
 from monitor.removal import for_status
 from monitor.signposts import RedirectJudge
@@ -59,6 +60,9 @@ MAX_ATTEMPTS = 3
 # Failures that become an event when seen on `not_found_confirmations` checks in a row:
 # not_found a DocumentRemoved, empty the emptied document's VersionCaptured.
 CONFIRMED_FAILURES = ("not_found", "empty")
+# One check (learning's three loads and its pause, then the capture) may take this
+# many fetch deadlines in all ([fetch] deadline): its fetches share that budget.
+CHECK_DEADLINES = 2
 
 
 @dataclass(frozen=True)
@@ -99,7 +103,9 @@ class Checker:
         """
         started = time.monotonic()
         try:
-            result = self._check(name, row)
+            # Learning's loads and the capture share one budget (see check_scope).
+            with check_scope(CHECK_DEADLINES * self.fetcher.settings.deadline):
+                result = self._check(name, row)
         except FetchFailed as exc:  # pragma: no cover - _check records these itself
             result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
         except PersistenceError as exc:  # the store is in trouble: nothing can be recorded
@@ -146,7 +152,11 @@ class Checker:
             return CheckResult(name, "skipped", detail=f"source is {row.state}")
         adapter = adapter_for(row.kind)
         if self.learn and _learns(adapter) and not (row.options or {}).get("volatile_learned"):
-            row = self._learn(row, adapter) or row
+            learned = self._learn(row, adapter)
+            if isinstance(learned, FetchFailed):
+                # The capture would fetch the same page again: one failure a check.
+                return self._record_failure(row, learned)
+            row = learned or row
         spec = spec_of(row)
         previous = None
         if row.document_version:
@@ -172,7 +182,8 @@ class Checker:
         return CheckResult(name, "error", detail="kept losing the race to other writers")
 
     def _learn(self, row: Any, adapter: Any) -> Any:
-        """Load the page twice and mask what differs; recorded as SourceReconfigured."""
+        """Load the page twice and mask what differs; recorded as SourceReconfigured.
+        A FetchFailed is returned, for the check to record and end on."""
         try:
             spec = spec_of(row)
             if self.learn_delay is not None:
@@ -180,7 +191,7 @@ class Checker:
             volatile = adapter.learn_volatile(spec, self.fetcher)
         except FetchFailed as exc:
             log.info("learning %s postponed: %s", row.name, exc)
-            return None
+            return exc
         return learn_record(self.store, row, volatile)
 
     # --- success ---------------------------------------------------------
@@ -199,6 +210,13 @@ class Checker:
             emptied = self._emptied(row, captured)
             if emptied is not None:
                 return emptied
+        if not document.paragraphs and document.title is None and not row.document_version:
+            # A first version with no text would be the base every later version is
+            # compared against (`regex:.*` made one). A title alone is text: a page
+            # whose content is its attached file may hold nothing else.
+            return self._record_failure(row, FetchFailed(
+                "empty", f"{captured.final_url}: nothing is left of the page after the "
+                "source's masks and selector (no title, no text); nothing is recorded"))
         # Bases for delta storage: the version this one replaces, else a sibling page.
         text = Blob.text(document.canonical_text(), base=row.content_hash)
         blobs = [text]

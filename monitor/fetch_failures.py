@@ -44,7 +44,12 @@ def failure(url: str, exc: BaseException, settings: FetchSettings) -> FetchFaile
     def find(*types: type[BaseException]) -> BaseException | None:
         return next((e for e in chain if isinstance(e, types)), None)
 
-    if find(DeadlinePassed):
+    passed = find(DeadlinePassed)
+    if isinstance(passed, DeadlinePassed) and passed.of_check:
+        return FetchFailed("timeout", f"{url}: no complete answer before the check's "
+                           f"{passed.seconds:g} s ran out (twice [fetch] deadline, shared "
+                           "by every fetch of one check)")
+    if passed:
         return FetchFailed("timeout", f"{url}: no complete answer within the "
                            f"{settings.deadline:g} s deadline for the whole fetch "
                            "([fetch] deadline)")

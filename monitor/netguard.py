@@ -50,9 +50,10 @@ class DeadlinePassed(TimeoutError):
     """The fetch's total deadline passed. A TimeoutError, so that urllib3 handles it
     as the timeout it is (closing the connection, not retrying a read)."""
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the fetch's {seconds:g} s deadline passed")
+    def __init__(self, seconds: float, of_check: bool = False) -> None:
+        super().__init__(f"the {'check' if of_check else 'fetch'}'s {seconds:g} s deadline passed")
         self.seconds = seconds
+        self.of_check = of_check  # the whole check's budget ran out, not this fetch's
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class FetchScope:
     policy: AddressPolicy
     seconds: float | None  # the deadline, as given
     ends_at: float | None  # time.monotonic() when it passes
+    of_check: bool = False  # ends_at is the enclosing check's end, which comes first
 
 
 _local = threading.local()
@@ -71,12 +73,29 @@ def fetch_scope(policy: AddressPolicy, deadline: float | None) -> Iterator[Fetch
     `policy` and end by `deadline` seconds from now."""
     ends_at = None if deadline is None else time.monotonic() + deadline
     scope = FetchScope(policy, deadline, ends_at)
+    check: tuple[float, float] | None = getattr(_local, "check", None)
+    if check is not None and (ends_at is None or check[1] < ends_at):
+        scope = FetchScope(policy, check[0], check[1], of_check=True)
     outer = getattr(_local, "scope", None)
     _local.scope = scope
     try:
         yield scope
     finally:
         _local.scope = outer
+
+
+@contextmanager
+def check_scope(seconds: float) -> Iterator[None]:
+    """Every fetch made on this thread inside the block (one check of a source: its
+    learning loads and its capture) also ends when `seconds` from now have passed:
+    they share one budget, so a server answering each request just inside the fetch
+    deadline cannot make a check cost several deadlines."""
+    outer = getattr(_local, "check", None)
+    _local.check = (seconds, time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _local.check = outer
 
 
 def current_scope() -> FetchScope:
@@ -95,7 +114,7 @@ def time_left(timeout: float | None) -> float | None:
         return timeout
     left = scope.ends_at - time.monotonic()
     if left <= 0:
-        raise DeadlinePassed(scope.seconds)
+        raise DeadlinePassed(scope.seconds, scope.of_check)
     return left if timeout is None or left < timeout else timeout
 
 

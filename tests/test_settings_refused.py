@@ -48,6 +48,9 @@ def _refused(result: Result, *words: str) -> None:
     (["--selector", "div["], ["--selector: CSS selector 'div[' is not valid"]),
     (["--selector", "article @class"], ["--selector:", "' @attribute' is for ignore entries"]),
     (["--ignore", "regex:("], ["--ignore: ignore pattern '(' is not a regex"]),
+    (["--ignore", "regex:a{99999999999}"], ["--ignore: ignore pattern 'a{99999999999}' is "
+                                            "not a regex"]),
+    (["--ignore", "regex:" + "(" * 2000 + ")" * 2000], ["--ignore: ignore pattern '(((("]),
     (["--ignore", ".ad", "--ignore", "p:nth-child(x)"], ["--ignore: CSS selector 'p:nth"]),
     (["--ignore", "div[ @class"], ["--ignore: CSS selector 'div['"]),
     (["--interval", "99999999999d"], ["--interval: '99999999999d' is too long (at most 366d)"]),

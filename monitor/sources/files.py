@@ -101,11 +101,10 @@ def _masked(document: Document, ignore: Iterable[str]) -> Document:
     patterns = masking.text_masks(ignore)
     if not patterns:
         return document
-    title = document.title
-    return normalize_document(
-        None if title is None else normalize_text(masking.mask_text(title, patterns)),
-        document.published,
-        [masking.mask_text(p, patterns) for p in document.paragraphs])
+    title, *paragraphs = masking.mask_texts((document.title or "", *document.paragraphs),
+                                            patterns)
+    return normalize_document(None if document.title is None else normalize_text(title),
+                              document.published, paragraphs)
 
 
 def _installed(name: str) -> str:

@@ -92,8 +92,9 @@ class HtmlPage(SourceAdapter):
         extracted = without_relative_times(extracted)
         paragraphs = extracted  # normalized already; a regex mask may leave spaces to fold
         if patterns:
-            paragraphs = [normalize_text(masking.mask_text(p, patterns)) for p in extracted]
-            title = None if title is None else normalize_text(masking.mask_text(title, patterns))
+            masked_title, *masked = masking.mask_texts((title or "", *extracted), patterns)
+            paragraphs = [normalize_text(p) for p in masked]
+            title = None if title is None else normalize_text(masked_title)
         if title is not None and paragraphs and paragraphs[0] == title:
             paragraphs = paragraphs[1:]  # the <h1> is the title, not body
         _refuse_not_found_page(title, paragraphs, url, status)

@@ -12,24 +12,32 @@ Selectors are translated to XPath by cssselect and compiled once: a source's who
 set of masks becomes one XPath union, evaluated in one walk of the tree, so every
 selector matches the page as it was fetched (which is also the page the learned
 selectors were computed on) and not one already cut by an earlier mask.
+
+`regex:` patterns are the user's, run on a page's text: they are compiled by the
+`regex` module (VERSION0: the syntax of `re`), which takes a time limit, so a pattern
+that backtracks without end on some page (`(a|aa)+$` on forty `a`s and a `!`) fails
+that check in PATTERN_SECONDS instead of holding it for ever.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
+import regex
 from cssselect import HTMLTranslator, SelectorError
 from lxml import etree
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, FetchFailed
 from monitor.sources.blocks import Element
 
 REGEX_PREFIX = "regex:"
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
 _ATTRIBUTE_MASK = re.compile(rf"^(?P<selector>.*\S)\s+@(?P<attribute>{ATTRIBUTE_NAME.pattern})$")
+PATTERN_SECONDS = 1.0  # what one `regex:` pattern may take on one page
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
@@ -39,16 +47,20 @@ def css_masks(ignore: Iterable[str], volatile: Iterable[str]) -> tuple[str, ...]
     return tuple(s for s in (*ignore, *volatile) if s.strip() and not s.startswith(REGEX_PREFIX))
 
 
-def text_masks(ignore: Iterable[str]) -> list[re.Pattern[str]]:
-    patterns = []
-    for entry in ignore:
-        if entry.startswith(REGEX_PREFIX):
-            source = entry[len(REGEX_PREFIX) :]
-            try:
-                patterns.append(re.compile(source))
-            except re.error as exc:
-                raise ConfigError(f"ignore pattern {source!r} is not a regex: {exc}") from None
-    return patterns
+def text_masks(ignore: Iterable[str]) -> list[regex.Pattern[str]]:
+    return [_pattern(entry[len(REGEX_PREFIX):]) for entry in ignore
+            if entry.startswith(REGEX_PREFIX)]
+
+
+@lru_cache(maxsize=_CACHED)  # compiled once per pattern, not on every check
+def _pattern(source: str) -> regex.Pattern[str]:
+    try:
+        return regex.compile(source, flags=regex.VERSION0)
+    # A repeat count past the engine's limit, too deep a nesting: any failure to
+    # compile is the pattern's, and a one-line error (it was an internal error).
+    except (regex.error, re.error, OverflowError, RecursionError, ValueError) as exc:
+        problem = str(exc) or type(exc).__name__
+        raise ConfigError(f"ignore pattern {source!r} is not a regex: {problem}") from None
 
 
 def attribute_mask(selector: str, attribute: str) -> str:
@@ -123,10 +135,23 @@ def select_any(root: Element, selectors: tuple[str, ...]) -> list[Element]:
     return list(_query((*elements, *(s for s, _ in attributes)))(root))
 
 
-def mask_text(text: str, patterns: Iterable[re.Pattern[str]]) -> str:
+def mask_texts(texts: Sequence[str], patterns: Iterable[regex.Pattern[str]]) -> list[str]:
+    """`texts` (a page's title and paragraphs) with every match of `patterns` cut.
+    Each pattern has PATTERN_SECONDS for the whole page; past it the check of the
+    page fails (kind parse), naming the pattern, rather than hang on it."""
+    masked = list(texts)
     for pattern in patterns:
-        text = pattern.sub("", text)
-    return text
+        spent = 0.0
+        for i, text in enumerate(masked):
+            started = time.monotonic()
+            try:
+                masked[i] = pattern.sub("", text, timeout=max(PATTERN_SECONDS - spent, 0.001))
+            except TimeoutError:
+                raise FetchFailed(
+                    "parse", f"ignore pattern {pattern.pattern!r} took more than "
+                    f"{PATTERN_SECONDS:g} s on this page; simplify it") from None
+            spent += time.monotonic() - started
+    return masked
 
 
 @lru_cache(maxsize=_CACHED)  # a source's masks are split once, not on every check
