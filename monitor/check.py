@@ -16,7 +16,6 @@ next success a SourceRecovered.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import re
 import time
@@ -28,26 +27,22 @@ from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
 from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
 from monitor.events import (
-    FAILURE_STREAK_ENDS,
     ChangeDetected,
     DocumentPublished,
-    DocumentRemoved,
     Event,
-    FetchFailedEvent,
     SourceReconfigured,
     SourceRecovered,
     VersionCaptured,
 )
+from monitor.failures import FailureLog, event_types
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
 from monitor.netguard import check_scope
 from monitor.normalize import normalize_text
-from monitor.removal import for_status
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.store import EventStore
-from monitor.store.eventstore import utcnow
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.snapshots import Blob, RecentRaw
@@ -57,9 +52,6 @@ log = logging.getLogger("monitor.check")
 CHECKABLE = ("active", "failing", "gone")
 _LISTED_ID = re.compile(r"\(([^()\s]+)\)$")
 MAX_ATTEMPTS = 3
-# Failures that become an event when seen on `not_found_confirmations` checks in a row:
-# not_found a DocumentRemoved, empty the emptied document's VersionCaptured.
-CONFIRMED_FAILURES = ("not_found", "empty")
 # One check (learning's three loads and its pause, then the capture) may take this
 # many fetch deadlines in all ([fetch] deadline): its fetches share that budget.
 CHECK_DEADLINES = 2
@@ -88,10 +80,12 @@ class Checker:
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
+    failures: FailureLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.page_keys = PageKeys(self.store.engine)
         self.redirects = RedirectJudge(self.store.engine)
+        self.failures = FailureLog(self.store, self.config)
 
     def check(self, name: str, row: Any = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
@@ -204,7 +198,7 @@ class Checker:
                 self.store.append(row.stream_id, row.stream_version, recovered)
             if isinstance(captured, Capture):
                 self._remember_key(row.stream_id, captured)
-            return CheckResult(row.name, "unchanged", _types(recovered))
+            return CheckResult(row.name, "unchanged", event_types(recovered))
         document = captured.document
         if not document.paragraphs and row.document_version:
             emptied = self._emptied(row, captured)
@@ -256,7 +250,7 @@ class Checker:
         if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
             self.recent_raw.remember(captured.final_url, raw_hash)
         self._remember_key(row.stream_id, captured)
-        return CheckResult(row.name, outcome, _types(new), significance=significance)
+        return CheckResult(row.name, outcome, event_types(new), significance=significance)
 
     def _emptied(self, row: Any, captured: Capture) -> CheckResult | None:
         """An answer with no text where the stored version has some: a failing API
@@ -268,7 +262,7 @@ class Checker:
         if not stored.paragraphs:
             return None  # nothing to lose
         needed = self.config.not_found_confirmations
-        if self._failure_streak(row, "empty") + 1 >= needed:
+        if self.failures.streak(row, "empty") + 1 >= needed:
             return None
         count = len(stored.paragraphs)
         return self._record_failure(row, FetchFailed(
@@ -316,86 +310,8 @@ class Checker:
 
     # --- failure ---------------------------------------------------------
     def _record_failure(self, row: Any, exc: FetchFailed) -> CheckResult:
-        detail = f"{exc.kind}: {exc}"
-        if exc.kind == "not_found" and row.state == "gone":
-            return CheckResult(row.name, "failed", detail=detail)  # still gone: nothing new
-        if self._repeats_recent_failure(row, exc):
-            return CheckResult(row.name, "failed", detail=detail + " (still failing; recorded "
-                               "again once repeat_failures_every has passed)")
-        failure = FetchFailedEvent(kind=exc.kind, message=str(exc), status=exc.status)
-        new: list[Event] = [failure]
-        outcome = "failed"
-        if exc.kind == "not_found":
-            seen = self._failure_streak(row, "not_found") + 1
-            if seen >= self.config.not_found_confirmations and row.document_version:
-                new.append(DocumentRemoved(
-                    status=exc.status, confirmations=seen, last_hash=row.content_hash,
-                    judged_by=exc.judged_by or for_status(exc.status),
-                    evidence=exc.evidence or {"status": exc.status}))
-                outcome = "removed"
-        try:
-            self.store.append(row.stream_id, row.stream_version, new)
-        except ConcurrencyConflict:
-            return CheckResult(row.name, "failed", detail=detail + " (recorded by another checker)")
-        return CheckResult(row.name, outcome, _types(new), detail=detail)
-
-    def _repeats_recent_failure(self, row: Any, exc: FetchFailed) -> bool:
-        """Whether this failure can go unrecorded: it only repeats a streak that was
-        recorded less than `repeat_failures_every` ago. Always recorded: the first
-        failure of a streak; a not_found of a stored document (the removal counts
-        them), and an `empty` one until the emptying is confirmed (as it counts them);
-        a failure of another kind that interrupts either confirmation;
-        the failure that carries the "failing" alert (the first at or past the
-        shortest `failing_after` of the channels); and one per interval since the
-        streak began, which dates the outage, without an event per check."""
-        every = self.config.repeat_failures_every
-        if not (every and row.failures):
-            return False
-        if exc.kind == "not_found" and row.document_version:
-            return False
-        if exc.kind == "empty" and row.document_version and (
-                self._failure_streak(row, "empty") + 1 < self.config.not_found_confirmations):
-            return False
-        if self._confirming(row) not in (None, exc.kind):
-            return False  # it breaks a confirmation under way, which the log must show
-        streak = self.store.streak(row.stream_id, "FetchFailed", FAILURE_STREAK_ENDS)
-        if streak is None:
-            return False
-        first, last = streak
-        recorded, now = (last - first).total_seconds(), (utcnow() - first).total_seconds()
-        alert_after = self._failing_after
-        if alert_after is not None and recorded < alert_after <= now:
-            return False
-        return recorded // every == now // every  # the streak's current interval has one
-
-    @functools.cached_property
-    def _failing_after(self) -> float | None:
-        from monitor.alerts.policy import earliest_failing_alert  # only a failure needs it
-
-        return earliest_failing_alert(self.config)
-
-    def _confirming(self, row: Any) -> str | None:
-        """The kind of failure whose confirmation is under way (a removal, an
-        emptying): the kind of the source's last event, when it is one of those."""
-        if not row.document_version:
-            return None
-        last = self.store.read_stream(row.stream_id, row.stream_version)
-        kind = last[-1].data.get("kind") if last and last[-1].type == "FetchFailed" else None
-        return kind if kind in CONFIRMED_FAILURES else None
-
-    def _failure_streak(self, row: Any, kind: str) -> int:
-        """How many checks in a row, up to now, ended in a failure of `kind` (those
-        that confirm: not_found a removal, empty an emptied document)."""
-        window = self.config.not_found_confirmations + 2
-        tail = self.store.read_stream(row.stream_id, max(1, row.stream_version - window))
-        streak = 0
-        for event in reversed(tail):
-            if event.type == "FetchFailed" and event.data.get("kind") == kind:
-                streak += 1
-            elif event.type in ("FetchFailed", "VersionCaptured", "SourceRecovered",
-                                "BaselineImported", "DocumentRemoved", "SourceRegistered"):
-                break
-        return streak
+        outcome, events, detail = self.failures.record(row, exc)
+        return CheckResult(row.name, outcome, events, detail=detail)
 
 
 def spec_of(row: Any) -> SourceSpec:
@@ -410,10 +326,6 @@ def spec_of(row: Any) -> SourceSpec:
 
 def _learns(adapter: Any) -> bool:
     return type(adapter).learn_volatile is not SourceAdapter.learn_volatile
-
-
-def _types(events: list[Event]) -> tuple[str, ...]:
-    return tuple(e.type for e in events)
 
 
 def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:

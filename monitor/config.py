@@ -81,7 +81,7 @@ class Config:
     default_interval: int = DEFAULT_INTERVAL
     not_found_confirmations: int = 3
     # A failing source has a FetchFailed recorded at most once per this many seconds of
-    # its streak (0 = every failed check; see Checker._repeats_recent_failure).
+    # its streak (0 = every failed check; see FailureLog._repeats_recent_failure).
     repeat_failures_every: float = 3600.0
     # A dispatcher's first run alerts on events at most this old (seconds): channels
     # set up on a store with history are not flooded with it.
