@@ -295,3 +295,12 @@ def run(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
         return monitor(*args, cwd=tmp_path, env=env)
 
     return command
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    """A FaultServer on 127.0.0.1 (tests/http_faults.py): routes set by the test."""
+    from http_faults import FaultServer
+
+    with FaultServer() as running:
+        yield running

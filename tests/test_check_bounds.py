@@ -5,7 +5,6 @@ answers each request just inside the deadline."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from http_faults import FaultServer, Reply
@@ -22,11 +21,6 @@ ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h
            "<p>Minutes of the meeting will be published next week on the website of the "
            "commission, with the votes of every member: {tail}</p></article></body></html>")
 
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def test_an_ignore_pattern_that_backtracks_for_ever_fails_the_check_and_the_pass_goes_on(

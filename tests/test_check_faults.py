@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from http_faults import FaultServer, Reply
 
@@ -17,11 +15,6 @@ CYRILLIC = ("<html><head><meta charset=\"windows-1251\"><title>Сообщени�
             "<article><p>Комиссия утвердила двенадцать решений.</p>"
             "<p>Протокол будет опубликован.</p></article></body></html>")
 
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def _page(server: FaultServer, store, path: str) -> str:  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from documents import make_docx, make_pdf, make_scanned_pdf, varied_clauses
-from http_faults import FaultServer, Reply, conditional
+from http_faults import Reply, conditional
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -48,11 +48,6 @@ def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     """The files are served on 127.0.0.1, which a private-network policy would refuse."""
     monkeypatch.setenv("MONITOR_ALLOW_PRIVATE_NETWORKS", "1")
 
-
-@pytest.fixture
-def server():  # type: ignore[no-untyped-def]
-    with FaultServer() as s:
-        yield s
 
 
 def _add(store, name: str, url: str, kind: str | None = None) -> None:  # type: ignore[no-untyped-def]

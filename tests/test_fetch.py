@@ -37,11 +37,6 @@ def settings(**changes: object) -> FetchSettings:
     return FetchSettings(**{**FAST.__dict__, **changes})  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
-
 
 @pytest.fixture
 def fetcher() -> Iterator[Fetcher]:

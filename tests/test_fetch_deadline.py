@@ -4,7 +4,6 @@ and the body, against real servers on loopback that trickle and stall."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -25,11 +24,6 @@ SLACK = 1.5  # seconds past the deadline a fetch may take to give up (CI machine
 def quick(**changes: object) -> FetchSettings:
     return FetchSettings(**{"retries": 0, "min_delay_per_host": 0.0, **changes})  # type: ignore[arg-type]
 
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def timed_failure(fetcher: Fetcher, url: str) -> tuple[FetchFailed, float]:

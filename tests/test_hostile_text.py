@@ -8,7 +8,6 @@ import itertools
 import json
 import time
 import unicodedata
-from collections.abc import Iterator
 
 import pytest
 from http_faults import FaultServer, Reply
@@ -40,11 +39,6 @@ def _article(middle: str) -> str:
             "<p>The next meeting is planned for June, when the reports are due.</p>"
             "</article></body></html>")
 
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 @pytest.mark.parametrize("hostile", ["\x01", "\x08", "\x1b", "\ufffe", "\uffff", "\x7f",

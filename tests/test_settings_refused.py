@@ -4,7 +4,7 @@ never accepted to fail every check; and no password ever reaches the log."""
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,11 +21,6 @@ ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h
            "<p>The commission met on 4 May and approved 12 decisions.</p></article></body></html>")
 
 
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with FaultServer() as running:
-        yield running
 
 
 def _events(db_url: str) -> int:
