@@ -5,6 +5,7 @@
     python -m bench --quick         N=200, one timed pass, no reference run, no profile,
                                     no measured day
     python -m bench.diff_bench      only the diff's worst cases (a few seconds)
+    python -m bench.corpus          only the real-page corpus (MONITOR_CORPUS_DIR)
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 from bench import diff_bench, report
+from bench.corpus import corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
 from bench.measure import cpu_count
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     WORK.mkdir(exist_ok=True)
     diff_verdicts = diff_bench.run(log=lambda line: print(line, flush=True))
+    corpus = run_corpus(corpus_dir(), WORK / "corpus",
+                        log=lambda line: print(line, flush=True))
     urlwatch = ensure_venv(WORK / "urlwatch-venv")
 
     scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
     found = report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
+    if corpus is not None:
+        notes.append(corpus.line())
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
     for v in found:
         print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")
