@@ -38,21 +38,19 @@ _TOO_WIDE = frozenset({"html", "body"})
 
 def fold_whitespace(root: Element) -> Element:
     """Every run of whitespace in the tree's text, outside preformatted elements, made
-    one space, in place: how a browser lays it out."""
+    one space, in place: how a browser lays it out. Linear in the tree's size, however
+    deep it nests."""
+    # The elements themselves, not their id(): a set keeps lxml's proxies alive.
+    kept = {inner for pre in root.iter(*_PREFORMATTED) for inner in pre.iter()}
     for element in root.iter():
         if not is_element(element):
             continue
-        if element.text and not _preformatted(element):
+        if element.text and element not in kept:
             element.text = _RUN_OF_SPACE.sub(" ", element.text)
         parent = element.getparent()
-        if element.tail and (parent is None or not _preformatted(parent)):
+        if element.tail and (parent is None or parent not in kept):
             element.tail = _RUN_OF_SPACE.sub(" ", element.tail)
     return root
-
-
-def _preformatted(element: Element) -> bool:
-    return element.tag in _PREFORMATTED or any(
-        a.tag in _PREFORMATTED for a in element.iterancestors())
 
 
 def restored(root: Element, lines: list[str]) -> list[str]:
