@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 from monitor.alerts.alert import Alert
 from monitor.alerts.derive import build_alert
 from monitor.alerts.schema import deliveries
+from monitor.changes.titles import label
 from monitor.i18n import Reader
 from monitor.moments import utc_iso
 from monitor.store.database import WRITE
@@ -101,7 +102,8 @@ class DocumentGroup:
     alerts: tuple[Alert, ...]  # in the order they were recorded
 
     def label(self, limit: int) -> str:
-        return self.alerts[-1].label(limit)
+        """'Title (source)', with the latest title; 'source (title unknown)'."""
+        return label(self.title, self.source_name, limit=limit)
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,8 @@ def _context(digest: Digest, r: Reader) -> dict[str, Any]:
             "hunks": hunk_views(alert, r),
             "removal": removal_view(alert, r),
         } for alert in group.alerts]
-        documents.append({"group": group, "heading": group.label(MAX_TITLE),
+        documents.append({"group": group,
+                          "heading": wording.heading(group.label(MAX_TITLE), r),
                           "title": one_line(group.title or ""),
                           "level": wording.level(group.significance, r), "items": items})
     return {
@@ -64,7 +65,8 @@ def short_text(digest: Digest, r: Reader = DEFAULT_READER, limit: int = 4000) ->
                                                        end=r.moment(digest.end))]
     for group in digest.documents:
         lines.append("")
-        lines.append(f"{group.label(MAX_TITLE)} [{wording.level(group.significance, r)}]")
+        lines.append(f"{wording.heading(group.label(MAX_TITLE), r)} "
+                     f"[{wording.level(group.significance, r)}]")
         lines.extend(f"- {wording.said(alert, r)}" for alert in group.alerts)
     text = "\n".join(lines)
     return text if len(text) <= limit else text[:limit - 1] + "…"

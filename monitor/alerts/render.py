@@ -71,7 +71,8 @@ _ENV = Environment(
 
 def subject(alert: Alert, r: Reader = DEFAULT_READER) -> str:
     """One line: "[high] Title (source): 1 number changed in paragraph 3"."""
-    line = one_line(f"[{wording.level(alert.significance, r)}] {alert.label(SUBJECT_TITLE)}: "
+    line = one_line(f"[{wording.level(alert.significance, r)}] "
+                    f"{wording.heading(alert.label(SUBJECT_TITLE), r)}: "
                     f"{wording.said(alert, r)}")
     return line if len(line) <= MAX_SUBJECT else line[:MAX_SUBJECT - 1] + "…"
 
@@ -93,7 +94,7 @@ def html_body(alert: Alert, r: Reader = DEFAULT_READER) -> str:
 def short_text(alert: Alert, limit: int = 1500, r: Reader = DEFAULT_READER) -> str:
     """The title, the summary and a compact diff, for chat-like channels."""
     _ = r.gettext
-    lines = [alert.label(MAX_TITLE), wording.said(alert, r)]
+    lines = [wording.heading(alert.label(MAX_TITLE), r), wording.said(alert, r)]
     for view in hunk_views(alert, r):
         lines.append(f"{view.where}: {text_diff(view.runs)}")
     removal = removal_view(alert, r)
@@ -190,7 +191,8 @@ def _context(alert: Alert, r: Reader) -> dict[str, Any]:
         "_": r.gettext,
         "ngettext": r.ngettext,
         "level": wording.level(alert.significance, r),
-        "heading": alert.label(MAX_TITLE),
+        "heading": wording.heading(alert.label(MAX_TITLE), r),
+        "classes": ", ".join(wording.kind_name(c, r) for c in alert.classes),
         "title": one_line(alert.title or ""),
         "title_change": (one_line(change[0]), one_line(change[1])) if change else None,
         "said": wording.said(alert, r),
@@ -216,7 +218,7 @@ def _context(alert: Alert, r: Reader) -> dict[str, Any]:
 
 def _label(name: str, width: int = 14) -> str:
     """'significance: ' padded, so the values of a plain-text message line up."""
-    return f"{name}:".ljust(width)
+    return f"{name}:".ljust(width - 1) + " "
 
 
 def _since(alert: Alert, r: Reader) -> str:

@@ -127,6 +127,15 @@ def kind_name(kind: str, r: Reader) -> str:
     return names.get(kind, kind.replace("_", " "))
 
 
+def heading(label: str, r: Reader) -> str:
+    """A label from monitor.changes.titles with its '(title unknown)' in the reader's
+    language."""
+    unknown = " (title unknown)"
+    if r.language != "en" and label.endswith(unknown):
+        return f"{label.removesuffix(unknown)} ({r.gettext('title unknown')})"
+    return label
+
+
 def level(significance: str, r: Reader) -> str:
     names = {"high": r.gettext("high"), "medium": r.gettext("medium"),
              "low": r.gettext("low"), "none": r.gettext("none")}

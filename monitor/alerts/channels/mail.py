@@ -81,10 +81,10 @@ class Email(Channel):
         msg["Date"] = formatdate(usegmt=True)
         msg["Message-ID"] = f"<{ident}@{address.rpartition('@')[2]}>"
         msg["Auto-Submitted"] = "auto-generated"
-        msg["Content-Language"] = self.reader.language
         msg["X-Monitor-Alert-Id"] = ident
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
+        msg["Content-Language"] = self.reader.language  # after: set_content clears content-*
         return msg
 
     def send(self, alert: Alert) -> str:
