@@ -315,3 +315,43 @@ def test_russian_plurals_follow_the_number() -> None:
     assert [say("{n} change", "{n} changes", k).format(n=k) for k in (1, 3, 5, 11, 21, 22)] == [
         "1 изменение", "3 изменения", "5 изменений", "11 изменений", "21 изменение",
         "22 изменения"]
+
+
+# --- the report ---------------------------------------------------------------------
+def _report_cli(store, db_url: str, tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    from cli_helpers import monitor
+
+    return monitor("report", "--since", "1d", "--format", "html", *args, cwd=tmp_path,
+                   env={"MONITOR_DATABASE_URL": db_url})
+
+
+def test_the_html_report_takes_the_readers_language_and_timezone(
+    store, story: Story, db_url: str, tmp_path: Path  # type: ignore[no-untyped-def]
+) -> None:
+    russian = _report_cli(store, db_url, tmp_path, "--language", "ru",
+                          "--timezone", "Europe/Moscow")
+    assert russian.code == 0, russian.err
+    page = russian.out
+    assert '<html lang="ru">' in page
+    assert "<title>Изменения с " in page and "по настоящее время</title>" in page
+    assert "Сформирован " in page and "+0300" in page and "+0500" not in page
+    assert "1 число изменено в абзаце 1" in page and "опубликован новый документ" in page
+    assert "удалён: документа нет при 3 проверках подряд" in page
+    assert "&lt;script&gt;" in page and "<script>" not in page
+    english = _report_cli(store, db_url, tmp_path)
+    assert english.code == 0 and '<html lang="en">' in english.out
+    assert "1 number changed in paragraph 1" in english.out and "+0500" in english.out
+    bad = _report_cli(store, db_url, tmp_path, "--timezone", "Asia/Nowhere")
+    assert bad.code != 0 and "--timezone: 'Asia/Nowhere' is not a known IANA timezone" in bad.err
+    assert "Traceback" not in bad.err and len(bad.err.strip().splitlines()) == 1
+    kazakh = _report_cli(store, db_url, tmp_path, "--language", "kk")
+    assert '<html lang="kk">' in kazakh.out and "Жасалған уақыты:" in kazakh.out
+
+
+def test_alerts_held_for_a_digest_go_out_alone_once_the_channel_drops_its_digest(
+    store, story: Story, receiver: WebhookReceiver  # type: ignore[no-untyped-def]
+) -> None:
+    Dispatcher(store, config(webhook(receiver, digest="1d"))).run_once()
+    assert {r.state for r in rows(store, "hook")} == {"held"} and not receiver.received
+    assert Dispatcher(store, config(webhook(receiver))).run_once().delivered == 6
+    assert all(i.startswith("alert_") for i in receiver.ids())

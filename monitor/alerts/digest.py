@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, or_, select, update
 
 from monitor.alerts.alert import Alert
 from monitor.alerts.derive import build_alert
@@ -52,11 +52,23 @@ def digest_id(channel: str, end: datetime, members: Iterable[str]) -> str:
 
 
 def bundle_due(engine: Engine, periods: Mapping[str, float], now: datetime,
-               clock: Callable[[], datetime] | None = None) -> int:
+               single: Collection[str] = ()) -> int:
     """Turn every ended period's held alerts into one digest delivery per channel
-    and period. `periods`: the digest channels and their period in seconds.
-    Returns how many digests were made."""
-    if not periods:
+    and period. `periods`: the digest channels and their period in seconds;
+    `single`: channels without a digest, whose held alerts (held while they had
+    one) are released to be sent alone. Returns how many digests were made."""
+    is_held = deliveries.c.state == HELD
+    with engine.connect() as conn:  # most calls find nothing: no write lock for them
+        waiting = set(conn.execute(select(deliveries.c.channel).distinct().where(
+            is_held, deliveries.c.channel.in_(sorted({*single, *periods})),
+            or_(deliveries.c.next_attempt_at <= now, deliveries.c.channel.in_(sorted(single)))
+        )).scalars())
+    if waiting & set(single):
+        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            conn.execute(update(deliveries).where(
+                is_held, deliveries.c.channel.in_(sorted(waiting & set(single))))
+                .values(state="pending", next_attempt_at=now))
+    if not waiting & set(periods):
         return 0
     made = 0
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
@@ -72,8 +84,7 @@ def bundle_due(engine: Engine, periods: Mapping[str, float], now: datetime,
         for row in held:
             groups.setdefault((row.channel, row.next_attempt_at), []).append(row)
         for (channel, end), members in groups.items():
-            made += _bundle(conn, channel, end, periods[channel], members,
-                            (clock or (lambda: now))())
+            made += _bundle(conn, channel, end, periods[channel], members, now)
     return made
 
 

@@ -193,7 +193,8 @@ class Dispatcher:
         with self._lock:
             periods = {name: route.audience.digest for name, route in self.routes.items()
                        if route.audience.digest is not None}
-            digest.bundle_due(self.store.engine, periods, self.clock())
+            digest.bundle_due(self.store.engine, periods, self.clock(),
+                              single=set(self.routes) - set(periods))
             summary = DispatchSummary()
             resting: set[str] = set()
             for _ in range(limit):
