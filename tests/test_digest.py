@@ -355,3 +355,27 @@ def test_alerts_held_for_a_digest_go_out_alone_once_the_channel_drops_its_digest
     assert {r.state for r in rows(store, "hook")} == {"held"} and not receiver.received
     assert Dispatcher(store, config(webhook(receiver))).run_once().delivered == 6
     assert all(i.startswith("alert_") for i in receiver.ids())
+
+
+def test_an_apprise_digest_is_one_message_in_kazakh(
+    store, story: Story, receiver: WebhookReceiver  # type: ignore[no-untyped-def]
+) -> None:
+    import json
+
+    clock = Clock()
+    url = receiver.plain_url.replace("http://", "json://")
+    setup = config({"name": "chat", "kind": "apprise", "url": url, "digest": "1h",
+                    "language": "kk"})
+    dispatcher = Dispatcher(store, setup, clock=clock)
+    dispatcher.run_once()
+    assert receiver.plain == []
+    clock.advance(3600)
+    assert dispatcher.run_once().delivered == 1
+    (sent,) = [json.loads(body) for body in receiver.plain]
+    assert sent["title"].startswith("[жоғары] Жиынтық, ")
+    assert sent["title"].endswith(": 6 өзгеріс 5 құжатта")
+    assert "- жаңа құжат жарияланды" in sent["message"]
+    assert "alert id: digest_" in sent["message"]
+    lines = sent["message"].splitlines()
+    assert lines.index("mfa-notice (тақырып белгісіз) [орташа]") > lines.index(
+        "Human rights conference in Astana (mfa-press) [жоғары]")

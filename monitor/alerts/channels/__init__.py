@@ -42,7 +42,7 @@ def kinds() -> Mapping[str, type[Channel]]:
 
 def kinds_help() -> str:
     """Every channel kind and its settings, from the classes' docstrings."""
-    common = "\n".join(inspect.cleandoc(m.__doc__ or "") for m in (policy, audience))
+    common = "\n\n".join(inspect.cleandoc(m.__doc__ or "") for m in (policy, audience))
     blocks = [f"every kind\n{textwrap.indent(common, '    ')}"]
     for kind, cls in kinds().items():
         doc = inspect.cleandoc(cls.__doc__ or "(no description)")
