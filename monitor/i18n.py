@@ -18,10 +18,6 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
 LANGUAGES = ("en", "ru", "kk")
 DEFAULT_LANGUAGE = "en"
 # The people who read these alerts read gov.kz: Kazakhstan's time (UTC+5 since 2024).
@@ -57,6 +53,10 @@ def translations(language: str) -> gettext.NullTranslations:
     language without a catalog, get the source strings."""
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
+    # Imported when first needed: every command reads the configuration, few write text.
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     source = resources.files("monitor") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     try:
         with source.open("rb") as po:
@@ -94,11 +94,15 @@ class Reader:
     def moment(self, moment: datetime) -> str:
         """'January 5, 2026, 2:30:12 PM +0500': the locale's long form, in the
         reader's timezone, with its UTC offset so readers elsewhere can compare."""
+        from babel.dates import format_datetime
+
         return format_datetime(self.local(moment.replace(microsecond=0)), "long",
                                tzinfo=self.zone, locale=self.language)
 
     def day(self, moment: datetime) -> str:
         """'5 January 2026': the date of a moment in the reader's timezone."""
+        from babel.dates import format_date
+
         return format_date(self.local(moment).date(), "long", locale=self.language)
 
 
