@@ -18,6 +18,7 @@ from typing import Any
 
 from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
+from monitor.i18n import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, language_problem, timezone_problem
 from monitor.naming import registered_url
 from monitor.validation import (
     auth_env_problem,
@@ -97,6 +98,10 @@ class Config:
     # [web] public_url: where people reach the web app; links in alerts and reports
     # are built on it (none when unset: the CLI commands are given instead).
     public_url: str | None = None
+    # [display]: the language and timezone of what people read (alerts, reports),
+    # unless a channel or a command says otherwise (see monitor.i18n).
+    display_language: str = DEFAULT_LANGUAGE
+    display_timezone: str = DEFAULT_TIMEZONE
 
     def source(self, name: str) -> SourceConfig | None:
         return next((s for s in self.sources if s.name == name), None)
@@ -130,7 +135,7 @@ class _Reader:
     """Turns the parsed TOML into a Config, naming file and key in every error."""
 
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
-           "web"}
+           "web", "display"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
               "translation_of", "baseline", "ca_bundle", "auth_env"}
 
@@ -171,6 +176,7 @@ class _Reader:
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
             public_url=self._public_url(self._table(raw, "web")),
+            **self._display(self._table(raw, "display")),
         )
         _check_channels_and_cluster(config)
         return config
@@ -184,6 +190,16 @@ class _Reader:
             raise self.fail("web.public_url", f"{url!r} is not an http(s) URL without a query "
                             "(e.g. https://monitor.example.org)")
         return url.rstrip("/")
+
+    def _display(self, display: dict[str, Any]) -> dict[str, str]:
+        self._known(display, {"language", "timezone"}, "display.")
+        language = display.get("language", DEFAULT_LANGUAGE)
+        timezone = display.get("timezone", DEFAULT_TIMEZONE)
+        if problem := language_problem(language):
+            raise self.fail("display.language", problem)
+        if problem := timezone_problem(timezone):
+            raise self.fail("display.timezone", problem)
+        return {"display_language": language, "display_timezone": timezone}
 
     def _database_url(self, raw: dict[str, Any]) -> str:
         env = os.environ.get("MONITOR_DATABASE_URL")

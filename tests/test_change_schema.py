@@ -248,3 +248,32 @@ def test_report_command_builds_links_on_the_configured_public_url(
     assert result.code == 0, result.err
     links = {c["event_id"]: c["links"] for c in result.json()["changes"]}
     assert links[story.number_edit]["diff"] == f"{PUBLIC}/sources/mfa-press/diff?from=1&to=2"
+
+
+def test_a_digest_body_follows_the_webhook_schema_with_each_change_in_the_one_shape(
+    store: EventStore, story: Story, receiver: WebhookReceiver
+) -> None:
+    from dataclasses import replace
+
+    from test_alerts import Clock
+
+    from monitor.events import SourceRegistered
+
+    store.append("mfa-down", 0, [SourceRegistered(
+        name="mfa-down", url="https://www.gov.kz/down", kind="govkz", interval_seconds=60)])
+    store.append("mfa-down", 1, [FetchFailedEvent(kind="timeout", message="no answer")])
+    clock = Clock()
+    setup = replace(config(webhook(receiver, failing_after="0s", digest="1h")), public_url=PUBLIC)
+    dispatcher = Dispatcher(store, setup, clock=clock)
+    dispatcher.run_once()
+    clock.advance(3600)
+    dispatcher.run_once()
+    (body,) = [r.json() for r in receiver.received]
+    assert body["type"] == "digest"
+    assert_valid(body, "webhook.schema.json")
+    assert len(body["data"]["changes"]) == 6 and len(body["data"]["failing"]) == 1
+    for change in body["data"]["changes"]:
+        assert_valid(change, "change.schema.json")
+    assert body["data"]["failing"][0]["source"]["name"] == "mfa-down"
+    broken = {**body, "data": {**body["data"], "changes": [{"kind": "changed"}]}}
+    assert list(validator("webhook.schema.json").iter_errors(broken))

@@ -21,11 +21,12 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection
 
-from monitor.alerts import outbox
+from monitor.alerts import digest, outbox
 from monitor.alerts.alert import alert_id
 from monitor.alerts.channels import DeliveryFailed, Route, routes
 from monitor.alerts.derive import Candidate, build_alert, candidate
@@ -167,17 +168,21 @@ class Dispatcher:
         for row in rows:
             found = candidate(conn, row)
             if found is not None:
-                new.extend(self._delivery(found, route.name) for route in self.routes.values()
+                new.extend(self._delivery(found, route) for route in self.routes.values()
                            if found.wanted_by(route.policy))
         return new
 
-    def _delivery(self, found: Candidate, channel: str) -> dict[str, Any]:
-        now = self.clock()
+    def _delivery(self, found: Candidate, route: Route) -> dict[str, Any]:
+        now, channel, period = self.clock(), route.name, route.audience.digest
+        held = period is not None  # a digest channel's alert waits for its period's end
         return {
             "alert_id": alert_id(found.event_id, channel), "event_position": found.event_position,
             "event_id": found.event_id, "stream_id": found.stream_id, "channel": channel,
-            "kind": found.kind, "summary": found.summary[:500], "state": "pending",
-            "attempts": 0, "next_attempt_at": now, "created_at": now,
+            "kind": found.kind, "summary": found.summary[:500],
+            "state": digest.HELD if held else "pending", "attempts": 0,
+            "next_attempt_at": (digest.period_end(now, period, route.audience.reader)
+                                if period is not None else now),
+            "created_at": now,
         }
 
     # --- outbox -> channels -----------------------------------------------
@@ -186,6 +191,10 @@ class Dispatcher:
         alone for the rest of this call, so a receiver that is down costs one
         try per call, not one per waiting alert."""
         with self._lock:
+            periods = {name: route.audience.digest for name, route in self.routes.items()
+                       if route.audience.digest is not None}
+            digest.bundle_due(self.store.engine, periods, self.clock(),
+                              single=set(self.routes) - set(periods))
             summary = DispatchSummary()
             resting: set[str] = set()
             for _ in range(limit):
@@ -210,15 +219,20 @@ class Dispatcher:
 
     def _attempt(self, row: Any) -> Outcome:
         route = self.routes[row.channel]
+        send: Callable[[], str]
         try:
             with self.store.engine.connect() as conn:
-                alert = build_alert(conn, row, self.public_url)
+                if row.kind == digest.KIND:
+                    bundle = digest.load(conn, row, route.audience.digest, self.public_url)
+                    send = partial(route.channel.send_digest, bundle)
+                else:
+                    send = partial(route.channel.send, build_alert(conn, row, self.public_url))
         except (MonitorError, KeyError, TypeError, ValueError) as exc:  # a malformed event
             return Outcome(error=f"cannot build the alert: {exc!r}", permanent=True)
         crash_point("before_send")
         scrub = route.channel.scrub  # what is said about a channel keeps its secrets
         try:
-            return Outcome(detail=route.channel.send(alert))
+            return Outcome(detail=send())
         except DeliveryFailed as exc:
             return Outcome(error=scrub(str(exc)), permanent=exc.permanent,
                            retry_after=exc.retry_after)

@@ -18,13 +18,13 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from monitor.alerts import wording
 from monitor.alerts.alert import Alert
-from monitor.changes.data import where
 from monitor.changes.record import VersionRef
 from monitor.changes.titles import MAX_TITLE
 from monitor.classify import DELETE, EQUAL, INSERT
 from monitor.diff import render_word_diff
-from monitor.moments import utc_iso
+from monitor.i18n import DEFAULT_READER, Reader
 from monitor.untrusted import one_line
 
 CONTEXT = 120  # characters of unchanged text kept on each side of an edit
@@ -69,42 +69,41 @@ _ENV = Environment(
 )
 
 
-def subject(alert: Alert) -> str:
+def subject(alert: Alert, r: Reader = DEFAULT_READER) -> str:
     """One line: "[high] Title (source): 1 number changed in paragraph 3"."""
-    line = one_line(f"[{alert.significance}] {alert.label(SUBJECT_TITLE)}: {_said(alert)}")
+    line = one_line(f"[{wording.level(alert.significance, r)}] "
+                    f"{wording.heading(alert.label(SUBJECT_TITLE), r)}: "
+                    f"{wording.said(alert, r)}")
     return line if len(line) <= MAX_SUBJECT else line[:MAX_SUBJECT - 1] + "…"
 
 
-def _said(alert: Alert) -> str:
-    """The summary, as one line. A publication's summary repeats the title the
-    message already leads with, so it says what happened instead."""
-    return "new document published" if alert.kind == "published" else one_line(alert.summary)
-
-
-def hunk_views(alert: Alert) -> list[HunkView]:
-    return [HunkView(where(h), h.kind, tuple(shorten(render_word_diff(h))))
+def hunk_views(alert: Alert, r: Reader = DEFAULT_READER) -> list[HunkView]:
+    return [HunkView(wording.where(h, r), wording.kind_name(h.kind, r),
+                     tuple(shorten(render_word_diff(h))))
             for h in alert.hunks[:MAX_HUNKS]]
 
 
-def text_body(alert: Alert) -> str:
-    return _ENV.get_template("email.txt").render(**_context(alert))
+def text_body(alert: Alert, r: Reader = DEFAULT_READER) -> str:
+    return _ENV.get_template("email.txt").render(**_context(alert, r))
 
 
-def html_body(alert: Alert) -> str:
-    return _ENV.get_template("email.html").render(**_context(alert))
+def html_body(alert: Alert, r: Reader = DEFAULT_READER) -> str:
+    return _ENV.get_template("email.html").render(**_context(alert, r))
 
 
-def short_text(alert: Alert, limit: int = 1500) -> str:
+def short_text(alert: Alert, limit: int = 1500, r: Reader = DEFAULT_READER) -> str:
     """The title, the summary and a compact diff, for chat-like channels."""
-    lines = [alert.label(MAX_TITLE), _said(alert)]
-    for view in hunk_views(alert):
+    _ = r.gettext
+    lines = [wording.heading(alert.label(MAX_TITLE), r), wording.said(alert, r)]
+    for view in hunk_views(alert, r):
         lines.append(f"{view.where}: {text_diff(view.runs)}")
-    removal = removal_view(alert)
+    removal = removal_view(alert, r)
     if removal is not None:
-        lines.append(f"judged gone: {removal.judged}")
-        lines.append(f"last {removal.version}; read it: {removal.command}")
+        lines.append(_("judged gone: {how}").format(how=removal.judged))
+        lines.append(_("last {version}; read it: {command}").format(
+            version=removal.version, command=removal.command))
     lines.append(f"{alert.source_url}".strip())
-    lines.append(f"history: {alert.history_command}")
+    lines.append(_("history: {command}").format(command=alert.history_command))
     text = "\n".join(line for line in lines if line)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -139,18 +138,16 @@ def excerpt(text: str, limit: int = EXCERPT) -> tuple[str, int]:
     return text[:cut].rstrip() + " …", len(text) - cut
 
 
-def version_line(version: VersionRef) -> str:
-    """'version 3, captured 2025-12-11T09:30:00Z, dated 2025-12-11'."""
-    dated = f", dated {one_line(version.published)}" if version.published else ""
-    return f"version {version.number}, captured {_moment(version.captured_at)}{dated}"
+def version_line(version: VersionRef, r: Reader = DEFAULT_READER) -> str:
+    """'version 3, captured 11 December 2025, 14:30:00 +0500, dated 2025-12-11'."""
+    line = r.gettext("version {number}, captured {moment}").format(
+        number=version.number, moment=r.moment(version.captured_at))
+    if version.published:
+        line += ", " + r.gettext("dated {date}").format(date=one_line(version.published))
+    return line
 
 
-def _moment(moment: datetime) -> str:
-    """A moment for people who may compare it with others: ISO 8601, UTC, seconds."""
-    return utc_iso(moment.replace(microsecond=0))
-
-
-def removal_view(alert: Alert) -> RemovalView | None:
+def removal_view(alert: Alert, r: Reader = DEFAULT_READER) -> RemovalView | None:
     record = alert.record
     if record is None or record.removal is None:
         return None
@@ -158,8 +155,9 @@ def removal_view(alert: Alert) -> RemovalView | None:
     shown, more = excerpt(record.removal.last_text)
     judged = one_line(record.removal.said)
     if last is None:
-        return RemovalView("version unknown", shown, more, alert.history_command, judged)
-    return RemovalView(version_line(last), shown, more,
+        return RemovalView(r.gettext("version unknown"), shown, more, alert.history_command,
+                           judged)
+    return RemovalView(version_line(last, r), shown, more,
                        f"monitor show {alert.source_name}@{last.number}", judged)
 
 
@@ -180,7 +178,7 @@ def _link(url: str) -> str | None:
     return url if re.match(r"^https?://[^\s\"'<>]+$", url or "") else None
 
 
-def _context(alert: Alert) -> dict[str, Any]:
+def _context(alert: Alert, r: Reader) -> dict[str, Any]:
     record = alert.record
     publication = record.publication if record is not None else None
     change = record.title_change if record is not None else None
@@ -188,24 +186,47 @@ def _context(alert: Alert) -> dict[str, Any]:
     links = alert.data.get("links") or {}
     return {
         "alert": alert,
-        "subject": subject(alert),
-        "heading": alert.label(MAX_TITLE),
+        "subject": subject(alert, r),
+        "lang": r.language,
+        "_": r.gettext,
+        "ngettext": r.ngettext,
+        "level": wording.level(alert.significance, r),
+        "heading": wording.heading(alert.label(MAX_TITLE), r),
+        "classes": ", ".join(wording.kind_name(c, r) for c in alert.classes),
         "title": one_line(alert.title or ""),
         "title_change": (one_line(change[0]), one_line(change[1])) if change else None,
-        "said": _said(alert),
-        "detected_at": _moment(alert.detected_at),
+        "said": wording.said(alert, r),
+        "detected_at": r.moment(alert.detected_at),
         "source_link": _link(alert.source_url),
-        "versions": (f"{old.number} → {new.number}, captured {_moment(old.captured_at)} "
-                     f"and {_moment(new.captured_at)}"
-                     if old is not None and new is not None else ""),
+        "versions": (r.gettext("{old} → {new}, captured {then} and {now}").format(
+            old=old.number, new=new.number, then=r.moment(old.captured_at),
+            now=r.moment(new.captured_at)) if old is not None and new is not None else ""),
         "publication": publication,
         "publication_title": one_line(publication.title) if publication else "",
         "document_link": _link(publication.url) if publication else None,
-        "removal": removal_view(alert),
+        "removal": removal_view(alert, r),
         "failing": alert.details.get("failing"),
-        "hunks": hunk_views(alert),
+        "failing_since": _since(alert, r),
+        "hunks": hunk_views(alert, r),
         "omitted": max(0, len(alert.hunks) - MAX_HUNKS),
         "diff_link": _link(str(links.get("diff") or "")),
         "diff_command": (links.get("commands") or {}).get("diff"),
         "text_diff": text_diff,
+        "label": _label,
     }
+
+
+def _label(name: str, width: int = 14) -> str:
+    """'significance: ' padded, so the values of a plain-text message line up."""
+    return f"{name}:".ljust(width - 1) + " "
+
+
+def _since(alert: Alert, r: Reader) -> str:
+    """When a failing source's streak began, in the reader's time."""
+    since = (alert.details.get("failing") or {}).get("since")
+    if not since:
+        return ""
+    try:
+        return r.moment(datetime.fromisoformat(str(since).replace("Z", "+00:00")))
+    except ValueError:
+        return str(since)

@@ -14,7 +14,7 @@ from monitor.store.schema import metadata
 # SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 
-STATES = ("pending", "sending", "retrying", "delivered", "dead")
+STATES = ("pending", "sending", "retrying", "delivered", "dead", "held", "digested")
 
 # One row per alert per channel. `alert_id` is what receivers see (webhook-id,
 # Message-ID, payload id): derived from event_id + channel, so a resend after
@@ -28,7 +28,7 @@ deliveries = Table(
     Column("event_id", String(32), nullable=False),
     Column("stream_id", String(200), nullable=False),
     Column("channel", String(200), nullable=False),
-    Column("kind", String(16), nullable=False),  # changed|published|removed|failing
+    Column("kind", String(16), nullable=False),  # changed|published|removed|failing|digest
     Column("summary", Text, nullable=False),
     Column("state", String(16), nullable=False),  # see STATES
     Column("attempts", Integer, nullable=False),  # attempts whose outcome was recorded
@@ -39,9 +39,14 @@ deliveries = Table(
     Column("last_error", Text),
     Column("created_at", DateTime(timezone=False), nullable=False),
     Column("delivered_at", DateTime(timezone=False)),
+    # A digest channel's alerts are 'held' (next_attempt_at: the end of their period),
+    # then 'digested' into one delivery of kind 'digest', whose alert_id this is
+    # (monitor/alerts/digest.py; alembic/versions/0005_digests.py).
+    Column("digest_id", String(64)),
     # UNIQUE(event_id, channel): one alert per event per channel, whoever enqueues it.
     Index("uq_deliveries_event_channel", "event_id", "channel", unique=True),
     Index("ix_deliveries_due", "state", "next_attempt_at"),
+    Index("ix_deliveries_digest", "digest_id"),
 )
 
 # How far each dispatcher has read the log; moved in the same transaction as

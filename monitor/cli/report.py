@@ -12,6 +12,7 @@ import click
 from monitor.cli import cli
 from monitor.cli.context import AppContext, pass_app
 from monitor.errors import UsageError
+from monitor.i18n import LANGUAGES, Reader, timezone_problem
 from monitor.report.filters import parse_filter
 from monitor.report.formats import DIFF_FORMATS, REPORT_FORMATS, render_diff, render_report
 from monitor.report.gather import gather_report, gather_version_diff
@@ -33,15 +34,26 @@ from monitor.report.gather import gather_report, gather_version_diff
                    "page, json for scripts, atom for feed readers.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Write to FILE instead of standard output.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None,
+              help="Language of the html format: its lang, headings and summaries "
+                   "(default: [display] language, else en).")
+@click.option("--timezone", metavar="ZONE",
+              help="IANA timezone of the times in the html format, e.g. Asia/Almaty "
+                   "(default: [display] timezone, else Asia/Almaty).")
 @pass_app
 def report(app: AppContext, since: str, until: str | None, source_glob: str | None,
-           min_significance: str | None, fmt: str, output: Path | None) -> None:
+           min_significance: str | None, fmt: str, output: Path | None,
+           language: str | None, timezone: str | None) -> None:
     """What changed, was published or was removed in a period, with the word-level diff."""
+    if timezone is not None and (problem := timezone_problem(timezone)):
+        raise UsageError(f"--timezone: {problem}")
+    reader = Reader(language or app.config.display_language,
+                    timezone or app.config.display_timezone)
     now = datetime.now(UTC).replace(tzinfo=None)
     wanted = parse_filter(since, until, source_glob, min_significance, now)
     gathered = gather_report(app.store(read_only=True).engine, wanted, generated_at=now,
                              public_url=app.config.public_url)
-    _emit(render_report(gathered, fmt, color=_color(fmt, output)), output)
+    _emit(render_report(gathered, fmt, color=_color(fmt, output), reader=reader), output)
 
 
 @cli.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from monitor.i18n import DEFAULT_READER, Reader
 from monitor.report.atom import report_atom
 from monitor.report.html import diff_html, report_html
 from monitor.report.jsondoc import diff_json, report_json
@@ -13,14 +14,16 @@ REPORT_FORMATS = ("text", "markdown", "html", "json", "atom")
 DIFF_FORMATS = ("text", "markdown", "html", "json")
 
 
-def render_report(report: Report, fmt: str, color: bool = False) -> str:
+def render_report(report: Report, fmt: str, color: bool = False,
+                  reader: Reader = DEFAULT_READER) -> str:
+    """`reader`: the language and timezone of the html format."""
     match fmt:
         case "text":
             return report_text(report, color)
         case "markdown":
             return report_markdown(report)
         case "html":
-            return report_html(report)
+            return report_html(report, reader)
         case "json":
             return report_json(report)
         case "atom":

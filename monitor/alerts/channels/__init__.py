@@ -9,11 +9,12 @@ from __future__ import annotations
 import inspect
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from monitor.alerts import policy
+from monitor.alerts import audience, policy
+from monitor.alerts.audience import Audience
 from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.policy import DEFAULT_FAILING_AFTER, Policy
 from monitor.alerts.settings import Settings
@@ -31,6 +32,7 @@ class Route:
     name: str
     policy: Policy
     channel: Channel
+    audience: Audience = field(default_factory=Audience)  # language, timezone, digest
 
 
 @cache
@@ -40,7 +42,8 @@ def kinds() -> Mapping[str, type[Channel]]:
 
 def kinds_help() -> str:
     """Every channel kind and its settings, from the classes' docstrings."""
-    blocks = [f"every kind\n{textwrap.indent(inspect.cleandoc(policy.__doc__ or ''), '    ')}"]
+    common = "\n\n".join(inspect.cleandoc(m.__doc__ or "") for m in (policy, audience))
+    blocks = [f"every kind\n{textwrap.indent(common, '    ')}"]
     for kind, cls in kinds().items():
         doc = inspect.cleandoc(cls.__doc__ or "(no description)")
         blocks.append(f"{kind}\n{textwrap.indent(doc, '    ')}")
@@ -63,9 +66,11 @@ def routes(config: Config) -> dict[str, Route]:
             raise settings.fail("kind", f"unknown kind {alert.kind!r} "
                                 f"(known: {', '.join(kinds())})")
         policy = Policy.read(settings, default_failing_after)
+        readers = Audience.read(settings, config)
         channel = cls(settings)
+        channel.reader = readers.reader
         settings.check_known()
-        result[alert.name] = Route(alert.name, policy, channel)
+        result[alert.name] = Route(alert.name, policy, channel, readers)
     return result
 
 

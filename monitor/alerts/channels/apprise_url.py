@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from monitor.alerts import digest_render
 from monitor.alerts.alert import Alert
 from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.digest import Digest
 from monitor.alerts.render import short_text, subject
 from monitor.alerts.settings import Settings, secret
 from monitor.errors import ConfigError
@@ -37,13 +39,22 @@ class AppriseUrl(Channel):
                                 "(see https://github.com/caronc/apprise/wiki)")
 
     def send(self, alert: Alert) -> str:
+        r = self.reader
+        return self._notify(subject(alert, r), short_text(alert, r=r), alert.id)
+
+    def send_digest(self, digest: Digest) -> str:
+        r = self.reader
+        return self._notify(digest_render.subject(digest, r),
+                            digest_render.short_text(digest, r), digest.id)
+
+    def _notify(self, title: str, text: str, ident: str) -> str:
         url = self.url or secret(self.where, str(self.url_env))
         notifier = _apprise(url)
         if notifier is None:
             raise ConfigError(f"{self.where}: {self.url_env}: Apprise does not accept this URL")
-        body = f"{short_text(alert)}\nalert id: {alert.id}"
+        body = f"{text}\nalert id: {ident}"
         # TEXT: our body is plain text, so Apprise escapes it for HTML services.
-        if not notifier.notify(title=subject(alert), body=body, body_format="text"):
+        if not notifier.notify(title=title, body=body, body_format="text"):
             raise DeliveryFailed(f"{url.split(':', 1)[0]}://…: Apprise could not deliver "
                                  "(see the log for its reason)")
         return f"sent via {url.split(':', 1)[0]}"

@@ -6,8 +6,10 @@ from abc import ABC, abstractmethod
 from typing import ClassVar
 
 from monitor.alerts.alert import Alert
+from monitor.alerts.digest import Digest
 from monitor.alerts.settings import Settings
 from monitor.errors import MonitorError
+from monitor.i18n import Reader
 
 
 class DeliveryFailed(MonitorError):
@@ -27,6 +29,7 @@ class Channel(ABC):
     the kind's own keys; secrets named by `*_env` keys are read at send time."""
 
     kind: ClassVar[str]
+    reader: Reader = Reader()  # the channel's language and timezone (set by `routes`)
 
     def __init__(self, settings: Settings) -> None:
         self.name = settings.name
@@ -41,3 +44,8 @@ class Channel(ABC):
     def send(self, alert: Alert) -> str:
         """Deliver one alert; return what happened in a few words (e.g. "HTTP 204").
         Raises DeliveryFailed, or ConfigError when a secret is missing."""
+
+    def send_digest(self, digest: Digest) -> str:
+        """Deliver a digest (every alert of a period) as ONE message. A kind that
+        cannot is refused for good, so its digests are dead-lettered, not retried."""
+        raise DeliveryFailed(f"a {self.kind} channel cannot send digests", permanent=True)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
+from monitor.alerts import digest_render
 from monitor.alerts.alert import Alert
 from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.digest import Digest
 from monitor.alerts.render import html_body, subject, text_body
 from monitor.alerts.settings import Settings, secret
 from monitor.untrusted import one_line
@@ -59,25 +62,43 @@ class Email(Channel):
         self.ca_bundle = settings.path("ca_bundle")
 
     def message(self, alert: Alert) -> EmailMessage:
+        r = self.reader
+        return self._message(alert.id, subject(alert, r), text_body(alert, r),
+                             html_body(alert, r))
+
+    def digest_message(self, digest: Digest) -> EmailMessage:
+        r = self.reader
+        return self._message(digest.id, digest_render.subject(digest, r),
+                             digest_render.text_body(digest, r),
+                             digest_render.html_body(digest, r))
+
+    def _message(self, ident: str, title: str, text: str, html: str) -> EmailMessage:
         address = parseaddr(self.sender)[1]
         msg = EmailMessage()
-        msg["Subject"] = subject(alert)
+        msg["Subject"] = title
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Date"] = formatdate(usegmt=True)
-        msg["Message-ID"] = f"<{alert.id}@{address.rpartition('@')[2]}>"
+        msg["Message-ID"] = f"<{ident}@{address.rpartition('@')[2]}>"
         msg["Auto-Submitted"] = "auto-generated"
-        msg["X-Monitor-Alert-Id"] = alert.id
-        msg.set_content(text_body(alert))
-        msg.add_alternative(html_body(alert), subtype="html")
+        msg["X-Monitor-Alert-Id"] = ident
+        msg.set_content(text)
+        msg.add_alternative(html, subtype="html")
+        msg["Content-Language"] = self.reader.language  # after: set_content clears content-*
         return msg
 
     def send(self, alert: Alert) -> str:
+        return self._send(lambda: self.message(alert))
+
+    def send_digest(self, digest: Digest) -> str:
+        return self._send(lambda: self.digest_message(digest))
+
+    def _send(self, write: Callable[[], EmailMessage]) -> str:
         login = None
         if self.username_env and self.password_env:
             login = (secret(self.where, self.username_env), secret(self.where, self.password_env))
         try:
-            msg = self.message(alert)
+            msg = write()
         except (ValueError, TypeError) as exc:  # a header the e-mail library will not write
             raise DeliveryFailed(f"cannot write the message: {one_line(str(exc))}",
                                  permanent=True) from None

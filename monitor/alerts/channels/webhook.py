@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from monitor import __version__
+from monitor.alerts import digest
 from monitor.alerts.alert import Alert, payload
 from monitor.alerts.channels.base import Channel, DeliveryFailed
 from monitor.alerts.settings import Settings, secret
@@ -59,15 +60,21 @@ class Webhook(Channel):
             raise ConfigError(f"{self.where}: {self.secret_env}: {exc}") from None
 
     def send(self, alert: Alert) -> str:
+        return self._post(alert.id, payload(alert))
+
+    def send_digest(self, bundle: digest.Digest) -> str:
+        return self._post(bundle.id, digest.payload(bundle))
+
+    def _post(self, ident: str, content: dict[str, object]) -> str:
         key = self._key()
-        body = json.dumps(payload(alert), ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         headers = {
             "content-type": "application/json",
             "user-agent": f"govkz-monitor/{__version__}",
-            "webhook-id": alert.id,
+            "webhook-id": ident,
             "webhook-timestamp": str(timestamp),
-            "webhook-signature": signature(key, alert.id, timestamp, body),
+            "webhook-signature": signature(key, ident, timestamp, body),
         }
         try:
             with requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
