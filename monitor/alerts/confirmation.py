@@ -146,8 +146,10 @@ def _settle(conn: Connection, row: Any, decision: Decision, route: Route,
             last_error=f"changes back event {row.event_id}, alerted as reverted"
             if policy.reverted == "alert" else f"changes back event {row.event_id}, "
             "dropped with it (reverted = \"drop\")"))
-    log.info("alert %s channel=%s: change %s", row.alert_id, row.channel,
-             decision.outcome if decision.outcome != "undoes" else "back")
+    said = "changes back an earlier change" if decision.outcome == "undoes" else decision.outcome
+    log.info("alert %s channel=%s: change %s; %s", row.alert_id, row.channel, said,
+             "dropped" if values.get("state") == DROPPED
+             else f"due as {values.get('kind', row.kind)}")
 
 
 def reverted_alert(conn: Connection, common: dict[str, Any], row: Any,
