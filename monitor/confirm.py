@@ -152,8 +152,7 @@ class Confirmations:
         self.store = store
         self.plan = plan
         self.clock = clock
-        self.position: int | None = None
-        self.known: set[str] = set()  # changes already handed out (or settled)
+        self.position: int | None = None  # each change is read, and handed out, once
 
     def pending(self) -> list[Pending]:
         """Changes recorded since the last call that need a re-check; on the first call,
@@ -179,13 +178,12 @@ class Confirmations:
         settled = {r.data.get("change_id") for r in rows if r.type == "ChangeRechecked"}
         found = []
         for row in rows:
-            if row.type != "ChangeDetected" or row.event_id in settled | self.known:
+            if row.type != "ChangeDetected" or row.event_id in settled:
                 continue
             delay = self.plan.delay(row.stream_id, options.get(row.stream_id))
             if delay <= 0:
                 continue
             pending = Pending(row.event_id, row.stream_id, row.version, row.recorded_at, delay)
-            self.known.add(row.event_id)
             if now > pending.due_at + timedelta(seconds=GRACE):
                 log.info("change %s of %s: its confirmation time passed while no daemon ran; "
                          "its alerts are settled from the log", row.event_id, row.stream_id)

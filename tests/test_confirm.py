@@ -178,6 +178,38 @@ def test_without_a_recheck_the_dispatcher_settles_from_the_log_after_the_grace(
     assert [r.json()["type"] for r in receiver.received] == ["change.detected"]
 
 
+def test_without_a_recheck_a_change_back_in_the_log_still_makes_it_reverted(
+        store, receiver) -> None:
+    dispatcher, _, clock = _setup(store, receiver)
+    append(store, SOURCE, TO_B)
+    clock.advance(60)
+    append(store, SOURCE, BACK_TO_A)  # recorded by `monitor check` from cron, say
+    dispatcher.run_once()
+    clock.advance(120 + GRACE)
+    dispatcher.run_once()
+    clock.advance(120 + GRACE)
+    dispatcher.run_once()
+    assert [r.json()["type"] for r in receiver.received] == ["change.reverted"]
+    body = receiver.received[0].json()
+    assert_valid(body, "webhook.schema.json")
+    assert body["data"]["reverted"]["confirm_seconds"] is None  # no re-check ran
+    assert [(r.kind, r.state) for r in rows(store)] == [("reverted", "delivered"),
+                                                        ("changed", "dropped")]
+
+
+def test_a_recheck_that_cannot_read_the_page_lets_the_change_alert(store, receiver) -> None:
+    dispatcher, confirmations, clock = _setup(store, receiver)
+    append(store, SOURCE, TO_B)
+    dispatcher.run_once()
+    pending = _one_pending(confirmations)
+    clock.advance(121)
+    assert confirmations.settle(pending, "failed", "timeout: no answer").outcome == "unchecked"
+    rechecked = [e for e in store.read_stream(SOURCE, 1) if e.type == "ChangeRechecked"]
+    assert rechecked[0].data["detail"] == "timeout: no answer"
+    dispatcher.run_once()
+    assert [r.json()["type"] for r in receiver.received] == ["change.detected"]
+
+
 def test_a_source_confirm_holds_every_channel_and_sets_the_delay(store, receiver) -> None:
     register(store)
     store.append(SOURCE, store.stream_version(SOURCE), [SourceReconfigured(

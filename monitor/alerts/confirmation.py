@@ -63,29 +63,35 @@ def release(engine: Engine, plan: ConfirmPlan, routes: Mapping[str, Route],
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         held = list(conn.execute(select(deliveries).where(deliveries.c.state == HELD)
                                  .order_by(deliveries.c.id)))
-        decisions: dict[str, Decision | None] = {}
+        decisions: dict[str, tuple[str | None, Decision | None]] = {}
         for row in held:
             route = routes.get(row.channel)
             if route is None:
                 continue  # the channel is gone: the row waits for it, as others do
             if row.event_id not in decisions:
                 decisions[row.event_id] = _decision(conn, row, plan, now)
-            decision = decisions[row.event_id]
-            if decision is None:
+            undoes, own = decisions[row.event_id]
+            decision = _undoing(conn, row, undoes) if undoes else None
+            decision = decision or own
+            if decision is None or decision.outcome == "wait":
                 continue
             _settle(conn, row, decision, route, now)
             settled += 1
     return settled
 
 
-def _decision(conn: Connection, row: Any, plan: ConfirmPlan, now: datetime) -> Decision | None:
+def _decision(conn: Connection, row: Any, plan: ConfirmPlan,
+              now: datetime) -> tuple[str | None, Decision | None]:
+    """The change this one undoes (if it is the change back of a `reverted` one), and
+    what became of this one itself (None: not known yet)."""
     change = conn.execute(select(events).where(events.c.event_id == row.event_id)).first()
     if change is None:
-        return Decision("unchecked")
+        return None, Decision("unchecked")
+    return _reverted_by(conn, change), _own(conn, change, plan, now)
+
+
+def _own(conn: Connection, change: Any, plan: ConfirmPlan, now: datetime) -> Decision | None:
     later = events_after(conn, change.stream_id, change.version)
-    undone = _reverted_by(conn, change)
-    if undone is not None:
-        return undone
     done = recheck_of(later, change.event_id)
     if done is not None:
         return Decision(done.data["outcome"], done.data.get("by"))
@@ -101,15 +107,29 @@ def _decision(conn: Connection, row: Any, plan: ConfirmPlan, now: datetime) -> D
         Decision("unchecked")
 
 
-def _reverted_by(conn: Connection, change: Any) -> Decision | None:
-    """A change that undid an earlier one (its `by` in a `reverted` ChangeRechecked):
-    `undoes` marks it so that `_settle` drops it where the earlier one was settled."""
+def _reverted_by(conn: Connection, change: Any) -> str | None:
+    """The change that `change` undid (it is the `by` of its `reverted` ChangeRechecked)."""
     rechecks = conn.execute(select(events.c.data).where(
         events.c.stream_id == change.stream_id, events.c.type == "ChangeRechecked",
         events.c.version > change.version))
     for (data,) in rechecks:
         if data.get("outcome") == "reverted" and data.get("by") == change.event_id:
-            return Decision("undoes", data["change_id"])
+            return str(data["change_id"])
+    return None
+
+
+def _undoing(conn: Connection, row: Any, undone: str) -> Decision | None:
+    """For the change back of a reverted change: dropped where the reverted change was
+    told as `reverted` (or not at all), settled with it when it waits (`wait`); None
+    where the channel had no alert of it (the change back is then a change as any)."""
+    first = conn.execute(select(deliveries.c.kind, deliveries.c.state).where(
+        deliveries.c.event_id == undone, deliveries.c.channel == row.channel)).first()
+    if first is None:
+        return None
+    if first.state == HELD:
+        return Decision("wait")  # settled with the change it undoes, which comes first
+    if first.kind == "reverted" or first.state == DROPPED:
+        return Decision("undoes", undone)
     return None
 
 
@@ -118,15 +138,8 @@ def _settle(conn: Connection, row: Any, decision: Decision, route: Route,
     values: dict[str, Any] = {"next_attempt_at": now}
     policy = route.policy
     if decision.outcome == "undoes":
-        first = conn.execute(select(deliveries.c.kind, deliveries.c.state).where(
-            deliveries.c.event_id == decision.by, deliveries.c.channel == row.channel)).first()
-        if first is not None and first.state == HELD:
-            return  # settled with the change it undoes, which comes first
-        if first is not None and (first.kind == "reverted" or first.state == DROPPED):
-            values.update(state=DROPPED, last_error=f"changes back event {decision.by}, "
-                          "which this channel was told of as reverted (or not at all)")
-        else:
-            values.update(state="pending")
+        values.update(state=DROPPED, last_error=f"changes back event {decision.by}, "
+                      "which this channel was told of as reverted (or not at all)")
     elif decision.outcome == "reverted" and policy.reverted == "alert":
         values.update(state="pending", kind="reverted",
                       summary=f"changed, then changed back: {row.summary}"[:500])
@@ -161,21 +174,23 @@ def reverted_alert(conn: Connection, common: dict[str, Any], row: Any,
                            "run `monitor rebuild`")
     later = events_after(conn, row.stream_id, row.version)
     recheck = recheck_of(later, row.event_id)
-    by_id = recheck.data.get("by") if recheck is not None else None
-    back = next((e for e in later if e.event_id == by_id), None)
-    if recheck is None or back is None:
+    # Without a re-check (none ran in time) the release settled it from the log alone.
+    decision = (Decision(recheck.data["outcome"], recheck.data.get("by"))
+                if recheck is not None else decide(row.data, later))
+    back = next((e for e in later if decision and e.event_id == decision.by), None)
+    if decision is None or decision.outcome != "reverted" or back is None:
         raise MonitorError(f"event {row.event_id} was not recorded as reverted")
     back_record = load_change(conn, back.position)
     back_version = change_data(back_record)["to_version"] if back_record else None
-    delay = _delay_words(recheck.data["delay_seconds"])
+    after = _delay_words((back.recorded_at - row.recorded_at).total_seconds())
     number = back_record.to_version.number if back_record and back_record.to_version else "?"
     before = record.from_version.number if record.from_version else "?"
-    summary = (f"changed, then changed back within {delay} (version {number} has the text "
+    summary = (f"changed, then changed back {after} later (version {number} has the text "
                f"of version {before} again): {record.summary}")
     data = {**change_data(record, public_url), "summary": summary, "reverted": {
         "event_id": back.event_id, "event_position": back.position,
         "detected_at": utc_iso(back.recorded_at), "to_version": back_version,
-        "confirm_seconds": recheck.data["delay_seconds"]}}
+        "confirm_seconds": recheck.data["delay_seconds"] if recheck is not None else None}}
     return Alert(**common, significance=record.significance, classes=record.classes,
                  summary=summary, title=record.title, record=record, data=data)
 
@@ -183,7 +198,7 @@ def reverted_alert(conn: Connection, common: dict[str, Any], row: Any,
 def _delay_words(seconds: float) -> str:
     """'45s', '2 min', '1 h 30 min'."""
     if seconds < 60:
-        return f"{seconds:g}s"
+        return f"{max(1, round(seconds))}s"
     minutes = int(seconds // 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
