@@ -14,13 +14,25 @@ from typing import Any
 
 import pytest
 from change_story import assert_valid
-from test_alerts import SECRET_ENV, SOURCE, Clock, append, change, config, register, rows, webhook
+from test_alerts import (
+    SECRET_ENV,
+    SOURCE,
+    Clock,
+    append,
+    change,
+    config,
+    mail,
+    register,
+    rows,
+    webhook,
+)
 
 from monitor.alerts import Dispatcher
 from monitor.config import load_config
 from monitor.confirm import GRACE, Confirmations, ConfirmPlan, Pending
 from monitor.errors import ConfigError
 from monitor.events import SourceReconfigured
+from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 from monitor.store import EventStore
 
@@ -102,6 +114,32 @@ def test_a_change_undone_within_the_delay_alerts_once_as_reverted(store, receive
     # Nothing is lost from the record: both changes and the link between them.
     assert _types(store).count("ChangeDetected") == 2
     assert "ChangeRechecked" in _types(store)
+
+
+def test_a_reverted_email_says_it_changed_back_and_shows_the_change(store, receiver) -> None:
+    register(store)
+    clock = Clock()
+    with SmtpSink() as sink:
+        settings = config(mail(sink, confirm="1m"))
+        dispatcher = Dispatcher(store, settings, clock=clock)
+        confirmations = Confirmations(store, ConfirmPlan.of(settings), clock)
+        append(store, SOURCE, TO_B)
+        append(store, SOURCE, BACK_TO_A)
+        dispatcher.run_once()
+        found = confirmations.pending()
+        clock.advance(61)
+        confirmations.settle(found[0], "unchanged")
+        dispatcher.run_once()
+        assert len(sink.messages) == 1
+        message = sink.messages[0]
+    subject = str(message["Subject"])
+    assert subject.startswith("[")
+    assert "changed, then changed back" in subject
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    text = plain.get_content()
+    assert "version 3 has the text of version 1 again" in text
+    assert "[-First-]{+Second+}" in text  # the change that was undone, as a word diff
 
 
 def test_reverted_drop_sends_nothing_for_either_change(store, receiver) -> None:
