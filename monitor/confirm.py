@@ -165,20 +165,21 @@ class Confirmations:
                 first = conn.execute(select(func.min(events.c.position))
                                      .where(events.c.recorded_at >= since)).scalar()
                 self.position = int(first) - 1 if first is not None else last
+            new = (events.c.position > self.position, events.c.position <= last)
+            # A change's data (its texts) is not needed here; a re-check's is small.
             rows = list(conn.execute(
-                select(events.c.event_id, events.c.stream_id, events.c.version, events.c.type,
-                       events.c.data, events.c.recorded_at)
-                .where(events.c.position > self.position, events.c.position <= last,
-                       events.c.type.in_(_WATCHED))
-                .order_by(events.c.position)))
+                select(events.c.event_id, events.c.stream_id, events.c.version,
+                       events.c.recorded_at)
+                .where(*new, events.c.type == "ChangeDetected").order_by(events.c.position)))
+            settled = {data.get("change_id") for data in conn.execute(
+                select(events.c.data).where(*new, events.c.type == "ChangeRechecked")).scalars()}
             options = {r.stream_id: r.options for r in conn.execute(
                 select(sources.c.stream_id, sources.c.options)
                 .where(sources.c.stream_id.in_({r.stream_id for r in rows})))}
         self.position = last
-        settled = {r.data.get("change_id") for r in rows if r.type == "ChangeRechecked"}
         found = []
         for row in rows:
-            if row.type != "ChangeDetected" or row.event_id in settled:
+            if row.event_id in settled:
                 continue
             delay = self.plan.delay(row.stream_id, options.get(row.stream_id))
             if delay <= 0:

@@ -59,6 +59,10 @@ def hold(conn: Connection, rows: list[dict[str, Any]], plan: ConfirmPlan) -> Non
 def release(engine: Engine, plan: ConfirmPlan, routes: Mapping[str, Route],
             now: datetime) -> int:
     """Settle the held deliveries whose change is settled; returns how many."""
+    with engine.connect() as conn:  # most ticks hold nothing: no write lock for them
+        if conn.execute(select(deliveries.c.id).where(deliveries.c.state == HELD)
+                        .limit(1)).first() is None:
+            return 0
     settled = 0
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         held = list(conn.execute(select(deliveries).where(deliveries.c.state == HELD)
