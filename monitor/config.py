@@ -92,9 +92,7 @@ class Config:
     # Masks proposed for a flapping part of a page are applied at once (default: they
     # wait for `monitor learn NAME --accept`; see monitor.flaps).
     apply_proposed_masks: bool = False
-    # A change is read again this many seconds later before it alerts (0: at once);
-    # a source's own `confirm` overrides it (see monitor.confirm).
-    default_confirm: float = 0.0
+    default_confirm: float = 0.0  # [defaults] confirm, seconds (monitor.confirm)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
@@ -358,10 +356,8 @@ class _Reader:
             raise self.fail(p + key, str(exc)) from None
 
     def _confirm(self, table: dict[str, Any], p: str) -> float | None:
-        if "confirm" not in table:
-            return None
         try:
-            return parse_confirm(table["confirm"])
+            return parse_confirm(table["confirm"]) if "confirm" in table else None
         except ValueError as exc:
             raise self.fail(p + "confirm", str(exc)) from None
 

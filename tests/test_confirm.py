@@ -8,6 +8,7 @@ daemon end to end is in test_confirm_daemon.py.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -260,6 +261,8 @@ def test_a_source_confirm_holds_every_channel_and_sets_the_delay(store, receiver
     assert plan.delay("other-x", {}) == 60
     assert plan.delay("other-x", {"confirm": 0}) == 60
     assert plan.delay(SOURCE, {"confirm": 0}) == 0
+    defaults = ConfirmPlan.of(replace(settings, default_confirm=30.0))
+    assert (defaults.delay(SOURCE, {}), defaults.delay(SOURCE, {"confirm": 0})) == (30, 0)
     dispatcher = Dispatcher(store, settings, clock=clock)
     append(store, SOURCE, TO_B)
     dispatcher.run_once()
