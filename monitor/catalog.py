@@ -32,6 +32,7 @@ from monitor.validation import (
     kind_url_problem,
     mask_problems,
     name_problem,
+    parse_confirm,
     parse_interval,
     url_problem,
     valid_name,
@@ -41,7 +42,7 @@ __all__ = ["SourceNames", "derive_name", "guess_kind", "register", "source_name"
 
 # Settings kept in a source's `options` that come from its configuration (the rest of
 # the options, such as `volatile_learned`, the monitor records itself).
-CONFIGURED_OPTIONS = ("ca_bundle", "auth_env")
+CONFIGURED_OPTIONS = ("ca_bundle", "auth_env", "confirm")
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,11 @@ def source_problem(spec: SourceConfig) -> str | None:
         parse_interval(spec.interval_seconds)
     except ValueError as exc:
         return f"interval: {exc}"
+    try:
+        if spec.confirm is not None:
+            parse_confirm(spec.confirm)
+    except ValueError as exc:
+        return f"confirm: {exc}"
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
               ("kind", kind_url_problem(spec.url, spec.kind)),
               *mask_problems(spec.selector, spec.ignore),
@@ -197,7 +203,7 @@ def register(
     options = {k: changes.pop(k) for k in CONFIGURED_OPTIONS if k in changes}
     if options:  # recorded as the source's whole new `options`, as the projection keeps it
         kept = {k: v for k, v in (existing.options or {}).items() if k not in options}
-        changes["options"] = {**kept, **{k: v for k, v in options.items() if v}}
+        changes["options"] = {**kept, **{k: v for k, v in options.items() if _set(k, v)}}
     if changes:
         store.append(spec.name, existing.stream_version,
                      [SourceReconfigured(changes=changes, reason="configuration changed")])
@@ -205,7 +211,12 @@ def register(
 
 
 def _configured_options(spec: SourceConfig) -> dict[str, Any]:
-    return {k: v for k in CONFIGURED_OPTIONS if (v := getattr(spec, k))}
+    return {k: v for k in CONFIGURED_OPTIONS if _set(k, v := getattr(spec, k))}
+
+
+def _set(key: str, value: Any) -> bool:
+    """Whether an option holds a setting: `confirm = 0` does (it turns off the default)."""
+    return value is not None if key == "confirm" else bool(value)
 
 
 def _differences(row: Any, spec: SourceConfig) -> dict[str, Any]:

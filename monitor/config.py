@@ -25,6 +25,7 @@ from monitor.validation import (
     kind_url_problem,
     mask_problems,
     name_problem,
+    parse_confirm,
     parse_duration,
     parse_interval,
     parse_size,
@@ -49,6 +50,7 @@ class SourceConfig:
     baseline: Path | None = None
     ca_bundle: str | None = None
     auth_env: str | None = None  # the environment variable holding "user:password"
+    confirm: float | None = None  # seconds; None: `[defaults] confirm` (monitor.confirm)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class Config:
     # Masks proposed for a flapping part of a page are applied at once (default: they
     # wait for `monitor learn NAME --accept`; see monitor.flaps).
     apply_proposed_masks: bool = False
+    default_confirm: float = 0.0  # [defaults] confirm, seconds (monitor.confirm)
     fetch: FetchConfig = field(default_factory=FetchConfig)
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
@@ -137,7 +140,7 @@ class _Reader:
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
            "web", "display"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
-              "translation_of", "baseline", "ca_bundle", "auth_env"}
+              "translation_of", "baseline", "ca_bundle", "auth_env", "confirm"}
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -151,7 +154,8 @@ class _Reader:
         self._known(raw, self.TOP, "")
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
-                               "repeat_failures_every", "alerts_backfill", "apply_proposed_masks"},
+                               "repeat_failures_every", "alerts_backfill", "apply_proposed_masks",
+                               "confirm"},
                     "defaults.")
         interval = self._interval(defaults, DEFAULT_INTERVAL, "defaults.")
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
@@ -159,6 +163,7 @@ class _Reader:
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
         backfill = self._duration(defaults, "alerts_backfill", 86400.0, "defaults.")
         apply_proposed = self._bool(defaults, "apply_proposed_masks", False, "defaults.")
+        confirm = self._confirm(defaults, "defaults.")
         database_url = self._database_url(raw)
         fetch = self._fetch(self._table(raw, "fetch"))
         sources = self._sources(raw.get("sources", []), interval)
@@ -171,6 +176,7 @@ class _Reader:
             alerts_backfill=backfill,
             workers=workers,
             apply_proposed_masks=apply_proposed,
+            default_confirm=confirm or 0.0,
             fetch=fetch,
             sources=sources,
             alerts=self._alerts(raw.get("alerts", [])),
@@ -306,6 +312,7 @@ class _Reader:
                     baseline=Path(baseline) if baseline else None,
                     ca_bundle=self._path(item, "ca_bundle", p),
                     auth_env=auth_env,
+                    confirm=self._confirm(item, p),
                 )
             )
         return tuple(result)
@@ -363,6 +370,12 @@ class _Reader:
             return parse_duration(table.get(key, default))
         except ValueError as exc:
             raise self.fail(p + key, str(exc)) from None
+
+    def _confirm(self, table: dict[str, Any], p: str) -> float | None:
+        try:
+            return parse_confirm(table["confirm"]) if "confirm" in table else None
+        except ValueError as exc:
+            raise self.fail(p + "confirm", str(exc)) from None
 
     def _timeout(self, table: dict[str, Any], key: str, default: float, p: str) -> float:
         seconds = self._duration(table, key, default, p)

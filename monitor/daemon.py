@@ -18,8 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,6 +29,9 @@ from monitor.check import CHECKABLE, Checker
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
 from monitor.validation import parse_interval
+
+if TYPE_CHECKING:
+    from monitor.confirm import Confirmations, Pending
 
 log = logging.getLogger("monitor.daemon")
 
@@ -55,6 +58,7 @@ class Daemon:
         dispatch_seconds: float = 5.0,
         first_run_spread: float = 10.0,
         submit: Callable[[str], None] | None = None,
+        confirmations: Confirmations | None = None,
     ) -> None:
         if checker is None and submit is None:
             raise ValueError("a daemon needs a checker or a submit callable")
@@ -67,6 +71,9 @@ class Daemon:
         self.dispatch = dispatch
         self.dispatch_seconds = dispatch_seconds
         self.first_run_spread = first_run_spread
+        # Changes read again after their `confirm` delay (monitor.confirm); they need a
+        # checker here: a distributed daemon leaves them to the dispatcher's fallback.
+        self.confirmations = confirmations if checker is not None else None
         self.scheduler = BackgroundScheduler(
             executors={"checks": ThreadPoolExecutor(max_workers=self.workers),
                        "service": ThreadPoolExecutor(max_workers=2)},
@@ -88,6 +95,10 @@ class Daemon:
         self._reconcile()
         self.scheduler.add_job(self._follow_log, "interval", seconds=SYNC_SECONDS,
                                id="_follow", executor="service")
+        if self.confirmations is not None:
+            self.scheduler.add_job(self._follow_confirmations, "interval", seconds=SYNC_SECONDS,
+                                   id="_confirm", executor="service",
+                                   next_run_time=datetime.now().astimezone())
         if self.dispatch is not None:
             self.scheduler.add_job(self._dispatch, "interval", seconds=self.dispatch_seconds,
                                    id="_dispatch", executor="service",
@@ -139,6 +150,40 @@ class Daemon:
         result = self.checker.check(name)
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
+
+    def _follow_confirmations(self) -> None:
+        """A one-shot job for each change to read again after its delay."""
+        assert self.confirmations is not None
+        try:
+            found = self.confirmations.pending()
+        except Exception:
+            log.exception("finding changes to confirm failed; will retry")
+            return
+        now = datetime.now(UTC)
+        for pending in found:
+            when = max(now, pending.due_at.replace(tzinfo=UTC))
+            self.scheduler.add_job(self._recheck, "date", run_date=when, args=[pending],
+                                   id=f"confirm:{pending.event_id}", executor="checks",
+                                   replace_existing=True, misfire_grace_time=None)
+            log.info("confirmation of change %s of %s due at %s", pending.event_id,
+                     pending.stream_id, when.isoformat(timespec="seconds"))
+
+    def _recheck(self, pending: Pending) -> None:
+        """Read the page again, then record what became of the change."""
+        if self.stopping.is_set() or self.checker is None or self.confirmations is None:
+            return  # not recorded: the next start finds it pending
+        with self._lock:
+            self.in_flight += 1
+        try:
+            result = self.checker.check(pending.stream_id)
+            self.confirmations.settle(pending, result.outcome, result.detail)
+            if self.dispatch is not None:
+                self._wake_dispatch()
+        except Exception:
+            log.exception("re-check of change %s crashed", pending.event_id)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
 
     def _wake_dispatch(self) -> None:
         """Deliver now rather than at the next dispatch tick: alerts are time-critical."""

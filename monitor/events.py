@@ -110,6 +110,23 @@ class ChangeDetected(Event):
 
 
 @dataclass(frozen=True)
+class ChangeRechecked(Event):
+    """A change read again after its confirmation delay (`confirm`, monitor.confirm):
+    whether the text stayed (`confirmed`), went back to what it was before the change
+    (`reverted`: A→B→A), changed once more (`changed_again`), or could not be read
+    (`unchecked`). `by` is the ChangeDetected that reverted it or changed it again;
+    every change stays recorded as it was, this only links them."""
+
+    type: ClassVar[str] = "ChangeRechecked"
+    change_id: str  # event id of the ChangeDetected re-checked
+    outcome: str  # one of monitor.confirm.OUTCOMES
+    delay_seconds: float
+    by: str | None = None
+    content_hash: str | None = None  # the document's text when it was re-checked
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class DocumentPublished(Event):
     """A list source shows an article it did not list before."""
 
@@ -177,6 +194,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FetchFailedEvent,
     SourceRecovered,
     MasksProposed,
+    ChangeRechecked,
 )
 
 # A failure streak is the run of FetchFailed events after the last of these in a stream

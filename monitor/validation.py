@@ -64,6 +64,18 @@ def parse_interval(value: Any) -> int:
     return int(seconds)
 
 
+MAX_CONFIRM = 86400.0
+
+
+def parse_confirm(value: Any) -> float:
+    """How long after a change to read the page again before it alerts (`confirm`):
+    0 (off), or 1s to 1d."""
+    seconds = parse_duration(value)
+    if seconds != 0 and not 1 <= seconds <= MAX_CONFIRM:
+        raise ValueError(f"{value!r}: a confirmation delay is 0 (off) or 1s to 1d")
+    return seconds
+
+
 def parse_size(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value

@@ -22,6 +22,7 @@ from monitor.moments import utc_iso
 
 TYPES = {
     "changed": "change.detected",
+    "reverted": "change.reverted",
     "published": "document.published",
     "removed": "document.removed",
     "failing": "source.failing",
@@ -37,7 +38,7 @@ def alert_id(event_id: str, channel: str) -> str:
 @dataclass(frozen=True)
 class Alert:
     id: str
-    kind: str  # changed | published | removed | failing
+    kind: str  # changed | reverted | published | removed | failing
     event_id: str
     event_position: int
     source_name: str

@@ -127,6 +127,10 @@ def build_alert(conn: Connection, delivery: Any, public_url: str | None = None) 
                 "links": links(name, url, public_url)}
         return Alert(**common, significance=SIGNIFICANCE["failing"], classes=("failing",),
                      summary=summary, title=title, data=data, details=details)
+    if delivery.kind == "reverted":  # a change undone within its confirmation delay
+        from monitor.alerts.confirmation import reverted_alert
+
+        return reverted_alert(conn, common, row, public_url)
     record = load_change(conn, row.position)
     if record is None:
         raise MonitorError(f"event {row.event_id} has no row in the changes projection; "

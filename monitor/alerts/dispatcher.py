@@ -26,11 +26,12 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from monitor.alerts import digest, outbox
+from monitor.alerts import confirmation, digest, outbox
 from monitor.alerts.alert import alert_id
 from monitor.alerts.channels import DeliveryFailed, Route, routes
 from monitor.alerts.derive import Candidate, build_alert, candidate
 from monitor.config import Config
+from monitor.confirm import ConfirmPlan
 from monitor.errors import MonitorError
 from monitor.store import EventStore
 from monitor.store.database import WRITE
@@ -114,6 +115,7 @@ class Dispatcher:
         self.name = name
         self.routes: dict[str, Route] = routes(config)  # ConfigError on a bad channel
         self.public_url = config.public_url  # links in alerts to the web app, when set
+        self.confirm_plan = ConfirmPlan.of(config)  # changes that wait for a re-check
         try:
             self.backfill: timedelta | None = timedelta(seconds=config.alerts_backfill)
         except OverflowError:  # longer than timedelta holds: the whole log
@@ -170,6 +172,7 @@ class Dispatcher:
             if found is not None:
                 new.extend(self._delivery(found, route) for route in self.routes.values()
                            if found.wanted_by(route.policy))
+        confirmation.hold(conn, new, self.confirm_plan)
         return new
 
     def _delivery(self, found: Candidate, route: Route) -> dict[str, Any]:
@@ -191,6 +194,9 @@ class Dispatcher:
         alone for the rest of this call, so a receiver that is down costs one
         try per call, not one per waiting alert."""
         with self._lock:
+            if self.routes:  # changes whose confirmation is known become due (or join a digest)
+                confirmation.release(self.store.engine, self.confirm_plan, self.routes,
+                                     self.clock())
             periods = {name: route.audience.digest for name, route in self.routes.items()
                        if route.audience.digest is not None}
             digest.bundle_due(self.store.engine, periods, self.clock(),

@@ -4,7 +4,8 @@ Filters (an alert must pass all three):
   sources           globs on the source name (fnmatch), default every source
   min_significance  low | medium | high (default low); published documents
                     are medium, removed documents and failing sources high
-  events            any of changed, published, removed, failing (default all)
+  events            any of changed, reverted, published, removed, failing
+                    (default all)
 Timing:
   failing_after     how long a source must have been failing before a
                     `failing` alert (default 6h; one alert per failure streak)
@@ -12,6 +13,12 @@ Timing:
   retry_base        wait after the first failed try (default 1m); it doubles
                     with each try, with jitter, up to
   retry_max         (default 4h)
+Confirmation (monitor.confirm, monitor.alerts.confirmation):
+  confirm           hold a change this long (0, or 1s to 1d) for the page to be
+                    read again before it alerts (default 0: at once)
+  reverted          alert | drop: a change undone within the delay (A→B→A)
+                    sends one `reverted` alert, or none (default alert, or drop
+                    when `events` leaves out reverted)
 """
 
 from __future__ import annotations
@@ -19,12 +26,15 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.alerts.settings import Settings
 from monitor.config import Config, parse_duration
+from monitor.validation import parse_confirm
 
 LEVELS = ("low", "medium", "high")
-EVENT_KINDS = ("changed", "published", "removed", "failing")
+EVENT_KINDS = ("changed", "reverted", "published", "removed", "failing")
+REVERTED = ("alert", "drop")
 DEFAULT_FAILING_AFTER = 6 * 3600.0
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -38,6 +48,8 @@ class Policy:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
     retry_base: float = 60.0
     retry_max: float = 4 * 3600.0
+    confirm: float = 0.0
+    reverted: str = "alert"
 
     def wants(self, kind: str, source: str, significance: str) -> bool:
         return (
@@ -63,7 +75,23 @@ class Policy:
             max_attempts=settings.integer("max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
             retry_base=settings.duration("retry_base", 60.0),
             retry_max=settings.duration("retry_max", 4 * 3600.0),
+            **confirm_keys(settings),
         )
+
+
+def confirm_keys(settings: Settings) -> dict[str, Any]:
+    """`confirm` and `reverted`, checked against `events`."""
+    events = settings.choices("events", EVENT_KINDS)
+    confirm = settings.duration("confirm", 0.0)
+    try:
+        parse_confirm(confirm)
+    except ValueError as exc:
+        raise settings.fail("confirm", str(exc)) from None
+    reverted = settings.choice("reverted", REVERTED,
+                               "alert" if "reverted" in events else "drop")
+    if reverted == "alert" and "reverted" not in events:
+        raise settings.fail("reverted", '"alert", but `events` leaves out reverted')
+    return {"confirm": confirm, "reverted": reverted}
 
 
 def earliest_failing_alert(config: Config) -> float | None:

@@ -14,7 +14,11 @@ from monitor.store.schema import metadata
 # SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 
-STATES = ("pending", "sending", "retrying", "delivered", "dead", "held", "digested")
+# 'confirming': held until the change is re-checked (monitor.alerts.confirmation);
+# 'dropped': settled without a message (a change that reverted, by the channel's policy);
+# 'held': waiting for its digest period to end; 'digested': sent inside a digest delivery.
+STATES = ("pending", "sending", "retrying", "delivered", "dead", "confirming", "dropped",
+          "held", "digested")
 
 # One row per alert per channel. `alert_id` is what receivers see (webhook-id,
 # Message-ID, payload id): derived from event_id + channel, so a resend after
@@ -28,7 +32,7 @@ deliveries = Table(
     Column("event_id", String(32), nullable=False),
     Column("stream_id", String(200), nullable=False),
     Column("channel", String(200), nullable=False),
-    Column("kind", String(16), nullable=False),  # changed|published|removed|failing|digest
+    Column("kind", String(16), nullable=False),  # changed|reverted|published|removed|failing|digest
     Column("summary", Text, nullable=False),
     Column("state", String(16), nullable=False),  # see STATES
     Column("attempts", Integer, nullable=False),  # attempts whose outcome was recorded

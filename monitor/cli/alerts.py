@@ -30,7 +30,8 @@ from monitor.untrusted import one_line
 def alerts(ctx: click.Context, app: AppContext, states: tuple[str, ...], channel: str | None,
            limit: int, fmt: str) -> None:
     """List alert deliveries with their state (pending, sending, retrying,
-    delivered, dead). Subcommands send them, test a channel, or retry dead ones."""
+    delivered, dead; confirming, dropped for changes held for a re-check).
+    Subcommands send them, test a channel, or retry dead ones."""
     if ctx.invoked_subcommand is not None:
         return
     rows = listing(app.store(read_only=True).engine, states, channel, limit or None)

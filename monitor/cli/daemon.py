@@ -10,6 +10,7 @@ import click
 from monitor.bootstrap import sync_configured_sources
 from monitor.cli import cli
 from monitor.cli.context import AppContext, pass_app
+from monitor.confirm import Confirmations, ConfirmPlan
 from monitor.daemon import Daemon
 from monitor.runner import build_checker
 
@@ -52,7 +53,9 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     sync_configured_sources(store, app.config)
     checker = build_checker(app.config, store)
     dispatch = _dispatcher(app, store)
-    daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch)
+    confirmations = Confirmations(store, ConfirmPlan.of(app.config))
+    daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
+                    confirmations=confirmations)
     code = daemon.run()
     checker.fetcher.close()
     raise click.exceptions.Exit(code)

@@ -39,6 +39,10 @@ def describe(event: StoredEvent) -> str:
             return f"{d['kind']}: {d['message']}"
         case "SourceReconfigured":
             return ", ".join(f"{k}={v!r}" for k, v in d["changes"].items())
+        case "ChangeRechecked":
+            by = f" by event {d['by']}" if d.get("by") else ""
+            return f"{d['outcome']}{by} (change {d['change_id']}, read again after " \
+                f"{d['delay_seconds']:g}s)"
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
         case _:

@@ -23,6 +23,7 @@ from monitor.validation import (
     kind_url_problem,
     mask_problems,
     name_problem,
+    parse_confirm,
     parse_interval,
     url_problem,
 )
@@ -130,12 +131,14 @@ def _human(seconds: Any) -> str:
               help="gov.kz articles: watch these language versions, linked as translations.")
 @click.option("--auth-env", metavar="VAR", help="html sources: the environment variable "
               "holding user:password for HTTP Basic auth (never put them in the URL).")
+@click.option("--confirm", metavar="DELAY", help="Read a changed page again this long after "
+              "the change, before it alerts (0 off, 1s to 1d; default from config).")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
         kind: str | None, interval: str | None, selector: str | None, language: str | None,
         ignore: tuple[str, ...], follow: bool, languages: str | None, auth_env: str | None,
-        fmt: str) -> None:
+        confirm: str | None, fmt: str) -> None:
     """Start watching one or more URLs.
 
     The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
@@ -153,11 +156,13 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         raise UsageError("--name needs exactly one URL")
     name = unicodedata.normalize("NFC", name) if name else name
     seconds = _check_options(app, all_urls, name, kind, interval, selector, ignore, auth_env)
+    confirm_seconds = _confirm_option(confirm)
     # Settings the user named; an existing source keeps every other setting it has.
     named = {key for key, given in (
         ("interval_seconds", interval), ("kind", kind), ("selector", selector),
         ("language", language or languages), ("ignore", ignore), ("follow", follow),
-        ("url", name), ("translation_of", languages), ("auth_env", auth_env)) if given}
+        ("url", name), ("translation_of", languages), ("auth_env", auth_env),
+        ("confirm", confirm)) if given}
     store = app.store()
     names = catalog.SourceNames(store)
     added: list[str] = []
@@ -179,7 +184,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
             spec = SourceConfig(
                 name=source_name, url=variant_url, kind=source_kind, interval_seconds=seconds,
                 language=lang, selector=selector, ignore=tuple(ignore), follow=follow,
-                translation_of=first, auth_env=auth_env,
+                translation_of=first, auth_env=auth_env, confirm=confirm_seconds,
             )
             registration = catalog.register(store, spec, only=frozenset(named))
             names.claim(spec.name, variant_url, removed=registration.removed)
@@ -235,6 +240,15 @@ def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str
         return parse_interval(interval)
     except ValueError as exc:
         raise UsageError(f"--interval: {exc}") from None
+
+
+def _confirm_option(confirm: str | None) -> float | None:
+    if confirm is None:
+        return None
+    try:
+        return parse_confirm(confirm)
+    except ValueError as exc:
+        raise UsageError(f"--confirm: {exc}") from None
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:
