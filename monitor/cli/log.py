@@ -41,6 +41,8 @@ def describe(event: StoredEvent) -> str:
             return ", ".join(f"{k}={v!r}" for k, v in d["changes"].items())
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
+        case "CheckpointSigned":
+            return f"{d['events']} events up to position {d['position']}, root {d['root'][:16]}"
         case _:
             return d.get("reason", "") or ""
 

@@ -76,8 +76,8 @@ def _path(m: int, leaves: Sequence[bytes]) -> list[bytes]:
         return []
     k = _split(n)
     if m < k:
-        return _path(m, leaves[:k]) + [root(leaves[k:])]
-    return _path(m - k, leaves[k:]) + [root(leaves[:k])]
+        return [*_path(m, leaves[:k]), root(leaves[k:])]
+    return [*_path(m - k, leaves[k:]), root(leaves[:k])]
 
 
 def consistency_proof(leaves: Sequence[bytes], first: int) -> list[bytes]:
@@ -93,8 +93,8 @@ def _subproof(m: int, leaves: Sequence[bytes], whole: bool) -> list[bytes]:
         return [] if whole else [root(leaves)]
     k = _split(n)
     if m <= k:
-        return _subproof(m, leaves[:k], whole) + [root(leaves[k:])]
-    return _subproof(m - k, leaves[k:], False) + [root(leaves[:k])]
+        return [*_subproof(m, leaves[:k], whole), root(leaves[k:])]
+    return [*_subproof(m - k, leaves[k:], False), root(leaves[:k])]
 
 
 def verify_inclusion(hashed_leaf: bytes, index: int, size: int, proof: Sequence[bytes],
