@@ -171,9 +171,8 @@ def test_t3_a_forged_event_appended_with_a_correct_hash(log: Log) -> None:
 
 
 def test_t4_a_whole_documents_stream_events_and_projections_deleted(log: Log) -> None:
-    log.sql("DELETE FROM events WHERE stream_id = 'c'", "DELETE FROM streams WHERE stream_id = 'c'",
-            "DELETE FROM changes WHERE stream_id = 'c'", "DELETE FROM versions WHERE stream_id = 'c'",
-            "DELETE FROM sources WHERE stream_id = 'c'")
+    log.sql(*(f"DELETE FROM {table} WHERE stream_id = 'c'"
+              for table in ("events", "streams", "changes", "versions", "sources")))
     _chains_intact(log)
     result = log.verify()
     assert "signed 6 events up to position 6" in result.out  # the first checkpoint
