@@ -25,6 +25,7 @@ TYPES = {
     "published": "document.published",
     "removed": "document.removed",
     "failing": "source.failing",
+    "checkpoint": "log.checkpoint",  # opt-in: monitor.evidence.alerting
 }
 
 

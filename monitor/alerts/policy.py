@@ -4,7 +4,8 @@ Filters (an alert must pass all three):
   sources           globs on the source name (fnmatch), default every source
   min_significance  low | medium | high (default low); published documents
                     are medium, removed documents and failing sources high
-  events            any of changed, published, removed, failing (default all)
+  events            any of changed, published, removed, failing (default all),
+                    and checkpoint (signed log checkpoints: only when listed)
 Timing:
   failing_after     how long a source must have been failing before a
                     `failing` alert (default 6h; one alert per failure streak)
@@ -25,6 +26,7 @@ from monitor.config import Config, parse_duration
 
 LEVELS = ("low", "medium", "high")
 EVENT_KINDS = ("changed", "published", "removed", "failing")
+OPT_IN_KINDS = ("checkpoint",)  # not about a source: no source or significance filter
 DEFAULT_FAILING_AFTER = 6 * 3600.0
 DEFAULT_MAX_ATTEMPTS = 8
 
@@ -40,6 +42,8 @@ class Policy:
     retry_max: float = 4 * 3600.0
 
     def wants(self, kind: str, source: str, significance: str) -> bool:
+        if kind in OPT_IN_KINDS:
+            return kind in self.events
         return (
             kind in self.events
             and _level(significance) >= _level(self.min_significance)
@@ -58,7 +62,8 @@ class Policy:
         return cls(
             sources=settings.texts("sources", ("*",)),
             min_significance=settings.choice("min_significance", LEVELS, "low"),
-            events=settings.choices("events", EVENT_KINDS),
+            events=(settings.choices("events", EVENT_KINDS + OPT_IN_KINDS)
+                    if settings.raw("events") is not None else EVENT_KINDS),
             failing_after=settings.duration("failing_after", default_failing_after),
             max_attempts=settings.integer("max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
             retry_base=settings.duration("retry_base", 60.0),
