@@ -201,6 +201,19 @@ def test_a_witness_line_edited_fails_its_signature(log: Log) -> None:
     assert f"witness {log.witness} line 1: the signature does not match" in result.out
 
 
+def test_a_witness_lines_consistency_proof_is_checked(log: Log) -> None:
+    """The proof is not signed (it follows from the two signed roots): an edited one is
+    named, whatever the log holds."""
+    lines = log.witness.read_text().splitlines()
+    record = json.loads(lines[1])
+    assert record["previous"] == 6 and record["proof"]
+    record["proof"][0] = "0" * 64
+    log.witness.write_text("\n".join([lines[0], json.dumps(record)]) + "\n")
+    result = log.verify()
+    assert f"witness {log.witness} line 2: its proof that it extends the checkpoint" in result.out
+    assert "(6 events) does not hold" in result.out
+
+
 def test_a_checkpoint_event_removed_from_the_store_is_named_by_the_witness(log: Log) -> None:
     log.sql("DELETE FROM events WHERE type = 'CheckpointSigned' AND version = 2")
     log.sql("UPDATE streams SET version = 1, head_hash = (SELECT hash FROM events WHERE "

@@ -119,16 +119,24 @@ def _agreeing(trusted: list[Seen], report: AuditReport) -> list[list[Seen]]:
             report.problems.append(
                 f"checkpoints disagree: {_where(before)} signed {a.events} events up to "
                 f"position {a.position}, {_where(after)} {b.events} up to {b.position}")
-    for group in ordered:
-        c = group[0].checkpoint
+    for seen in trusted:  # each copy: the proof is not signed, one may be edited
+        c = seen.checkpoint
         old = by_events.get(c.previous) if c.previous else None
-        if old is not None and c.proof and not merkle.verify_consistency(
-                old.events, c.events, bytes.fromhex(old.root), bytes.fromhex(c.root),
-                [bytes.fromhex(p) for p in c.proof]):
+        if old is not None and c.proof and not _extends(old, c):
             report.problems.append(
-                f"{_where(group)}: its proof that it extends the checkpoint of {old.time} "
-                f"({old.events} events) does not hold: the log was rewritten between them")
+                f"{seen.origin}: its proof that it extends the checkpoint of {old.time} "
+                f"({old.events} events) does not hold: the proof was altered, or the log "
+                "was rewritten between them")
     return ordered
+
+
+def _extends(old: Checkpoint, new: Checkpoint) -> bool:
+    try:
+        proof = [bytes.fromhex(p) for p in new.proof]
+    except ValueError:
+        return False
+    return merkle.verify_consistency(old.events, new.events, bytes.fromhex(old.root),
+                                     bytes.fromhex(new.root), proof)
 
 
 def _witnessed_in_store(trusted: list[Seen], report: AuditReport) -> None:
