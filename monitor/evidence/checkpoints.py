@@ -147,13 +147,18 @@ def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Chec
     with store.engine.connect() as conn:
         rows = [(row.position, merkle.leaf_hash(leaf(row))) for row in leaf_rows(conn)]
     hashed = [h for _, h in rows]
+    frontier, prefix = merkle.Frontier(), None
+    for leaf_hash in hashed:  # one pass: the root, and the root where `previous` ended
+        frontier.add(leaf_hash)
+        if previous is not None and frontier.size == previous.events:
+            prefix = frontier.root().hex()
     proof: list[bytes] = []
     if previous is not None and previous.events:
-        _still_matches(previous, hashed)
+        _still_matches(previous, prefix)
         proof = merkle.consistency_proof(hashed, previous.events)
     unsigned = Checkpoint(
         position=rows[-1][0] if rows else 0, events=len(rows),
-        root=merkle.root(hashed).hex(),
+        root=frontier.root().hex(),
         time=moment.isoformat(timespec="microseconds") + "Z",
         key_id=key.public.key_id, signature="",
         previous=previous.events if previous is not None else None,
@@ -171,9 +176,10 @@ def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Chec
     return checkpoint
 
 
-def _still_matches(previous: Checkpoint, hashed: list[bytes]) -> None:
-    if len(hashed) < previous.events or (
-            merkle.root(hashed[:previous.events]).hex() != previous.root):
+def _still_matches(previous: Checkpoint, prefix_root: str | None) -> None:
+    """`prefix_root`: the log's root over as many events as `previous` counted (None
+    when the log now has fewer)."""
+    if prefix_root != previous.root:
         raise IntegrityViolation(
             f"the log no longer matches the checkpoint of {previous.time} (position "
             f"{previous.position}, {previous.events} events): not signing it; run "
