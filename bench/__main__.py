@@ -5,6 +5,8 @@
     python -m bench --quick         N=200, one timed pass, no reference run, no profile,
                                     no measured day
     python -m bench.diff_bench      only the diff's worst cases (a few seconds)
+    python -m bench.corpus          only the real-page corpus (MONITOR_CORPUS_DIR)
+    python -m bench.api_body_bench  only gov.kz API bodies, BeautifulSoup against lxml
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -18,7 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench import diff_bench, report
+from bench import api_body_bench, diff_bench, report
+from bench.corpus import corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
 from bench.measure import cpu_count
@@ -45,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     WORK.mkdir(exist_ok=True)
     diff_verdicts = diff_bench.run(log=lambda line: print(line, flush=True))
+    corpus = run_corpus(corpus_dir(), WORK / "corpus",
+                        log=lambda line: print(line, flush=True))
+    body_costs = api_body_bench.run(log=lambda line: print(line, flush=True))
     urlwatch = ensure_venv(WORK / "urlwatch-venv")
 
     scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
@@ -111,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
     found = report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
+    if corpus is not None:
+        notes.append(corpus.line())
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
     for v in found:
         print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")
@@ -119,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join("  " + line for line in report.profile_lines(profile)))
     elapsed = time.monotonic() - started
     results_path.write_text(
-        report.results_markdown(command, scenarios, found, profile, notes, elapsed, day),
+        report.results_markdown(command, scenarios, found, profile, notes, elapsed, day,
+                                body_costs),
         encoding="utf-8")
     print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
     return 1 if args.strict and not all(v.passed for v in found) else 0

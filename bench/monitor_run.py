@@ -81,6 +81,21 @@ class MonitorWatcher:
                     (data["significance"], tuple(data["classes"])))
         return found
 
+    def current_text(self, page: int) -> str:
+        """The text monitor stored last for page `page` ("" when none)."""
+        from monitor.errors import UsageError
+        from monitor.store import open_store
+        from monitor.store.queries import version_text
+
+        name = next(n for n, p in self._page_of.items() if p == page)
+        store = open_store(f"sqlite:///{self.db}")
+        try:
+            return version_text(store.engine, name)[1]
+        except UsageError:  # no version stored: the first check failed
+            return ""
+        finally:
+            store.engine.dispose()
+
     def store_tables(self) -> dict[str, int]:
         """Bytes per table and index, to show where the store's bytes go."""
         return sqlite_tables(self.db)

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.api_body_bench import HEADER as BODY_HEADER
+from bench.api_body_bench import NOTE as BODY_NOTE
+from bench.api_body_bench import BodyCost
 from bench.day import Day, day_rows, exact, stored
 from bench.figures import Figures
 from bench.measure import cpu_count
@@ -244,7 +247,8 @@ def machine() -> str:
 
 def results_markdown(command: str, scenarios: list[tuple[Scenario, list[Figures], list[str]]],
                      found: list[Verdict], profile: Profile | None, notes: list[str],
-                     elapsed: float, day: Day | None = None) -> str:
+                     elapsed: float, day: Day | None = None,
+                     bodies: list[BodyCost] | None = None) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         "# Benchmark results", "",
@@ -267,6 +271,10 @@ def results_markdown(command: str, scenarios: list[tuple[Scenario, list[Figures]
     if day is not None:
         out += [f"## {day_heading(day)}", "", markdown_table(day_table(day)), "",
                 f"- {DAY_NOTE}", ""]
+    if bodies:
+        out += ["## gov.kz API bodies: BeautifulSoup against lxml (bench/api_body_bench.py)",
+                "", markdown_table([BODY_HEADER, *(b.row() for b in bodies)]), "",
+                f"- {BODY_NOTE}", ""]
     out += ["## Targets", "", "| target | measured | |", "|---|---:|---|"]
     out += [f"| {v.target} | {v.measured} | {'PASS' if v.passed else 'MISS'} |" for v in found]
     out.append("")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +36,7 @@ from monitor.events import (
 from monitor.failures import FailureLog, event_types
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
+from monitor.listings import listed_items
 from monitor.netguard import check_scope
 from monitor.normalize import normalize_text
 from monitor.signposts import RedirectJudge
@@ -50,7 +50,6 @@ from monitor.store.snapshots import Blob, RecentRaw
 log = logging.getLogger("monitor.check")
 
 CHECKABLE = ("active", "failing", "gone")
-_LISTED_ID = re.compile(r"\(([^()\s]+)\)$")
 MAX_ATTEMPTS = 3
 # One check (learning's three loads and its pause, then the capture) may take this
 # many fetch deadlines in all ([fetch] deadline): its fetches share that budget.
@@ -167,7 +166,7 @@ class Checker:
                 judged_by=judged.judged_by, evidence=judged.evidence))
         for _ in range(MAX_ATTEMPTS):
             try:
-                return self._record_capture(row, captured)
+                return self._record_capture(row, adapter, captured)
             except ConcurrencyConflict:
                 # Another checker appended first: compare against what it recorded.
                 row = source_by_stream(self.store.engine, name)
@@ -189,7 +188,8 @@ class Checker:
         return learn_record(self.store, row, volatile)
 
     # --- success ---------------------------------------------------------
-    def _record_capture(self, row: Any, captured: Capture | NotModified) -> CheckResult:
+    def _record_capture(self, row: Any, adapter: SourceAdapter,
+                        captured: Capture | NotModified) -> CheckResult:
         recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
         if isinstance(captured, NotModified) or (
             captured.document.content_hash == row.content_hash
@@ -226,10 +226,12 @@ class Checker:
             content_type=captured.content_type, etag=captured.validators.etag,
             last_modified=captured.validators.last_modified, redirects=captured.redirects,
             evidence=dict(captured.evidence),
+            items=tuple(item.to_data() for item in captured.items) if adapter.lists_items
+            else None,
         )]
         outcome, significance = "captured", None
-        if captured.items or row.kind == "govkz-list":
-            published = self._published(row, captured)
+        if adapter.lists_items:
+            published = self._published(row, adapter, captured)
             new += published
             outcome = "published" if published else "captured"
         elif row.document_version:
@@ -276,13 +278,13 @@ class Checker:
             self.page_keys.put(stream_id, captured.document.content_hash,
                                captured.validators.page_key)
 
-    def _published(self, row: Any, captured: Capture) -> list[Event]:
+    def _published(self, row: Any, adapter: SourceAdapter, captured: Capture) -> list[Event]:
         """Items the list shows now that its previous version did not."""
         if not row.document_version:
             return []  # the first read of a list is its baseline, not news
-        before = version_document(self.store.engine, row.stream_id)
-        seen = {m.group(1) for p in before.paragraphs if (m := _LISTED_ID.search(p))}
-        oldest = min((p[:10] for p in before.paragraphs if p[:4].isdigit()), default=None)
+        before = listed_items(self.store.engine, row.stream_id)
+        seen = {item.item_id for item in before}
+        oldest = min((item.published for item in before if item.published), default=None)
         events: list[Event] = []
         for item in captured.items:
             if item.item_id in seen:
@@ -290,16 +292,16 @@ class Checker:
             if oldest and item.published and item.published < oldest:
                 continue  # an old item moved up the page because a newer one vanished
             registered = None
-            if row.follow:
-                registered = self._follow(row, item.url)
+            if row.follow and adapter.item_kind:
+                registered = self._follow(row, item.url, adapter.item_kind)
             events.append(DocumentPublished(item_id=item.item_id, url=item.url,
                                             title=item.title, published=item.published,
                                             registered_as=registered))
         return events
 
-    def _follow(self, row: Any, url: str) -> str | None:
-        name = catalog.source_name(self.store, url, "govkz")
-        spec = SourceConfig(name=name, url=url, kind="govkz",
+    def _follow(self, row: Any, url: str, kind: str) -> str | None:
+        name = catalog.source_name(self.store, url, kind)
+        spec = SourceConfig(name=name, url=url, kind=kind,
                             interval_seconds=row.interval_seconds, language=row.language)
         try:
             catalog.register(self.store, spec)

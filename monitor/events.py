@@ -75,6 +75,9 @@ class VersionCaptured(Event):
     """The monitor read content it had not stored for this document before."""
 
     type: ClassVar[str] = "VersionCaptured"
+    # 2: `items`, a list source's entries as data; 1 had them only in the version's
+    # text, as "date title (id)" lines (upcast to None: monitor.store.listed reads them).
+    schema_version: ClassVar[int] = 2
     content_hash: str
     url: str
     title: str | None = None
@@ -86,6 +89,9 @@ class VersionCaptured(Event):
     redirects: tuple[str, ...] = ()
     # How the adapter read it (monitor.sources.base.Capture.evidence).
     evidence: dict[str, Any] = field(default_factory=dict)
+    # A list source's items ({item_id, url, title, published}: ListedItem.to_data), in
+    # the list's order; None for a source that lists nothing, and in upcast v1 events.
+    items: tuple[dict[str, Any], ...] | None = None
 
 
 @dataclass(frozen=True)

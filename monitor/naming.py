@@ -27,7 +27,8 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 
 def derive_name(url: str, kind: str) -> str:
     """The readable name of a URL: govkz-mfa-12345-en for a gov.kz article (the names
-    stores already hold), else the words of its host, path and query, lowercased."""
+    stores already hold), else the words of its host, path and query, lowercased,
+    after `list-` for a kind that lists items."""
     parts = urlsplit(url)
     match = GOVKZ_ARTICLE.search(parts.path)
     if match:
@@ -39,7 +40,15 @@ def derive_name(url: str, kind: str) -> str:
         else ""
     text = " ".join((host + port, _readable(parts.path), _readable(parts.query)))
     name = _join(_words(text)) or "source"
-    return f"list-{name}" if kind == "govkz-list" else name
+    return f"list-{name}" if _lists_items(kind) else name
+
+
+def _lists_items(kind: str) -> bool:
+    """Whether the adapter of `kind` declares it lists items (a list's name says so)."""
+    from monitor.sources import KINDS  # on use: the adapters' modules are not light
+
+    adapter = KINDS.get(kind)
+    return adapter is not None and adapter.lists_items
 
 
 def with_suffix(name: str, url: str, length: int = SUFFIX_LENGTHS[0]) -> str:

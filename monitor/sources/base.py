@@ -49,12 +49,23 @@ class Validators:
 
 @dataclass(frozen=True)
 class ListedItem:
-    """One entry of a list source (a ministry's press list)."""
+    """One entry of a list source (a ministry's press list). The captured version
+    keeps them as data (`VersionCaptured.items`, in `to_data`'s shape)."""
 
     item_id: str
     url: str
     title: str
     published: str | None = None
+
+    def to_data(self) -> dict[str, str | None]:
+        return {"item_id": self.item_id, "url": self.url, "title": self.title,
+                "published": self.published}
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ListedItem:
+        published = data.get("published")
+        return cls(item_id=str(data["item_id"]), url=str(data["url"]), title=str(data["title"]),
+                   published=published if isinstance(published, str) else None)
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,11 @@ class SourceAdapter(ABC):
     # Whether capture() sends the credentials a source's `auth_env` names
     # (monitor.sources.credentials); the config refuses auth_env for the others.
     takes_credentials: ClassVar[bool] = False
+    # Whether the source is a list of items (Capture.items): its versions record the
+    # items as data, and an item it did not list before is news (DocumentPublished),
+    # followed as a source of `item_kind` when the source has `follow`.
+    lists_items: ClassVar[bool] = False
+    item_kind: ClassVar[str | None] = None
 
     @abstractmethod
     def capture(

@@ -65,14 +65,23 @@ def is_element(node: object) -> bool:
 
 def element_paragraphs(root: Element) -> list[str]:
     """Paragraphs of one element. Iterative, so hostile nesting depth cannot crash it."""
-    paragraphs: list[str] = []
+    return [text for text, _ in element_blocks(root)]
+
+
+def element_blocks(root: Element) -> list[tuple[str, Element]]:
+    """Paragraphs of one element, each with the innermost block element it was read
+    from (`root` for text outside every block). Whitespace inside a block's text, line
+    breaks of the source included, is one space; a block's end and `<br>` (one or
+    several in a row) end a paragraph."""
+    paragraphs: list[tuple[str, Element]] = []
     pending: list[str] = []
+    blocks: list[Element] = [root]  # the blocks open around the text being read
 
     def flush() -> None:
         text = normalize_text("".join(pending))
         pending.clear()
         if text:
-            paragraphs.append(text)
+            paragraphs.append((text, blocks[-1]))
 
     # Items: an element to enter, a string to add, or None: the end of a block.
     stack: list[Element | str | None] = [root]
@@ -80,6 +89,7 @@ def element_paragraphs(root: Element) -> list[str]:
         item = stack.pop()
         if item is None:
             flush()
+            blocks.pop()
             continue
         if isinstance(item, str):
             pending.append(item)
@@ -96,6 +106,7 @@ def element_paragraphs(root: Element) -> list[str]:
             pending.append(" ")
         if node.tag in BLOCK_TAGS:
             flush()
+            blocks.append(node)
             stack.append(None)
         stack.extend(reversed(node))
         if node.text:

@@ -12,8 +12,8 @@ from monitor.document import Document
 from monitor.errors import FetchFailed
 from monitor.normalize import normalize_date, normalize_document
 from monitor.removal import API_NULL
+from monitor.sources.api_body import body_paragraphs
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
-from monitor.sources.blocks import fragment_paragraphs
 from monitor.sources.govkz_api import GovkzApi
 from monitor.sources.govkz_urls import article_address
 
@@ -132,7 +132,7 @@ def item_document(item: dict[str, Any]) -> Document:
     return normalize_document(
         html.unescape(title) if isinstance(title, str) else None,
         published_in_astana(created) if isinstance(created, str) else None,
-        fragment_paragraphs(body) if isinstance(body, str) else [],
+        body_paragraphs(body) if isinstance(body, str) else [],
     )
 
 

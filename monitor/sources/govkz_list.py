@@ -32,6 +32,8 @@ class GovkzList(SourceAdapter):
     a document of "YYYY-MM-DD title (id)" lines, so additions and removals show."""
 
     kind = "govkz-list"
+    lists_items = True
+    item_kind = "govkz"  # each release is read by the gov.kz article adapter
 
     def __init__(self, api: GovkzApi | None = None) -> None:
         self.api = api or GovkzApi()

@@ -19,6 +19,7 @@ from trafilatura.settings import Extractor
 
 from monitor.normalize import normalize_text
 from monitor.sources.blocks import Element, is_element, text_of
+from monitor.sources.dropped import fold_whitespace, restored
 
 log = logging.getLogger(__name__)
 # trafilatura and htmldate log every page they find thin; a monitor's log is not the place.
@@ -46,15 +47,18 @@ def main_paragraphs(root: Element, url: str | None = None) -> list[str]:
     Takes the page's tree (trafilatura works on a copy of it) without its comments,
     as trafilatura's own parser would have read the page; see `without_comments`.
     Precision over recall: navigation, comments and boilerplate are worse for a
-    watchdog than a missed sidebar.
+    watchdog than a missed sidebar; but what trafilatura prunes inside the article
+    itself is put back, and a line break in a paragraph's source is a space (see
+    `monitor.sources.dropped`). The tree's whitespace is folded in place.
     """
     settings = copy(_SETTINGS)
     settings.url = url
     settings.source = url and url.encode("utf-8", "replace").decode("utf-8")
-    text = trafilatura.extract(root, options=settings)
+    text = trafilatura.extract(fold_whitespace(root), options=settings)
     if not text:
         return []
-    return [line for line in (normalize_text(raw) for raw in text.splitlines()) if line]
+    lines = [line for line in (normalize_text(raw) for raw in text.splitlines()) if line]
+    return restored(root, lines)
 
 
 def as_page_text_reads(root: Element) -> Element:

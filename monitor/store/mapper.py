@@ -107,3 +107,12 @@ def _judged_removal(data: dict[str, Any]) -> dict[str, Any]:
 
 
 register_upcaster("DocumentRemoved", 1, _judged_removal)
+
+
+def _items_in_text(data: dict[str, Any]) -> dict[str, Any]:
+    """VersionCaptured 1 -> 2: a list's items were only in the version's text; None says
+    so, and monitor.store.listed reads them from that text when they are asked for."""
+    return {**data, "items": None}
+
+
+register_upcaster("VersionCaptured", 1, _items_in_text)
