@@ -98,6 +98,7 @@ class Config:
     sources: tuple[SourceConfig, ...] = ()
     alerts: tuple[AlertConfig, ...] = ()
     cluster: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)  # [evidence]: monitor.evidence.settings
     # [web] public_url: where people reach the web app; links in alerts and reports
     # are built on it (none when unset: the CLI commands are given instead).
     public_url: str | None = None
@@ -138,7 +139,7 @@ class _Reader:
     """Turns the parsed TOML into a Config, naming file and key in every error."""
 
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
-           "web", "display"}
+           "web", "display", "evidence"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
               "translation_of", "baseline", "ca_bundle", "auth_env", "confirm"}
 
@@ -181,6 +182,7 @@ class _Reader:
             sources=sources,
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
+            evidence=self._table(raw, "evidence"),
             public_url=self._public_url(self._table(raw, "web")),
             **self._display(self._table(raw, "display")),
         )
@@ -417,3 +419,7 @@ def _check_channels_and_cluster(config: Config) -> None:
         from monitor.cluster.settings import cluster_settings
 
         cluster_settings(config)
+    if config.evidence:
+        from monitor.evidence.settings import evidence_settings
+
+        evidence_settings(config)

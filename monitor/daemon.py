@@ -40,6 +40,7 @@ CATALOG_EVENTS = frozenset({"SourceRegistered", "SourceReconfigured", "SourcePau
 ALERTING_OUTCOMES = frozenset({"changed", "published", "removed", "failed"})
 SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
+CHECKPOINT_SECONDS = 30.0  # how often the daemon asks whether a checkpoint is due
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Daemon:
         first_run_spread: float = 10.0,
         submit: Callable[[str], None] | None = None,
         confirmations: Confirmations | None = None,
+        checkpoint: Callable[[], Any] | None = None,
     ) -> None:
         if checker is None and submit is None:
             raise ValueError("a daemon needs a checker or a submit callable")
@@ -74,6 +76,7 @@ class Daemon:
         # Changes read again after their `confirm` delay (monitor.confirm); they need a
         # checker here: a distributed daemon leaves them to the dispatcher's fallback.
         self.confirmations = confirmations if checker is not None else None
+        self.checkpoint = checkpoint  # signs the log when due (monitor.evidence.cadence)
         self.scheduler = BackgroundScheduler(
             executors={"checks": ThreadPoolExecutor(max_workers=self.workers),
                        "service": ThreadPoolExecutor(max_workers=2)},
@@ -103,6 +106,9 @@ class Daemon:
             self.scheduler.add_job(self._dispatch, "interval", seconds=self.dispatch_seconds,
                                    id="_dispatch", executor="service",
                                    next_run_time=datetime.now().astimezone())
+        if self.checkpoint is not None:
+            self.scheduler.add_job(self._checkpoint, "interval", seconds=CHECKPOINT_SECONDS,
+                                   id="_checkpoint", executor="service")
         self.scheduler.start()
         log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
                  self.workers, os.getpid())
@@ -199,6 +205,14 @@ class Daemon:
             self.dispatch()
         except Exception:
             log.exception("alert dispatch failed; will retry")
+
+    def _checkpoint(self) -> None:
+        if self.stopping.is_set() or self.checkpoint is None:
+            return
+        try:
+            self.checkpoint()
+        except Exception:
+            log.exception("checkpoint failed; will retry")
 
     def _follow_log(self) -> None:
         """Reconcile jobs when the catalog changed (new, paused, removed sources)."""

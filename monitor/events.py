@@ -180,6 +180,23 @@ class MasksProposed(Event):
     to_hash: str | None = None
 
 
+@dataclass(frozen=True)
+class CheckpointSigned(Event):
+    """The monitor signed the root of the whole log up to `position` (monitor.evidence):
+    its own event comes after that position. `proof` shows the tree of `previous`
+    events (the checkpoint before) is the start of this one."""
+
+    type: ClassVar[str] = "CheckpointSigned"
+    position: int
+    events: int
+    root: str
+    time: str
+    key_id: str
+    signature: str
+    previous: int | None = None
+    proof: tuple[str, ...] = ()
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     SourceRegistered,
     SourceReconfigured,
@@ -195,6 +212,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SourceRecovered,
     MasksProposed,
     ChangeRechecked,
+    CheckpointSigned,
 )
 
 # A failure streak is the run of FetchFailed events after the last of these in a stream

@@ -26,6 +26,7 @@ TYPES = {
     "published": "document.published",
     "removed": "document.removed",
     "failing": "source.failing",
+    "checkpoint": "log.checkpoint",  # opt-in: monitor.evidence.alerting
 }
 
 

@@ -25,11 +25,14 @@ from monitor.errors import MonitorError
 from monitor.events import (
     FAILURE_STREAK_ENDS,
     ChangeDetected,
+    CheckpointSigned,
     DocumentPublished,
     DocumentRemoved,
     Event,
     FetchFailedEvent,
 )
+from monitor.evidence.alerting import checkpoint_alert
+from monitor.evidence.alerting import summary as checkpoint_summary
 from monitor.moments import utc_iso
 from monitor.removal import removal_summary
 from monitor.store.eventstore import as_datetime
@@ -42,8 +45,9 @@ KIND_OF_TYPE = {
     "DocumentPublished": "published",
     "DocumentRemoved": "removed",
     "FetchFailed": "failing",
+    "CheckpointSigned": "checkpoint",
 }
-SIGNIFICANCE = {"published": "medium", "removed": "high", "failing": "high"}
+SIGNIFICANCE = {"published": "medium", "removed": "high", "failing": "high", "checkpoint": "low"}
 # Events after which a stream is no longer failing (a removal is alerted itself).
 MAX_MESSAGE = 300
 
@@ -117,6 +121,8 @@ def build_alert(conn: Connection, delivery: Any, public_url: str | None = None) 
     common = {"id": delivery.alert_id, "kind": delivery.kind, "event_id": row.event_id,
               "event_position": row.position, "source_name": name, "source_url": url,
               "detected_at": row.recorded_at}
+    if isinstance(event, CheckpointSigned):
+        return checkpoint_alert(common, row, event)
     if delivery.kind == "failing":
         streak = _streak(conn, row)
         summary = _summary(event, streak)
@@ -185,6 +191,8 @@ def _summary(event: Event, streak: Streak | None) -> str:
                 return f"failing: {message}"
             return (f"failing for {human_duration(streak.duration)} "
                     f"({streak.failures} failures recorded): {message}")
+    if isinstance(event, CheckpointSigned):
+        return checkpoint_summary(event)
     return event.type
 
 

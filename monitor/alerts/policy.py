@@ -5,7 +5,8 @@ Filters (an alert must pass all three):
   min_significance  low | medium | high (default low); published documents
                     are medium, removed documents and failing sources high
   events            any of changed, reverted, published, removed, failing
-                    (default all)
+                    (default all), and checkpoint (signed log checkpoints: only
+                    when listed)
 Timing:
   failing_after     how long a source must have been failing before a
                     `failing` alert (default 6h; one alert per failure streak)
@@ -34,6 +35,7 @@ from monitor.validation import parse_confirm
 
 LEVELS = ("low", "medium", "high")
 EVENT_KINDS = ("changed", "reverted", "published", "removed", "failing")
+OPT_IN_KINDS = ("checkpoint",)  # not about a source: no source or significance filter
 REVERTED = ("alert", "drop")
 DEFAULT_FAILING_AFTER = 6 * 3600.0
 DEFAULT_MAX_ATTEMPTS = 8
@@ -52,6 +54,8 @@ class Policy:
     reverted: str = "alert"
 
     def wants(self, kind: str, source: str, significance: str) -> bool:
+        if kind in OPT_IN_KINDS:
+            return kind in self.events
         return (
             kind in self.events
             and _level(significance) >= _level(self.min_significance)
@@ -70,7 +74,8 @@ class Policy:
         return cls(
             sources=settings.texts("sources", ("*",)),
             min_significance=settings.choice("min_significance", LEVELS, "low"),
-            events=settings.choices("events", EVENT_KINDS),
+            events=(settings.choices("events", EVENT_KINDS + OPT_IN_KINDS)
+                    if settings.raw("events") is not None else EVENT_KINDS),
             failing_after=settings.duration("failing_after", default_failing_after),
             max_attempts=settings.integer("max_attempts", DEFAULT_MAX_ATTEMPTS, 1, 100),
             retry_base=settings.duration("retry_base", 60.0),
@@ -81,7 +86,7 @@ class Policy:
 
 def confirm_keys(settings: Settings) -> dict[str, Any]:
     """`confirm` and `reverted`, checked against `events`."""
-    events = settings.choices("events", EVENT_KINDS)
+    events = settings.choices("events", EVENT_KINDS + OPT_IN_KINDS)
     confirm = settings.duration("confirm", 0.0)
     try:
         parse_confirm(confirm)

@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     "check": "checking", "learn": "checking",
     "run": "daemon", "report": "report", "diff": "report", "alerts": "alerts",
     "demo": "demo", "worker": "cluster", "status": "cluster",
+    "keys": "evidence", "checkpoint": "evidence",
 }
 
 

@@ -55,7 +55,7 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     dispatch = _dispatcher(app, store)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
-                    confirmations=confirmations)
+                    confirmations=confirmations, checkpoint=_checkpointer(app, store))
     code = daemon.run()
     checker.fetcher.close()
     raise click.exceptions.Exit(code)
@@ -67,3 +67,19 @@ def _dispatcher(app: AppContext, store):  # type: ignore[no-untyped-def]
     from monitor.alerts.dispatcher import Dispatcher
 
     return Dispatcher(store, app.config).run_once
+
+
+def _checkpointer(app: AppContext, store):  # type: ignore[no-untyped-def]
+    """Checkpoints on `[evidence]`'s cadence, signed with the key `monitor init` made;
+    without a key file the daemon says so once and signs nothing."""
+    from monitor.evidence.cadence import Checkpointer
+    from monitor.evidence.keys import load_signing_key
+    from monitor.evidence.settings import evidence_settings
+
+    settings = evidence_settings(app.config, app.url)
+    if not settings.key_file.exists():
+        logging.getLogger("monitor.evidence").warning(
+            "no checkpoint key at %s: no checkpoints (run `monitor init` to make one)",
+            settings.key_file)
+        return None
+    return Checkpointer(store, load_signing_key(settings.key_file), settings)

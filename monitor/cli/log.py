@@ -45,6 +45,8 @@ def describe(event: StoredEvent) -> str:
                 f"{d['delay_seconds']:g}s)"
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
+        case "CheckpointSigned":
+            return f"{d['events']} events up to position {d['position']}, root {d['root'][:16]}"
         case _:
             return d.get("reason", "") or ""
 
