@@ -40,6 +40,8 @@ def describe(event: StoredEvent) -> str:
             return f"{d['kind']}: {d['message']}"
         case "SourceReconfigured":
             return ", ".join(f"{k}={v!r}" for k, v in d["changes"].items())
+        case "ArchiveCopyRecorded":
+            return f"copy of {one_line(d['url'])} at {one_line(d['archive_url'])}"
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
         case _:

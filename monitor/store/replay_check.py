@@ -30,21 +30,30 @@ SHOWN = 60  # characters of a value shown in a difference
 
 @dataclass
 class ReplayCheck:
+    limit: int = 20  # differences named at most; the check stops there
     rows_compared: int = 0
     differences: list[str] = field(default_factory=list)
+
+    @property
+    def full(self) -> bool:
+        return len(self.differences) >= self.limit
+
+    def add(self, difference: str) -> None:
+        if not self.full:
+            self.differences.append(difference)
 
 
 def check_projections(engine: Engine, max_differences: int = 20) -> ReplayCheck:
     """Replay the log into scratch tables and name every stored row that differs."""
-    found = ReplayCheck()
+    found = ReplayCheck(limit=max_differences)
     scratch = _scratch_engine()
     try:
         with engine.connect() as conn, scratch.connect() as work:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            seen = _replay_streams(conn, work, found, max_differences)
-            if len(found.differences) < max_differences:
-                _rows_without_stream(conn, seen, found, max_differences)
+            seen = _replay_streams(conn, work, found)
+            if not found.full:
+                _rows_without_stream(conn, seen, found)
     finally:
         scratch.dispose()
     return found
@@ -57,8 +66,7 @@ def _scratch_engine() -> Engine:
     return engine
 
 
-def _replay_streams(conn: Connection, work: Connection, found: ReplayCheck,
-                    max_differences: int) -> set[str]:
+def _replay_streams(conn: Connection, work: Connection, found: ReplayCheck) -> set[str]:
     """Apply each event as it is read; at each stream's end, compare its rows."""
     seen: set[str] = set()
     rows = conn.execution_options(yield_per=1000).execute(
@@ -68,7 +76,7 @@ def _replay_streams(conn: Connection, work: Connection, found: ReplayCheck,
         if row.stream_id != current:
             if current is not None:
                 _finish_stream(conn, work, current, found)
-                if len(found.differences) >= max_differences:
+                if found.full:
                     rows.close()
                     return seen
             current = row.stream_id
@@ -87,7 +95,7 @@ def _finish_stream(conn: Connection, work: Connection, stream_id: str,
         if stored is not None:
             _compare(table, replayed, stored, found)
         else:
-            found.differences.append(f"{table.name} rows of stream {_shown(stream_id)}: "
+            found.add(f"{table.name} rows of stream {_shown(stream_id)}: "
                                      "stored values do not read back (altered by hand)")
         work.execute(delete(table))
 
@@ -113,21 +121,20 @@ def _compare(table: Table, replayed: dict[tuple[Any, ...], Any],
         where = _row_name(table, key)
         mine, theirs = replayed.get(key), stored.get(key)
         if theirs is None:
-            found.differences.append(f"{where}: missing (the log has this row)")
+            found.add(f"{where}: missing (the log has this row)")
             continue
         found.rows_compared += 1
         if mine is None:
-            found.differences.append(f"{where}: not in the log (no event makes this row)")
+            found.add(f"{where}: not in the log (no event makes this row)")
             continue
         for column in table.columns:
             kept, replay = getattr(theirs, column.name), getattr(mine, column.name)
             if kept != replay:
-                found.differences.append(f"{where}: {column.name} stored {_shown(kept)}, "
+                found.add(f"{where}: {column.name} stored {_shown(kept)}, "
                                          f"the log says {_shown(replay)}")
 
 
-def _rows_without_stream(conn: Connection, seen: set[str], found: ReplayCheck,
-                         max_differences: int) -> None:
+def _rows_without_stream(conn: Connection, seen: set[str], found: ReplayCheck) -> None:
     """Rows of streams that have no event at all (added by hand, or the log emptied)."""
     for table in PROJECTION_TABLES:
         query = select(table.c.stream_id).distinct().order_by(table.c.stream_id)
@@ -137,10 +144,10 @@ def _rows_without_stream(conn: Connection, seen: set[str], found: ReplayCheck,
             count = conn.execute(select(func.count()).select_from(table)
                                  .where(table.c.stream_id == stream_id)).scalar_one()
             found.rows_compared += count
-            found.differences.append(
+            found.add(
                 f"{table.name}: {count} row{'s' if count != 1 else ''} of stream "
                 f"{_shown(stream_id)}, which has no event in the log")
-            if len(found.differences) >= max_differences:
+            if found.full:
                 return
 
 
