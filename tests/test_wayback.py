@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from change_story import assert_valid
 from cli_helpers import monitor
+from conftest import fast_config
 from test_alerts import SECRET_ENV, Clock, config, register, webhook
 from test_alerts import append as append_events
 from test_alerts import change as edit
@@ -22,11 +23,13 @@ from test_alerts import change as edit
 from monitor.alerts import Dispatcher
 from monitor.catalog import register as register_source
 from monitor.config import SourceConfig
-from monitor.errors import ConfigError
-from monitor.events import DocumentRemoved
+from monitor.errors import ConfigError, FetchFailed
+from monitor.events import ArchiveCopyRecorded, DocumentRemoved, FetchFailedEvent
+from monitor.failures import FailureLog
 from monitor.replica.archive_api import ACCESS_KEY, SECRET_KEY, FakeArchive
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 from monitor.store import EventStore
+from monitor.store.queries import source_by_stream
 
 ACCESS_ENV, SECRET_KEY_ENV = "TEST_WAYBACK_ACCESS", "TEST_WAYBACK_SECRET"
 KEYS = {ACCESS_ENV: ACCESS_KEY, SECRET_KEY_ENV: SECRET_KEY, SECRET_ENV: SECRET}
@@ -104,6 +107,8 @@ def test_a_checked_change_is_copied_recorded_and_shown_in_reports_and_later_aler
     # The copy is in the chain and the projections still replay; checks carry on.
     verified = run(db_url, tmp_path, "verify")
     assert verified.code == 0, verified.out
+    listed = run(db_url, tmp_path, "events").out
+    assert f"ArchiveCopyRecorded  copy of {url} at {copy.data['archive_url']}" in listed
     assert checker.check("brief").outcome == "unchanged"
     assert dispatcher.run_once().enqueued == 0 and len(archive.captures) == 1
 
@@ -187,3 +192,21 @@ def test_alerts_test_checks_the_keys_and_copies_nothing(
                   env={**KEYS, SECRET_KEY_ENV: "wrong"})
     assert bad.code == 1 and "HTTP 401 (are the keys right?)" in bad.err
     assert "wrong" not in bad.err
+
+
+def test_a_copy_recorded_during_a_removal_confirmation_does_not_hide_it(
+        store: EventStore, db_url: str) -> None:
+    """The copy lands in the document's stream: a failure of another kind that
+    interrupts a not-found streak must still be recorded, as without the copy."""
+    name = "mfa-2025-12-11-human-rights-penitentiary-en"
+    register(store)
+    [edited] = [e for e in append_events(store, name, edit("First words.", "Second."))
+                if e.type == "ChangeDetected"]
+    append_events(store, name, FetchFailedEvent(kind="not_found", message="404", status=404))
+    append_events(store, name, ArchiveCopyRecorded(
+        archive_url="https://web.archive.org/web/20260101000000/https://x.kz/1",
+        url="https://x.kz/1", change_event_id=edited.event_id, document_version=2))
+    row = source_by_stream(store.engine, name)
+    outcome, recorded, _ = FailureLog(store, fast_config(db_url)).record(
+        row, FetchFailed("timeout", "no answer"))
+    assert recorded == ("FetchFailed",), outcome
