@@ -24,7 +24,13 @@ from monitor.alerts import Dispatcher
 from monitor.catalog import register as register_source
 from monitor.config import SourceConfig
 from monitor.errors import ConfigError, FetchFailed
-from monitor.events import ArchiveCopyRecorded, DocumentRemoved, FetchFailedEvent
+from monitor.events import (
+    ArchiveCopyRecorded,
+    DocumentPublished,
+    DocumentRemoved,
+    FetchFailedEvent,
+    SourceRegistered,
+)
 from monitor.failures import FailureLog
 from monitor.replica.archive_api import ACCESS_KEY, SECRET_KEY, FakeArchive
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
@@ -210,3 +216,23 @@ def test_a_copy_recorded_during_a_removal_confirmation_does_not_hide_it(
     outcome, recorded, _ = FailureLog(store, fast_config(db_url)).record(
         row, FetchFailed("timeout", "no answer"))
     assert recorded == ("FetchFailed",), outcome
+
+
+def test_a_publication_is_copied_and_a_hostile_address_is_recorded_encoded(
+        store: EventStore, archive: FakeArchive, db_url: str, tmp_path: Path) -> None:
+    hostile = 'https://www.akorda.kz/en/decrees/5?q="><script>alert(1)</script> №5'
+    store.append("akorda-decrees", 0, [SourceRegistered(
+        name="akorda-decrees", url="https://www.akorda.kz/en/decrees", kind="govkz-list",
+        interval_seconds=900)])
+    store.append("akorda-decrees", 1, [DocumentPublished(
+        item_id="5", url=hostile, title="Decree No. 5")])
+    assert Dispatcher(store, config(wayback(archive))).run_once().delivered == 1
+    [asked] = archive.captures
+    assert asked.url == hostile  # sent as listed: the archive copies what was published
+    [copy] = copies(store)
+    assert copy.data["document_version"] is None
+    assert copy.data["archive_url"].endswith(
+        "/https://www.akorda.kz/en/decrees/5?q=%22%3E%3Cscript%3Ealert(1)%3C/script%3E"
+        "%20%E2%84%965")
+    html = run(db_url, tmp_path, "report", "--format", "html").out
+    assert copy.data["archive_url"] in html and "<script>alert(1)" not in html

@@ -27,6 +27,9 @@ ARCHIVED_KINDS = ("changed", "published")  # a removed page has nothing left to 
 RETRYABLE = (408, 429)
 MAX_WAIT = 90.0  # a delivery is leased for 2 minutes: the wait must end well before
 _TIMESTAMP = re.compile(r"^\d{14}$")
+# Kept as they are in the copied URL; anything else (quotes, <>, spaces, non-ASCII) is
+# percent-encoded, so the recorded address is plain ASCII wherever it is shown.
+URL_SAFE = ":/?#@!$&()*+,;=%~-._"
 
 
 class Wayback(Channel):
@@ -100,7 +103,7 @@ class Wayback(Channel):
         job = self._capture(url)
         stamp, original = self._finished(job, url)
         copy = ArchiveCopyRecorded(
-            archive_url=f"{self.api_url}/web/{stamp}/{original}", url=url,
+            archive_url=f"{self.api_url}/web/{stamp}/{quote(original, safe=URL_SAFE)}", url=url,
             change_event_id=alert.event_id,
             document_version=(record.to_version.number
                               if record is not None and record.to_version else None),
