@@ -197,6 +197,21 @@ class CheckpointSigned(Event):
     proof: tuple[str, ...] = ()
 
 
+class ArchiveCopyRecorded(Event):
+    """A public archive copied the document's page on request, for a change (the
+    `wayback` alert channel): where that copy can be read, independent of this store."""
+
+    type: ClassVar[str] = "ArchiveCopyRecorded"
+    archive_url: str  # e.g. https://web.archive.org/web/20251211093000/https://…
+    url: str  # the page the archive was asked to copy
+    change_event_id: str  # the ChangeDetected or DocumentPublished it was made for
+    document_version: int | None = None  # the stored version it belongs to, if any
+    archived_at: str | None = None  # the archive's own moment, UTC: YYYYMMDDhhmmss
+    archive: str = "wayback"  # the channel kind that made it
+    channel: str = ""  # the channel's name
+    job_id: str | None = None  # the archive's id of the capture
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     SourceRegistered,
     SourceReconfigured,
@@ -213,6 +228,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MasksProposed,
     ChangeRechecked,
     CheckpointSigned,
+    ArchiveCopyRecorded,
 )
 
 # A failure streak is the run of FetchFailed events after the last of these in a stream

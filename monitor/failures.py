@@ -12,13 +12,20 @@ from typing import Any
 
 from monitor.config import Config
 from monitor.errors import ConcurrencyConflict, FetchFailed
-from monitor.events import FAILURE_STREAK_ENDS, DocumentRemoved, Event, FetchFailedEvent
+from monitor.events import (
+    FAILURE_STREAK_ENDS,
+    ArchiveCopyRecorded,
+    DocumentRemoved,
+    Event,
+    FetchFailedEvent,
+)
 from monitor.removal import for_status
 from monitor.store import EventStore
 
 # Failures that become an event when seen on `not_found_confirmations` checks in a row:
 # not_found a DocumentRemoved, empty the emptied document's VersionCaptured.
 CONFIRMED_FAILURES = ("not_found", "empty")
+NOTES_SKIPPED = 8  # archive copies looked past to find a source's last failure
 
 
 def event_types(events: list[Event]) -> tuple[str, ...]:
@@ -96,7 +103,9 @@ class FailureLog:
         emptying): the kind of the source's last event, when it is one of those."""
         if not row.document_version:
             return None
-        last = self.store.read_stream(row.stream_id, row.stream_version)
+        # An archive copy recorded meanwhile says nothing about the page: look past it.
+        tail = self.store.read_stream(row.stream_id, max(1, row.stream_version - NOTES_SKIPPED))
+        last = [e for e in tail if e.type != ArchiveCopyRecorded.type]
         kind = last[-1].data.get("kind") if last and last[-1].type == "FetchFailed" else None
         return kind if kind in CONFIRMED_FAILURES else None
 

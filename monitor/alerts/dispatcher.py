@@ -114,6 +114,8 @@ class Dispatcher:
         self.store = store
         self.name = name
         self.routes: dict[str, Route] = routes(config)  # ConfigError on a bad channel
+        for route in self.routes.values():
+            route.channel.attach(store)
         self.public_url = config.public_url  # links in alerts to the web app, when set
         self.confirm_plan = ConfirmPlan.of(config)  # changes that wait for a re-check
         try:

@@ -211,6 +211,7 @@ def _context(alert: Alert, r: Reader) -> dict[str, Any]:
         "omitted": max(0, len(alert.hunks) - MAX_HUNKS),
         "diff_link": _link(str(links.get("diff") or "")),
         "diff_command": (links.get("commands") or {}).get("diff"),
+        "archive_link": _link(str(links.get("archive") or "")),
         "text_diff": text_diff,
         "label": _label,
     }

@@ -152,6 +152,8 @@ def _change_links(record: ChangeRecord, public_url: str | None) -> dict[str, Any
     found = links(record.source, record.url, public_url, commands)
     if diff_url:
         found["diff"] = diff_url
+    if record.archive_url:
+        found["archive"] = record.archive_url
     return found
 
 

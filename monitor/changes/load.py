@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from monitor.changes.archives import archive_urls
 from monitor.changes.record import (
     CHANGED,
     PUBLISHED,
@@ -49,12 +50,13 @@ def load_changes(conn: Connection, rows: Sequence[Any]) -> list[ChangeRecord]:
         .where(sources.c.stream_id.in_(batch)))}
     stored = _versions(conn, streams)
     found = _events(conn, [r.event_position for r in rows])
+    copies = archive_urls(conn, streams, [r.event_id for r in rows])
     return [_record(conn, row, named.get(row.stream_id), stored.get(row.stream_id, {}),
-                    found.get(row.event_position)) for row in rows]
+                    found.get(row.event_position), copies.get(row.event_id)) for row in rows]
 
 
 def _record(conn: Connection, row: Any, source: Any, stored: dict[int, VersionRef],
-            event: Event | None) -> ChangeRecord:
+            event: Event | None, archive_url: str | None = None) -> ChangeRecord:
     name = source.name if source is not None else row.stream_id
     watched = source.url if source is not None else ""
     old = stored.get(row.from_version) if row.from_version else None
@@ -86,7 +88,7 @@ def _record(conn: Connection, row: Any, source: Any, stored: dict[int, VersionRe
         event_position=row.event_position, event_id=row.event_id, kind=row.kind, source=name,
         source_url=watched, url=url, title=title, detected_at=row.detected_at,
         significance=row.significance, classes=tuple(row.classes), summary=row.summary,
-        from_version=old, to_version=new, **fields,
+        from_version=old, to_version=new, archive_url=archive_url, **fields,
     )
 
 

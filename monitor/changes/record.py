@@ -65,6 +65,7 @@ class ChangeRecord:
     to_version: VersionRef | None = None
     removal: Removal | None = None
     publication: Publication | None = None
+    archive_url: str | None = None  # a public archive's copy of the page (monitor.changes.archives)
 
     @property
     def title_change(self) -> tuple[str, str] | None:

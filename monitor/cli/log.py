@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -43,6 +44,8 @@ def describe(event: StoredEvent) -> str:
             by = f" by event {d['by']}" if d.get("by") else ""
             return f"{d['outcome']}{by} (change {d['change_id']}, read again after " \
                 f"{d['delay_seconds']:g}s)"
+        case "ArchiveCopyRecorded":
+            return f"copy of {one_line(d['url'])} at {one_line(d['archive_url'])}"
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
         case "CheckpointSigned":
@@ -139,16 +142,28 @@ def history(app: AppContext, source: str, fmt: str) -> None:
 
 @cli.command()
 @click.argument("target", metavar="SOURCE[@VERSION]")
+@click.option("--raw", is_flag=True,
+              help="The fetched bytes the version was read from, kept as evidence, "
+                   "instead of its canonical text.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="With --raw: write the bytes to FILE.")
 @format_option
 @pass_app
-def show(app: AppContext, target: str, fmt: str) -> None:
+def show(app: AppContext, target: str, raw: bool, output: Path | None, fmt: str) -> None:
     """Print a stored version's canonical text (the latest when no @VERSION)."""
     name, _, number = target.partition("@")
     if number and not number.isdigit():
         raise UsageError(f"{target!r}: VERSION must be a number, e.g. {name}@1")
+    if output is not None and not raw:
+        raise UsageError("--output goes with --raw (the text is printed; redirect it)")
     engine = app.store(read_only=True).engine
     row = get_source(engine, name)
     version, text = version_text(engine, row.stream_id, int(number) if number else None)
+    if raw:
+        from monitor.cli.raw_output import emit_raw, raw_capture
+
+        emit_raw(raw_capture(engine, row, version), row, version, fmt, output)
+        return
     if fmt == "json":
         echo_json({"source": row.name, "version": version.document_version,
                    "content_hash": version.content_hash, "captured_at": version.captured_at,

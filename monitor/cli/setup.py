@@ -64,9 +64,10 @@ def init(app: AppContext, fmt: str) -> None:
 @pass_app
 def verify(app: AppContext, witnesses: tuple[Path, ...], public_key: Path | None,
            fmt: str) -> None:
-    """Recompute every stream's hash chain and decode every blob, and check the log
-    against every signed checkpoint in the store and the witness files; exit 1 and name
-    what was altered or is missing. Warn (exit 0) where a stream's clock went back.
+    """Recompute every stream's hash chain, decode every blob, compare the projections
+    (sources, versions, changes) with a replay of the log, and check the log against
+    every signed checkpoint in the store and the witness files; exit 1 and name what was
+    altered or is missing. Warn (exit 0) where a stream's clock went back.
 
     Opens the store read-only, so it checks a write-protected copy of the evidence
     as it is."""
@@ -81,18 +82,23 @@ def verify(app: AppContext, witnesses: tuple[Path, ...], public_key: Path | None
     if fmt == "json":
         echo_json({"intact": report.intact, "events": report.events_checked,
                    "streams": report.streams_checked, "blobs": report.blobs_checked,
+                   "projection_rows": report.projection_rows,
                    "checkpoints": summary(evidence, files, key),
                    "problems": report.problems, "warnings": report.warnings})
     elif report.intact:
         streams, stored = report.streams_checked, report.blobs_checked
         click.echo(f"log intact: {report.events_checked} events in {streams} "
                    f"stream{'s' if streams != 1 else ''} verified; {stored} "
-                   f"blob{'s' if stored != 1 else ''} decode to their hashes")
+                   f"blob{'s' if stored != 1 else ''} decode to their hashes; "
+                   f"{report.projection_rows} projection rows match a replay of the log")
         if line := summary_line(evidence, files):
             click.echo(line)
     else:
         for problem in report.problems:
             click.echo(f"ALTERED: {problem}")
+        if report.projections_differ:
+            click.echo("the projections differ from the log, which is the record: "
+                       "`monitor rebuild` rebuilds them from it")
     if fmt != "json":
         for warning in report.warnings:
             click.echo(f"WARNING: {warning}")

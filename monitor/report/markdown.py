@@ -45,6 +45,8 @@ def _change_markdown(change: ChangeRecord) -> str:
         facts.append(("Last stored", escape_markdown(last.removeprefix("last stored: "))))
     facts += [("Summary", _summary(change.significance, change.summary)),
               ("Event", f"`{change.event_id}` (position {change.event_position})")]
+    if change.archive_url:
+        facts.append(("Archived", _url(change.archive_url)))
     head = (f"## {escape_markdown(record_label(change))} · {change.kind} · "
             f"{change.significance.upper()}")
     parts = [head, _facts(facts)]

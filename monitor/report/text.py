@@ -67,6 +67,8 @@ def _change_text(change: ChangeRecord, color: bool) -> str:
     if last := last_stored(change):
         lines.append(f"   {last}")
     lines.append(f"   event {change.event_id} (position {change.event_position})")
+    if change.archive_url:
+        lines.append(f"   archived at {printable(change.archive_url)}")
     if change.hunks:
         lines += ["", _indent(change_text(change.hunks, color))]
     return "\n".join(lines)

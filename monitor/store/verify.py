@@ -1,4 +1,6 @@
-"""Prove the log was not altered: recompute every stream's hash chain, decode every blob.
+"""Prove the log was not altered: recompute every stream's hash chain, decode every blob,
+and replay the log to show the projections people read say what it says
+(monitor.store.replay_check).
 
 A blob is checked by decoding it (through its delta base chain) and comparing the
 sha256 of the result with its key; a version whose text or raw bytes the log names
@@ -16,6 +18,7 @@ from monitor.errors import PersistenceError
 from monitor.moments import utc_iso
 from monitor.store.eventstore import as_datetime, chain_hash, hash_payload
 from monitor.store.faults import translated
+from monitor.store.replay_check import check_projections
 from monitor.store.schema import blobs, events, streams
 from monitor.store.snapshots import BlobCache, get_blob
 
@@ -27,6 +30,8 @@ class VerifyReport:
     events_checked: int = 0
     streams_checked: int = 0
     blobs_checked: int = 0
+    projection_rows: int = 0  # stored projection rows compared with a replay of the log
+    projections_differ: bool = False
     problems: list[str] = field(default_factory=list)
     # Doubts that do not break the chain, e.g. a clock that jumped back.
     warnings: list[str] = field(default_factory=list)
@@ -64,6 +69,11 @@ def _verify(engine: Engine, max_problems: int) -> VerifyReport:
             _verify_blobs(engine, report, max_problems)
         if len(report.problems) < max_problems:
             _verify_references(conn, report, max_problems)
+    if len(report.problems) < max_problems:
+        replayed = check_projections(engine, max_problems - len(report.problems))
+        report.projection_rows = replayed.rows_compared
+        report.projections_differ = bool(replayed.differences)
+        report.problems.extend(f"projection {d}" for d in replayed.differences)
     return report
 
 

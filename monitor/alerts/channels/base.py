@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from monitor.alerts.alert import Alert
 from monitor.alerts.digest import Digest
 from monitor.alerts.settings import Settings
 from monitor.errors import MonitorError
 from monitor.i18n import Reader
+
+if TYPE_CHECKING:
+    from monitor.store import EventStore
 
 
 class DeliveryFailed(MonitorError):
@@ -34,6 +37,11 @@ class Channel(ABC):
     def __init__(self, settings: Settings) -> None:
         self.name = settings.name
         self.where = f"{settings.where}: alerts[{settings.index}] ({settings.name})"
+
+    def attach(self, store: EventStore) -> None:
+        """The dispatcher's store, given before any `send`: a channel that records
+        what it did in the log (the `wayback` channel) keeps it; others need nothing."""
+        return None
 
     def scrub(self, message: str) -> str:
         """`message` about this channel with its secrets taken out (e.g. a token in
