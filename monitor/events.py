@@ -197,6 +197,7 @@ class CheckpointSigned(Event):
     proof: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
 class ArchiveCopyRecorded(Event):
     """A public archive copied the document's page on request, for a change (the
     `wayback` alert channel): where that copy can be read, independent of this store."""

@@ -110,12 +110,14 @@ def _rehash_stream(log: Log, stream: str) -> None:
 
 
 def _chains_intact(log: Log) -> None:
-    """The tampering fooled the hash chains (it would have fooled `verify` before)."""
+    """The tampering fooled the hash chains (it would have fooled `verify` before the
+    checkpoints; the projection replay may still see it, which is not the point here)."""
     from monitor.store.verify import verify_log
 
     store = open_store(log.url)
     try:
-        assert verify_log(store.engine).intact
+        report = verify_log(store.engine)
+        assert not [p for p in report.problems if not p.startswith("projection ")]
     finally:
         store.engine.dispose()
 
