@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "run": "daemon", "report": "report", "diff": "report", "alerts": "alerts",
     "demo": "demo", "worker": "cluster", "status": "cluster",
     "keys": "evidence", "checkpoint": "evidence",
+    "export": "bundle", "verify-bundle": "bundle",
 }
 
 
