@@ -13,6 +13,7 @@ from monitor.evidence.merkle import (
     Frontier,
     consistency_proof,
     inclusion_proof,
+    inclusion_proofs,
     leaf_hash,
     node_hash,
     root,
@@ -125,3 +126,15 @@ def test_impossible_proofs_are_refused(bad: tuple[int, int]) -> None:
     index, n = bad
     with pytest.raises(ValueError):
         inclusion_proof(_leaves(n), index)
+
+
+def test_many_inclusion_proofs_at_once_are_each_leafs_own() -> None:
+    for size in range(1, 40):
+        leaves = [leaf_hash(str(i).encode()) for i in range(size)]
+        top = root(leaves)
+        many = inclusion_proofs(leaves, list(range(size)))
+        for index in range(size):
+            assert many[index] == inclusion_proof(leaves, index), (size, index)
+            assert verify_inclusion(leaves[index], index, size, many[index], top)
+    with pytest.raises(ValueError, match="leaf 3 is not in a tree of 3"):
+        inclusion_proofs(leaves[:3], [3])
