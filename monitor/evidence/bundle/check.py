@@ -66,7 +66,11 @@ def check_bundle(path: Path, given_key: PublicKey | None = None) -> BundleReport
     _check_manifest(members, report)
     events = _events(members, report)
     report.events = len(events)
-    _check_chain(events, str(info.get("stream_id", "")), report)
+    stream_id = str(info.get("stream_id", ""))
+    _check_chain(events, stream_id, report)
+    if report.source != stream_id:  # a source's name is its stream's id, which is signed
+        report.problems.append(f"{layout.INFO} names the source {report.source!r}, but its "
+                               f"events are of {stream_id!r}")
     checkpoint = _check_signature(members, given_key, report)
     if checkpoint is not None:
         _check_proofs(members, events, checkpoint, report)
@@ -314,7 +318,8 @@ def _check_texts(members: dict[str, bytes], info: dict[str, Any],
         if not isinstance(entry, dict):
             continue
         number, name = entry.get("version"), str(entry.get("text", ""))
-        event = by_position.get(entry.get("event_position"))  # type: ignore[arg-type]
+        at = entry.get("event_position")
+        event = by_position.get(int(at)) if _is_int(at) else None
         if event is None or event["type"] not in layout.VERSION_TYPES:
             report.problems.append(f"version {number}: {layout.INFO} ties it to no version "
                                    f"event in {layout.EVENTS}")
