@@ -319,7 +319,7 @@ def _check_texts(members: dict[str, bytes], info: dict[str, Any],
             continue
         number, name = entry.get("version"), str(entry.get("text", ""))
         at = entry.get("event_position")
-        event = by_position.get(int(at)) if _is_int(at) else None
+        event = by_position.get(at) if isinstance(at, int) else None
         if event is None or event["type"] not in layout.VERSION_TYPES:
             report.problems.append(f"version {number}: {layout.INFO} ties it to no version "
                                    f"event in {layout.EVENTS}")
