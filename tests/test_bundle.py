@@ -319,3 +319,40 @@ def test_a_fresh_venv_from_the_wheel_verifies_a_bundle(demo: Demo, tmp_path: Pat
     failed = subprocess.run([venv / "bin" / "monitor", "verify-bundle", "bad.zip"],
                             cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
     assert failed.returncode == 1 and "version 2: texts/2.txt is not the text" in failed.stdout
+
+
+def test_a_time_stamp_token_on_the_checkpoint_travels_in_the_bundle(
+    demo: Demo, tmp_path: Path
+) -> None:
+    # The checkpoint's witness line as a time-stamping monitor writes it: `tsa_token`,
+    # base64 DER. The bundle carries it as it is; its own check is the TSA code's.
+    store = tmp_path / "store"
+    shutil.copytree(demo.db.parent, store)
+    lines = (store / "witness.jsonl").read_text().splitlines()
+    token = b"0\x82\x01\x00 a DER time-stamp token"
+    last = {**json.loads(lines[-1]), "tsa_token": base64.b64encode(token).decode()}
+    (store / "witness.jsonl").write_text("\n".join([*lines[:-1], json.dumps(last)]) + "\n")
+    out = tmp_path / "stamped.zip"
+    made = demo.run("export", NAME, "-o", str(out), url=f"sqlite:///{store / 'demo.db'}")
+    assert made.code == 0, made.err
+    found = members(out)
+    assert found[layout.TSA_TOKEN] == token
+    assert json.loads(found[layout.CHECKPOINTS])["tsa_token"] == last["tsa_token"]
+    assert b"openssl ts -verify" in found[layout.README]
+    checked = verify(out)
+    assert checked.code == 0 and "RFC 3161 time-stamp token" in checked.out, checked.out
+    swapped = verify(_with_member(out, tmp_path, layout.TSA_TOKEN, b"other"))
+    assert swapped.code == 1
+    assert f"{layout.TSA_TOKEN} is not the checkpoint's tsa_token" in swapped.out
+
+
+def _with_member(bundle: Path, tmp_path: Path, name: str, body: bytes) -> Path:
+    found = members(bundle)
+    found[name] = body
+    found[layout.MANIFEST] = layout.manifest(
+        {k: v for k, v in found.items() if k != layout.MANIFEST})
+    out = tmp_path / "with-member.zip"
+    with zipfile.ZipFile(out, "w") as z:
+        for key, value in found.items():
+            z.writestr(key, value)
+    return out
