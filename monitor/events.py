@@ -198,6 +198,24 @@ class CheckpointSigned(Event):
 
 
 @dataclass(frozen=True)
+class ChecksSummarized(Event):
+    """The check ledger's rows after `after` up to `last` (monitor.evidence.ledger),
+    committed to before a checkpoint signs the log: `root` is the RFC 6962 Merkle root
+    over the rows' leaves in id order; `tags` (base64) the first two bytes of each
+    leaf's hash, so that `verify` can name the row that no longer matches."""
+
+    type: ClassVar[str] = "ChecksSummarized"
+    after: int
+    last: int
+    checks: int
+    sources: int
+    first_at: str
+    last_at: str
+    root: str
+    tags: str = ""
+
+
+@dataclass(frozen=True)
 class ArchiveCopyRecorded(Event):
     """A public archive copied the document's page on request, for a change (the
     `wayback` alert channel): where that copy can be read, independent of this store."""
@@ -229,6 +247,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MasksProposed,
     ChangeRechecked,
     CheckpointSigned,
+    ChecksSummarized,
     ArchiveCopyRecorded,
 )
 

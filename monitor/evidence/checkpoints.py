@@ -26,7 +26,7 @@ from sqlalchemy import Connection, select
 
 from monitor.errors import ConcurrencyConflict, IntegrityViolation, PersistenceError
 from monitor.events import CheckpointSigned
-from monitor.evidence import merkle, witness
+from monitor.evidence import ledger, merkle, witness
 from monitor.evidence.keys import PublicKey, SigningKey
 from monitor.evidence.settings import EvidenceSettings
 from monitor.store import EventStore
@@ -142,6 +142,7 @@ def latest_known(store: EventStore, settings: EvidenceSettings) -> Checkpoint | 
 
 def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Checkpoint:
     """Sign the log as it is now, record it in the log, then in the witness file."""
+    ledger.summarize(store)  # the checks since the last checkpoint, signed with the log
     moment = store.clock()
     previous = latest_known(store, settings)
     with store.engine.connect() as conn:
@@ -188,14 +189,15 @@ def _still_matches(previous: Checkpoint, prefix_root: str | None) -> None:
 
 def due(store: EventStore, settings: EvidenceSettings) -> bool:
     """Whether the daemon should take a checkpoint now: events other than the last
-    checkpoint's own came after it, and either `checkpoint_every` has passed since it or
-    `checkpoint_events` events were recorded since."""
+    checkpoint's own came after it (or checks the ledger has not summarized yet), and
+    either `checkpoint_every` has passed since it or `checkpoint_events` events were
+    recorded since."""
     recorded = store.read_stream(STREAM, max(1, store.stream_version(STREAM)))
     last = store.last_position()
     if not recorded:
-        return last > 0
+        return last > 0 or ledger.pending(store)
     own = recorded[-1]
-    if last <= own.position:
+    if last <= own.position and not ledger.pending(store):
         return False
     covered = int(own.data.get("position", 0))
     with store.engine.connect() as conn:

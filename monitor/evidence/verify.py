@@ -9,6 +9,7 @@ from typing import Any
 from monitor.evidence.audit import AuditReport, audit, gather
 from monitor.evidence.checkpoints import store_checkpoints
 from monitor.evidence.keys import PublicKey, load_public_key, load_signing_key
+from monitor.evidence.ledger import audit_ledger
 from monitor.evidence.settings import EvidenceSettings
 from monitor.store import EventStore
 
@@ -31,13 +32,15 @@ def check_evidence(store: EventStore, settings: EvidenceSettings, witnesses: Seq
             files.append(path)
     report = AuditReport()
     audit(store.engine, gather(store_checkpoints(store), files, report), key, report)
+    problems, report.ledger_rows = audit_ledger(store)
+    report.problems += problems
     return report, files, key
 
 
 def summary(report: AuditReport, files: list[Path], key: PublicKey | None) -> dict[str, Any]:
     latest = report.latest
     return {"matched": report.checkpoints, "witnessed": report.witnessed,
-            "witness_files": [str(f) for f in files],
+            "witness_files": [str(f) for f in files], "ledger_rows": report.ledger_rows,
             "key_id": key.key_id if key is not None else None,
             "latest": latest.record() if latest is not None else None}
 
@@ -46,8 +49,10 @@ def summary_line(report: AuditReport, files: list[Path]) -> str | None:
     latest = report.latest
     if latest is None:
         return None
+    ledger = (f"; {report.ledger_rows} check ledger rows match their summaries"
+              if report.ledger_rows else "")
     witnessed = (f", {report.witnessed} of them in {', '.join(str(f) for f in files)}"
                  if files else ", none in a witness file")
     return (f"checkpoints: {report.checkpoints} match the log{witnessed}; the latest, "
             f"signed {latest.time}, covers {latest.events} events up to position "
-            f"{latest.position}")
+            f"{latest.position}{ledger}")
