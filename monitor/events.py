@@ -195,6 +195,7 @@ class CheckpointSigned(Event):
     signature: str
     previous: int | None = None
     proof: tuple[str, ...] = ()
+    tsa_token: str | None = None  # an RFC 3161 timestamp of the signed message (base64 DER)
 
 
 @dataclass(frozen=True)
