@@ -30,12 +30,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, insert, select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.errors import ConcurrencyConflict
 from monitor.events import ChecksSummarized
 from monitor.evidence import merkle
 from monitor.store import EventStore
+from monitor.store.database import WRITE
 from monitor.store.faults import translated
 from monitor.store.mapper import canonical_json
 from monitor.store.schema import check_ledger, check_sources, versions
@@ -75,7 +76,7 @@ class Ledger:
                version: int | None, raw: bytes | None) -> None:
         with translated(self.engine):
             number = self._number(stream_id)
-            with self.engine.begin() as conn:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
                 conn.execute(insert(check_ledger).values(
                     source=number, at=seconds(at), status=status, outcome=outcome,
                     version=version, raw=raw))
@@ -86,14 +87,14 @@ class Ledger:
         if known is not None:
             return known
         query = select(check_sources.c.no).where(check_sources.c.stream_id == stream_id)
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:
             number = conn.execute(query).scalar()
-            if number is None:
-                try:
-                    with conn.begin_nested():
-                        conn.execute(insert(check_sources).values(stream_id=stream_id))
-                except IntegrityError:  # another checker numbered it first
-                    pass
+        if number is None:
+            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+            numbered = dialect.insert(check_sources).values(stream_id=stream_id)
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                # another checker may have numbered it first
+                conn.execute(numbered.on_conflict_do_nothing(index_elements=["stream_id"]))
                 number = conn.execute(query).scalar_one()
         with self._lock:
             self._numbers[stream_id] = number
