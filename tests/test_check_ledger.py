@@ -63,6 +63,10 @@ def test_each_check_is_traced_covered_and_checked(run, server, db_url: str) -> N
     intact = run("verify")
     assert intact.code == 0, intact.out
     assert "4 check ledger rows match their summaries" in intact.out
+    assert "0 checks" in run("history", "doc", "--checks", "--since", "2099-01-01").out
+    assert len(run("history", "doc", "--checks", "--until", "2099-01-01", "--format",
+                   "json").json()["checks"]) == 4
+    assert run("history", "doc", "--since", "7d").code == 2  # --since goes with --checks
 
     row = sql(db_url, "SELECT id FROM check_ledger ORDER BY id")[2].id
     sql(db_url, f"UPDATE check_ledger SET status = 500 WHERE id = {row}")
@@ -96,3 +100,14 @@ def _due(url: str, settings: EvidenceSettings, now: datetime) -> bool:
         return due(store, settings)
     finally:
         store.engine.dispose()
+
+
+def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    for n in range(12):
+        server.route(f"/p{n}", Reply.page(PAGE.format(token=n)))
+        assert run("add", server.url(f"/p{n}"), "--name", f"p{n}").code == 0
+    for _ in range(2):
+        done = run("check", "--all", "--no-learn", "--workers", "12", "--format", "json")
+        assert done.code == 0 and "not written" not in done.err, done.err
+    rows = sql(db_url, "SELECT source, COUNT(*) AS n FROM check_ledger GROUP BY source")
+    assert len(rows) == 12 and {r.n for r in rows} == {2}

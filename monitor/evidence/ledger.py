@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import calendar
 import hashlib
 import threading
@@ -153,8 +154,9 @@ def lines(conn: Connection, after: int = 0, last: int | None = None, *,
              .where(led.id > after).order_by(led.id))
     if last is not None:
         query = query.where(led.id <= last)
-    if stream_id is not None:
-        query = query.where(check_sources.c.stream_id == stream_id)
+    if stream_id is not None:  # by its number: the ledger has no index but its ids
+        number = select(check_sources.c.no).where(check_sources.c.stream_id == stream_id)
+        query = query.where(led.source == number.scalar_subquery())
     if since is not None:
         query = query.where(led.at >= since)
     if until is not None:
@@ -263,16 +265,14 @@ def _named(origin: str, data: dict[str, Any], found: list[CheckLine], hashes: li
 class Coverage:
     """Which rows are summarized, and which of those a checkpoint has signed."""
 
-    ranges: list[tuple[int, int, int]]  # (after, last, summary event position)
+    ranges: list[tuple[int, int, int]]  # (after, last, summary event position), in order
     signed_up_to: int  # the latest checkpoint's position (0: none)
 
     def of(self, row_id: int) -> str:
-        for after, last, position in self.ranges:
-            if after < row_id <= last:
-                if position <= self.signed_up_to:
-                    return "signed"
-                return "summarized"
-        return "pending"
+        at = bisect.bisect_left(self.ranges, row_id, key=lambda r: r[1])
+        if at == len(self.ranges) or not self.ranges[at][0] < row_id:
+            return "pending"
+        return "signed" if self.ranges[at][2] <= self.signed_up_to else "summarized"
 
 
 def coverage(store: EventStore, checkpoint_stream: str) -> Coverage:
