@@ -31,6 +31,7 @@ from rfc3161_client import (
 
 from monitor import __version__
 from monitor.errors import ConfigError
+from monitor.untrusted import one_line
 
 log = logging.getLogger("monitor.evidence")
 
@@ -51,7 +52,7 @@ def stamp(url: str, message: bytes, timeout: float = TIMEOUT) -> str:
         answer = requests.post(url, data=request.as_bytes(), timeout=timeout, headers={
             "Content-Type": QUERY_TYPE, "User-Agent": f"govkz-monitor/{__version__}"})
     except requests.RequestException as exc:
-        raise TsaUnavailable(f"{url}: {type(exc).__name__}: {exc}") from None
+        raise TsaUnavailable(f"{url}: {type(exc).__name__}: {one_line(str(exc), 200)}") from None
     if answer.status_code != 200:
         raise TsaUnavailable(f"{url} answered HTTP {answer.status_code}")
     if len(answer.content) > MAX_ANSWER:
@@ -61,7 +62,7 @@ def stamp(url: str, message: bytes, timeout: float = TIMEOUT) -> str:
     except ValueError as exc:
         raise TsaUnavailable(f"{url}: the answer is not an RFC 3161 response ({exc})") from None
     if response.status not in (0, 1):  # granted, granted with modifications
-        said = "; ".join(response.status_string) or "no reason given"
+        said = one_line("; ".join(response.status_string) or "no reason given", 200)
         raise TsaUnavailable(f"{url} refused the request (status {response.status}: {said})")
     imprint = response.tst_info.message_imprint.message
     if imprint != hashlib.sha256(message).digest():
