@@ -24,7 +24,7 @@ lint: $(TESTING)
 	$(BIN)/ruff check monitor tests bench
 	$(BIN)/mypy monitor
 
-bench: $(TESTING)  ## benchmarks (speed, storage, peers, workers); see bench/README.md
+bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
 

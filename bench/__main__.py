@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import api_body_bench, diff_bench, report
+from bench import api_body_bench, diff_bench, evidence_bench, ledger_bench, report
 from bench.corpus import corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
@@ -51,11 +51,13 @@ def main(argv: list[str] | None = None) -> int:
     corpus = run_corpus(corpus_dir(), WORK / "corpus",
                         log=lambda line: print(line, flush=True))
     body_costs = api_body_bench.run(log=lambda line: print(line, flush=True))
+    notes: list[str] = []
+    evidence_verdicts = _evidence(notes, quick=args.quick)
     urlwatch = ensure_venv(WORK / "urlwatch-venv")
 
     scenarios: list[tuple[Scenario, list[Figures], list[str]]] = []
     profile: Profile | None = None
-    notes: list[str] = [
+    notes += [
         "monitor's first pass learns each page's volatile elements (three loads, two of "
         "them 3 s apart) "
         f"and runs with --workers {LEARNING_WORKERS} so the waits overlap; it is timed "
@@ -116,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     notes.append(f"1-minute load average before the run {load_before:.2f}, after it "
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
-    found = report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
+    found = (report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
+             + evidence_verdicts)
     if corpus is not None:
         notes.append(corpus.line())
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
@@ -132,6 +135,23 @@ def main(argv: list[str] | None = None) -> int:
         encoding="utf-8")
     print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
     return 1 if args.strict and not all(v.passed for v in found) else 0
+
+
+def _evidence(notes: list[str], *, quick: bool) -> list[report.Verdict]:
+    """The proof's costs: the check ledger's bytes per unchanged check, the bytes of a
+    checkpoint and of its witness line, signing and verifying a large log."""
+    lines: list[str] = []
+
+    def log(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    ledger = ledger_bench.measure(200, 3 if quick else 10, log=log)
+    evidence_bench.run(10_000 if quick else 100_000, log=log)
+    notes += lines
+    per_check = ledger["bytes_per_unchanged_check"]
+    return [report.Verdict("check ledger bytes per unchanged check < 50 (noisy pages), N=200",
+                           f"{per_check:.1f}", per_check < ledger_bench.TARGET)]
 
 
 def _profile(watcher: Watcher, n: int, notes: list[str]) -> Profile | None:

@@ -1,7 +1,8 @@
 """One check of one source: fetch -> extract -> normalize -> compare -> append.
 
-An unchanged page costs no write at all. A new content hash is diffed against
-the stream's current version and recorded as VersionCaptured (+ ChangeDetected
+An unchanged page costs no event: one compact row of the check ledger
+(monitor.evidence.ledger), which the next checkpoint covers. A new content hash is
+diffed against the stream's current version and recorded as VersionCaptured (+ ChangeDetected
 when the diff has hunks) in one append with optimistic concurrency, so two
 checkers racing on one source record the change once. A 404 becomes
 DocumentRemoved only after it is seen on N consecutive checks, and so does what real
@@ -21,7 +22,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor import catalog
+from monitor import catalog, trace
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
 from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
@@ -33,6 +34,7 @@ from monitor.events import (
     SourceRecovered,
     VersionCaptured,
 )
+from monitor.evidence.ledger import FAILED, OUTCOMES, Ledger, raw_column
 from monitor.failures import FailureLog, event_types
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
@@ -80,8 +82,10 @@ class Checker:
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
     failures: FailureLog = field(init=False)
+    ledger: Ledger = field(init=False)  # a row per check: monitor.evidence.ledger
 
     def __post_init__(self) -> None:
+        self.ledger = Ledger(self.store.engine)
         self.page_keys = PageKeys(self.store.engine)
         self.redirects = RedirectJudge(self.store.engine)
         self.failures = FailureLog(self.store, self.config)
@@ -95,28 +99,42 @@ class Checker:
         version the row holds, and a conflict re-reads the row and compares again.
         """
         started = time.monotonic()
-        try:
-            # Learning's loads and the capture share one budget (see check_scope).
-            with check_scope(CHECK_DEADLINES * self.fetcher.settings.deadline):
-                result = self._check(name, row)
-        except FetchFailed as exc:  # pragma: no cover - _check records these itself
-            result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
-        except PersistenceError as exc:  # the store is in trouble: nothing can be recorded
-            result = CheckResult(name, "error", detail=str(exc))
-        except MonitorError as exc:
-            # Any other refusal (a stored kind this program no longer knows, bad stored
-            # options) ends this source's check: recorded as `internal`, so `sources`
-            # shows the source failing instead of "active" (issue 9, item 5).
-            result = self._record_crash(name, exc, normalize_text(str(exc))[:300])
-        except Exception as exc:  # a bug, or a page that trips one: it ends this check only
-            log.exception("check of %s crashed", name)
-            result = self._record_crash(name, exc)
+        with trace.tracing() as seen:
+            try:
+                # Learning's loads and the capture share one budget (see check_scope).
+                with check_scope(CHECK_DEADLINES * self.fetcher.settings.deadline):
+                    result = self._check(name, row)
+            except FetchFailed as exc:  # pragma: no cover - _check records these itself
+                result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
+            except PersistenceError as exc:  # the store is in trouble: nothing is recorded
+                result = CheckResult(name, "error", detail=str(exc))
+            except MonitorError as exc:
+                # Any other refusal (a stored kind this program no longer knows, bad stored
+                # options) ends this source's check: recorded as `internal`, so `sources`
+                # shows the source failing instead of "active" (issue 9, item 5).
+                result = self._record_crash(name, exc, normalize_text(str(exc))[:300])
+            except Exception as exc:  # a bug, or a page that trips one: it ends this check
+                log.exception("check of %s crashed", name)
+                result = self._record_crash(name, exc)
+        self._leave_trace(name, result, seen)
         ms = int((time.monotonic() - started) * 1000)
         result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
                              result.significance)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
                  f" detail={result.detail!r}" if result.detail else "")
         return result
+
+    def _leave_trace(self, name: str, result: CheckResult, seen: trace.Trace) -> None:
+        """The check's row in the ledger (monitor.evidence.ledger); a check that did not
+        get as far as recording anything leaves none."""
+        outcome = OUTCOMES.get(result.outcome)
+        if outcome is None or not seen.noted:
+            return
+        raw = None if outcome == FAILED else raw_column(seen.body, seen.version_raw)
+        try:
+            self.ledger.record(name, self.store.clock(), seen.status, outcome, seen.version, raw)
+        except MonitorError as exc:  # the check itself is recorded; its trace is lost
+            log.warning("check of %s: its ledger row was not written: %s", name, exc)
 
     def _record_crash(self, name: str, exc: Exception, detail: str | None = None) -> CheckResult:
         """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
@@ -191,6 +209,10 @@ class Checker:
     def _record_capture(self, row: Any, adapter: SourceAdapter,
                         captured: Capture | NotModified) -> CheckResult:
         recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
+        seen = trace.current() or trace.Trace()
+        seen.noted, seen.version, seen.version_raw = True, row.document_version, row.raw_hash
+        if isinstance(captured, Capture):
+            seen.body = captured.raw
         if isinstance(captured, NotModified) or (
             captured.document.content_hash == row.content_hash
         ):
@@ -249,6 +271,7 @@ class Checker:
                 new, blobs = new + flapped, blobs + reread
                 outcome = "changed"
         self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
+        seen.version, seen.version_raw = row.document_version + 1, raw_hash
         if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
             self.recent_raw.remember(captured.final_url, raw_hash)
         self._remember_key(row.stream_id, captured)
@@ -313,6 +336,8 @@ class Checker:
     # --- failure ---------------------------------------------------------
     def _record_failure(self, row: Any, exc: FetchFailed) -> CheckResult:
         outcome, events, detail = self.failures.record(row, exc)
+        if (seen := trace.current()) is not None:
+            seen.noted, seen.status, seen.version = True, exc.status or 0, None
         return CheckResult(row.name, outcome, events, detail=detail)
 
 

@@ -195,6 +195,25 @@ class CheckpointSigned(Event):
     signature: str
     previous: int | None = None
     proof: tuple[str, ...] = ()
+    tsa_token: str | None = None  # an RFC 3161 timestamp of the signed message (base64 DER)
+
+
+@dataclass(frozen=True)
+class ChecksSummarized(Event):
+    """The check ledger's rows after `after` up to `last` (monitor.evidence.ledger),
+    committed to before a checkpoint signs the log: `root` is the RFC 6962 Merkle root
+    over the rows' leaves in id order; `tags` (base64) the first two bytes of each
+    leaf's hash, so that `verify` can name the row that no longer matches."""
+
+    type: ClassVar[str] = "ChecksSummarized"
+    after: int
+    last: int
+    checks: int
+    sources: int
+    first_at: str
+    last_at: str
+    root: str
+    tags: str = ""
 
 
 @dataclass(frozen=True)
@@ -229,6 +248,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     MasksProposed,
     ChangeRechecked,
     CheckpointSigned,
+    ChecksSummarized,
     ArchiveCopyRecorded,
 )
 

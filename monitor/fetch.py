@@ -22,7 +22,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_environ_proxies
 from urllib3.exceptions import LocationValueError
 
-from monitor import __version__
+from monitor import __version__, trace
 from monitor.addresses import AddressBlocked, AddressPolicy, private_networks_allowed
 from monitor.content import (
     UndecodableText,
@@ -278,6 +278,7 @@ class Fetcher:
             content = b""
         elif 200 <= status < 300:
             _check_body(url, status, content, content_type, charset, accept)
+        trace.answered(status, content)
         return Response(url=url, status=status, headers=answer.headers,  # a fresh dict per answer
                         content=content, content_type=content_type, charset=charset,
                         redirects=tuple(hop.url for hop in answer.history),

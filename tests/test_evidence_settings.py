@@ -78,6 +78,9 @@ def _config(tmp_path: Path, table: str) -> Path:
     ("checkpoint_events = 0", "evidence.checkpoint_events: must be a whole number >= 1"),
     ("checkpoint_events = true", "evidence.checkpoint_events: must be a whole number >= 1"),
     ('witness_file = ""', "evidence.witness_file: must be a non-empty path"),
+    ('tsa_url = "ftp://tsa.example/"', "evidence.tsa_url: must be an http:// or https://"),
+    ("tsa_url = 3", "evidence.tsa_url: must be an http:// or https://"),
+    ('tsa_ca_file = ""', "evidence.tsa_ca_file: must be a non-empty path"),
     ("every = 3", "evidence.every: unknown key (known: checkpoint_events, checkpoint_every"),
 ])
 def test_bad_evidence_settings_are_refused_at_load(tmp_path: Path, table: str,

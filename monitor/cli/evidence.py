@@ -8,7 +8,7 @@ import click
 
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.evidence import checkpoints
+from monitor.evidence import checkpoints, tsa
 from monitor.evidence.keys import load_signing_key
 from monitor.evidence.settings import evidence_settings
 
@@ -43,9 +43,15 @@ def checkpoint(app: AppContext, fmt: str) -> None:
     settings = evidence_settings(app.config, app.url)
     key = load_signing_key(settings.key_file)
     taken = checkpoints.take(app.store(), key, settings)
+    if settings.tsa_url and taken.tsa_token is None:
+        click.echo(f"WARNING: checkpoint made without a timestamp: {settings.tsa_url} gave "
+                   "no token (the next checkpoint asks again)", err=True)
     if fmt == "json":
         echo_json({**taken.record(), "witness_file": str(settings.witness_file)})
         return
     click.echo(f"checkpoint signed: {taken.events} events up to position {taken.position}, "
                f"root {taken.root[:16]}…, key {taken.key_id}")
     click.echo(f"witness: {settings.witness_file}")
+    if taken.tsa_token is not None:
+        click.echo(f"timestamp: {settings.tsa_url} stamped it at "
+                   f"{tsa.stamp_time(taken.tsa_token)}")

@@ -48,6 +48,9 @@ def describe(event: StoredEvent) -> str:
             return f"copy of {one_line(d['url'])} at {one_line(d['archive_url'])}"
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
+        case "ChecksSummarized":
+            return (f"{d['checks']} checks of {d['sources']} sources, {d['first_at']} to "
+                    f"{d['last_at']}, root {d['root'][:16]}")
         case "CheckpointSigned":
             return f"{d['events']} events up to position {d['position']}, root {d['root'][:16]}"
         case _:
@@ -102,12 +105,28 @@ def _compact(value: Any) -> str:
 
 @cli.command()
 @click.argument("source")
+@click.option("--checks", is_flag=True,
+              help="Every check instead (the check ledger): time, HTTP status, unchanged or "
+                   "not, the text's and the body's hashes, covered by a signed checkpoint.")
+@click.option("--since", metavar="PERIOD|ISO", help="With --checks: from 12h, 7d back or an "
+              "ISO date/time (UTC unless it has an offset).")
+@click.option("--until", metavar="ISO", help="With --checks: before this ISO date/time (a "
+              "bare date includes that day).")
 @format_option
 @pass_app
-def history(app: AppContext, source: str, fmt: str) -> None:
-    """The versions and changes recorded for one source."""
-    engine = app.store(read_only=True).engine
+def history(app: AppContext, source: str, checks: bool, since: str | None, until: str | None,
+            fmt: str) -> None:
+    """The versions and changes recorded for one source (--checks: every check)."""
+    store = app.store(read_only=True)
+    engine = store.engine
     row = get_source(engine, source)
+    if checks:
+        from monitor.cli.checks_view import show_checks
+
+        show_checks(store, row, since, until, fmt)
+        return
+    if since or until:
+        raise UsageError("--since and --until go with --checks")
     versions = list_versions(engine, row.stream_id)
     changes = list_changes(engine, row.stream_id)
     if fmt == "json":

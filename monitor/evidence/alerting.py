@@ -23,6 +23,8 @@ def checkpoint_alert(common: dict[str, Any], row: Any, event: CheckpointSigned) 
     statement = {"position": event.position, "events": event.events, "root": event.root,
                  "time": event.time, "key_id": event.key_id, "signature": event.signature,
                  "previous": event.previous, "proof": list(event.proof)}
+    if event.tsa_token is not None:
+        statement["tsa_token"] = event.tsa_token
     data = {"event_id": row.event_id, "event_position": row.position,
             "detected_at": utc_iso(row.recorded_at), "summary": summary(event),
             "checkpoint": statement}

@@ -46,6 +46,8 @@ class AuditReport:
     checkpoints: int = 0  # distinct checkpoints the log was compared with
     witnessed: int = 0  # of them, in a witness file
     latest: Checkpoint | None = None
+    ledger_rows: int = 0  # check ledger rows recomputed against their summaries
+    timestamped: int = 0  # checkpoints whose RFC 3161 token checked out
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,12 +27,14 @@ from sqlalchemy import Connection, select
 
 from monitor.errors import ConcurrencyConflict, IntegrityViolation, PersistenceError
 from monitor.events import CheckpointSigned
-from monitor.evidence import merkle, witness
+from monitor.evidence import ledger, merkle, tsa, witness
 from monitor.evidence.keys import PublicKey, SigningKey
 from monitor.evidence.settings import EvidenceSettings
 from monitor.store import EventStore
 from monitor.store.mapper import canonical_json
 from monitor.store.schema import events
+
+log = logging.getLogger("monitor.evidence")
 
 STREAM = "evidence/checkpoints"  # '/' is never in a source's name, so never a source's stream
 MESSAGE_PREFIX = b"govkz-monitor checkpoint v1\n"
@@ -49,6 +52,7 @@ class Checkpoint:
     signature: str  # base64
     previous: int | None = None  # events of the checkpoint before, which `proof` starts from
     proof: tuple[str, ...] = ()  # hex
+    tsa_token: str | None = None  # base64 DER: monitor.evidence.tsa (not signed: it stamps)
 
     def statement(self) -> dict[str, Any]:
         return {"position": self.position, "events": self.events, "root": self.root,
@@ -67,8 +71,11 @@ class Checkpoint:
 
     def record(self) -> dict[str, Any]:
         """As the witness file and the event hold it."""
-        return {**self.statement(), "signature": self.signature, "previous": self.previous,
-                "proof": list(self.proof)}
+        record = {**self.statement(), "signature": self.signature,
+                  "previous": self.previous, "proof": list(self.proof)}
+        if self.tsa_token is not None:
+            record["tsa_token"] = self.tsa_token
+        return record
 
     @property
     def moment(self) -> datetime:
@@ -87,6 +94,7 @@ def from_record(record: dict[str, Any]) -> Checkpoint:
             signature=str(record["signature"]),
             previous=None if record.get("previous") is None else _int(record["previous"]),
             proof=tuple(str(x) for x in record.get("proof") or ()),
+            tsa_token=None if record.get("tsa_token") is None else str(record["tsa_token"]),
         )
         bytes.fromhex(checkpoint.root)
         checkpoint.moment  # noqa: B018 - raises ValueError for a bad time
@@ -142,6 +150,7 @@ def latest_known(store: EventStore, settings: EvidenceSettings) -> Checkpoint | 
 
 def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Checkpoint:
     """Sign the log as it is now, record it in the log, then in the witness file."""
+    ledger.summarize(store)  # the checks since the last checkpoint, signed with the log
     moment = store.clock()
     previous = latest_known(store, settings)
     with store.engine.connect() as conn:
@@ -166,6 +175,8 @@ def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Chec
     )
     signature = base64.b64encode(key.sign(unsigned.message())).decode("ascii")
     checkpoint = Checkpoint(**{**unsigned.__dict__, "signature": signature})
+    if settings.tsa_url:
+        checkpoint = _stamped(checkpoint, settings.tsa_url)
     event = CheckpointSigned(**{**checkpoint.record(), "proof": checkpoint.proof})
     try:
         store.append(STREAM, store.stream_version(STREAM), [event])
@@ -174,6 +185,16 @@ def take(store: EventStore, key: SigningKey, settings: EvidenceSettings) -> Chec
                                "nothing was signed this time") from None
     witness.append(settings.witness_file, checkpoint.record())
     return checkpoint
+
+
+def _stamped(checkpoint: Checkpoint, url: str) -> Checkpoint:
+    """With the TSA's token, or as it is when the TSA gives none (the next asks again)."""
+    try:
+        token = tsa.stamp(url, checkpoint.message())
+    except tsa.TsaUnavailable as exc:
+        log.warning("checkpoint made without a timestamp: %s", exc)
+        return checkpoint
+    return Checkpoint(**{**checkpoint.__dict__, "tsa_token": token})
 
 
 def _still_matches(previous: Checkpoint, prefix_root: str | None) -> None:
@@ -188,14 +209,15 @@ def _still_matches(previous: Checkpoint, prefix_root: str | None) -> None:
 
 def due(store: EventStore, settings: EvidenceSettings) -> bool:
     """Whether the daemon should take a checkpoint now: events other than the last
-    checkpoint's own came after it, and either `checkpoint_every` has passed since it or
-    `checkpoint_events` events were recorded since."""
+    checkpoint's own came after it (or checks the ledger has not summarized yet), and
+    either `checkpoint_every` has passed since it or `checkpoint_events` events were
+    recorded since."""
     recorded = store.read_stream(STREAM, max(1, store.stream_version(STREAM)))
     last = store.last_position()
     if not recorded:
-        return last > 0
+        return last > 0 or ledger.pending(store)
     own = recorded[-1]
-    if last <= own.position:
+    if last <= own.position and not ledger.pending(store):
         return False
     covered = int(own.data.get("position", 0))
     with store.engine.connect() as conn:

@@ -5,6 +5,8 @@
     checkpoint_events = 1000       # ... and after this many new events, whichever first
     witness_file = "var/witness.jsonl"        # default: beside the store
     key_file = "var/keys/checkpoint.ed25519"  # default: beside the store
+    tsa_url = "https://freetsa.org/tsr"      # optional: an RFC 3161 timestamp per checkpoint
+    tsa_ca_file = "tsa-ca.pem"               # the TSA's CA: `verify` checks tokens with it
 
 "Beside the store" is the SQLite file's folder; for PostgreSQL, `var/` beside the
 configuration file (or the working directory when there is none).
@@ -15,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -23,7 +26,8 @@ from monitor.config import Config
 from monitor.errors import ConfigError
 from monitor.validation import parse_duration
 
-KEYS = frozenset({"checkpoint_every", "checkpoint_events", "witness_file", "key_file"})
+KEYS = frozenset({"checkpoint_every", "checkpoint_events", "witness_file", "key_file",
+                  "tsa_url", "tsa_ca_file"})
 MIN_EVERY = 60.0  # seconds: a checkpoint a minute is already more than anyone reads
 
 
@@ -33,6 +37,8 @@ class EvidenceSettings:
     witness_file: Path
     checkpoint_every: float = 3600.0  # seconds
     checkpoint_events: int = 1000
+    tsa_url: str | None = None
+    tsa_ca_file: Path | None = None
 
 
 def evidence_settings(config: Config, database_url: str | None = None) -> EvidenceSettings:
@@ -59,7 +65,7 @@ def evidence_settings(config: Config, database_url: str | None = None) -> Eviden
     base = config.path.resolve().parent if config.path else Path.cwd()
     home = store_folder(database_url or config.database_url, base)
 
-    def path(key: str, default: Path) -> Path:
+    def path(key: str, default: Path | None) -> Any:
         value = raw.get(key)
         if value is None:
             return default
@@ -68,12 +74,23 @@ def evidence_settings(config: Config, database_url: str | None = None) -> Eviden
         given = Path(value).expanduser()
         return given if given.is_absolute() else base / given
 
+    tsa_url = raw.get("tsa_url")
+    if tsa_url is not None and not (isinstance(tsa_url, str) and _http_url(tsa_url)):
+        raise fail("tsa_url", "must be an http:// or https:// address of an RFC 3161 "
+                              "timestamp authority")
     return EvidenceSettings(
         key_file=path("key_file", home / "keys" / "checkpoint.ed25519"),
         witness_file=path("witness_file", home / "witness.jsonl"),
         checkpoint_every=every,
         checkpoint_events=count,
+        tsa_url=tsa_url,
+        tsa_ca_file=path("tsa_ca_file", None),
     )
+
+
+def _http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def store_folder(database_url: str, base: Path) -> Path:

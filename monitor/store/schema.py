@@ -74,6 +74,28 @@ page_keys = Table(
     Column("page_key", String(64), nullable=False),
 )
 
+# --- the check ledger: one compact row per check (monitor.evidence.ledger) ---
+# Not events: an unchanged check must stay cheap. A `ChecksSummarized` event commits to
+# the rows (a Merkle root) at each checkpoint, and the checkpoint signs that event.
+check_sources = Table(
+    "check_sources",
+    metadata,
+    Column("no", Integer, primary_key=True, autoincrement=True),
+    Column("stream_id", String(200), nullable=False, unique=True),
+)
+
+check_ledger = Table(
+    "check_ledger",
+    metadata,
+    Column("id", _Position, primary_key=True, autoincrement=True),
+    Column("source", Integer, nullable=False),  # check_sources.no
+    Column("at", BigInteger, nullable=False),  # UTC, seconds since 1970
+    Column("status", Integer, nullable=False),  # the HTTP status (0: no answer)
+    Column("outcome", Integer, nullable=False),  # 0 unchanged, 1 new version, 2 failed
+    Column("version", Integer),  # the document version whose text was read
+    Column("raw", LargeBinary),  # sha256 of the body, first 20 bytes; NULL: see ledger.py
+)
+
 # --- projections: rebuilt from the log by `monitor rebuild` -----------------
 sources = Table(
     "sources",
