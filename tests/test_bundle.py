@@ -321,26 +321,42 @@ def test_a_fresh_venv_from_the_wheel_verifies_a_bundle(demo: Demo, tmp_path: Pat
     assert failed.returncode == 1 and "version 2: texts/2.txt is not the text" in failed.stdout
 
 
-def test_a_time_stamp_token_on_the_checkpoint_travels_in_the_bundle(
+def test_a_time_stamp_token_on_the_checkpoint_travels_in_the_bundle_and_is_checked(
     demo: Demo, tmp_path: Path
 ) -> None:
     # The checkpoint's witness line as a time-stamping monitor writes it: `tsa_token`,
-    # base64 DER. The bundle carries it as it is; its own check is the TSA code's.
+    # the real answer (base64 DER) of a local RFC 3161 authority over the statement.
+    from local_tsa import LocalTsa, make_ca
+
+    from monitor.evidence.checkpoints import from_record
+    from monitor.evidence.tsa import stamp
+
     store = tmp_path / "store"
     shutil.copytree(demo.db.parent, store)
     lines = (store / "witness.jsonl").read_text().splitlines()
-    token = b"0\x82\x01\x00 a DER time-stamp token"
-    last = {**json.loads(lines[-1]), "tsa_token": base64.b64encode(token).decode()}
+    with LocalTsa(tmp_path / "tsa") as tsa:
+        token = stamp(tsa.url, from_record(json.loads(lines[-1])).message())
+    last = {**json.loads(lines[-1]), "tsa_token": token}
     (store / "witness.jsonl").write_text("\n".join([*lines[:-1], json.dumps(last)]) + "\n")
     out = tmp_path / "stamped.zip"
     made = demo.run("export", NAME, "-o", str(out), url=f"sqlite:///{store / 'demo.db'}")
     assert made.code == 0, made.err
     found = members(out)
-    assert found[layout.TSA_TOKEN] == token
+    assert found[layout.TSA_TOKEN] == base64.b64decode(token)
     assert json.loads(found[layout.CHECKPOINTS])["tsa_token"] == last["tsa_token"]
     assert b"openssl ts -verify" in found[layout.README]
+    # Without the authority's certificates: what it stamps is checked, and a note says
+    # its signature was not.
     checked = verify(out)
     assert checked.code == 0 and "RFC 3161 time-stamp token" in checked.out, checked.out
+    # With them: the token's signature chains to the authority.
+    signed = verify(out, "--tsa-ca", str(tsa.ca_file))
+    assert signed.code == 0 and "not checked" not in signed.out, signed.out
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    make_ca(stranger, "Another root")
+    forged = verify(out, "--tsa-ca", str(stranger / "ca.pem"))
+    assert forged.code == 1 and "does not verify against the TSA certificates" in forged.out
     swapped = verify(_with_member(out, tmp_path, layout.TSA_TOKEN, b"other"))
     assert swapped.code == 1
     assert f"{layout.TSA_TOKEN} is not the checkpoint's tsa_token" in swapped.out

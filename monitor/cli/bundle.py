@@ -64,8 +64,12 @@ def export(app: AppContext, source: str, first: int | None, last: int | None, ou
 @click.option("--public-key", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False),
               help="The monitor's public key, obtained independently (PEM or base64, as "
                    "`monitor keys` prints it): without it, the bundle's own key is trusted.")
+@click.option("--tsa-ca", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False),
+              help="The time-stamp authority's certificates (PEM), to check the signature "
+                   "of the checkpoint's RFC 3161 token.")
 @format_option
-def verify_bundle(bundle: Path, public_key: Path | None, fmt: str) -> None:
+def verify_bundle(bundle: Path, public_key: Path | None, tsa_ca: Path | None,
+                  fmt: str) -> None:
     """Check an evidence bundle with nothing but itself: the digests of every file,
     each raw capture and text against the hash its event names, the events' hash
     chain, each event's inclusion proof to the signed root, and the signature. Exit 1
@@ -74,7 +78,12 @@ def verify_bundle(bundle: Path, public_key: Path | None, fmt: str) -> None:
     from monitor.evidence.keys import load_public_key
 
     key = load_public_key(public_key) if public_key is not None else None
-    report = check_bundle(bundle, key)
+    roots = None
+    if tsa_ca is not None:
+        from monitor.evidence.tsa import load_roots
+
+        roots = load_roots(tsa_ca)
+    report = check_bundle(bundle, key, roots)
     if fmt == "json":
         echo_json(_summary(report))
     elif report.intact:

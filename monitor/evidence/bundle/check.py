@@ -57,8 +57,11 @@ class BundleReport:
         return not self.problems
 
 
-def check_bundle(path: Path, given_key: PublicKey | None = None) -> BundleReport:
-    """The bundle's checks; UsageError (one line) when the file is not a bundle at all."""
+def check_bundle(path: Path, given_key: PublicKey | None = None,
+                 tsa_roots: list[Any] | None = None) -> BundleReport:
+    """The bundle's checks; UsageError (one line) when the file is not a bundle at all.
+    `tsa_roots`: the time-stamp authority's certificates, to check a TSA token's
+    signature (without them only what the token stamps is checked)."""
     members = _members(path)
     report = BundleReport()
     info = _info(path, members)
@@ -71,7 +74,7 @@ def check_bundle(path: Path, given_key: PublicKey | None = None) -> BundleReport
     if report.source != stream_id:  # a source's name is its stream's id, which is signed
         report.problems.append(f"{layout.INFO} names the source {report.source!r}, but its "
                                f"events are of {stream_id!r}")
-    checkpoint = _check_signature(members, given_key, report)
+    checkpoint = _check_signature(members, given_key, report, tsa_roots)
     if checkpoint is not None:
         _check_proofs(members, events, checkpoint, report)
     by_position = {e["position"]: e for e in events}
@@ -199,7 +202,7 @@ def _recomputed(event: dict[str, Any]) -> str | None:
 
 
 def _check_signature(members: dict[str, bytes], given: PublicKey | None,
-                     report: BundleReport) -> Checkpoint | None:
+                     report: BundleReport, tsa_roots: list[Any] | None) -> Checkpoint | None:
     try:
         lines = [json.loads(line) for line in members[layout.CHECKPOINTS].splitlines()
                  if line.strip()]
@@ -238,7 +241,7 @@ def _check_signature(members: dict[str, bytes], given: PublicKey | None,
         signature = b""
     if members.get(layout.SIGNATURE) != signature:
         report.problems.append(f"{layout.SIGNATURE} is not the checkpoint's signature")
-    _check_tsa(members, record, report)
+    _check_tsa(members, record, checkpoint, report, tsa_roots)
     return checkpoint
 
 
@@ -256,7 +259,10 @@ def _bundle_key(members: dict[str, bytes], report: BundleReport) -> PublicKey | 
     return PublicKey(key)
 
 
-def _check_tsa(members: dict[str, bytes], record: dict[str, Any], report: BundleReport) -> None:
+def _check_tsa(members: dict[str, bytes], record: dict[str, Any], checkpoint: Checkpoint,
+               report: BundleReport, roots: list[Any] | None) -> None:
+    from monitor.evidence.tsa import check_token
+
     token = record.get("tsa_token")
     if not token:
         return
@@ -268,9 +274,13 @@ def _check_tsa(members: dict[str, bytes], record: dict[str, Any], report: Bundle
         return
     if members.get(layout.TSA_TOKEN) != der:
         report.problems.append(f"{layout.TSA_TOKEN} is not the checkpoint's tsa_token")
-    report.notes.append(f"the checkpoint carries an RFC 3161 time-stamp token "
-                        f"({layout.TSA_TOKEN}); this check does not verify it: README.txt "
-                        "shows how with `openssl ts -verify`")
+    if problem := check_token(str(token), checkpoint.message(), roots):
+        report.problems.append(f"the checkpoint: {problem}")
+    elif roots is None:
+        report.notes.append(f"the checkpoint carries an RFC 3161 time-stamp token "
+                            f"({layout.TSA_TOKEN}) over its statement; its signature was "
+                            "not checked: pass --tsa-ca FILE with the authority's "
+                            "certificates, or see README.txt (`openssl ts -verify`)")
 
 
 def _check_proofs(members: dict[str, bytes], events: list[dict[str, Any]],
