@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.measure import Run, run, sqlite_bytes, sqlite_tables
 from bench.tools import PassResult
+from monitor.diff import Change, Hunk
 
 LEARNING_WORKERS = 128
 
@@ -79,6 +80,17 @@ class MonitorWatcher:
                 data = event["data"]
                 found.setdefault(self._page_of[event["stream_id"]], []).append(
                     (data["significance"], tuple(data["classes"])))
+        return found
+
+    def change_hunks(self) -> dict[int, list[list[Hunk]]]:
+        """The hunks of every ChangeDetected in the log, per page, oldest first."""
+        found: dict[int, list[list[Hunk]]] = {}
+        for line in self._run("events", "--json").stdout.splitlines():
+            event = json.loads(line)
+            if event["type"] == "ChangeDetected":
+                change = Change.from_dict(event["data"]["change"])
+                found.setdefault(self._page_of[event["stream_id"]], []).append(
+                    list(change.hunks))
         return found
 
     def current_text(self, page: int) -> str:
