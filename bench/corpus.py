@@ -44,6 +44,7 @@ from pathlib import Path
 
 from bench.corpus_edit import NEW_WORD, Edit, edit_in
 from bench.monitor_run import MonitorWatcher
+from bench.tools import PassResult
 from monitor.diff import Hunk
 from monitor.replica.article_site import ArticleSite
 
@@ -51,6 +52,7 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS_ENV = "MONITOR_CORPUS_DIR"
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus"
 UNCHANGED_PASSES = 2
+RETRIES = 2  # passes after the first, for pages whose first check failed
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class CorpusResult:
     false_alarms: int = 0  # reports in the unchanged passes
     failed: int = 0
     missing: dict[str, list[str]] = field(default_factory=dict)  # page -> pieces
+    failures: dict[str, str] = field(default_factory=dict)  # page -> the last failure
     inexact: dict[str, list[str]] = field(default_factory=dict)  # page -> hunks reported
     names: dict[int, str] = field(default_factory=dict)
     # Reported only: pieces that are not the article, found in the text, and edits there.
@@ -177,12 +180,19 @@ def run_corpus(directory: Path, workdir: Path, *, sample: int | None = None, see
             site.set_page(n, page.markup)
         watcher.prepare([site.page_url(n) for n in range(1, len(pages) + 1)])
         first = watcher.first_pass()
-        result.failed += first.failed
+        _failures(result, first, log)
+        for _ in range(RETRIES):  # a check that failed (a busy store) has no text yet
+            if not first.failures:
+                break
+            first = watcher.check_pass()
+            result.false_alarms += len(first.reported)
+            result.failed, result.failures = 0, {}  # the first pass's failures, if any left
+            _failures(result, first, log)
         _score_text(watcher, pages, result)
         for _ in range(UNCHANGED_PASSES):
             done = watcher.check_pass()
             result.false_alarms += len(done.reported)
-            result.failed += done.failed
+            _failures(result, done, log)
         edits: dict[int, Edit] = {}
         for n, page in enumerate(pages, start=1):
             edit = edit_in(page.markup, page.truth)
@@ -192,7 +202,7 @@ def run_corpus(directory: Path, workdir: Path, *, sample: int | None = None, see
         result.edited = set(edits)
         done = watcher.check_pass()
         result.reported = set(done.reported)
-        result.failed += done.failed
+        _failures(result, done, log)
         _score_reports(watcher.change_hunks(), result)
         for n, page in enumerate(pages, start=1):
             base = edits[n].markup if n in edits else page.markup
@@ -203,9 +213,16 @@ def run_corpus(directory: Path, workdir: Path, *, sample: int | None = None, see
         if result.boilerplate_edited:
             done = watcher.check_pass()
             result.boilerplate_reported = set(done.reported)
-            result.failed += done.failed
+            _failures(result, done, log)
     _log_result(result, log)
     return result
+
+
+def _failures(result: CorpusResult, done: PassResult, log: Callable[[str], None]) -> None:
+    result.failed += done.failed
+    result.failures.update((result.names[n], detail) for n, detail in done.failures.items())
+    if any("exited with code" in detail for detail in done.failures.values()):
+        log("corpus: a check process died; its error output ends:\n" + done.run.stderr[-3000:])
 
 
 def _score_text(watcher: MonitorWatcher, pages: list[CorpusPage], result: CorpusResult) -> None:
@@ -239,6 +256,8 @@ def _log_result(result: CorpusResult, log: Callable[[str], None]) -> None:
         log(result.boilerplate_line())
     for name, missing in sorted(result.missing.items()):
         log(f"  {name}: missing {len(missing)}: " + " / ".join(m[:60] for m in missing[:3]))
+    for name, detail in sorted(result.failures.items()):
+        log(f"  {name}: check failed: {detail[:160]}")
     missed = sorted(result.names[n] for n in result.edited - result.reported)
     if missed:
         log(f"  edits not reported ({len(missed)}): " + ", ".join(missed))

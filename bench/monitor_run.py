@@ -113,7 +113,10 @@ class MonitorWatcher:
         return sqlite_tables(self.db)
 
     def _pass(self, *options: str) -> PassResult:
-        done = self._run("check", "--all", *options, "--format", "json")
+        done = run(self.command("check", "--all", *options, "--format", "json"),
+                   cwd=self.workdir)
+        if done.returncode != 1 or not done.stdout.startswith("{"):
+            done.check()  # 1 with the summary: some checks ended in error, counted below
         summary = json.loads(done.stdout)
         results = summary["results"]
         return PassResult(
@@ -123,6 +126,8 @@ class MonitorWatcher:
             failed=sum(r["outcome"] in ("failed", "error", "removed") for r in results),
             outcomes=Counter(r["outcome"] for r in results),
             in_process_seconds=float(summary["seconds"]),
+            failures={self._page_of[r["source"]]: f"{r['outcome']}: {r.get('detail') or ''}"
+                      for r in results if r["outcome"] in ("failed", "error", "removed")},
         )
 
     def _run(self, *args: str) -> Run:

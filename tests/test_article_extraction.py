@@ -8,9 +8,21 @@ capture, compare, record.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from article_shapes import CONTACT, LONG_LIST, PRODUCTS, SHAPES, WRAPPED, Shape, render, truth
+from article_shapes import (
+    CONTACT,
+    LEAD,
+    LEAD_BESIDE,
+    LONG_LIST,
+    PRODUCTS,
+    SHAPES,
+    WRAPPED,
+    Shape,
+    render,
+    truth,
+)
 
 from monitor.catalog import register
 from monitor.config import SourceConfig
@@ -100,6 +112,27 @@ def test_an_edit_in_the_tail_list_or_contact_block_is_one_hunk(
     assert hunk.kind == kind
     assert change.significance == significance
     assert checker.check(name).outcome == "unchanged"
+
+
+@pytest.mark.parametrize("shape", [LEAD, LEAD_BESIDE], ids=["in-header", "beside-body"])
+def test_the_lead_above_the_body_is_read_and_an_edit_in_it_is_one_hunk(
+        store, checker, site: ArticleSite, shape: Shape) -> None:
+    """A standfirst between the title and the body, which trafilatura left out: in the
+    article's header, or a block of its own beside the body. The byline, the date line
+    and a photo credit above the body stay out, long as the credit is."""
+    name = _watch(store, checker, site, shape, wrap=80)
+    _, text = version_text(store.engine, name)
+    lines = text.splitlines()
+    assert shape.lead in lines and lines.index(shape.lead) < lines.index(truth(shape)[2])
+    assert "Sadykova" not in text and "Published" not in text and "press service" not in text
+    assert checker.check(name).outcome == "unchanged"
+    site.set_page(1, render(replace(shape, lead=shape.lead.replace("commission", "committee")),
+                            wrap=80))
+    assert checker.check(name).outcome == "changed"
+    [change] = _changes(store, name)
+    [hunk] = change.hunks
+    assert "committee" in hunk.new and "commission" in hunk.old
+    assert (hunk.kind, change.significance) == ("wording", "medium")
 
 
 def test_a_line_break_in_a_paragraphs_source_is_a_space_and_br_is_a_break() -> None:

@@ -34,6 +34,13 @@ _NOT_ARTICLE_NAMES = re.compile(
     re.IGNORECASE)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TOO_WIDE = frozenset({"html", "body"})
+_LEAD_WORDS = 10
+_LEAD_UNSPACED = 30
+_LEAD_LINK_SHARE = 0.3
+_LEAD_NAME_DEPTH = 2
+_NOT_LEAD_NAMES = re.compile(
+    r"caption|credit|copyright|foto|photo|image|img|media|author|byline|date|time|"
+    r"newsletter|subscri|login|promo|advert|banner|notice", re.IGNORECASE)
 
 
 def fold_whitespace(root: Element) -> Element:
@@ -65,13 +72,13 @@ def restored(root: Element, lines: list[str]) -> list[str]:
         return lines
     ordered = [(text, element) for text, element in blocks
                if _inside(element, container) and not _excluded(element, container)]
-    return _merged(lines, ordered)
+    return _merged(lines, _lead(blocks, container) + ordered)
 
 
 def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
     keys = [_key(line) for line in lines]
     everything = "".join(keys)
-    after: dict[int, list[str]] = {}  # what is put back after each line
+    after: dict[int, list[str]] = {}  # what is put back after each line (-1: before all)
     cursor = -1  # index of the last line seen, in page order
     started = False
     for text, element in ordered:
@@ -82,11 +89,50 @@ def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
         if found is not None:
             cursor = found
             started = started or element.tag not in _HEADINGS
-        elif started and key not in everything:  # not inside a longer line either
+        elif key not in everything and (started or _lead_like(text, element)):
             after.setdefault(cursor, []).append(_as_trafilatura_writes(text, element))
     if not after:
         return lines
-    return [kept for i, line in enumerate(lines) for kept in (line, *after.get(i, ()))]
+    return [*after.get(-1, ()),
+            *(kept for i, line in enumerate(lines) for kept in (line, *after.get(i, ())))]
+
+
+def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[str, Element]]:
+    """The blocks between the page's title (its first `<h1>`, when it comes before the
+    article) and the article, when both lie in one part of the page narrower than its
+    body: where a lead or standfirst stands when the body is a block of its own."""
+    start = next((i for i, (_, element) in enumerate(blocks)
+                  if element.tag == "h1" or _inside(element, container)), None)
+    if start is None or blocks[start][1].tag != "h1" or _inside(blocks[start][1], container):
+        return []
+    title = blocks[start][1]
+    common = next((a for a in title.iterancestors() if _inside(container, a)), None)
+    if common is None or common.tag in _TOO_WIDE:
+        return []
+    lead = []
+    for text, element in blocks[start + 1:]:
+        if _inside(element, container):
+            break
+        if _inside(element, common) and not _excluded(element, common):
+            lead.append((text, element))
+    return lead
+
+
+def _lead_like(text: str, element: Element) -> bool:
+    """A block above the article's first paragraph that reads as part of it (a lead, a
+    standfirst): a sentence of ten words or more (or, in a script written without
+    spaces, 30 characters), not mostly link text, and not named (it or the two
+    elements around it) as a caption, credit, author box, date line or promotion.
+    Bylines, dates, reading times, breadcrumbs and counters are shorter, or links."""
+    words = text.split()
+    if len(words) < _LEAD_WORDS and not (len(words) < 4 and len(text) >= _LEAD_UNSPACED):
+        return False
+    near = [element, *list(element.iterancestors())[:_LEAD_NAME_DEPTH]]
+    if any(_NOT_LEAD_NAMES.search(f"{e.get('id') or ''} {e.get('class') or ''}")
+           for e in near):
+        return False
+    linked = sum(len(normalize_text(text_of(a, " "))) for a in element.iter("a"))
+    return linked < _LEAD_LINK_SHARE * len(text)
 
 
 def _as_trafilatura_writes(text: str, element: Element) -> str:
