@@ -24,8 +24,8 @@ class Shape:
     name: str
     title: str
     blocks: tuple[Block, ...]
-    layout: str = "wordpress"  # or "shop", "portal", "news", "story"
-    lead: str = ""  # a standfirst between the title and the body ("news", "story")
+    layout: str = "wordpress"  # or "shop", "portal", "news", "story", "news-single"
+    lead: str = ""  # a standfirst between the title and the body (news, story, news-single)
 
     def edited(self, block: int, item: int, old: str, new: str) -> Shape:
         """The same article with `old` replaced by `new` in one paragraph."""
@@ -115,7 +115,12 @@ LEAD_BESIDE = Shape(
     lead=("Schools and clinics get most of the new money in the draft budget, which the "
           "commission sent to the council on Monday."))
 
-SHAPES = (LONG_LIST, PRODUCTS, CONTACT, WRAPPED, LEAD, LEAD_BESIDE)
+LEAD_UNDER_H3 = Shape(
+    "lead-under-h3", "Budget commission finishes its review", _BUDGET, layout="news-single",
+    lead=("After three weeks of hearings the commission sent the draft budget to the "
+          "council with two changes, both of them about schools."))
+
+SHAPES = (LONG_LIST, PRODUCTS, CONTACT, WRAPPED, LEAD, LEAD_BESIDE, LEAD_UNDER_H3)
 
 
 def truth(shape: Shape) -> list[str]:
@@ -144,6 +149,12 @@ def render(shape: Shape, *, wrap: int | None = None) -> str:
         main = (f'<div class="story-wrapper">{title}<p class="story-meta">Published 4 March '
                 f'2025, 10:15</p><div class="story-lead">{lead}</div>'
                 f'<div class="story-content">{body}</div></div>')
+    elif shape.layout == "news-single":  # no <h1>: the title is an <h3> above the lead
+        main = (f'<div class="news news-single"><div class="article"><div class="header">'
+                f'<h3>{_text(shape.title, None)}</h3></div><div class="news-info">04.03.2025 '
+                'Social affairs Home</div><div class="row"><div class="col-sm-12">'
+                f'<div class="teaser-text">{lead}</div></div></div>'
+                f'<div class="news-text-wrap">{body}</div></div></div>')
     elif shape.layout == "shop":
         main = (f'<main class="catalog"><article class="news-item">{article}</article>'
                 '<div class="recommended"><h3>You may also like</h3><ul>'

@@ -34,8 +34,10 @@ _NOT_ARTICLE_NAMES = re.compile(
     re.IGNORECASE)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TOO_WIDE = frozenset({"html", "body"})
+_TITLE_TAGS = ("h1", "h2", "h3")
 _LEAD_WORDS = 10
 _LEAD_UNSPACED = 30
+_UNSPACED_FROM = "\u2e80"  # CJK and after: scripts written without spaces between words
 _LEAD_LINK_SHARE = 0.3
 _LEAD_NAME_DEPTH = 2
 _NOT_LEAD_NAMES = re.compile(
@@ -98,24 +100,30 @@ def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
 
 
 def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[str, Element]]:
-    """The blocks between the page's title (its first `<h1>`, when it comes before the
-    article) and the article, when both lie in one part of the page narrower than its
-    body: where a lead or standfirst stands when the body is a block of its own."""
-    start = next((i for i, (_, element) in enumerate(blocks)
-                  if element.tag == "h1" or _inside(element, container)), None)
-    if start is None or blocks[start][1].tag != "h1" or _inside(blocks[start][1], container):
-        return []
-    title = blocks[start][1]
-    common = next((a for a in title.iterancestors() if _inside(container, a)), None)
-    if common is None or common.tag in _TOO_WIDE:
-        return []
-    lead = []
-    for text, element in blocks[start + 1:]:
+    """The blocks between the page's title and the article, when both lie in one part
+    of the page narrower than its body: where a lead or standfirst stands when the body
+    is a block of its own. The title is the last `<h1>` before the article (a site's
+    logo may be one too), or, on a page with none there, the last `<h2>` or `<h3>`."""
+    before: list[int] = []
+    for i, (_, element) in enumerate(blocks):
         if _inside(element, container):
             break
-        if _inside(element, common) and not _excluded(element, common):
-            lead.append((text, element))
-    return lead
+        if element.tag in _TITLE_TAGS:
+            before.append(i)
+    h1 = [i for i in before if blocks[i][1].tag == "h1"]
+    for start in (h1[-1:] or before[-1:]):
+        common = next((a for a in blocks[start][1].iterancestors() if _inside(container, a)),
+                      None)
+        if common is None or common.tag in _TOO_WIDE:
+            return []
+        lead = []
+        for text, element in blocks[start + 1:]:
+            if _inside(element, container):
+                break
+            if _inside(element, common) and not _excluded(element, common):
+                lead.append((text, element))
+        return lead
+    return []
 
 
 def _lead_like(text: str, element: Element) -> bool:
@@ -124,8 +132,8 @@ def _lead_like(text: str, element: Element) -> bool:
     spaces, 30 characters), not mostly link text, and not named (it or the two
     elements around it) as a caption, credit, author box, date line or promotion.
     Bylines, dates, reading times, breadcrumbs and counters are shorter, or links."""
-    words = text.split()
-    if len(words) < _LEAD_WORDS and not (len(words) < 4 and len(text) >= _LEAD_UNSPACED):
+    if (len(text.split()) < _LEAD_WORDS
+            and sum(ch >= _UNSPACED_FROM for ch in text) < _LEAD_UNSPACED):
         return False
     near = [element, *list(element.iterancestors())[:_LEAD_NAME_DEPTH]]
     if any(_NOT_LEAD_NAMES.search(f"{e.get('id') or ''} {e.get('class') or ''}")
