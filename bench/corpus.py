@@ -25,8 +25,8 @@ the source that occurs there once, visibly), and a change pass. Pages with "with
 pieces then get a second edit, in one of those, and one more pass.
 
 Figures: text recall (truth pieces found in the captured text), edit recall (edited
-pages reported changed), edit precision (reports that were exactly the edit, one
-hunk holding the new word, over every report after the first pass), all with goal
+pages reported changed), edit precision (reports that were exactly the edit — the
+edited paragraph and nothing else — over every report after the first pass), all with goal
 1.00; and, reported only, the "without" pieces found in the captured text and the
 boilerplate edits that alerted (not errors for a watchdog).
 """
@@ -203,7 +203,7 @@ def run_corpus(directory: Path, workdir: Path, *, sample: int | None = None, see
         done = watcher.check_pass()
         result.reported = set(done.reported)
         _failures(result, done, log)
-        _score_reports(watcher.change_hunks(), result)
+        _score_reports(watcher.change_hunks(), edits, result)
         for n, page in enumerate(pages, start=1):
             base = edits[n].markup if n in edits else page.markup
             outside = edit_in(base, page.without)
@@ -237,17 +237,26 @@ def _score_text(watcher: MonitorWatcher, pages: list[CorpusPage], result: Corpus
         result.without_found += sum(_key(p) in captured for p in page.without)
 
 
-def _score_reports(changes: dict[int, list[list[Hunk]]], result: CorpusResult) -> None:
-    """Which reports of the change pass were exactly the edit: one hunk, the new word
-    in its new text and not in its old."""
+def _score_reports(changes: dict[int, list[list[Hunk]]], edits: dict[int, Edit],
+                   result: CorpusResult) -> None:
+    """Which reports of the change pass were exactly the edit: its hunks hold one new
+    text, with the new word, and at most one old text, that paragraph before the edit
+    (a paragraph of one word, replaced whole, is a removal and an addition)."""
     for n in result.reported:
         hunks = changes.get(n, [[]])[-1]
-        if (n in result.edited and len(hunks) == 1
-                and NEW_WORD in hunks[0].new and NEW_WORD not in hunks[0].old):
+        if n in edits and _is_the_edit(hunks, edits[n]):
             result.exact.add(n)
         else:
             result.inexact[result.names[n]] = [
                 f"{h.kind}: {h.old[:50]!r} -> {h.new[:50]!r}" for h in hunks]
+
+
+def _is_the_edit(hunks: list[Hunk], edit: Edit) -> bool:
+    news = [h.new for h in hunks if h.new]
+    olds = [h.old for h in hunks if h.old]
+    if len(news) != 1 or len(olds) > 1 or NEW_WORD not in news[0]:
+        return False
+    return all(old == news[0].replace(NEW_WORD, edit.word) for old in olds)
 
 
 def _log_result(result: CorpusResult, log: Callable[[str], None]) -> None:

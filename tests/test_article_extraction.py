@@ -30,7 +30,7 @@ from monitor.config import SourceConfig
 from monitor.diff import Change
 from monitor.replica.article_site import ArticleSite
 from monitor.sources.blocks import element_paragraphs, parse_html
-from monitor.sources.dropped import fold_whitespace
+from monitor.sources.dropped import fold_whitespace, restored
 from monitor.store.queries import version_text
 
 
@@ -146,3 +146,19 @@ def test_a_line_break_in_a_paragraphs_source_is_a_space_and_br_is_a_break() -> N
     assert element_paragraphs(root) == [
         "one two", "three four", "five six", "seven", "eight", "nine", "ten eleven"]
     assert root.find(".//pre").text == "ten\neleven"  # preformatted text keeps its lines
+
+
+@pytest.mark.parametrize("word", ["Swissair", "Aeroflot"])
+def test_a_short_block_is_put_back_whether_or_not_a_longer_word_holds_it(word: str) -> None:
+    """A block trafilatura left out is not put back when a kept line holds its text
+    already; whole words are compared, so that "Swiss" is not taken as read inside
+    "Swissair", and an edit of that word does not make it appear."""
+    root = parse_html(
+        "<body><nav>Home</nav><article><p>The airline published its winter timetable "
+        f"today.</p><p class=\"kicker\">Swiss</p><p>{word} adds two flights to Almaty "
+        "from December.</p></article></body>")
+    lines = ["The airline published its winter timetable today.",
+             f"{word} adds two flights to Almaty from December."]
+    assert restored(root, lines) == [lines[0], "Swiss", lines[1]]
+    merged = [lines[0], f"Swiss {lines[1]}"]  # both blocks read as one line already
+    assert restored(root, merged) == merged

@@ -35,6 +35,7 @@ _NOT_ARTICLE_NAMES = re.compile(
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TOO_WIDE = frozenset({"html", "body"})
 _TITLE_TAGS = ("h1", "h2", "h3")
+_WORD = re.compile(r"[^\W_]+")
 _LEAD_WORDS = 10
 _LEAD_UNSPACED = 30
 _UNSPACED_FROM = "\u2e80"  # CJK and after: scripts written without spaces between words
@@ -79,7 +80,10 @@ def restored(root: Element, lines: list[str]) -> list[str]:
 
 def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
     keys = [_key(line) for line in lines]
-    everything = "".join(keys)
+    # Every word kept, in order: a block read inside a longer line is not put back. Whole
+    # words, so that a short block ("Swiss") does not hide in a longer word ("Swissair")
+    # and come back when an edit changes that word.
+    everything = f" {' '.join(_words(line) for line in lines)} "
     after: dict[int, list[str]] = {}  # what is put back after each line (-1: before all)
     cursor = -1  # index of the last line seen, in page order
     started = False
@@ -91,7 +95,7 @@ def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
         if found is not None:
             cursor = found
             started = started or element.tag not in _HEADINGS
-        elif key not in everything and (started or _lead_like(text, element)):
+        elif f" {_words(text)} " not in everything and (started or _lead_like(text, element)):
             after.setdefault(cursor, []).append(_as_trafilatura_writes(text, element))
     if not after:
         return lines
@@ -103,7 +107,8 @@ def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[s
     """The blocks between the page's title and the article, when both lie in one part
     of the page narrower than its body: where a lead or standfirst stands when the body
     is a block of its own. The title is the last `<h1>` before the article (a site's
-    logo may be one too), or, on a page with none there, the last `<h2>` or `<h3>`."""
+    logo may be one too), or, when that one shares nothing narrower than the body with
+    the article, the last `<h2>` or `<h3>` before it."""
     before: list[int] = []
     for i, (_, element) in enumerate(blocks):
         if _inside(element, container):
@@ -111,11 +116,12 @@ def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[s
         if element.tag in _TITLE_TAGS:
             before.append(i)
     h1 = [i for i in before if blocks[i][1].tag == "h1"]
-    for start in (h1[-1:] or before[-1:]):
+    others = [i for i in before if blocks[i][1].tag != "h1"]
+    for start in (*h1[-1:], *others[-1:]):
         common = next((a for a in blocks[start][1].iterancestors() if _inside(container, a)),
                       None)
         if common is None or common.tag in _TOO_WIDE:
-            return []
+            continue
         lead = []
         for text, element in blocks[start + 1:]:
             if _inside(element, container):
@@ -198,6 +204,11 @@ def _excluded(element: Element, container: Element) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+def _words(text: str) -> str:
+    """The text's words (letters and digits), casefolded, one space between them."""
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def _key(text: str) -> str:
