@@ -145,10 +145,12 @@ def render(shape: Shape, *, wrap: int | None = None) -> str:
                 f'<div class="news-body">{body}</div>'
                 '<div class="share-buttons">Share: <a href="/s/fb">Facebook</a> '
                 '<a href="/s/tg">Telegram</a></div></article></main>')
-    elif shape.layout == "story":  # no <article>: the lead is a block beside the body
+    elif shape.layout == "story":  # no <article>: the lead is a block beside the body, in a
+        # wrapper named for the post's category, as blogs name them
         main = (f'<div class="story-wrapper">{title}<p class="story-meta">Published 4 March '
-                f'2025, 10:15</p><div class="story-lead">{lead}</div>'
-                f'<div class="story-content">{body}</div></div>')
+                f'2025, 10:15</p><section class="story category-city-news">'
+                f'<div class="story-lead">{lead}</div>'
+                f'<div class="story-content">{body}</div></section></div>')
     elif shape.layout == "news-single":  # no <h1>: the title is an <h3> above the lead
         main = (f'<div class="news news-single"><div class="article"><div class="header">'
                 f'<h3>{_text(shape.title, None)}</h3></div><div class="news-info">04.03.2025 '

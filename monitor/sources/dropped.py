@@ -126,10 +126,16 @@ def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[s
         for text, element in blocks[start + 1:]:
             if _inside(element, container):
                 break
-            if _inside(element, common) and not _excluded(element, common):
+            if _inside(element, common) and not _excluded(element, _around(element, container)):
                 lead.append((text, element))
         return lead
     return []
+
+
+def _around(element: Element, container: Element) -> Element:
+    """The innermost element holding both: the names above it are the article's too (a
+    blog's `category-news` wrapper, say) and exclude nothing."""
+    return next(a for a in element.iterancestors() if _inside(container, a))
 
 
 def _lead_like(text: str, element: Element) -> bool:
