@@ -5,7 +5,8 @@
     python -m bench --quick         N=200, one timed pass, no reference run, no profile,
                                     no measured day
     python -m bench.diff_bench      only the diff's worst cases (a few seconds)
-    python -m bench.corpus          only the real-page corpus (MONITOR_CORPUS_DIR)
+    python -m bench.corpus          only the real-page corpus (MONITOR_CORPUS_DIR);
+                                    `python -m bench.corpus import-trafilatura` makes one
     python -m bench.api_body_bench  only gov.kz API bodies, BeautifulSoup against lxml
 
 See bench/README.md for what is measured and how to read it.
@@ -21,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench import api_body_bench, diff_bench, evidence_bench, ledger_bench, report
-from bench.corpus import corpus_dir, run_corpus
+from bench.corpus import CORPUS_SAMPLE, CORPUS_SEED, corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
 from bench.measure import cpu_count
@@ -48,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     WORK.mkdir(exist_ok=True)
     diff_verdicts = diff_bench.run(log=lambda line: print(line, flush=True))
-    corpus = run_corpus(corpus_dir(), WORK / "corpus",
+    corpus = run_corpus(corpus_dir(), WORK / "corpus", sample=args.corpus_sample or None,
+                        seed=CORPUS_SEED,
                         log=lambda line: print(line, flush=True))
     body_costs = api_body_bench.run(log=lambda line: print(line, flush=True))
     notes: list[str] = []
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
              + evidence_verdicts)
     if corpus is not None:
         notes.append(corpus.line())
+        notes.append(corpus.boilerplate_line())
     print("\ntargets (monitor against urlwatch/html2text, measured in this run):")
     for v in found:
         print(f"  {'PASS' if v.passed else 'MISS'}  {v.target}: {v.measured}")
@@ -226,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-day", action="store_true",
                    help=f"skip the measured day of hourly checks (N={DAY_PAGES})")
     p.add_argument("--results", type=Path, help="where to write the results (markdown)")
+    p.add_argument("--corpus-sample", type=int, default=CORPUS_SAMPLE,
+                   help=f"real-page corpus: score this many pages, drawn with seed "
+                   f"{CORPUS_SEED} (default {CORPUS_SAMPLE}; 0: every page)")
     p.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     return p
 

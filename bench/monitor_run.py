@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bench.measure import Run, run, sqlite_bytes, sqlite_tables
 from bench.tools import PassResult
+from monitor.diff import Change, Hunk
 
 LEARNING_WORKERS = 128
 
@@ -81,6 +82,17 @@ class MonitorWatcher:
                     (data["significance"], tuple(data["classes"])))
         return found
 
+    def change_hunks(self) -> dict[int, list[list[Hunk]]]:
+        """The hunks of every ChangeDetected in the log, per page, oldest first."""
+        found: dict[int, list[list[Hunk]]] = {}
+        for line in self._run("events", "--json").stdout.splitlines():
+            event = json.loads(line)
+            if event["type"] == "ChangeDetected":
+                change = Change.from_dict(event["data"]["change"])
+                found.setdefault(self._page_of[event["stream_id"]], []).append(
+                    list(change.hunks))
+        return found
+
     def current_text(self, page: int) -> str:
         """The text monitor stored last for page `page` ("" when none)."""
         from monitor.errors import UsageError
@@ -101,7 +113,10 @@ class MonitorWatcher:
         return sqlite_tables(self.db)
 
     def _pass(self, *options: str) -> PassResult:
-        done = self._run("check", "--all", *options, "--format", "json")
+        done = run(self.command("check", "--all", *options, "--format", "json"),
+                   cwd=self.workdir)
+        if done.returncode != 1 or not done.stdout.startswith("{"):
+            done.check()  # 1 with the summary: some checks ended in error, counted below
         summary = json.loads(done.stdout)
         results = summary["results"]
         return PassResult(
@@ -111,6 +126,8 @@ class MonitorWatcher:
             failed=sum(r["outcome"] in ("failed", "error", "removed") for r in results),
             outcomes=Counter(r["outcome"] for r in results),
             in_process_seconds=float(summary["seconds"]),
+            failures={self._page_of[r["source"]]: f"{r['outcome']}: {r.get('detail') or ''}"
+                      for r in results if r["outcome"] in ("failed", "error", "removed")},
         )
 
     def _run(self, *args: str) -> Run:

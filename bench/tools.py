@@ -18,6 +18,7 @@ class PassResult:
     failed: int  # checks that ended in an error
     outcomes: Counter[str] = field(default_factory=Counter)
     in_process_seconds: float | None = None  # the pass alone, as the tool itself timed it
+    failures: dict[int, str] = field(default_factory=dict)  # page -> outcome: detail
 
 
 class Watcher(Protocol):

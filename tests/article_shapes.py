@@ -24,7 +24,8 @@ class Shape:
     name: str
     title: str
     blocks: tuple[Block, ...]
-    layout: str = "wordpress"  # or "shop", "portal"
+    layout: str = "wordpress"  # or "shop", "portal", "news", "story", "news-single"
+    lead: str = ""  # a standfirst between the title and the body (news, story, news-single)
 
     def edited(self, block: int, item: int, old: str, new: str) -> Shape:
         """The same article with `old` replaced by `new` in one paragraph."""
@@ -97,12 +98,34 @@ WRAPPED = Shape(
      ("quote", ("Late payment is the most common reason small suppliers leave public "
                 "procurement, and it is the easiest one to remove, the chairman said.",))))
 
-SHAPES = (LONG_LIST, PRODUCTS, CONTACT, WRAPPED)
+_BUDGET = (("p", ("The budget commission met on Monday to review the draft of the city's "
+                   "budget for the next three years, line by line.",
+                   "Most of the new spending goes to the repair of schools and clinics; the "
+                   "transport department's share falls for the second year running.",
+                   "The draft goes to the city council in April, where the deputies can "
+                   "still move money between the departments.")),
+           ("p", ("Residents may send their proposals to the commission until 20 March.",)))
+LEAD = Shape(
+    "lead", "City budget for the next three years goes to the council",
+    _BUDGET, layout="news",
+    lead=("The commission approved the draft with two changes: more money for school "
+          "repairs and less for new roads."))
+LEAD_BESIDE = Shape(
+    "lead-beside", "Draft city budget reviewed by the commission", _BUDGET, layout="story",
+    lead=("Schools and clinics get most of the new money in the draft budget, which the "
+          "commission sent to the council on Monday."))
+
+LEAD_UNDER_H3 = Shape(
+    "lead-under-h3", "Budget commission finishes its review", _BUDGET, layout="news-single",
+    lead=("After three weeks of hearings the commission sent the draft budget to the "
+          "council with two changes, both of them about schools."))
+
+SHAPES = (LONG_LIST, PRODUCTS, CONTACT, WRAPPED, LEAD, LEAD_BESIDE, LEAD_UNDER_H3)
 
 
 def truth(shape: Shape) -> list[str]:
     """The article's paragraphs as a reader reads them (a table row: its cells)."""
-    lines = [shape.title]
+    lines = [shape.title, *([shape.lead] if shape.lead else [])]
     for kind, texts in shape.blocks:
         lines += [" ".join(t.split(" | ")) if kind == "table" else t for t in texts]
     return lines
@@ -111,7 +134,30 @@ def truth(shape: Shape) -> list[str]:
 def render(shape: Shape, *, wrap: int | None = None) -> str:
     body = "\n".join(_block(kind, texts, wrap) for kind, texts in shape.blocks)
     article = f'<h1 class="entry-title">{_text(shape.title, None)}</h1>\n{body}'
-    if shape.layout == "shop":
+    title = f"<h1>{_text(shape.title, None)}</h1>"
+    lead = f"<p>{_text(shape.lead, wrap)}</p>"
+    if shape.layout == "news":  # the lead in the article's header, a byline above it
+        main = (f'<main id="content"><article class="news-article"><header class="news-header">'
+                f'{title}<p class="byline">By Aigerim Sadykova, 4 March 2025, 3 min read</p>'
+                f'<div class="news-lead">{lead}</div>'
+                '<p class="photo-credit">Photo by the press service of the city akimat, taken '
+                'at the meeting of the commission</p></header>'
+                f'<div class="news-body">{body}</div>'
+                '<div class="share-buttons">Share: <a href="/s/fb">Facebook</a> '
+                '<a href="/s/tg">Telegram</a></div></article></main>')
+    elif shape.layout == "story":  # no <article>: the lead is a block beside the body, in a
+        # wrapper named for the post's category, as blogs name them
+        main = (f'<div class="story-wrapper">{title}<p class="story-meta">Published 4 March '
+                f'2025, 10:15</p><section class="story category-city-news">'
+                f'<div class="story-lead">{lead}</div>'
+                f'<div class="story-content">{body}</div></section></div>')
+    elif shape.layout == "news-single":  # no <h1>: the title is an <h3> above the lead
+        main = (f'<div class="news news-single"><div class="article"><div class="header">'
+                f'<h3>{_text(shape.title, None)}</h3></div><div class="news-info">04.03.2025 '
+                'Social affairs Home</div><div class="row"><div class="col-sm-12">'
+                f'<div class="teaser-text">{lead}</div></div></div>'
+                f'<div class="news-text-wrap">{body}</div></div></div>')
+    elif shape.layout == "shop":
         main = (f'<main class="catalog"><article class="news-item">{article}</article>'
                 '<div class="recommended"><h3>You may also like</h3><ul>'
                 '<li><a href="/p/1">Iron Tefal FV1711</a></li>'

@@ -8,16 +8,29 @@ capture, compare, record.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from article_shapes import CONTACT, LONG_LIST, PRODUCTS, SHAPES, WRAPPED, Shape, render, truth
+from article_shapes import (
+    CONTACT,
+    LEAD,
+    LEAD_BESIDE,
+    LEAD_UNDER_H3,
+    LONG_LIST,
+    PRODUCTS,
+    SHAPES,
+    WRAPPED,
+    Shape,
+    render,
+    truth,
+)
 
 from monitor.catalog import register
 from monitor.config import SourceConfig
 from monitor.diff import Change
 from monitor.replica.article_site import ArticleSite
 from monitor.sources.blocks import element_paragraphs, parse_html
-from monitor.sources.dropped import fold_whitespace
+from monitor.sources.dropped import fold_whitespace, restored
 from monitor.store.queries import version_text
 
 
@@ -102,6 +115,29 @@ def test_an_edit_in_the_tail_list_or_contact_block_is_one_hunk(
     assert checker.check(name).outcome == "unchanged"
 
 
+@pytest.mark.parametrize("shape", [LEAD, LEAD_BESIDE, LEAD_UNDER_H3],
+                         ids=["in-header", "beside-body", "under-h3"])
+def test_the_lead_above_the_body_is_read_and_an_edit_in_it_is_one_hunk(
+        store, checker, site: ArticleSite, shape: Shape) -> None:
+    """A standfirst between the title and the body, which trafilatura left out: in the
+    article's header, or a block of its own beside the body. The byline, the date line
+    and a photo credit above the body stay out, long as the credit is."""
+    name = _watch(store, checker, site, shape, wrap=80)
+    _, text = version_text(store.engine, name)
+    lines = text.splitlines()
+    assert shape.lead in lines and lines.index(shape.lead) < lines.index(truth(shape)[2])
+    for above in ("Sadykova", "Published", "press service", "Social affairs"):
+        assert above not in text
+    assert checker.check(name).outcome == "unchanged"
+    site.set_page(1, render(replace(shape, lead=shape.lead.replace("commission", "committee")),
+                            wrap=80))
+    assert checker.check(name).outcome == "changed"
+    [change] = _changes(store, name)
+    [hunk] = change.hunks
+    assert "committee" in hunk.new and "commission" in hunk.old
+    assert (hunk.kind, change.significance) == ("wording", "medium")
+
+
 def test_a_line_break_in_a_paragraphs_source_is_a_space_and_br_is_a_break() -> None:
     root = fold_whitespace(parse_html(
         "<body><p>one\n  two</p><blockquote>three\nfour</blockquote>"
@@ -110,3 +146,19 @@ def test_a_line_break_in_a_paragraphs_source_is_a_space_and_br_is_a_break() -> N
     assert element_paragraphs(root) == [
         "one two", "three four", "five six", "seven", "eight", "nine", "ten eleven"]
     assert root.find(".//pre").text == "ten\neleven"  # preformatted text keeps its lines
+
+
+@pytest.mark.parametrize("word", ["Swissair", "Aeroflot"])
+def test_a_short_block_is_put_back_whether_or_not_a_longer_word_holds_it(word: str) -> None:
+    """A block trafilatura left out is not put back when a kept line holds its text
+    already; whole words are compared, so that "Swiss" is not taken as read inside
+    "Swissair", and an edit of that word does not make it appear."""
+    root = parse_html(
+        "<body><nav>Home</nav><article><p>The airline published its winter timetable "
+        f"today.</p><p class=\"kicker\">Swiss</p><p>{word} adds two flights to Almaty "
+        "from December.</p></article></body>")
+    lines = ["The airline published its winter timetable today.",
+             f"{word} adds two flights to Almaty from December."]
+    assert restored(root, lines) == [lines[0], "Swiss", lines[1]]
+    merged = [lines[0], f"Swiss {lines[1]}"]  # both blocks read as one line already
+    assert restored(root, merged) == merged

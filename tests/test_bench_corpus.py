@@ -3,6 +3,7 @@ shapes of tests/article_shapes.py (our own pages, so they may live in the repo).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -48,5 +49,58 @@ def test_a_page_is_edited_in_its_last_truth_paragraph_once(tmp_path: Path) -> No
     edited = edited_markup(page)
     assert edited is not None and edited != page.markup
     assert edited.count("xylograph") == 1
-    unique = CorpusPage("p", "<p>repeat repeat</p>", ("repeat repeat",))
-    assert edited_markup(unique) is None  # no word occurs once: nothing to edit safely
+    last = page.truth[-1]
+    assert _key(last) not in _key(edited) and _key(last) in _key(page.markup)
+
+
+def test_an_edit_is_made_only_where_a_reader_sees_it_once() -> None:
+    twice = CorpusPage("p", "<p>Budget approved</p><div>Budget approved</div>",
+                       ("Budget approved",))
+    assert edited_markup(twice) is None  # which one is the article's? not edited
+    hidden = CorpusPage("p", '<html><head><title>Budget approved</title></head><body>'
+                        '<img alt="Budget approved"><p>Budget&#32;approved</p></body></html>',
+                        ("Budget approved",))
+    assert edited_markup(hidden) is None  # the title and alt text are not shown
+    short = CorpusPage("p", "<p>Tax is 5 %</p>", ("Tax is 5 %",))
+    assert edited_markup(short) is None  # no word of five letters
+    pieces = CorpusPage("p", "<p>First budget line.</p><p>Second budget line.</p>",
+                        ("Second budget", "First budget"))
+    assert edited_markup(pieces) == "<p>First budget line.</p><p>xylograph budget line.</p>"
+    wrapped = CorpusPage("p", "<p>The budget\n   was approved</p>", ("The budget was approved",))
+    assert edited_markup(wrapped) == "<p>The xylograph\n   was approved</p>"
+
+
+def test_segments_are_scored_and_boilerplate_edits_only_reported(tmp_path: Path) -> None:
+    """The truth.json layout: "with" pieces are scored like paragraphs (a piece may be
+    part of one); an edit in a "without" piece is counted apart, never an error."""
+    [shape] = [s for s in SHAPES if s.name == "contact"]
+    markup = render(shape)
+    folder = tmp_path / "corpus" / "segments"
+    folder.mkdir(parents=True)
+    (folder / "page.html").write_text(markup, encoding="utf-8")
+    truth = {"with": ["holds a reception of citizens", "no appointment is needed"],
+             "without": ["City news. All rights reserved."]}
+    (folder / "truth.json").write_text(json.dumps(truth), encoding="utf-8")
+    [page] = load_corpus(tmp_path / "corpus")
+    assert page.truth == tuple(truth["with"]) and page.without == tuple(truth["without"])
+    lines: list[str] = []
+    result = run_corpus(tmp_path / "corpus", tmp_path / "work", log=lines.append)
+    assert result is not None, lines
+    assert (result.paragraphs, result.text_recall) == (2, 1.0), lines
+    assert result.exact == result.edited == {1}, lines
+    assert (result.recall, result.precision) == (1.0, 1.0), lines
+    assert result.without == 1 and result.without_found == 0, lines
+    assert result.boilerplate_edited == {1} and not result.boilerplate_reported, lines
+    assert lines[1].startswith("corpus, not the article (reported, no goal): 0/1"), lines
+
+
+def test_a_sample_is_fixed_by_its_seed(tmp_path: Path) -> None:
+    directory = _corpus(tmp_path / "c")
+    every = [p.name for p in load_corpus(directory)]
+    drawn = [p.name for p in load_corpus(directory, sample=2, seed=5)]
+    assert drawn == [p.name for p in load_corpus(directory, sample=2, seed=5)]
+    assert len(drawn) == 2 and drawn == [n for n in every if n in drawn]
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())

@@ -34,6 +34,16 @@ _NOT_ARTICLE_NAMES = re.compile(
     re.IGNORECASE)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TOO_WIDE = frozenset({"html", "body"})
+_TITLE_TAGS = ("h1", "h2", "h3")
+_WORD = re.compile(r"[^\W_]+")
+_LEAD_WORDS = 10
+_LEAD_UNSPACED = 30
+_UNSPACED_FROM = "\u2e80"  # CJK and after: scripts written without spaces between words
+_LEAD_LINK_SHARE = 0.3
+_LEAD_NAME_DEPTH = 2
+_NOT_LEAD_NAMES = re.compile(
+    r"caption|credit|copyright|foto|photo|image|img|media|author|byline|date|time|"
+    r"newsletter|subscri|login|promo|advert|banner|notice", re.IGNORECASE)
 
 
 def fold_whitespace(root: Element) -> Element:
@@ -65,13 +75,16 @@ def restored(root: Element, lines: list[str]) -> list[str]:
         return lines
     ordered = [(text, element) for text, element in blocks
                if _inside(element, container) and not _excluded(element, container)]
-    return _merged(lines, ordered)
+    return _merged(lines, _lead(blocks, container) + ordered)
 
 
 def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
     keys = [_key(line) for line in lines]
-    everything = "".join(keys)
-    after: dict[int, list[str]] = {}  # what is put back after each line
+    # Every word kept, in order: a block read inside a longer line is not put back. Whole
+    # words, so that a short block ("Swiss") does not hide in a longer word ("Swissair")
+    # and come back when an edit changes that word.
+    everything = f" {' '.join(_words(line) for line in lines)} "
+    after: dict[int, list[str]] = {}  # what is put back after each line (-1: before all)
     cursor = -1  # index of the last line seen, in page order
     started = False
     for text, element in ordered:
@@ -82,11 +95,64 @@ def _merged(lines: list[str], ordered: list[tuple[str, Element]]) -> list[str]:
         if found is not None:
             cursor = found
             started = started or element.tag not in _HEADINGS
-        elif started and key not in everything:  # not inside a longer line either
+        elif f" {_words(text)} " not in everything and (started or _lead_like(text, element)):
             after.setdefault(cursor, []).append(_as_trafilatura_writes(text, element))
     if not after:
         return lines
-    return [kept for i, line in enumerate(lines) for kept in (line, *after.get(i, ()))]
+    return [*after.get(-1, ()),
+            *(kept for i, line in enumerate(lines) for kept in (line, *after.get(i, ())))]
+
+
+def _lead(blocks: list[tuple[str, Element]], container: Element) -> list[tuple[str, Element]]:
+    """The blocks between the page's title and the article, when both lie in one part
+    of the page narrower than its body: where a lead or standfirst stands when the body
+    is a block of its own. The title is the last `<h1>` before the article (a site's
+    logo may be one too), or, when that one shares nothing narrower than the body with
+    the article, the last `<h2>` or `<h3>` before it."""
+    before: list[int] = []
+    for i, (_, element) in enumerate(blocks):
+        if _inside(element, container):
+            break
+        if element.tag in _TITLE_TAGS:
+            before.append(i)
+    h1 = [i for i in before if blocks[i][1].tag == "h1"]
+    others = [i for i in before if blocks[i][1].tag != "h1"]
+    for start in (*h1[-1:], *others[-1:]):
+        common = next((a for a in blocks[start][1].iterancestors() if _inside(container, a)),
+                      None)
+        if common is None or common.tag in _TOO_WIDE:
+            continue
+        lead = []
+        for text, element in blocks[start + 1:]:
+            if _inside(element, container):
+                break
+            if _inside(element, common) and not _excluded(element, _around(element, container)):
+                lead.append((text, element))
+        return lead
+    return []
+
+
+def _around(element: Element, container: Element) -> Element:
+    """The innermost element holding both: the names above it are the article's too (a
+    blog's `category-news` wrapper, say) and exclude nothing."""
+    return next(a for a in element.iterancestors() if _inside(container, a))
+
+
+def _lead_like(text: str, element: Element) -> bool:
+    """A block above the article's first paragraph that reads as part of it (a lead, a
+    standfirst): a sentence of ten words or more (or, in a script written without
+    spaces, 30 characters), not mostly link text, and not named (it or the two
+    elements around it) as a caption, credit, author box, date line or promotion.
+    Bylines, dates, reading times, breadcrumbs and counters are shorter, or links."""
+    if (len(text.split()) < _LEAD_WORDS
+            and sum(ch >= _UNSPACED_FROM for ch in text) < _LEAD_UNSPACED):
+        return False
+    near = [element, *list(element.iterancestors())[:_LEAD_NAME_DEPTH]]
+    if any(_NOT_LEAD_NAMES.search(f"{e.get('id') or ''} {e.get('class') or ''}")
+           for e in near):
+        return False
+    linked = sum(len(normalize_text(text_of(a, " "))) for a in element.iter("a"))
+    return linked < _LEAD_LINK_SHARE * len(text)
 
 
 def _as_trafilatura_writes(text: str, element: Element) -> str:
@@ -144,6 +210,11 @@ def _excluded(element: Element, container: Element) -> bool:
             return True
         node = node.getparent()
     return False
+
+
+def _words(text: str) -> str:
+    """The text's words (letters and digits), casefolded, one space between them."""
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def _key(text: str) -> str:
