@@ -59,7 +59,7 @@ def read(path: Path) -> list[WitnessLine]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past any record
             lines.append(WitnessLine(number, None, "not a JSON line"))
             continue
         if not isinstance(record, dict):
