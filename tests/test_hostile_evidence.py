@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from monitor.evidence.bundle.check import check_bundle
 from monitor.validation import parse_confirm, parse_duration
 
 HUGE = 10 ** 400  # a TOML integer: tomllib reads it, no float holds it
+HUGE_TEXT = "9" * 23  # past SQLite's integers
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +117,27 @@ def test_an_integer_duration_past_any_float_is_too_long(tmp_path: Path) -> None:
     assert "defaults.confirm" in got.err and "too long" in got.err
     assert "internal error" not in got.err
 
+
+
+def test_show_raw_never_replaces_the_store(demo: Demo) -> None:
+    before = demo.db.read_bytes()
+    for spelled in (str(demo.db), os.path.relpath(demo.db, demo.root),
+                    str(demo.db.parent / ".." / demo.db.parent.name / demo.db.name)):
+        got = demo.run("show", f"{NAME}@2", "--raw", "--output", spelled)
+        assert got.code == 2, got.out + got.err
+        assert "is the store's database: not replaced" in got.err
+    assert demo.db.read_bytes() == before
+    assert demo.run("verify").code == 0
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("show", f"{NAME}@{HUGE_TEXT}"), f"has no version {HUGE_TEXT}"),
+    (("show", f"{NAME}@\u00b2"), "VERSION must be a number"),
+    (("events", "--since-position", HUGE_TEXT), "is not in the range"),
+    (("events", "--since-position", "-1"), "is not in the range"),
+])
+def test_numbers_past_the_store_or_in_other_digits_are_refused_in_one_line(
+        demo: Demo, args: tuple[str, ...], said: str) -> None:
+    got = demo.run(*args)
+    assert got.code == 2, got.out + got.err
+    assert said in got.err and "internal error" not in got.err
