@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import zipfile
 from pathlib import Path
 
@@ -141,3 +142,41 @@ def test_numbers_past_the_store_or_in_other_digits_are_refused_in_one_line(
     got = demo.run(*args)
     assert got.code == 2, got.out + got.err
     assert said in got.err and "internal error" not in got.err
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (("verify", "--witness", "{fifo}"), "not a regular file, so not a witness file"),
+    (("verify", "--public-key", "{fifo}"), "not a regular file, so not a public key"),
+    (("verify-bundle", "{fifo}"), "not a regular file, so not a bundle"),
+    (("verify-bundle", "{bundle}", "--public-key", "{fifo}"),
+     "not a regular file, so not a public key"),
+])
+def test_a_pipe_or_device_given_as_a_file_is_refused_not_read_without_end(
+        demo: Demo, tmp_path: Path, args: tuple[str, ...], said: str) -> None:
+    # /dev/zero used to be read into memory until the machine ran out (GBs in seconds);
+    # a FIFO with no writer shows the same mistake as a hang, cut by the timeout.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    filled = [a.format(fifo=fifo, bundle=demo.bundle) for a in args]
+    got = monitor("--database", demo.url, *filled, cwd=tmp_path, own_process=True, timeout=30)
+    assert got.code == 2, got.out + got.err
+    assert said in got.err
+
+
+def test_a_checkpoint_key_that_is_not_a_regular_file_is_refused(tmp_path: Path) -> None:
+    from monitor.errors import ConfigError
+    from monitor.evidence.keys import load_signing_key
+
+    fifo = tmp_path / "key"
+    os.mkfifo(fifo, 0o600)
+    # A writer, so that a regression that opens the FIFO fails instead of hanging.
+    writer = threading.Thread(target=lambda: fifo.write_bytes(b"garbage"), daemon=True)
+    writer.start()
+    try:
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_signing_key(fifo)
+    finally:
+        if writer.is_alive():  # nobody opened it: let the writer's open return
+            with open(fifo, "rb") as drain:
+                drain.read()
+        writer.join(timeout=5)

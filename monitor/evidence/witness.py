@@ -47,6 +47,8 @@ def append(path: Path, record: dict[str, Any]) -> None:
 
 
 def read(path: Path) -> list[WitnessLine]:
+    if path.exists() and not path.is_file():  # a device or a pipe: read without end
+        raise ConfigError(f"{path}: not a regular file, so not a witness file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -86,6 +86,8 @@ def check_bundle(path: Path, given_key: PublicKey | None = None) -> BundleReport
 
 
 def _members(path: Path) -> dict[str, bytes]:
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise UsageError(f"{path}: not a regular file, so not a bundle")  # /dev/zero, a FIFO
     try:
         with zipfile.ZipFile(path) as bundle:
             names = bundle.namelist()
