@@ -41,7 +41,10 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # a TOML integer past any float
+            raise ValueError(f"{value!r} is too long (at most 366d)") from None
     else:
         match = _DURATION.match(str(value).lower())
         if not match:

@@ -87,6 +87,12 @@ class Policy:
 def confirm_keys(settings: Settings) -> dict[str, Any]:
     """`confirm` and `reverted`, checked against `events`."""
     events = settings.choices("events", EVENT_KINDS + OPT_IN_KINDS)
+    if settings.raw("events") is not None and not events:
+        raise settings.fail("events", "lists nothing: the channel would never send (leave "
+                            "`events` out for every kind)")
+    if "reverted" in events and "changed" not in events:
+        raise settings.fail("events", '"reverted" without "changed": a reverted alert is a '
+                            "change held for its re-check, so the channel would never send it")
     confirm = settings.duration("confirm", 0.0)
     try:
         parse_confirm(confirm)

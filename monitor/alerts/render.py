@@ -33,7 +33,9 @@ MAX_HUNKS = 20  # hunks shown in one message
 MAX_SUBJECT = 180
 SUBJECT_TITLE = 70  # characters of the title in a subject; the summary follows it
 EXCERPT = 1500  # characters of a removed document's last text shown in a message
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Removed from every string a template prints: C0 and C1 controls (but tab, line
+# breaks) and the bidi overrides that show page text in another order than stored.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from monitor.config import Config, load_config
-from monitor.errors import SchemaError
+from monitor.errors import SchemaError, UsageError
 from monitor.moments import utc_iso
 from monitor.store import EventStore, open_store
 from monitor.untrusted import json_text
@@ -57,6 +57,20 @@ class AppContext:
                 self._require_sqlite_file()
             self._store = open_store(self.url, check_schema=check_schema)
         return self._store
+
+    def refuse_store_file(self, output: Path) -> None:
+        """A command's --output must not replace the store's SQLite file (or its
+        journal): `show … --raw -o var/monitor.db` would swap the evidence for a page."""
+        url = make_url(self.url) if "://" in self.url else None
+        if url is None or url.get_backend_name() != "sqlite" or not url.database or \
+                url.database == ":memory:":
+            return
+        database = Path(url.database).resolve()
+        own = {database, *(database.with_name(database.name + tail)
+                           for tail in ("-wal", "-shm", "-journal"))}
+        if output.resolve() in own:
+            raise UsageError(f"{output} is the store's database: not replaced (choose "
+                             "another file)")
 
     def _require_sqlite_file(self) -> None:
         """A command that reads the store must not create an empty one by accident."""

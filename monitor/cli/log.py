@@ -67,7 +67,8 @@ def event_json(event: StoredEvent) -> dict[str, Any]:
 
 
 @cli.command()
-@click.option("--since-position", type=int, default=0, show_default=True, metavar="N",
+@click.option("--since-position", type=click.IntRange(min=0, max=2 ** 63 - 1), default=0,
+              show_default=True, metavar="N",
               help="Only events after this global position.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new events as they are recorded.")
 @click.option("--poll", type=float, default=1.0, show_default=True, help="Seconds between polls.")
@@ -171,10 +172,14 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
 def show(app: AppContext, target: str, raw: bool, output: Path | None, fmt: str) -> None:
     """Print a stored version's canonical text (the latest when no @VERSION)."""
     name, _, number = target.partition("@")
-    if number and not number.isdigit():
+    if number and not (number.isascii() and number.isdigit()):
         raise UsageError(f"{target!r}: VERSION must be a number, e.g. {name}@1")
+    if len(number) > 18:  # past any stored version, and past SQLite's integers
+        raise UsageError(f"source {name!r} has no version {number}")
     if output is not None and not raw:
         raise UsageError("--output goes with --raw (the text is printed; redirect it)")
+    if output is not None:
+        app.refuse_store_file(output)
     engine = app.store(read_only=True).engine
     row = get_source(engine, name)
     version, text = version_text(engine, row.stream_id, int(number) if number else None)

@@ -95,6 +95,8 @@ def load_signing_key(path: Path) -> SigningKey:
         raise ConfigError(f"{path}: no checkpoint key (run `monitor init` to make one)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the checkpoint key: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{path}: not a regular file, so not a checkpoint key")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"{path}: the checkpoint key is readable by others (mode "
                           f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}`")
@@ -109,9 +111,17 @@ def load_signing_key(path: Path) -> SigningKey:
     return SigningKey(key, path)
 
 
+MAX_PUBLIC_KEY = 64 * 1024  # bytes: a PEM public key is about 113
+
+
 def load_public_key(path: Path) -> PublicKey:
     """A public key from PEM, or the raw 32 bytes in base64 or hex."""
     try:
+        # A device or a pipe (/dev/zero, a FIFO) would be read without end.
+        if path.exists() and not path.is_file():
+            raise ConfigError(f"{path}: not a regular file, so not a public key")
+        if path.exists() and path.stat().st_size > MAX_PUBLIC_KEY:
+            raise ConfigError(f"{path}: too large to be a public key")
         data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the public key: "

@@ -47,6 +47,8 @@ def append(path: Path, record: dict[str, Any]) -> None:
 
 
 def read(path: Path) -> list[WitnessLine]:
+    if path.exists() and not path.is_file():  # a device or a pipe: read without end
+        raise ConfigError(f"{path}: not a regular file, so not a witness file")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -59,7 +61,7 @@ def read(path: Path) -> list[WitnessLine]:
             continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past any record
             lines.append(WitnessLine(number, None, "not a JSON line"))
             continue
         if not isinstance(record, dict):

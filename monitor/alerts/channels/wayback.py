@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -27,6 +28,9 @@ ARCHIVED_KINDS = ("changed", "published")  # a removed page has nothing left to 
 RETRYABLE = (408, 429)
 MAX_WAIT = 90.0  # a delivery is leased for 2 minutes: the wait must end well before
 _TIMESTAMP = re.compile(r"^\d{14}$")
+# A job id goes into a URL path, messages and the log: plain ASCII, no controls.
+_JOB_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+MAX_ANSWER = 1024 * 1024  # bytes of one API answer: its JSON is a few hundred
 # Kept as they are in the copied URL; anything else (quotes, <>, spaces, non-ASCII) is
 # percent-encoded, so the recorded address is plain ASCII wherever it is shown.
 URL_SAFE = ":/?#@!$&()*+,;=%~-._"
@@ -126,6 +130,9 @@ class Wayback(Channel):
         """Ask for a capture; the archive's job id."""
         answer = self._request("POST", "/save", data={"url": url})
         job = answer.get("job_id")
+        if isinstance(job, str) and job and not _JOB_ID.match(job):
+            raise DeliveryFailed(f"{self.api_url} answered a job id that is not one "
+                                 f"({one_line(job, 60)!r})")
         if not isinstance(job, str) or not job:
             said = one_line(str(answer.get("message") or answer.get("status_ext") or ""), 200)
             raise DeliveryFailed(f"{self.api_url} took no capture of {url}"
@@ -166,24 +173,30 @@ class Wayback(Channel):
     def _request(self, method: str, path: str, data: dict[str, str] | None = None
                  ) -> dict[str, Any]:
         target = self.api_url + path
+        deadline = time.monotonic() + self.timeout  # for the whole answer, not each read
         try:
-            answer = requests.request(method, target, data=data, headers=self._headers(),
-                                      timeout=self.timeout, allow_redirects=False)
+            with requests.request(method, target, data=data, headers=self._headers(),
+                                  timeout=self.timeout, allow_redirects=False,
+                                  stream=True) as answer:
+                status, retry_after = answer.status_code, answer.headers.get("retry-after")
+                content = _read(answer, deadline) if 200 <= status < 300 else b""
         except requests.Timeout:
             raise DeliveryFailed(f"{self.api_url}: no answer within {self.timeout:g} s") from None
         except requests.RequestException as exc:
             raise DeliveryFailed(f"{self.api_url}: {type(exc).__name__}") from None
-        status = answer.status_code
+        if content is None:
+            raise DeliveryFailed(f"{self.api_url}: no whole answer within {self.timeout:g} s "
+                                 f"and {MAX_ANSWER:,} bytes")
         if status in RETRYABLE or status >= 500:
             raise DeliveryFailed(f"{self.api_url} answered HTTP {status}",
-                                 retry_after=_seconds(answer.headers.get("retry-after")))
+                                 retry_after=_seconds(retry_after))
         if not 200 <= status < 300:
             raise DeliveryFailed(f"{self.api_url} answered HTTP {status}"
                                  + (" (are the keys right?)" if status in (401, 403) else ""),
                                  permanent=True)
         try:
-            body = answer.json()
-        except ValueError:
+            body = json.loads(content)
+        except (ValueError, RecursionError):  # RecursionError: nested past any answer
             raise DeliveryFailed(f"{self.api_url} answered HTTP {status} without JSON") from None
         if not isinstance(body, dict):
             raise DeliveryFailed(f"{self.api_url} answered HTTP {status} with unexpected JSON")
@@ -194,7 +207,19 @@ def _env(name: str | None) -> str | None:
     return os.environ.get(name) if name else None
 
 
+def _read(answer: requests.Response, deadline: float) -> bytes | None:
+    """The answer's body, or None when it is longer than MAX_ANSWER or still coming at
+    `deadline` (a server trickling bytes keeps each read within the timeout)."""
+    body = bytearray()
+    # read1: what one receive brings (read(n) would wait for n bytes, a byte at a time).
+    while chunk := answer.raw.read1(16384, decode_content=True):
+        body += chunk
+        if len(body) > MAX_ANSWER or time.monotonic() > deadline:
+            return None
+    return bytes(body)
+
+
 def _seconds(retry_after: str | None) -> float | None:
-    if retry_after and retry_after.strip().isdigit():
+    if retry_after and retry_after.strip().isascii() and retry_after.strip().isdigit():
         return float(retry_after.strip())
     return None

@@ -166,6 +166,6 @@ def _one_line(text: str) -> str:
 
 
 def _seconds(retry_after: str | None) -> float | None:
-    if retry_after and retry_after.strip().isdigit():
+    if retry_after and retry_after.strip().isascii() and retry_after.strip().isdigit():
         return float(retry_after.strip())
     return None

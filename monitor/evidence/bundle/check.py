@@ -34,6 +34,10 @@ from monitor.store.eventstore import chain_hash, hash_payload
 from monitor.store.mapper import canonical_json
 
 MAX_PROBLEMS = 50
+# What a bundle may unpack to, in all: a zip of a few MB can declare gigabytes of
+# zeros (a zip bomb), and every member is read into memory. zipfile stops reading a
+# member at the size its entry declares, so the declared sizes bound what is read.
+MAX_UNPACKED = 1024 * 1024 * 1024
 EVENT_FIELDS = ("position", "event_id", "stream_id", "version", "type", "schema_version",
                 "data", "recorded_at", "prev_hash", "hash")
 
@@ -85,9 +89,16 @@ def check_bundle(path: Path, given_key: PublicKey | None = None,
 
 
 def _members(path: Path) -> dict[str, bytes]:
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise UsageError(f"{path}: not a regular file, so not a bundle")  # /dev/zero, a FIFO
     try:
         with zipfile.ZipFile(path) as bundle:
             names = bundle.namelist()
+            unpacked = sum(entry.file_size for entry in bundle.infolist())
+            if unpacked > MAX_UNPACKED:
+                raise UsageError(f"{path}: not a usable bundle: its members unpack to "
+                                 f"{unpacked:,} bytes, more than a bundle may "
+                                 f"({MAX_UNPACKED:,}): a zip bomb or not a bundle")
             twice = sorted({n for n in names if names.count(n) > 1})
             if twice:
                 raise UsageError(f"{path}: not a usable bundle: {', '.join(twice)} appear more "
@@ -110,7 +121,7 @@ def _info(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
     except KeyError:
         raise UsageError(f"{path}: not a govkz-monitor evidence bundle (no "
                          f"{layout.INFO})") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UsageError(f"{path}: not a usable bundle ({layout.INFO} is not JSON)") from None
     if not isinstance(info, dict) or info.get("format") != layout.FORMAT:
         raise UsageError(f"{path}: not a govkz-monitor evidence bundle ({layout.INFO} does "
@@ -149,7 +160,7 @@ def _events(members: dict[str, bytes], report: BundleReport) -> list[dict[str, A
     for number, line in enumerate(body.decode("utf-8", errors="replace").splitlines(), 1):
         try:
             event = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested past any event
             report.problems.append(f"{layout.EVENTS} line {number}: not JSON")
             continue
         if not isinstance(event, dict) or any(f not in event for f in EVENT_FIELDS) or \
@@ -211,7 +222,7 @@ def _check_signature(members: dict[str, bytes], given: PublicKey | None,
     except KeyError:
         report.problems.append(f"{layout.CHECKPOINTS} is missing")
         return None
-    except (IndexError, ValueError, TypeError, AttributeError) as exc:
+    except (IndexError, ValueError, TypeError, AttributeError, RecursionError) as exc:
         report.problems.append(f"{layout.CHECKPOINTS}: not a checkpoint ({exc})")
         return None
     report.checkpoint = checkpoint
@@ -291,7 +302,7 @@ def _check_proofs(members: dict[str, bytes], events: list[dict[str, Any]],
     except KeyError:
         report.problems.append(f"{layout.PROOFS} is missing or lacks its proofs")
         return
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         report.problems.append(f"{layout.PROOFS}: not a list of proofs ({exc})")
         return
     root = bytes.fromhex(checkpoint.root)
@@ -357,7 +368,7 @@ def _check_texts(members: dict[str, bytes], info: dict[str, Any],
 def _check_captures(members: dict[str, bytes], by_position: dict[int, dict[str, Any]],
                     report: BundleReport) -> None:
     body = members.get(layout.CAPTURES)
-    wanted = {p: e["data"]["raw_hash"] for p, e in by_position.items()
+    wanted = {p: str(e["data"]["raw_hash"]) for p, e in by_position.items()
               if e["type"] in layout.VERSION_TYPES and e["data"].get("raw_hash")}
     if body is None:
         if wanted:

@@ -52,6 +52,7 @@ class Exported:
 
 def export_bundle(store: EventStore, settings: EvidenceSettings, name: str,
                   first: int | None, last: int | None, output: Path) -> Exported:
+    _check_output(output)  # before anything is signed into the log
     source = get_source(store.engine, name)
     stream = store.read_stream(source.stream_id)
     chosen, numbers = _select(name, stream, first, last)
@@ -214,6 +215,16 @@ def _public_pem(store: EventStore, settings: EvidenceSettings, checkpoint: Check
                          f"this store's key ({public.key_id}): sign a new one with "
                          "`monitor checkpoint`, then export again")
     return public.pem()
+
+
+def _check_output(output: Path) -> None:
+    """A bundle replaces only a bundle: `-o var/monitor.db` (or the key file, the
+    witness file, a config) must not swap the store's own files for a zip."""
+    if not output.parent.is_dir():
+        raise UsageError(f"cannot write {output}: no folder {output.parent}")
+    if output.exists() and not (output.is_file() and zipfile.is_zipfile(output)):
+        raise UsageError(f"{output} exists and is not a bundle: not replaced (choose "
+                         "another name, or remove it first)")
 
 
 def _json(value: Any) -> bytes:

@@ -135,14 +135,29 @@ class ReadRecord:
     payload: bytes
 
 
-def read(data: bytes) -> Iterator[ReadRecord]:
+MAX_PAYLOADS = 1024 * 1024 * 1024  # what every record's payload may unpack to, in all
+
+
+def read(data: bytes, limit: int = MAX_PAYLOADS) -> Iterator[ReadRecord]:
     """Every record, its payload as stored (after the HTTP headers, nothing decoded).
-    Raises ValueError when the file is not a readable WARC."""
+    Raises ValueError when the file is not a readable WARC, or when its payloads
+    unpack to more than `limit` bytes in all (a gzip bomb)."""
+    left = limit
     try:
         for number, record in enumerate(ArchiveIterator(io.BytesIO(data)), start=1):
             headers = dict(record.rec_headers.headers)
-            payload = record.raw_stream.read()
+            payload = record.raw_stream.read(left + 1)
+            left -= len(payload)
+            if left < 0:
+                raise _TooLarge(f"its records unpack to more than {limit:,} bytes (a gzip "
+                                "bomb or not a bundle's captures)")
             yield ReadRecord(number, record.rec_type, headers.get("WARC-Target-URI", ""),
                              headers, payload)
+    except _TooLarge as exc:
+        raise ValueError(str(exc)) from None
     except Exception as exc:  # warcio raises whatever its layers meet on a garbled file
         raise ValueError(f"not a readable WARC file ({type(exc).__name__}: {exc})") from None
+
+
+class _TooLarge(Exception):
+    pass
