@@ -8,6 +8,8 @@ it to a loopback fake of the Internet Archive's Save Page Now 2 API
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,6 +119,23 @@ def test_a_checked_change_is_copied_recorded_and_shown_in_reports_and_later_aler
     assert f"ArchiveCopyRecorded  copy of {url} at {copy.data['archive_url']}" in listed
     assert checker.check("brief").outcome == "unchanged"
     assert dispatcher.run_once().enqueued == 0 and len(archive.captures) == 1
+
+    # An evidence bundle of the document names the copy; its record is a signed event.
+    from monitor.evidence.keys import create_key
+
+    (tmp_path / "monitor.toml").write_text(
+        '[evidence]\nkey_file = "keys/checkpoint.ed25519"\nwitness_file = "witness.jsonl"\n')
+    create_key(tmp_path / "keys" / "checkpoint.ed25519")
+    exported = run(db_url, tmp_path, "export", "brief", "-o", "brief.zip")
+    assert exported.code == 0, exported.err
+    with zipfile.ZipFile(tmp_path / "brief.zip") as bundle:
+        readme = bundle.read("README.txt").decode()
+        info = json.loads(bundle.read("bundle.json"))
+    assert f"archived:  {copy.data['archive_url']} (version 2)" in readme
+    assert info["archive_copies"] == [{"archive_url": copy.data["archive_url"], "version": 2}]
+    checked = run(db_url, tmp_path, "verify-bundle", "brief.zip")
+    assert checked.code == 0, checked.out
+    assert f"public archive copy (version 2): {copy.data['archive_url']}" in checked.out
 
 
 def test_refusals_and_failed_captures_are_retried_and_record_nothing_until_one_succeeds(

@@ -96,6 +96,9 @@ def verify_bundle(bundle: Path, public_key: Path | None, tsa_ca: Path | None,
                    f"{report.captures} raw captures match the hashes their events name")
         click.echo(f"every event is in the log signed by key {report.key_id} on {c.time} "
                    f"({c.events} events up to position {c.position}, root {c.root[:16]}…)")
+        for address, version in report.archive_copies:
+            at = f" (version {version})" if version is not None else ""
+            click.echo(f"public archive copy{at}: {one_line(address)}")
         if not report.independent_key:
             click.echo("NOTE: checked with the key inside the bundle; pass --public-key "
                        "FILE with the monitor's key obtained elsewhere to rule out a forger's")
@@ -115,5 +118,7 @@ def _summary(report: Any) -> dict[str, Any]:
             "versions": sorted(report.versions), "texts": report.texts,
             "captures": report.captures, "key_id": report.key_id,
             "independent_key": report.independent_key, "tsa_token": report.tsa_token,
+            "archive_copies": [{"archive_url": a, "version": v}
+                               for a, v in report.archive_copies],
             "checkpoint": c.record() if c is not None else None,
             "problems": report.problems, "notes": report.notes}

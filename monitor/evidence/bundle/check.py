@@ -53,6 +53,8 @@ class BundleReport:
     key_id: str | None = None
     independent_key: bool = False
     tsa_token: bool = False
+    # Public archive copies the signed events record: (archive address, version or None).
+    archive_copies: list[tuple[str, int | None]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -75,6 +77,7 @@ def check_bundle(path: Path, given_key: PublicKey | None = None,
     report.events = len(events)
     stream_id = str(info.get("stream_id", ""))
     _check_chain(events, stream_id, report)
+    report.archive_copies = archive_copies(events)
     if report.source != stream_id:  # a source's name is its stream's id, which is signed
         report.problems.append(f"{layout.INFO} names the source {report.source!r}, but its "
                                f"events are of {stream_id!r}")
@@ -171,6 +174,19 @@ def _events(members: dict[str, bytes], report: BundleReport) -> list[dict[str, A
             continue
         events.append(event)
     return events
+
+
+def archive_copies(events: list[dict[str, Any]]) -> list[tuple[str, int | None]]:
+    """The public archive copies recorded among `events` (ArchiveCopyRecorded)."""
+    found: list[tuple[str, int | None]] = []
+    for event in events:
+        data = event.get("data")
+        if event.get("type") != "ArchiveCopyRecorded" or not isinstance(data, dict):
+            continue
+        version = data.get("document_version")
+        found.append((str(data.get("archive_url", "")),
+                      version if isinstance(version, int) else None))
+    return found
 
 
 def _is_int(value: Any) -> bool:

@@ -26,6 +26,7 @@ from typing import Any
 from monitor.errors import IntegrityViolation, UsageError
 from monitor.evidence import checkpoints, merkle, witness
 from monitor.evidence.bundle import layout, readme
+from monitor.evidence.bundle.check import archive_copies
 from monitor.evidence.bundle.warc import Capture
 from monitor.evidence.bundle.warc import write as write_warc
 from monitor.evidence.checkpoints import Checkpoint, from_record, leaf, leaf_rows
@@ -67,6 +68,9 @@ def export_bundle(store: EventStore, settings: EvidenceSettings, name: str,
         "stream_versions": [chosen[0].version, chosen[-1].version],
         "versions": versions,
         "checkpoint": {**checkpoint.statement()},
+        # For the reader; the signed record of each copy is its event in events.jsonl.
+        "archive_copies": [{"archive_url": url, "version": version} for url, version
+                           in archive_copies([event_line(e) for e in chosen])],
     }
     members = {
         layout.INFO: _json(info),

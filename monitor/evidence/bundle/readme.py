@@ -20,7 +20,7 @@ it reads. This bundle holds its record of one document:
   address:   {url}
   versions:  {versions}
   exported:  {exported_at}
-
+{copies}
 For each version: the text as the monitor stored it (texts/V.txt) and, where kept,
 the bytes the server sent (captures.warc.gz, in the WARC 1.1 archive format). With
 them, every event the monitor recorded about the document in that span
@@ -101,4 +101,13 @@ def text(info: dict[str, Any], has_tsa: bool) -> str:
         position=checkpoint["position"], events=checkpoint["events"],
         root=checkpoint["root"], time=checkpoint["time"],
         tsa=" (checkpoint/tsa_token.der)" if has_tsa else ", when the checkpoint has one,",
-        tsa_steps=TSA_STEPS if has_tsa else "")
+        tsa_steps=TSA_STEPS if has_tsa else "", copies=_copies(info))
+
+
+def _copies(info: dict[str, Any]) -> str:
+    """Public archive copies of the page, made when it changed: a third party's own
+    record of what the page showed (their events are in events.jsonl)."""
+    lines = [f"  archived:  {one_line(str(c.get('archive_url', '')))}"
+             + (f" (version {c['version']})" if isinstance(c.get("version"), int) else "")
+             for c in info.get("archive_copies") or [] if isinstance(c, dict)]
+    return "".join(line + "\n" for line in lines)
