@@ -10,6 +10,7 @@ masks, title, selected elements, date, main text — reads that one tree.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import TypeAlias
 
@@ -32,9 +33,33 @@ NOT_TEXT_TAGS = frozenset(
 STRING_CONTAINERS = frozenset({"rt", "rp", "style", "script", "template"})
 _CELL_TAGS = frozenset({"td", "th"})
 _IMAGE_TAGS = ("img", "picture", "svg", "video")
-# Bytes in, with the encoding stated: a <meta charset> or an XML declaration in the
-# page cannot make libxml2 decode the already-decoded text a second time.
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", collect_ids=False, default_doctype=False)
+# One parser per thread, never one shared by all (that crashed a check process with
+# "double free or corruption"): libxml2 puts every tag and attribute name in a
+# dictionary that has no lock, and lxml gives a thread, at its first parse, the
+# dictionary of the parser it parses with, which for a shared parser is the one of
+# the thread that used it last; so threads came to share one, parsing into it with
+# the GIL released while another renamed elements in a tree of its own. A parser made
+# in the thread brings a dictionary of its own. See tests/test_parse_threads.py.
+_parsers = threading.local()
+
+
+def _parser() -> lxml.html.HTMLParser:
+    parser: lxml.html.HTMLParser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        # Bytes in, with the encoding stated: a <meta charset> or an XML declaration in
+        # the page cannot make libxml2 decode the already-decoded text a second time.
+        parser = _parsers.parser = lxml.html.HTMLParser(
+            encoding="utf-8", collect_ids=False, default_doctype=False)
+        # A first parse now, so that this thread takes this parser's dictionary even
+        # when its first page is read by a library's shared parser (python-docx).
+        lxml.html.document_fromstring(b"<html></html>", parser=parser)
+    return parser
+
+
+def claim_own_dictionary() -> None:
+    """Give the calling thread a libxml2 name dictionary of its own, if its first parse
+    is still to come: call before a library parses with a parser shared by threads."""
+    _parser()
 
 Element: TypeAlias = lxml.html.HtmlElement
 
@@ -43,11 +68,11 @@ def parse_html(markup: str | bytes) -> Element:
     """The page's <html> element. Never raises: an empty page is an empty <html>."""
     data = markup_bytes(markup) if isinstance(markup, str) else markup
     try:
-        root = lxml.html.document_fromstring(data, parser=_PARSER)
+        root = lxml.html.document_fromstring(data, parser=_parser())
     except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         root = None
     if root is None:
-        root = lxml.html.document_fromstring(b"<html></html>", parser=_PARSER)
+        root = lxml.html.document_fromstring(b"<html></html>", parser=_parser())
     return root
 
 

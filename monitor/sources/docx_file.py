@@ -20,6 +20,7 @@ from lxml import etree
 from monitor.document import Document
 from monitor.errors import FetchFailed
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
+from monitor.sources.blocks import claim_own_dictionary
 from monitor.sources.files import FileKind, capture_file, document_of
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ def docx_document(content: bytes, url: str) -> Document:
     import docx
 
     _check_unpacked_size(content, url)
+    claim_own_dictionary()  # python-docx parses with one parser for all threads
     try:
         word = docx.Document(io.BytesIO(content))
         styles = {style.style_id: (style.name or "").casefold() for style in word.styles}
