@@ -105,7 +105,8 @@ def _due(url: str, settings: EvidenceSettings, now: datetime) -> bool:
 def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str) -> None:  # type: ignore[no-untyped-def]
     for n in range(12):
         server.route(f"/p{n}", Reply.page(PAGE.format(token=n)))
-        assert run("add", server.url(f"/p{n}"), "--name", f"p{n}").code == 0
+    added = run("add", *(server.url(f"/p{n}") for n in range(12)))
+    assert added.code == 0, added.err
     for _ in range(2):
         done = run("check", "--all", "--no-learn", "--workers", "12", "--format", "json")
         assert done.code == 0 and "not written" not in done.err, done.err

@@ -88,6 +88,7 @@ def _stop(daemon: subprocess.Popen[str], tmp_path: Path) -> None:
     assert "Traceback" not in (tmp_path / "daemon.log").read_text()
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_change_undone_within_the_delay_alerts_once_as_reverted_or_not_at_all(
         tmp_path: Path, replica, db_url: str, receiver: WebhookReceiver, smtp: SmtpSink) -> None:
     url = replica.add_article("mfa", 41, title="Statement", paragraphs=A,

@@ -29,6 +29,7 @@ def _check(config: Path, tmp_path: Path) -> None:
     assert result.code == 0, result.err
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_daemon_sends_one_digest_per_channel_grouped_in_each_readers_language(
     tmp_path: Path, replica, db_url: str  # type: ignore[no-untyped-def]
 ) -> None:

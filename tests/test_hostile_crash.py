@@ -34,6 +34,7 @@ def _ids(receiver: WebhookReceiver) -> list[str]:
     return [r.headers["webhook-id"] for r in receiver.received]
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_kill_9_with_a_confirmation_and_a_digest_pending_loses_and_doubles_nothing(
         tmp_path: Path, replica, db_url: str, receiver: WebhookReceiver,  # type: ignore[no-untyped-def]
         smtp: SmtpSink) -> None:

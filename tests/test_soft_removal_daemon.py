@@ -139,6 +139,7 @@ def test_gov_kz_not_found_page_with_200_alerts_removed_once_through_the_daemon(
     assert data["removed"]["evidence"]["phrase"] == "страница не найдена"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_redirect_to_the_home_page_alerts_removed_once_through_the_daemon(
         tmp_path: Path, db_url: str) -> None:
     page = ("<html><head><title>Decisions of the commission</title>"
@@ -160,6 +161,7 @@ def test_redirect_to_the_home_page_alerts_removed_once_through_the_daemon(
 
 
 @pytest.mark.parametrize("answer", ["null", "data-null"])
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_gov_kz_api_answering_null_alerts_removed_once_through_the_daemon(
         tmp_path: Path, db_url: str, replica, answer: str) -> None:
     url = replica.add_article("mfa", 78, title="Decisions", paragraphs=[LONG, LAST],
