@@ -102,7 +102,10 @@ def _due(url: str, settings: EvidenceSettings, now: datetime) -> bool:
         store.engine.dispose()
 
 
-def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # One host: without this the politeness delay would space the checks a second apart.
+    (tmp_path / "monitor.toml").write_text(
+        '[fetch]\nmin_delay_per_host = "0s"\nmax_concurrent_per_host = 12\n')
     for n in range(12):
         server.route(f"/p{n}", Reply.page(PAGE.format(token=n)))
     added = run("add", *(server.url(f"/p{n}") for n in range(12)))
