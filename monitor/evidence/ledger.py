@@ -84,6 +84,11 @@ class Ledger:
 
     def _number(self, stream_id: str) -> int:
         with self._lock:
+            if not self._numbers:  # the first check of this process: every number at once
+                with self.engine.connect() as conn:
+                    self._numbers.update(
+                        (row.stream_id, row.no) for row in conn.execute(
+                            select(check_sources.c.stream_id, check_sources.c.no)))
             known = self._numbers.get(stream_id)
         if known is not None:
             return known
