@@ -123,6 +123,7 @@ def test_a_change_undone_within_the_delay_alerts_once_as_reverted_or_not_at_all(
     assert smtp.messages == []  # reverted = "drop"
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_confirmed_change_alerts_once_after_the_delay_even_across_a_restart(
         tmp_path: Path, replica, db_url: str, receiver: WebhookReceiver, smtp: SmtpSink) -> None:
     url = replica.add_article("mfa", 42, title="Statement", paragraphs=A,

@@ -114,6 +114,7 @@ def _assert_carries(data: dict, mail: str, *, title: str, judged_by: str,  # typ
     assert said in mail
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_gov_kz_not_found_page_with_200_alerts_removed_once_through_the_daemon(
         tmp_path: Path, db_url: str) -> None:
     with GovkzReplica(prerendered=True, noise=False) as replica:
