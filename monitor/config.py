@@ -102,6 +102,11 @@ class Config:
     # [web] public_url: where people reach the web app; links in alerts and reports
     # are built on it (none when unset: the CLI commands are given instead).
     public_url: str | None = None
+    # [web] listen: where `monitor run` and `monitor serve` serve the web app
+    # ($MONITOR_WEB_LISTEN overrides; port 0 takes a free port). enabled = false: the
+    # daemon serves nothing (`monitor serve` still does).
+    web_listen: str = "127.0.0.1:8080"
+    web_enabled: bool = True
     # [display]: the language and timezone of what people read (alerts, reports),
     # unless a channel or a command says otherwise (see monitor.i18n).
     display_language: str = DEFAULT_LANGUAGE
@@ -183,14 +188,24 @@ class _Reader:
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
             evidence=self._table(raw, "evidence"),
-            public_url=self._public_url(self._table(raw, "web")),
+            **self._web(self._table(raw, "web")),
             **self._display(self._table(raw, "display")),
         )
         _check_channels_and_cluster(config)
         return config
 
+    def _web(self, web: dict[str, Any]) -> dict[str, Any]:
+        self._known(web, {"public_url", "listen", "enabled"}, "web.")
+        listen = os.environ.get("MONITOR_WEB_LISTEN") or web.get("listen", "127.0.0.1:8080")
+        problem = listen_problem(listen)
+        if problem:
+            key = "web.listen" if "MONITOR_WEB_LISTEN" not in os.environ else \
+                "$MONITOR_WEB_LISTEN"
+            raise self.fail(key, problem)
+        return {"public_url": self._public_url(web), "web_listen": listen,
+                "web_enabled": self._bool(web, "enabled", True, "web.")}
+
     def _public_url(self, web: dict[str, Any]) -> str | None:
-        self._known(web, {"public_url"}, "web.")
         url = web.get("public_url")
         if url is None:
             return None
@@ -199,7 +214,7 @@ class _Reader:
                             "(e.g. https://monitor.example.org)")
         return url.rstrip("/")
 
-    def _display(self, display: dict[str, Any]) -> dict[str, str]:
+    def _display(self, display: dict[str, Any]) -> dict[str, Any]:
         self._known(display, {"language", "timezone"}, "display.")
         language = display.get("language", DEFAULT_LANGUAGE)
         timezone = display.get("timezone", DEFAULT_TIMEZONE)
@@ -397,6 +412,20 @@ class _Reader:
             return None
         path = Path(value).expanduser()
         return str(path if path.is_absolute() else self.base / path)
+
+
+def listen_problem(value: object) -> str | None:
+    """Why `value` is not HOST:PORT (an IPv6 host in brackets), or None."""
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})", value) \
+        if isinstance(value, str) else None
+    if match is None or int(match.group(2)) > 65535:
+        return f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080, 0.0.0.0:8080, [::1]:8080)"
+    return None
+
+
+def split_listen(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
 def _check_kind(kind: str, fail: Any, key: str) -> None:

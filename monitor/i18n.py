@@ -48,19 +48,20 @@ def _zone(name: str) -> ZoneInfo:
 
 
 @cache
-def translations(language: str) -> gettext.NullTranslations:
+def translations(language: str, domain: str = DOMAIN) -> gettext.NullTranslations:
     """The catalog of `language`: the .po source read with Babel. English, and a
-    language without a catalog, get the source strings."""
+    language without a catalog, get the source strings. The alerts and reports use
+    the `monitor` domain; the web app's screens have their own, `web`."""
     if language == DEFAULT_LANGUAGE:
         return gettext.NullTranslations()
     # Imported when first needed: every command reads the configuration, few write text.
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    source = resources.files("monitor") / "locale" / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    source = resources.files("monitor") / "locale" / language / "LC_MESSAGES" / f"{domain}.po"
     try:
         with source.open("rb") as po:
-            catalog = read_po(po, locale=language, domain=DOMAIN)
+            catalog = read_po(po, locale=language, domain=domain)
     except FileNotFoundError:
         return gettext.NullTranslations()
     compiled = io.BytesIO()

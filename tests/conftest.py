@@ -24,6 +24,9 @@ import pytest
 # here, at import, so that the commands tests start in subprocesses inherit it too.
 # The tests of the address policy turn it back on explicitly.
 os.environ["MONITOR_ALLOW_PRIVATE_NETWORKS"] = "1"
+# The daemons tests start serve the web app on a free port, never on 8080 (two tests at
+# once, or a developer's own `make run`, would hold it).
+os.environ.setdefault("MONITOR_WEB_LISTEN", "127.0.0.1:0")
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"

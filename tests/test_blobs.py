@@ -229,7 +229,8 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
 
 # --- schema and migrations -----------------------------------------------------------
 def test_the_table_definitions_match_what_the_migrations_create(store) -> None:
-    import monitor.alerts.schema  # noqa: F401  (its tables are on the same metadata)
+    import monitor.alerts.schema
+    import monitor.web.accounts.schema  # noqa: F401
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})

@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "demo": "demo", "worker": "cluster", "status": "cluster",
     "keys": "evidence", "checkpoint": "evidence",
     "export": "bundle", "verify-bundle": "bundle",
+    "serve": "web", "users": "web", "tokens": "web",
 }
 
 

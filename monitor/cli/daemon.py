@@ -56,9 +56,28 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
                     confirmations=confirmations, checkpoint=_checkpointer(app, store))
-    code = daemon.run()
+    served = _web_app(app, store)
+    try:
+        code = daemon.run()
+    finally:
+        if served is not None:
+            served.stop()
     checker.fetcher.close()
     raise click.exceptions.Exit(code)
+
+
+def _web_app(app: AppContext, store):  # type: ignore[no-untyped-def]
+    """The web app in a thread beside the checks (`[web] enabled = false`: none). It
+    binds before the first check, so a taken port is said at once, in one line."""
+    if not app.config.web_enabled:
+        return None
+    from monitor.web.app import create_app
+    from monitor.web.server import WebThread, announce, base_url, bind
+
+    sock = bind(app.config.web_listen)
+    served = WebThread(create_app(app.config, store), sock).start()
+    announce(app.config, store, base_url(sock), lambda line: click.echo(line, err=True))
+    return served
 
 
 def _dispatcher(app: AppContext, store):  # type: ignore[no-untyped-def]

@@ -1,0 +1,146 @@
+"""People who sign in to the web app: names, roles, argon2id password hashes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from monitor.errors import UsageError
+from monitor.store.eventstore import utcnow
+from monitor.web.accounts.roles import role_problem
+from monitor.web.accounts.schema import api_tokens, users
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes anything; a megabyte "password" is an attack on the CPU
+
+_hasher = PasswordHasher()  # argon2id with the library's current defaults (RFC 9106)
+# Verified when a name is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY = _hasher.hash("not a password anyone has")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    language: str | None
+    timezone: str | None
+    epoch: int
+    has_password: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: Any) -> User:
+        return cls(row.id, row.name, row.role, row.language, row.timezone, row.epoch,
+                   row.password_hash is not None, row.created_at)
+
+
+def name_problem(name: object) -> str | None:
+    if not isinstance(name, str) or not NAME.match(name):
+        return (f"{name!r} is not a user name: 1-64 letters, digits, '.', '_', '@' or '-', "
+                "starting with a letter or digit")
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD:
+        return f"a password needs at least {MIN_PASSWORD} characters"
+    if len(password) > MAX_PASSWORD:
+        return f"a password has at most {MAX_PASSWORD} characters"
+    return None
+
+
+def add_user(engine: Engine, name: str, role: str, password: str | None) -> User:
+    for problem in (name_problem(name), role_problem(role),
+                    password_problem(password) if password is not None else None):
+        if problem:
+            raise UsageError(problem)
+    hashed = _hasher.hash(password) if password is not None else None
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(users).values(name=name, role=role, password_hash=hashed,
+                                              epoch=1, created_at=utcnow()))
+    except IntegrityError:
+        raise UsageError(f"a user named {name!r} exists already") from None
+    found = find_user(engine, name)
+    assert found is not None
+    return found
+
+
+def find_user(engine: Engine, name: str) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.name == name)).first()
+    return User.of(row) if row is not None else None
+
+
+def user_by_id(engine: Engine, user_id: int) -> User | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.id == user_id)).first()
+    return User.of(row) if row is not None else None
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        return [User.of(r) for r in conn.execute(select(users).order_by(users.c.name))]
+
+
+def count_users(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+
+
+def remove_user(engine: Engine, name: str) -> None:
+    """Removes the user and revokes their tokens; their sessions end at the next request."""
+    with engine.begin() as conn:
+        row = conn.execute(select(users.c.id).where(users.c.name == name)).first()
+        if row is None:
+            raise UsageError(f"no user named {name!r} (see `monitor users list`)")
+        conn.execute(update(api_tokens).where(api_tokens.c.user_id == row.id,
+                                              api_tokens.c.revoked_at.is_(None))
+                     .values(revoked_at=utcnow()))
+        conn.execute(delete(users).where(users.c.id == row.id))
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """A new password ends every session signed before it."""
+    problem = password_problem(password)
+    if problem:
+        raise UsageError(problem)
+    with engine.begin() as conn:
+        done = conn.execute(update(users).where(users.c.name == name).values(
+            password_hash=_hasher.hash(password), epoch=users.c.epoch + 1))
+    if done.rowcount == 0:
+        raise UsageError(f"no user named {name!r}")
+
+
+def set_preferences(engine: Engine, user_id: int, language: str | None,
+                    timezone: str | None) -> None:
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(language=language, timezone=timezone))
+
+
+def check_password(engine: Engine, name: str, password: str) -> User | None:
+    """The user if `password` is theirs, else None (in about the same time either way)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.name == name)).first()
+    hashed = row.password_hash if row is not None and row.password_hash else _DUMMY
+    try:
+        _hasher.verify(hashed, password[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        return None
+    if row is None or not row.password_hash:
+        return None
+    if _hasher.check_needs_rehash(hashed):
+        with engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == row.id)
+                         .values(password_hash=_hasher.hash(password)))
+    return User.of(row)

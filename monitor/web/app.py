@@ -1,0 +1,105 @@
+"""The web app: FastAPI on Starlette, pages rendered on the server with Jinja2, a JSON
+API under /api/v1 with its OpenAPI document at /openapi.json.
+
+`create_app` builds one per process; `monitor run` serves it beside the daemon and
+`monitor serve` alone (monitor/web/server.py)."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from monitor import __version__
+from monitor.config import Config
+from monitor.errors import MonitorError
+from monitor.store import EventStore
+from monitor.web.accounts.secrets import app_secret
+from monitor.web.auth import NotSignedIn
+from monitor.web.context import WebContext
+from monitor.web.security import SecurityHeaders
+
+SESSION_COOKIE = "monitor_session"
+SESSION_DAYS = 14
+# Each module adds its routes to the app (`routes(app)`); the order is the menu's.
+ROUTE_MODULES = ("auth", "board")
+
+
+def create_app(config: Config, store: EventStore) -> FastAPI:
+    secure = bool(config.public_url and config.public_url.startswith("https://"))
+    app = FastAPI(title="govkz-monitor", version=__version__, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
+    app.state.web = WebContext(config, store, secure)
+    app.add_middleware(SessionMiddleware, secret_key=app_secret(store.engine),
+                       session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400,
+                       same_site="lax", https_only=secure)
+    app.add_middleware(SecurityHeaders, hsts=secure)
+    static = files("monitor.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    for name in ROUTE_MODULES:
+        import_module(f"monitor.web.routes.{name}").routes(app)
+    _errors(app)
+    return app
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or (
+        "text/html" not in request.headers.get("accept", "") and
+        request.headers.get("authorization") is not None)
+
+
+def _errors(app: FastAPI) -> None:
+    from monitor.web.templating import render
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if wants_json(request) or request.method != "GET":
+            return JSONResponse({"detail": "sign in, or send Authorization: Bearer TOKEN"},
+                                status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(app.url_path_for("login") + "?" + _next(target), 303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
+                                headers=exc.headers)
+        return render(request, "error.html", status=exc.status_code,
+                      code=exc.status_code, message=str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(_problem(e) for e in exc.errors()[:5])
+        if wants_json(request):
+            return JSONResponse({"detail": problems}, status_code=422)
+        return render(request, "error.html", status=422, code=422, message=problems)
+
+    @app.exception_handler(MonitorError)
+    async def refused(request: Request, exc: MonitorError) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=400)
+        return render(request, "error.html", status=400, code=400, message=str(exc))
+
+
+def _problem(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path"))
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg"))
+
+
+def _next(target: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({"next": target})
+
+
+def safe_next(value: str | None) -> str:
+    """A place inside this app to go after signing in; anything else goes to the board."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value

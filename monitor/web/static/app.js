@@ -1,0 +1,1 @@
+// The only script of the web app; every page works without it.
