@@ -32,9 +32,13 @@ class Result:
 
 def child_environment() -> dict[str, str]:
     """This environment for a child process, without the user's MONITOR_ settings but
-    with the opt-in to loopback that conftest sets for every test's servers."""
+    with the opt-in to loopback that conftest sets for every test's servers, and the web
+    app on a free port (a daemon of the tests never takes 8080)."""
     return {k: v for k, v in os.environ.items()
-            if not k.startswith("MONITOR_") or k == "MONITOR_ALLOW_PRIVATE_NETWORKS"}
+            if not k.startswith("MONITOR_") or k in KEPT}
+
+
+KEPT = frozenset({"MONITOR_ALLOW_PRIVATE_NETWORKS", "MONITOR_WEB_LISTEN"})
 
 
 def _environment(env: dict[str, str] | None) -> dict[str, str]:
