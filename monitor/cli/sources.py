@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 
-from monitor import catalog
-from monitor.addresses import url_refusal
+from monitor import adding, catalog
+from monitor.adding import Wanted
 from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.config import SourceConfig
-from monitor.errors import UsageError
-from monitor.naming import registered_url
 from monitor.store.queries import get_source, list_sources
 from monitor.untrusted import one_line
 from monitor.validation import (
-    auth_env_problem,
-    kind_url_problem,
     mask_problems,
-    name_problem,
-    parse_confirm,
     parse_interval,
-    url_problem,
 )
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
@@ -149,106 +140,18 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     if from_file is not None:
         lines = from_file.read_text(encoding="utf-8").splitlines()
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    if not all_urls:
-        raise UsageError("give at least one URL, or --from-file FILE")
-    all_urls = [registered_url(url.strip()) for url in all_urls]
-    if name and len(all_urls) > 1:
-        raise UsageError("--name needs exactly one URL")
-    name = unicodedata.normalize("NFC", name) if name else name
-    seconds = _check_options(app, all_urls, name, kind, interval, selector, ignore, auth_env)
-    confirm_seconds = _confirm_option(confirm)
-    # Settings the user named; an existing source keeps every other setting it has.
-    named = {key for key, given in (
-        ("interval_seconds", interval), ("kind", kind), ("selector", selector),
-        ("language", language or languages), ("ignore", ignore), ("follow", follow),
-        ("url", name), ("translation_of", languages), ("auth_env", auth_env),
-        ("confirm", confirm)) if given}
-    store = app.store()
-    names = catalog.SourceNames(store)
-    added: list[str] = []
-    existing: list[str] = []
-    notes: list[str] = []
-    for url in all_urls:
-        source_kind = kind or catalog.guess_kind(url)
-        chosen, chose_note = catalog.chosen_language(url, source_kind, language)
-        variants = [(chosen, url)]
-        if languages:
-            wanted = [x.strip() for x in languages.split(",") if x.strip()]
-            variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
-        first: str | None = None
-        for lang, variant_url in variants:
-            if name:
-                source_name = f"{name}-{lang}" if languages else name
-            else:
-                source_name = names.name_for(variant_url, source_kind)
-            spec = SourceConfig(
-                name=source_name, url=variant_url, kind=source_kind, interval_seconds=seconds,
-                language=lang, selector=selector, ignore=tuple(ignore), follow=follow,
-                translation_of=first, auth_env=auth_env, confirm=confirm_seconds,
-            )
-            registration = catalog.register(store, spec, only=frozenset(named))
-            names.claim(spec.name, variant_url, removed=registration.removed)
-            if registration.removed:
-                notes.append(f"{spec.name} was removed earlier and stays removed (its history "
-                             "is kept); add the page under another --name to watch it again")
-            elif registration.created:
-                added.append(spec.name)
-                if chose_note and not languages:
-                    notes.append(f"{spec.name}: {chose_note}")
-            else:
-                existing.append(spec.name)
-                changed = ", ".join(registration.reconfigured) or "nothing changed"
-                notes.append(f"already watched as {spec.name} ({changed})")
-            first = first or spec.name
+    wanted = Wanted(urls=tuple(all_urls), name=name, kind=kind, interval=interval,
+                    selector=selector, language=language, ignore=ignore, follow=follow,
+                    languages=languages, auth_env=auth_env, confirm=confirm)
+    adding.checked(app.config, wanted)  # every option, before the store is opened
+    done = adding.add(app.store(), app.config, wanted)
     if fmt == "json":
-        echo_json({"added": added, "existing": existing, "notes": notes})
+        echo_json({"added": done.added, "existing": done.existing, "notes": done.notes})
         return
-    for source_name in added:
+    for source_name in done.added:
         click.echo(f"added {source_name}")
-    for note in notes:
+    for note in done.notes:
         click.echo(note)
-
-
-def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str | None,
-                   interval: str | None, selector: str | None, ignore: tuple[str, ...],
-                   auth_env: str | None) -> int:
-    """Every option checked before anything is written, by the functions the config
-    uses; returns the interval in seconds."""
-    allow_private = app.config.fetch.allow_private_networks
-    for url in urls:
-        if problem := url_problem(url) or url_refusal(url, allow_private):
-            raise UsageError(problem)
-    if name is not None and (problem := name_problem(name)):
-        raise UsageError(f"--name: {problem}")
-    if kind is not None:
-        from monitor.sources import KINDS
-
-        if kind not in KINDS:
-            raise UsageError(f"--kind: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
-    if problems := mask_problems(selector, ignore):
-        raise UsageError(f"--{problems[0][0]}: {problems[0][1]}")
-    if auth_env:
-        for source_kind in {kind or catalog.guess_kind(url) for url in urls}:
-            if problem := auth_env_problem(auth_env, source_kind):
-                raise UsageError(f"--auth-env: {problem}")
-    for url in urls if kind else ():
-        if problem := kind_url_problem(url, kind or ""):
-            raise UsageError(f"--kind: {problem}")
-    if interval is None:  # '' is a mistake (an unset variable in a script), not the default
-        return app.config.default_interval
-    try:
-        return parse_interval(interval)
-    except ValueError as exc:
-        raise UsageError(f"--interval: {exc}") from None
-
-
-def _confirm_option(confirm: str | None) -> float | None:
-    if confirm is None:
-        return None
-    try:
-        return parse_confirm(confirm)
-    except ValueError as exc:
-        raise UsageError(f"--confirm: {exc}") from None
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:
