@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from monitor.errors import UsageError
 from monitor.store.eventstore import utcnow
@@ -57,6 +57,15 @@ def list_tokens(engine: Engine, user_name: str | None = None) -> list[Token]:
     with engine.connect() as conn:
         return [Token(r.id, r.user, r.label, r.created_at, r.last_used_at, r.revoked_at)
                 for r in conn.execute(query)]
+
+
+def live_token_counts(engine: Engine) -> dict[str, int]:
+    """User name -> how many of their tokens still work."""
+    query = (select(users.c.name, func.count(api_tokens.c.id))
+             .join(users, users.c.id == api_tokens.c.user_id)
+             .where(api_tokens.c.revoked_at.is_(None)).group_by(users.c.name))
+    with engine.connect() as conn:
+        return {name: int(count) for name, count in conn.execute(query)}
 
 
 def revoke_token(engine: Engine, token_id: int, owner_id: int | None = None) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from monitor.errors import UsageError
+from monitor.store.database import WRITE
 from monitor.store.eventstore import utcnow
-from monitor.web.accounts.roles import role_problem
+from monitor.web.accounts.roles import ADMIN, role_problem
 from monitor.web.accounts.schema import api_tokens, users
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
@@ -97,16 +98,46 @@ def count_users(engine: Engine) -> int:
         return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
 
-def remove_user(engine: Engine, name: str) -> None:
-    """Removes the user and revokes their tokens; their sessions end at the next request."""
-    with engine.begin() as conn:
-        row = conn.execute(select(users.c.id).where(users.c.name == name)).first()
+def remove_user(engine: Engine, name: str, keep_an_admin: bool = False) -> None:
+    """Removes the user and revokes their tokens; their sessions end at the next request.
+    `keep_an_admin`: refuse to remove the last admin (the web app; the command line may,
+    and then a first-admin link can be made again once no user is left)."""
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        row = conn.execute(select(users.c.id, users.c.role).where(users.c.name == name)).first()
         if row is None:
             raise UsageError(f"no user named {name!r} (see `monitor users list`)")
+        if keep_an_admin and row.role == ADMIN and _admins(conn) <= 1:
+            raise UsageError(f"{name!r} is the last admin: make another user admin first")
         conn.execute(update(api_tokens).where(api_tokens.c.user_id == row.id,
                                               api_tokens.c.revoked_at.is_(None))
                      .values(revoked_at=utcnow()))
         conn.execute(delete(users).where(users.c.id == row.id))
+
+
+def set_role(engine: Engine, name: str, role: str) -> User:
+    """Gives `name` another role; the last admin cannot be made anything else. The
+    change holds at the user's next request (sessions and tokens read the role)."""
+    problem = role_problem(role)
+    if problem:
+        raise UsageError(problem)
+    with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+        row = conn.execute(select(users.c.id, users.c.role).where(users.c.name == name)).first()
+        if row is None:
+            raise UsageError(f"no user named {name!r}")
+        if row.role == ADMIN and role != ADMIN and _admins(conn) <= 1:
+            raise UsageError(f"{name!r} is the last admin: make another user admin first")
+        conn.execute(update(users).where(users.c.id == row.id).values(role=role))
+    found = user_by_id(engine, row.id)
+    assert found is not None
+    return found
+
+
+def _admins(conn: Connection) -> int:
+    """The admins, in a writing transaction: their rows locked on PostgreSQL, the
+    store's write lock taken at BEGIN on SQLite, so that two admins demoting each
+    other at once cannot both succeed (the second waits, then counts one)."""
+    ids = conn.execute(select(users.c.id).where(users.c.role == ADMIN).with_for_update()).all()
+    return len(ids)
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
