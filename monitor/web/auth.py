@@ -19,6 +19,7 @@ from monitor.web.accounts.tokens import user_of_token
 from monitor.web.accounts.users import User, user_by_id
 from monitor.web.context import web
 from monitor.web.csrf import SAFE_METHODS, require_csrf
+from monitor.web.templating import speak_to
 from monitor.web.feeds import feed_of_path
 
 SESSION_USER = "uid"
@@ -78,6 +79,7 @@ class Need:
         if user is None:
             raise NotSignedIn()
         request.state.user = user
+        speak_to(request)
         if not allows(user.role, self.role):
             raise HTTPException(403, f"this needs the {self.role} role; you are {user.role}")
         if request.method not in SAFE_METHODS and request.state.via == "session":
@@ -97,6 +99,7 @@ class Open:
             await require_csrf(request)
         user = signed_in(request)
         request.state.user = user
+        speak_to(request)
         return user
 
 
@@ -122,6 +125,7 @@ class FeedAccess:
             raise HTTPException(401, "this token does not work: revoked, or mistyped",
                                 headers={"WWW-Authenticate": "Bearer"})
         request.state.user = user
+        speak_to(request)
         if user is None:
             if is_public(engine, feed_of_path(request.path_params).key):
                 return None

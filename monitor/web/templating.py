@@ -30,8 +30,15 @@ def _ngettext(singular: str, plural: str, n: int, **values: Any) -> str:
 
 
 def gettext(message: str, **values: Any) -> str:
-    """For Python code that builds text for a page (flash messages, errors)."""
+    """For Python code that builds text for a page (flash messages, errors), in the
+    language of the request's reader (set by the route's auth dependency)."""
     return _gettext(message, **values)
+
+
+def speak_to(request: Request) -> None:
+    """From here on, this request's text is in its reader's language and timezone.
+    The auth dependencies call it, so a route's own messages are translated too."""
+    _reader.set(reader_of(request))
 
 
 env = Environment(
