@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from monitor.errors import UsageError
+from monitor.errors import ConfigError, UsageError
 from monitor.store.database import WRITE
 from monitor.store.eventstore import utcnow
 from monitor.web.accounts.roles import ADMIN, role_problem
@@ -22,7 +23,25 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes anything; a megabyte "password" is an attack on the CPU
 
-_hasher = PasswordHasher()  # argon2id with the library's current defaults (RFC 9106)
+MEMORY_ENV = "MONITOR_ARGON2_MEMORY_KIB"
+
+
+def _password_hasher() -> PasswordHasher:
+    """argon2id with RFC 9106's low-memory profile (64 MiB, 3 passes), the library's
+    default. $MONITOR_ARGON2_MEMORY_KIB lowers the memory for a small machine (at least
+    8 MiB there; the test suite uses less, to keep thousands of sign-ins fast). A hash
+    keeps its own parameters, so changing this never locks anyone out: the next
+    sign-in re-hashes with the new ones."""
+    memory = os.environ.get(MEMORY_ENV, "").strip()
+    if not memory:
+        return PasswordHasher()
+    if not memory.isdigit() or not 64 <= int(memory) <= 4 * 1024 * 1024:
+        raise ConfigError(f"${MEMORY_ENV}: {memory!r} is not a number of KiB from 64 "
+                          "to 4194304 (default 65536)")
+    return PasswordHasher(memory_cost=int(memory), time_cost=3 if int(memory) >= 8192 else 1)
+
+
+_hasher = _password_hasher()
 # Verified when a name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY = _hasher.hash("not a password anyone has")
 
