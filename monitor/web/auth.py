@@ -19,8 +19,8 @@ from monitor.web.accounts.tokens import user_of_token
 from monitor.web.accounts.users import User, user_by_id
 from monitor.web.context import web
 from monitor.web.csrf import SAFE_METHODS, require_csrf
-from monitor.web.templating import speak_to
 from monitor.web.feeds import feed_of_path
+from monitor.web.templating import speak_to
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
