@@ -28,7 +28,7 @@ from monitor.web.security import SecurityHeaders
 SESSION_COOKIE = "monitor_session"
 SESSION_DAYS = 14
 # Each module adds its routes to the app (`routes(app)`); the order is the menu's.
-ROUTE_MODULES = ("auth", "board")
+ROUTE_MODULES = ("auth", "board", "documents", "diffs", "captures")
 
 
 def create_app(config: Config, store: EventStore) -> FastAPI:
