@@ -94,6 +94,10 @@ check_ledger = Table(
     Column("outcome", Integer, nullable=False),  # 0 unchanged, 1 new version, 2 failed
     Column("version", Integer),  # the document version whose text was read
     Column("raw", LargeBinary),  # sha256 of the body, first 20 bytes; NULL: see ledger.py
+    # One source's checks over time (the document page's gaps in checking). Measured on
+    # SQLite with 1M rows: reading one source's 100 rows 88 ms without it, 0.2 ms with
+    # it; an insert and its commit no slower (the commit dominates); +80% file size.
+    Index("ix_check_ledger_source_at", "source", "at"),
 )
 
 # --- projections: rebuilt from the log by `monitor rebuild` -----------------
