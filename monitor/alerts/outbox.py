@@ -109,10 +109,14 @@ def finish(conn: Connection, delivery_id: int, token: str, **values: Any) -> boo
 
 
 def listing(engine: Engine, states: Iterable[str] = (), channel: str | None = None,
-            limit: int | None = None, dead_first: bool = False) -> list[Any]:
+            limit: int | None = None, dead_first: bool = False,
+            before: int | None = None) -> list[Any]:
     """Deliveries, newest first; with `dead_first`, the dead letters (failed for
-    good, waiting for someone to retry them) before the rest."""
+    good, waiting for someone to retry them) before the rest; with `before`, only
+    those older than that delivery id (the next page of a newest-first list)."""
     query = select(deliveries)
+    if before is not None:
+        query = query.where(deliveries.c.id < before)
     if dead_first:
         query = query.order_by(case((deliveries.c.state == "dead", 0), else_=1))
     query = query.order_by(deliveries.c.id.desc())

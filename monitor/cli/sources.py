@@ -12,39 +12,11 @@ from monitor.adding import Wanted
 from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
 from monitor.untrusted import one_line
-from monitor.validation import (
-    mask_problems,
-    parse_interval,
-)
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
-
-
-def _source_json(row: Any) -> dict[str, Any]:
-    return {
-        "name": row.name, "url": row.url, "kind": row.kind, "state": row.state,
-        "interval_seconds": row.interval_seconds, "language": row.language,
-        "selector": row.selector, "ignore": row.ignore, "volatile": row.volatile,
-        "follow": row.follow, "translation_of": row.translation_of,
-        "versions": row.document_version, "content_hash": row.content_hash,
-        "title": row.title, "published": row.published, "failures": row.failures,
-        "last_failure": row.last_failure, "last_change_at": row.last_change_at,
-        "registered_at": row.registered_at, "settings_problem": _settings_problem(row),
-    }
-
-
-def _settings_problem(row: Any) -> str | None:
-    """What in a source's stored settings no check can use (a selector or interval
-    recorded before they were checked): every check of it ends in `error` and records
-    nothing, so this is the only place it shows."""
-    try:
-        parse_interval(row.interval_seconds)
-    except ValueError as exc:
-        return f"interval: {exc}"
-    problems = mask_problems(row.selector, row.ignore or ())
-    return f"{problems[0][0]}: {problems[0][1]}" if problems else None
 
 
 @cli.command("sources")
@@ -60,7 +32,7 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         from monitor.flaps import pending_masks
 
         row = get_source(engine, show_name)
-        data = _source_json(row)
+        data = source_data(row)
         history = app.store(read_only=True).read_stream(row.stream_id)
         data["proposed_masks"] = list(pending_masks(history, row))
         if fmt == "json":
@@ -72,7 +44,7 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         return
     rows = list_sources(engine, include_removed=include_removed)
     if fmt == "json":
-        echo_json([_source_json(r) for r in rows])
+        echo_json([source_data(r) for r in rows])
         return
     if not rows:
         click.echo("no sources; add one with `monitor add URL`")
@@ -84,7 +56,7 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
     for title, r in zip(titles, rows, strict=True):
         failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: "
                    f"{one_line(r.last_failure or '')}" if r.failures else "")
-        if problem := _settings_problem(r):
+        if problem := settings_problem(r):
             failing += f"  cannot be checked: {one_line(problem)}"
         click.echo(f"{title:<{title_width}}  {r.name:<{width}}  {r.state:<8} {r.kind:<10} "
                    f"v{r.document_version:<3} every {_human(r.interval_seconds):<5} "
