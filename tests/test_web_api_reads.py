@@ -108,6 +108,9 @@ def test_unknown_sources_and_versions_are_404_and_bad_numbers_422(served: Served
             ("/api/v1/sources/mfa-press/diff?from=one", 422, "from"),
             ("/api/v1/changes?source=nope", 404, "no source named 'nope'"),
             ("/api/v1/changes?since=soon", 422, "since 'soon': use a period"),
+            ("/api/v1/changes?since=999999999d", 422, "out of the range of dates"),
+            ("/api/v1/changes?until=9999-12-31", 422, "out of the range of dates"),
+            ("/api/v1/changes?source=", 422, "source"),
             ("/api/v1/changes?min_significance=huge", 422, "min_significance"),
             ("/api/v1/events?after=-1", 422, "after"),
             ("/api/v1/events?limit=100000", 422, "limit")):

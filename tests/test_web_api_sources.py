@@ -150,6 +150,7 @@ def test_bad_values_get_one_line_errors_and_record_nothing(served: Served) -> No
              ({"url": PAGE, "interval": "soon"}, 400, "interval: 'soon' is not a duration"),
              ({"url": PAGE, "interval": True}, 422, "interval"),
              ({"url": PAGE, "kind": "rss"}, 400, "kind: unknown kind 'rss'"),
+             ({"url": PAGE, "language": "ru\r\n"}, 422, "language"),
              ({"url": PAGE, "name": "no/slash"}, 400, "name: "),
              ({"url": "ftp://example.org/x"}, 400, "not an http(s) URL"),
              ({"url": "https://user:pw@example.org/"}, 400, "user name or password")]
@@ -182,9 +183,14 @@ def test_an_editor_pauses_resumes_and_changes_the_interval(served: Served) -> No
     resumed = requests.patch(url, headers=editor, json={"state": "active"}, timeout=10)
     assert resumed.json()["state"] == "active"
     assert types_after(served.store, recorded[-1].position) == ["SourceResumed"]
-    for body, status in (({}, 422), ({"interval": "0s"}, 422), ({"state": "gone"}, 422)):
+    settled = served.store.last_position()
+    for body in ({"interval": "0s"}, {"state": "gone"}, {"paused": True}):
         answer = requests.patch(url, headers=editor, json=body, timeout=10)
-        assert answer.status_code == status and isinstance(answer.json()["detail"], str)
+        assert answer.status_code == 422 and isinstance(answer.json()["detail"], str)
+    same = requests.patch(url, headers=editor, json={"interval": 7200}, timeout=10)
+    assert same.status_code == 200 and same.json() == resumed.json()
+    assert requests.patch(url, headers=editor, json={}, timeout=10).json() == resumed.json()
+    assert served.store.last_position() == settled  # nothing to change, nothing recorded
     missing = requests.patch(served.url + "/api/v1/sources/nope", headers=editor,
                              json={"state": "paused"}, timeout=10)
     assert missing.status_code == 404 and missing.json() == {"detail": "no source named 'nope'"}

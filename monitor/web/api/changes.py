@@ -79,7 +79,7 @@ def _page(request: Request, stream_id: str | None, since: str | None, until: str
 @routes.get("/changes", summary="Recorded changes of every source, oldest first",
             response_model=ChangePage, responses=NOT_FOUND)
 def list_changes(request: Request, _: Viewer, since: Since = None, until: Until = None,
-                 source: Annotated[str | None, Query(max_length=200, description=(
+                 source: Annotated[str | None, Query(min_length=1, max_length=200, description=(
                      "Only this source's changes."))] = None,
                  min_significance: Significance = None, cursor: Cursor = 0,
                  limit: Limit = 100) -> ChangePage:

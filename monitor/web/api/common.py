@@ -32,15 +32,23 @@ BEARER = HTTPBearer(
                 "sent as `Authorization: Bearer gkm_…`. It acts as its user, with that "
                 "user's role: viewer reads, editor also adds, pauses and removes sources.")
 
+
+
+def problem(description: str) -> dict[str, Any]:
+    """An error answer in the document: JSON whatever the route's own answer is (a
+    version's text is text/plain, its 404 is not). monitor.web.api.openapi adds the
+    Problem schema."""
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "No token, or one that is unknown or revoked."},
-    403: {"model": Problem, "description": "The token's user has too low a role."},
-    422: {"model": Problem, "description": "A parameter or the body is not valid."},
+    400: problem("Refused: a value the monitor cannot use, or the store could not answer."),
+    401: problem("No token, or one that is unknown or revoked."),
+    403: problem("The token's user has too low a role."),
+    422: problem("A parameter or the body is not valid."),
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such source (or version)."}}
-BAD_REQUEST: dict[int | str, dict[str, Any]] = {
-    400: {"model": Problem, "description": "Refused: the value cannot be used."}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: problem("No such source (or version).")}
 
 MAX_LIMIT = 1000
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many items.")]

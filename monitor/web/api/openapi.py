@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from monitor.changes.schema import load_schema
+from monitor.web.api.common import Problem
 
 PREFIX = "Change"
 _DEFS = "#/$defs/"
@@ -59,6 +60,7 @@ def with_change_schema(make: Callable[[], dict[str, Any]]) -> Callable[[], dict[
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         if PREFIX not in schemas:
             schemas.update(change_components())
+            schemas.setdefault("Problem", Problem.model_json_schema())
         return document
 
     return openapi

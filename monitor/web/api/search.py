@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.web.api.common import Problem, moment, source_row
+from monitor.web.api.common import NOT_FOUND, moment, problem, source_row
 from monitor.web.api.routing import ApiRoutes
 from monitor.web.auth import Viewer
 from monitor.web.context import web
@@ -80,12 +80,11 @@ def hit_data(hit: Any) -> dict[str, Any]:
 
 @routes.get("/search", summary="Full-text search over every stored version",
             response_model=SearchResults,
-            responses={503: {"model": Problem, "description": UNAVAILABLE},
-                       404: {"model": Problem, "description": "No such source."}})
+            responses={**NOT_FOUND, 503: problem(UNAVAILABLE)})
 def search(request: Request, _: Viewer,
            q: Annotated[str, Query(min_length=1, max_length=500, description=(
                "Words or a phrase, in any language the documents are in."))],
-           source: Annotated[str | None, Query(max_length=200, description=(
+           source: Annotated[str | None, Query(min_length=1, max_length=200, description=(
                "Only this source's versions."))] = None,
            limit: Annotated[int, Query(ge=1, le=MAX_HITS)] = 20,
            offset: Annotated[int, Query(ge=0, le=10_000)] = 0) -> SearchResults:

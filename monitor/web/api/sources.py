@@ -17,7 +17,7 @@ from monitor.adding import Wanted
 from monitor.source_data import source_data
 from monitor.store.schema import sources
 from monitor.validation import parse_interval
-from monitor.web.api.common import BAD_REQUEST, NOT_FOUND, Limit, Problem, moment, source_row
+from monitor.web.api.common import NOT_FOUND, Limit, moment, problem, source_row
 from monitor.web.api.routing import ApiRoutes
 from monitor.web.auth import Editor, Viewer
 from monitor.web.context import web
@@ -79,7 +79,8 @@ class SourceToAdd(BaseModel):
                              "or docx; default: guessed from the URL.")
     interval: Interval | None = Field(None, description="How often to check: 15m, 1h, 1d or "
                                       "seconds (1s to 366d); default from the config.")
-    language: str | None = Field(None, max_length=8, description="ru, kk or en.")
+    language: str | None = Field(None, pattern=r"^[a-z]{2,3}$",
+                                 description="ru, kk, en: the language code of the page.")
 
 
 class Registered(BaseModel):
@@ -150,10 +151,9 @@ def get_source(request: Request, _: Viewer, name: str) -> Source:
 
 @routes.post("/sources", summary="Add a page to watch (nothing is fetched yet)",
              response_model=Registered, status_code=201,
-             responses={**BAD_REQUEST, 200: {"model": Registered, "description":
+             responses={200: {"model": Registered, "description":
                         "The URL was watched already: the existing source."},
-                        409: {"model": Problem, "description":
-                              "The source was removed earlier and stays removed."}})
+                        409: problem("The source was removed earlier and stays removed.")})
 def add_source(request: Request, response: Response, user: Editor,
                body: SourceToAdd) -> Registered:
     context = web(request)
@@ -173,11 +173,9 @@ def add_source(request: Request, response: Response, user: Editor,
 
 
 @routes.patch("/sources/{name}", summary="Change the interval; pause or resume",
-              response_model=Source, responses={**NOT_FOUND, **BAD_REQUEST, 409: {
-                  "model": Problem, "description": "The source was removed."}})
+              response_model=Source,
+              responses={**NOT_FOUND, 409: problem("The source was removed.")})
 def change_source(request: Request, user: Editor, name: str, body: SourceChanges) -> Source:
-    if body.interval is None and body.state is None:
-        raise HTTPException(422, "give interval or state (or both)")
     seconds = None
     if body.interval is not None:
         try:
