@@ -49,6 +49,8 @@ def _routes() -> list[APIRoute]:
     store = open_store(url, check_schema=False)
     upgrade(store.engine)
     app = create_app(Config(path=None, database_url=url), store)
+    strays = [r for r in app.routes if not isinstance(r, APIRoute | Mount)]
+    assert strays == [], f"routes the walk cannot see (include_router, Starlette Route): {strays}"
     return [r for r in app.routes if isinstance(r, APIRoute)], \
         [r for r in app.routes if isinstance(r, Mount)]  # type: ignore[return-value]
 
