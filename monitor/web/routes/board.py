@@ -38,6 +38,6 @@ def routes(app: FastAPI) -> None:
         position = context.store.last_position()  # before the rows: a later move refreshes
         found = board_page(context.engine, wanted, context.store.clock())
         template = "board_rows.html" if fragment else "board.html"
-        tags = [] if fragment else known_tags(context.engine)
+        tags = [] if fragment else known_tags(context.engine, position)
         return render(request, template, error=None, wanted=wanted, board=found, tags=tags,
                       position=position, **menus)
