@@ -4,9 +4,10 @@ the number of sources.
 
 Filtering, counting, sorting and paging happen in SQL over the `sources` projection;
 the last check of the page's sources comes from the check ledger in one query (its
-index on (source, at) makes each a single seek). With 10,000 sources, 100,000
-versions and a million ledger rows the whole page is read in a few tens of ms
-(see tests/test_web_board.py and bench).
+index on (source, at) makes each a single backward index seek). Measured with 10,000
+sources, 100,000 changes and a million ledger rows on 2 shared cores (load 12): the
+reads take 30-80 ms, 110-220 ms with a text filter (it folds every title); the whole
+page over HTTP 80-210 ms on SQLite, 76-143 ms on PostgreSQL.
 """
 
 from __future__ import annotations
