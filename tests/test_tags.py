@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
 from cli_helpers import monitor
 from web_helpers import serve
 
@@ -162,6 +163,24 @@ def test_an_article_followed_from_a_list_is_filed_under_the_lists_tags(
     [published] = [e.data for e in store.read_stream(name) if e.type == "DocumentPublished"]
     followed = get_source(store.engine, published["registered_as"])
     assert tags_of(followed.options) == ("human-rights", "mfa")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_the_api_adds_tags_and_shows_them(store) -> None:  # type: ignore[no-untyped-def]
+    with serve(store) as served:
+        editor = {"Authorization": f"Bearer {served.token('ana', 'editor')}"}
+        api = served.url + "/api/v1/sources"
+        refused = requests.post(api, headers=editor, timeout=10,
+                                json={"url": "http://127.0.0.1:9/a", "tags": ["Mfa"]})
+        assert refused.status_code == 400
+        assert refused.json()["detail"].startswith("tag: 'Mfa' is not a tag (write it 'mfa')")
+        assert store.last_position() == 0
+        added = requests.post(api, headers=editor, timeout=10, json={
+            "url": "http://127.0.0.1:9/a", "name": "a", "tags": ["mfa", "court", "mfa"]})
+        assert added.status_code == 201, added.text
+        assert added.json()["source"]["tags"] == ["court", "mfa"]
+        listed = requests.get(api, headers=editor, timeout=10).json()["items"]
+        assert [(s["name"], s["tags"]) for s in listed] == [("a", ["court", "mfa"])]
 
 
 def _names(page: str) -> list[str]:
