@@ -14,6 +14,7 @@ from monitor.config import Config, SourceConfig
 from monitor.errors import UsageError
 from monitor.naming import registered_url
 from monitor.store import EventStore
+from monitor.tags import parse_tags
 from monitor.validation import (
     auth_env_problem,
     kind_url_problem,
@@ -47,6 +48,7 @@ class Wanted:
     languages: str | None = None  # "ru,kk,en": a gov.kz article's language versions
     auth_env: str | None = None
     confirm: str | None = None
+    tags: tuple[str, ...] = ()  # monitor.tags; checked: NFC, sorted, once each
 
     def named(self) -> frozenset[str]:
         """The settings the user named; an existing source keeps every other one."""
@@ -55,7 +57,7 @@ class Wanted:
             ("selector", self.selector), ("language", self.language or self.languages),
             ("ignore", self.ignore), ("follow", self.follow), ("url", self.name),
             ("translation_of", self.languages), ("auth_env", self.auth_env),
-            ("confirm", self.confirm)) if given)
+            ("confirm", self.confirm), ("tags", self.tags)) if given)
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
             raise UsageError(f"{label('kind')}: {problem}")
     interval_seconds(config, wanted, label)
     confirm_seconds(wanted, label)
+    try:
+        wanted = replace(wanted, tags=parse_tags(list(wanted.tags)))
+    except ValueError as exc:
+        raise UsageError(f"{label('tag')}: {exc}") from None
     return wanted
 
 
@@ -150,7 +156,7 @@ def planned(names: catalog.SourceNames, config: Config, wanted: Wanted) -> Itera
                 name=name, url=variant_url, kind=kind, interval_seconds=seconds,
                 language=language, selector=wanted.selector, ignore=tuple(wanted.ignore),
                 follow=wanted.follow, translation_of=first, auth_env=wanted.auth_env,
-                confirm=confirm,
+                confirm=confirm, tags=wanted.tags,
             )
             yield Planned(spec, None if wanted.languages else chose_note)
             first = first or name

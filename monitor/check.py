@@ -55,6 +55,7 @@ from monitor.store import EventStore
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.snapshots import Blob, RecentRaw
+from monitor.tags import tags_of
 
 log = logging.getLogger("monitor.check")
 
@@ -332,8 +333,10 @@ class Checker:
 
     def _follow(self, row: Any, url: str, kind: str) -> str | None:
         name = catalog.source_name(self.store, url, kind)
+        # An article found on a list is filed under the list's tags (its board, its feeds).
         spec = SourceConfig(name=name, url=url, kind=kind,
-                            interval_seconds=row.interval_seconds, language=row.language)
+                            interval_seconds=row.interval_seconds, language=row.language,
+                            tags=tags_of(row.options))
         try:
             catalog.register(self.store, spec)
         except MonitorError as exc:

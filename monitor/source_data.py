@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.tags import tags_of
 from monitor.validation import mask_problems, parse_interval
 
 
@@ -23,6 +24,7 @@ def source_data(row: Any) -> dict[str, Any]:
         "title": row.title, "published": row.published, "failures": row.failures,
         "last_failure": row.last_failure, "last_change_at": row.last_change_at,
         "registered_at": row.registered_at, "settings_problem": settings_problem(row),
+        "tags": list(tags_of(row.options)),
     }
 
 

@@ -14,6 +14,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
+from monitor.tags import tags_of
 from monitor.untrusted import one_line
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
@@ -58,9 +59,11 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
                    f"{one_line(r.last_failure or '')}" if r.failures else "")
         if problem := settings_problem(r):
             failing += f"  cannot be checked: {one_line(problem)}"
+        tags = tags_of(r.options)
+        tagged = f"  tags: {', '.join(one_line(t) for t in tags)}" if tags else ""
         click.echo(f"{title:<{title_width}}  {r.name:<{width}}  {r.state:<8} {r.kind:<10} "
                    f"v{r.document_version:<3} every {_human(r.interval_seconds):<5} "
-                   f"{one_line(r.url)}{failing}")
+                   f"{one_line(r.url)}{tagged}{failing}")
 
 
 def _human(seconds: Any) -> str:
@@ -96,12 +99,15 @@ def _human(seconds: Any) -> str:
               "holding user:password for HTTP Basic auth (never put them in the URL).")
 @click.option("--confirm", metavar="DELAY", help="Read a changed page again this long after "
               "the change, before it alerts (0 off, 1s to 1d; default from config).")
+@click.option("--tag", "tag", multiple=True, metavar="TAG", help="File the source under a tag "
+              "(lowercase letters or digits, words joined by '-', e.g. human-rights); "
+              "repeatable. Given for a watched source, its tags become these.")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
         kind: str | None, interval: str | None, selector: str | None, language: str | None,
         ignore: tuple[str, ...], follow: bool, languages: str | None, auth_env: str | None,
-        confirm: str | None, fmt: str) -> None:
+        confirm: str | None, tag: tuple[str, ...], fmt: str) -> None:
     """Start watching one or more URLs.
 
     The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
@@ -114,7 +120,8 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     wanted = Wanted(urls=tuple(all_urls), name=name, kind=kind, interval=interval,
                     selector=selector, language=language, ignore=ignore, follow=follow,
-                    languages=languages, auth_env=auth_env, confirm=confirm)
+                    languages=languages, auth_env=auth_env, confirm=confirm,
+                    tags=tag)
     adding.checked(app.config, wanted)  # every option, before the store is opened
     done = adding.add(app.store(), app.config, wanted)
     if fmt == "json":

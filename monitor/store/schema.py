@@ -130,6 +130,10 @@ sources = Table(
     Column("last_change_at", DateTime(timezone=False)),
     Column("last_event_position", BigInteger, nullable=False),
     Column("raw_hash", String(64)),  # the current version's raw bytes: the next one's base
+    # The board's columns (0009): the latest change's significance, and when the current
+    # failure streak began (its first FetchFailed; monitor.events.FAILURE_STREAK_ENDS).
+    Column("last_significance", String(8)),
+    Column("failing_since", DateTime(timezone=False)),
 )
 
 versions = Table(

@@ -59,6 +59,7 @@ class Source(BaseModel):
     registered_at: str
     settings_problem: str | None = Field(
         description="A stored setting no check can use; null when there is none.")
+    tags: list[str] = Field(description="The tags it is filed under (monitor.tags).")
     links: SourceLinks
 
 
@@ -81,6 +82,9 @@ class SourceToAdd(BaseModel):
                                       "seconds (1s to 366d); default from the config.")
     language: str | None = Field(None, pattern=r"^[a-z]{2,3}$",
                                  description="ru, kk, en: the language code of the page.")
+    tags: list[str] | None = Field(None, max_length=20, description="Tags to file it under "
+                                   "(lowercase letters or digits, words joined by '-'); "
+                                   "given for a watched URL, its tags become these.")
 
 
 class Registered(BaseModel):
@@ -159,7 +163,7 @@ def add_source(request: Request, response: Response, user: Editor,
     context = web(request)
     interval = f"{body.interval}s" if isinstance(body.interval, int) else body.interval
     wanted = Wanted(urls=(body.url,), name=body.name, kind=body.kind, interval=interval,
-                    language=body.language)
+                    language=body.language, tags=tuple(body.tags or ()))
     done = adding.add(context.store, context.config, wanted, label=_field)
     if not done.added and not done.existing:  # one URL, so it was removed earlier
         raise HTTPException(409, done.notes[0])
