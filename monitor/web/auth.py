@@ -20,6 +20,8 @@ from monitor.web.accounts.users import User, user_by_id
 from monitor.web.context import web
 from monitor.web.csrf import SAFE_METHODS, require_csrf
 from monitor.web.feeds import feed_of_path
+from monitor.web.labels import named
+from monitor.web.speech import gettext
 from monitor.web.templating import speak_to
 
 SESSION_USER = "uid"
@@ -81,7 +83,7 @@ class Need:
         request.state.user = user
         speak_to(request)
         if not allows(user.role, self.role):
-            raise HTTPException(403, f"this needs the {self.role} role; you are {user.role}")
+            raise HTTPException(403, _role_refused(self.role, user.role))
         if request.method not in SAFE_METHODS and request.state.via == "session":
             await require_csrf(request)
         return user
@@ -95,11 +97,11 @@ class Open:
     role: str = "public"
 
     async def __call__(self, request: Request) -> User | None:
-        if request.method not in SAFE_METHODS:
-            await require_csrf(request)
         user = signed_in(request)
         request.state.user = user
-        speak_to(request)
+        speak_to(request)  # first: a refused form is said in the reader's language too
+        if request.method not in SAFE_METHODS:
+            await require_csrf(request)
         return user
 
 
@@ -121,19 +123,25 @@ class FeedAccess:
             request.state.via = "token"
         else:
             user = signed_in(request)
-        if user is None and (token is not None or bearer_token(request) is not None):
-            raise HTTPException(401, "this token does not work: revoked, or mistyped",
-                                headers={"WWW-Authenticate": "Bearer"})
         request.state.user = user
         speak_to(request)
+        if user is None and (token is not None or bearer_token(request) is not None):
+            raise HTTPException(401, gettext("this token does not work: revoked, or mistyped"),
+                                headers={"WWW-Authenticate": "Bearer"})
         if user is None:
             if is_public(engine, feed_of_path(request.path_params).key):
                 return None
-            raise HTTPException(401, "this feed needs a sign-in, or ?token= with an API token",
+            raise HTTPException(401, gettext("this feed needs a sign-in, or ?token= with an "
+                                             "API token"),
                                 headers={"WWW-Authenticate": "Bearer"})
         if not allows(user.role, self.role):
-            raise HTTPException(403, f"this needs the {self.role} role; you are {user.role}")
+            raise HTTPException(403, _role_refused(self.role, user.role))
         return user
+
+
+def _role_refused(needed: str, role: str) -> str:
+    return gettext("this needs the %(needed)s role; you are %(role)s",
+                   needed=named(needed, "role"), role=named(role, "role"))
 
 
 Viewer = Annotated[User, Depends(Need(VIEWER))]

@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from monitor.tags import tag_problem
+from monitor.web.speech import gettext
 
 STATES = ("active", "failing", "paused", "gone", "removed")
 SIGNIFICANCES = ("high", "medium", "low")
@@ -59,15 +60,21 @@ def read_filter(params: Mapping[str, str], kinds: Any) -> BoardFilter:
     if tag is not None:
         tag = unicodedata.normalize("NFC", tag)
         if problem := tag_problem(tag):
-            raise BadFilter(f"tag: {problem}")
+            raise BadFilter(gettext("tag: %(problem)s", problem=problem))
     text = _value(params, "q")
     if text is not None:
         text = unicodedata.normalize("NFC", text.strip())
         if len(text) > TEXT_MAX:
-            raise BadFilter(f"q: at most {TEXT_MAX} characters")
+            raise BadFilter(gettext("q: at most %(most)d characters", most=TEXT_MAX))
         if any(unicodedata.category(ch) == "Cc" for ch in text):
-            raise BadFilter("q: control characters cannot be searched for")
+            raise BadFilter(gettext("q: control characters cannot be searched for"))
     return BoardFilter(state, significance, kind, tag, text or None, _page(params))
+
+
+def not_one_of(key: str, value: str, allowed: tuple[str, ...]) -> str:
+    """'state: 'bogus' is not one of active, failing': the parameter, the value, the codes."""
+    return gettext("%(key)s: %(value)s is not one of %(allowed)s", key=key, value=repr(value),
+                   allowed=", ".join(allowed))
 
 
 def _value(params: Mapping[str, str], key: str) -> str | None:
@@ -79,7 +86,7 @@ def _choice(params: Mapping[str, str], key: str, allowed: tuple[str, ...]) -> st
     value = _value(params, key)
     if value is not None and value not in allowed:
         shown = value if len(value) <= 40 else value[:40] + "…"
-        raise BadFilter(f"{key}: {shown!r} is not one of {', '.join(allowed)}")
+        raise BadFilter(not_one_of(key, shown, allowed))
     return value
 
 
@@ -89,5 +96,6 @@ def _page(params: Mapping[str, str]) -> int:
         return 1
     if not (value.isascii() and value.isdigit() and len(value) <= 6) or \
             not 1 <= int(value) <= PAGE_MAX:
-        raise BadFilter(f"page: must be a whole number from 1 to {PAGE_MAX}")
+        raise BadFilter(gettext("page: must be a whole number from 1 to %(most)d",
+                                most=PAGE_MAX))
     return int(value)

@@ -178,9 +178,10 @@ def said(record: ChangeRecord, reader: Reader) -> str:
     was recorded)."""
     if reader.language == "en":
         return record.summary
+    alerts_words = reader.gettext  # the alerts' catalog (`monitor`), not the pages' (`web`)
     if record.kind == PUBLISHED:
-        return reader.gettext("new document published")
+        return alerts_words("new document published")
     if record.kind == REMOVED and record.removal is not None:
-        return reader.gettext("removed: judged gone on {n} consecutive checks").format(
+        return alerts_words("removed: judged gone on {n} consecutive checks").format(
             n=record.removal.confirmations)
     return record.summary

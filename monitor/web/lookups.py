@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from monitor.store.schema import sources, versions
 from monitor.web.context import web
-from monitor.web.templating import gettext
+from monitor.web.speech import gettext
 
 MAX_DIGITS = 9  # past any stored version, and well inside every database's integers
 

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_skeleton
+from babel.numbers import format_decimal
 from markupsafe import Markup
 
 from monitor.i18n import Reader
 from monitor.untrusted import one_line
+from monitor.web.labels import significances
 from monitor.web.spans import FAILURE, GAP, KINDS, PAUSED, REMOVAL, Span
-from monitor.web.templating import gettext
+from monitor.web.speech import gettext, ngettext
 
 WIDTH, HEIGHT = 1000, 124
 LEFT, RIGHT = 10, 10  # room for a dot's radius at either end
@@ -107,8 +109,7 @@ def short_moment(moment: datetime, reader: Reader) -> str:
 
 
 def _levels() -> dict[str, str]:
-    return {"high": gettext("high"), "medium": gettext("medium"), "low": gettext("low"),
-            "none": gettext("no change recorded"), "first": gettext("first version")}
+    return {**significances(), "none": gettext("no change recorded")}
 
 
 def _lane(timeline: Timeline, span: Span, reader: Reader) -> Markup:
@@ -129,8 +130,9 @@ def span_words(span: Span, reader: Reader) -> str:
     if span.kind == FAILURE:
         words = (gettext("Failing since %(start)s", start=start) if span.open
                  else gettext("Failing from %(start)s to %(end)s", start=start, end=end))
-        return words + " · " + gettext("%(count)s failures recorded, the first: %(kind)s",
-                                       count=span.count, kind=one_line(span.detail, 80))
+        return words + " · " + ngettext("%(num)d failure recorded, the first: %(kind)s",
+                                        "%(num)d failures recorded, the first: %(kind)s",
+                                        span.count, kind=one_line(span.detail, 80))
     if span.kind == REMOVAL and span.detail == "stopped":
         return (gettext("Not watched since %(start)s (removed from the sources)", start=start)
                 if span.open else gettext("Not watched from %(start)s to %(end)s",
@@ -142,8 +144,10 @@ def span_words(span: Span, reader: Reader) -> str:
         return (gettext("Paused since %(start)s", start=start) if span.open
                 else gettext("Paused from %(start)s to %(end)s", start=start, end=end))
     hours = span.seconds / 3600
+    shown = format_decimal(round(hours, 1) if hours < 10 else round(hours), "0.#",
+                           locale=reader.language)  # '3.5' in English, '3,5' in Russian
     return gettext("No check from %(start)s to %(end)s (%(hours)s hours)", start=start,
-                   end=end, hours=f"{hours:.1f}" if hours < 10 else f"{hours:.0f}")
+                   end=end, hours=shown)
 
 
 def _axis(timeline: Timeline, reader: Reader) -> Iterator[Markup]:

@@ -14,6 +14,7 @@ from monitor.errors import UsageError
 from monitor.store.eventstore import utcnow
 from monitor.web.accounts.schema import api_tokens, users
 from monitor.web.accounts.users import User, find_user
+from monitor.web.speech import gettext
 
 PREFIX = "gkm_"  # recognizable in a leaked paste, and by secret scanners
 LAST_USED_EVERY = timedelta(minutes=1)  # not one write per API call
@@ -39,7 +40,7 @@ def create_token(engine: Engine, user_name: str, label: str = "") -> tuple[int, 
     if user is None:
         raise UsageError(f"no user named {user_name!r} (see `monitor users list`)")
     if len(label) > 200:
-        raise UsageError("a token's label has at most 200 characters")
+        raise UsageError(gettext("a token's label has at most %(most)d characters", most=200))
     token = PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         done = conn.execute(insert(api_tokens).values(

@@ -18,6 +18,7 @@ from monitor.store.database import WRITE
 from monitor.store.eventstore import utcnow
 from monitor.web.accounts.roles import ADMIN, role_problem
 from monitor.web.accounts.schema import api_tokens, users
+from monitor.web.speech import gettext
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD = 10
@@ -65,16 +66,16 @@ class User:
 
 def name_problem(name: object) -> str | None:
     if not isinstance(name, str) or not NAME.match(name):
-        return (f"{name!r} is not a user name: 1-64 letters, digits, '.', '_', '@' or '-', "
-                "starting with a letter or digit")
+        return gettext("%(name)s is not a user name: 1-64 letters, digits, '.', '_', '@' or "
+                       "'-', starting with a letter or digit", name=repr(name))
     return None
 
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD:
-        return f"a password needs at least {MIN_PASSWORD} characters"
+        return gettext("a password needs at least %(least)d characters", least=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        return f"a password has at most {MAX_PASSWORD} characters"
+        return gettext("a password has at most %(most)d characters", most=MAX_PASSWORD)
     return None
 
 
@@ -89,7 +90,8 @@ def add_user(engine: Engine, name: str, role: str, password: str | None) -> User
             conn.execute(insert(users).values(name=name, role=role, password_hash=hashed,
                                               epoch=1, created_at=utcnow()))
     except IntegrityError:
-        raise UsageError(f"a user named {name!r} exists already") from None
+        raise UsageError(gettext("a user named %(name)s exists already",
+                                 name=repr(name))) from None
     found = find_user(engine, name)
     assert found is not None
     return found
@@ -124,9 +126,10 @@ def remove_user(engine: Engine, name: str, keep_an_admin: bool = False) -> None:
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         row = conn.execute(select(users.c.id, users.c.role).where(users.c.name == name)).first()
         if row is None:
-            raise UsageError(f"no user named {name!r} (see `monitor users list`)")
+            raise UsageError(gettext("no user named %(name)s (see `monitor users list`)",
+                                     name=repr(name)))
         if keep_an_admin and row.role == ADMIN and _admins(conn) <= 1:
-            raise UsageError(f"{name!r} is the last admin: make another user admin first")
+            raise UsageError(_last_admin(name))
         conn.execute(update(api_tokens).where(api_tokens.c.user_id == row.id,
                                               api_tokens.c.revoked_at.is_(None))
                      .values(revoked_at=utcnow()))
@@ -142,13 +145,21 @@ def set_role(engine: Engine, name: str, role: str) -> User:
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         row = conn.execute(select(users.c.id, users.c.role).where(users.c.name == name)).first()
         if row is None:
-            raise UsageError(f"no user named {name!r}")
+            raise UsageError(_no_user(name))
         if row.role == ADMIN and role != ADMIN and _admins(conn) <= 1:
-            raise UsageError(f"{name!r} is the last admin: make another user admin first")
+            raise UsageError(_last_admin(name))
         conn.execute(update(users).where(users.c.id == row.id).values(role=role))
     found = user_by_id(engine, row.id)
     assert found is not None
     return found
+
+
+def _no_user(name: str) -> str:
+    return gettext("no user named %(name)s", name=repr(name))
+
+
+def _last_admin(name: str) -> str:
+    return gettext("%(name)s is the last admin: make another user admin first", name=repr(name))
 
 
 def _admins(conn: Connection) -> int:
@@ -168,7 +179,7 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         done = conn.execute(update(users).where(users.c.name == name).values(
             password_hash=_hasher.hash(password), epoch=users.c.epoch + 1))
     if done.rowcount == 0:
-        raise UsageError(f"no user named {name!r}")
+        raise UsageError(_no_user(name))
 
 
 def set_preferences(engine: Engine, user_id: int, language: str | None,

@@ -39,9 +39,10 @@ def routes(app: FastAPI) -> None:
         if language and language not in LANGUAGES:
             return _page(request, user, status=400, error=gettext(
                 "%(value)s is not a language of this app: en, ru or kk.", value=repr(language)))
-        problem = timezone_problem(timezone) if timezone else None
-        if problem:
-            return _page(request, user, status=400, error=problem)
+        if timezone and timezone_problem(timezone):
+            return _page(request, user, status=400, error=gettext(
+                "%(value)s is not a known IANA timezone (e.g. Asia/Almaty, Europe/Moscow, UTC)",
+                value=repr(timezone)))
         save_preferences(web(request).engine, user.id, language or None, timezone or None)
         return RedirectResponse("/account?done=preferences", 303)
 

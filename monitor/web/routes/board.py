@@ -12,7 +12,14 @@ from fastapi.responses import Response
 from monitor.sources import KINDS
 from monitor.web.auth import Viewer
 from monitor.web.board_data import PAGE_SIZE, board_page, known_tags
-from monitor.web.board_filters import SIGNIFICANCES, STATES, BadFilter, BoardFilter, read_filter
+from monitor.web.board_filters import (
+    SIGNIFICANCES,
+    STATES,
+    BadFilter,
+    BoardFilter,
+    not_one_of,
+    read_filter,
+)
 from monitor.web.context import web
 from monitor.web.templating import render
 
@@ -29,8 +36,7 @@ def routes(app: FastAPI) -> None:
                                  "kinds": sorted(KINDS), "page_size": PAGE_SIZE}
         try:
             if fragment is not None and fragment not in FRAGMENTS:
-                raise BadFilter(f"fragment: {fragment[:40]!r} is not one of "
-                                f"{', '.join(FRAGMENTS)}")
+                raise BadFilter(not_one_of("fragment", fragment[:40], FRAGMENTS))
             wanted = read_filter(params, KINDS)
         except BadFilter as exc:
             return render(request, "board.html", status=422, error=str(exc),

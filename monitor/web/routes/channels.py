@@ -31,7 +31,7 @@ def routes(app: FastAPI) -> None:
         except ConfigError as exc:
             return _page(request, status=400, problem=str(exc))
         if name not in known:
-            raise HTTPException(404, f"no alert channel named {name!r}")
+            raise HTTPException(404, gettext("No alert channel is named %(name)s.", name=name))
         try:
             sent = await run_in_threadpool(send_test, config, name)
         except MonitorError as exc:  # scrubbed of the channel's secrets by send_test

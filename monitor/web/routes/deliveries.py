@@ -14,6 +14,7 @@ from monitor.alerts.schema import STATES
 from monitor.web.auth import Editor, Viewer
 from monitor.web.context import web
 from monitor.web.flash import flash, take_flash
+from monitor.web.labels import named
 from monitor.web.templating import gettext, render
 
 SHOWN = 200  # deliveries on one page
@@ -26,7 +27,9 @@ def routes(app: FastAPI) -> None:
                               state: str = Query("", max_length=16),
                               channel: str = Query("", max_length=200)) -> Response:
         if state and state not in STATES:
-            raise HTTPException(422, f"state: {state!r} is not one of {', '.join(STATES)}")
+            raise HTTPException(422, gettext("%(key)s: %(value)s is not one of %(allowed)s",
+                                             key="state", value=repr(state),
+                                             allowed=", ".join(STATES)))
         engine = web(request).engine
         rows = listing(engine, (state,) if state else (), channel or None, SHOWN,
                        dead_first=True)
@@ -40,12 +43,13 @@ def routes(app: FastAPI) -> None:
         store = web(request).store
         found = delivery(store.engine, delivery_id)
         if found is None:
-            raise HTTPException(404, f"no delivery {delivery_id}")
+            raise HTTPException(404, gettext("There is no delivery %(id)d.", id=delivery_id))
         if requeue(store.engine, [delivery_id], store.clock()):
             flash(request, gettext("Delivery %(id)d is back to pending; the dispatcher sends "
                                    "it on its next round.", id=delivery_id))
         else:
             flash(request, gettext("Delivery %(id)d is %(state)s, not dead: only dead "
-                                   "letters are retried.", id=delivery_id, state=found.state),
+                                   "letters are retried.", id=delivery_id,
+                          state=named(found.state, "delivery")),
                   error=True)
         return RedirectResponse(app.url_path_for("deliveries"), 303)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
+from monitor.alerts import wording
 from monitor.report.escape import link_url
 from monitor.store.snapshots import get_text
 from monitor.untrusted import one_line, printable
@@ -33,7 +34,8 @@ def routes(app: FastAPI) -> None:
                       heading=one_line(source.title or source.name, 300),
                       link=link_url(source.url), draw=draw, span_words=span_words,
                       said=said, one_line=one_line, linkable=link_url,
-                      short=lambda moment: short_moment(moment, reader))
+                      short=lambda moment: short_moment(moment, reader),
+                      class_name=lambda kind: wording.kind_name(kind, reader))
 
     @app.get("/sources/{name}/versions/{number}", name="version_text", include_in_schema=False)
     async def version_text(request: Request, user: Viewer, name: str, number: str) -> Response:

@@ -53,7 +53,8 @@ def routes(app: FastAPI) -> None:
         feed = feed_of_path(request.path_params)
         names = feed_sources(engine, feed)
         if names == set():
-            raise HTTPException(404, f"no feed {feed.key!r}: no such source or tag")
+            raise HTTPException(404, gettext("There is no feed %(key)s: no such source or tag.",
+                                             key=feed.key))
         now = datetime.now(UTC).replace(tzinfo=None)
         body = feed_atom(engine, feed, names, site_url(request), now)
         return Response(body, media_type=ATOM_TYPE)

@@ -42,7 +42,7 @@ class SourceForm:
     def wanted(self) -> adding.Wanted:
         lines = [line.strip() for line in self.ignore.splitlines() if line.strip()]
         if len(lines) > MAX_IGNORE_LINES:
-            raise UsageError(f"ignore: at most {MAX_IGNORE_LINES} entries")
+            raise UsageError(gettext("ignore: at most %(most)d entries", most=MAX_IGNORE_LINES))
         return adding.Wanted(urls=(self.url,), name=self.name.strip() or None,
                              kind=self.kind.strip() or None,
                              interval=self.interval.strip() or None, ignore=tuple(lines))
@@ -101,7 +101,7 @@ def routes(app: FastAPI) -> None:
         async def act(request: Request, user: Editor, name: str) -> Response:
             store = web(request).store
             if source_by_stream(store.engine, name) is None:
-                raise HTTPException(404, f"no source named {name!r}")
+                raise HTTPException(404, gettext("No source is named %(name)s.", name=name))
             try:
                 done = change(store, name)
             except UsageError as exc:  # e.g. resuming a removed source
