@@ -29,7 +29,7 @@ bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see
 	$(BIN)/python -m bench.cluster_bench
 
 WEB_POT = monitor/locale/web.pot
-messages: $(TESTING)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)
+messages: $(RUNTIME)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)
 	$(BIN)/pybabel -q extract -F monitor/locale/web-babel.cfg -k _ -k gettext -k ngettext:1,2 \
 		--no-default-keywords --sort-by-file --add-location=file --width=100 \
 		--project=govkz-monitor --version=0.1 --copyright-holder=govkz-monitor \
