@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -114,6 +115,11 @@ def serve_forever(sock: socket.socket, processes: int) -> None:
     config = _uvicorn_config("monitor.web.asgi:from_environment", factory=True,
                              workers=processes, fd=None)
     server = _Server(config)
+    # SIGINT and SIGTERM stop the server gracefully (uvicorn takes them while it runs);
+    # uvicorn raises the signal again once stopped, which must then end nothing more:
+    # a clean stop exits 0, as the daemon's does.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     if processes > 1:
         from uvicorn.supervisors import Multiprocess
 
