@@ -110,7 +110,8 @@ def verify(app: AppContext, witnesses: tuple[Path, ...], public_key: Path | None
 @format_option
 @pass_app
 def rebuild(app: AppContext, fmt: str) -> None:
-    """Drop the projections (sources, versions, changes) and rebuild them from the log.
+    """Drop the projections (sources, versions, changes, the search index) and rebuild
+    them from the log.
 
     Safe while checks run: appends wait until the rebuild is done."""
     count = projections.rebuild(app.store().engine)

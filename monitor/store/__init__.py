@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from monitor.store import projections
+from monitor.store import projections, search_index
 from monitor.store.eventstore import Clock, EventStore, utcnow
 from monitor.store.migrate import require_current
 
@@ -13,8 +13,8 @@ def open_store(url: str, *, check_schema: bool = True, read_only: bool = False,
 
     `read_only` opens it so that nothing can be written (what `sources`, `events`,
     `verify` and the other commands that only look use)."""
-    store = EventStore.open(url, projectors=[projections.apply], read_only=read_only,
-                            clock=clock)
+    store = EventStore.open(url, projectors=[projections.apply, search_index.apply],
+                            read_only=read_only, clock=clock)
     if check_schema:
         try:
             require_current(store.engine)

@@ -3,7 +3,8 @@
 `apply` runs inside each append's transaction; `rebuild` drops the tables'
 rows and replays the whole log through the same `apply`, so the two paths
 cannot drift. Every value comes from the events (never from the clock), so a
-rebuilt projection equals the incrementally kept one row for row.
+rebuilt projection equals the incrementally kept one row for row. The search
+index (monitor/store/search_index.py) is rebuilt with them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from monitor.removal import removal_summary
+from monitor.store import search_index
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.mapper import StoredEvent
@@ -59,6 +61,7 @@ def rebuild(engine: Engine, batch: int = 2000) -> int:
         serialize_appends(conn)
         for table in PROJECTION_TABLES:
             conn.execute(delete(table))
+        search_index.clear(conn)
         position = 0
         while True:
             rows = conn.execute(
@@ -67,7 +70,9 @@ def rebuild(engine: Engine, batch: int = 2000) -> int:
             ).all()
             if not rows:
                 break
-            apply(conn, [_stored(row) for row in rows])
+            replayed = [_stored(row) for row in rows]
+            apply(conn, replayed)
+            search_index.apply(conn, replayed)
             count += len(rows)
             position = rows[-1].position
     return count

@@ -149,6 +149,8 @@ versions = Table(
     Column("published", String(10)),
     Column("url", Text),
     Column("raw_hash", String(64)),  # the fetched bytes kept as evidence, if any
+    # The search index (monitor/store/search_index.py) names versions by this.
+    Index("ix_versions_event_position", "event_position", unique=True),
 )
 
 changes = Table(
