@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "keys": "evidence", "checkpoint": "evidence",
     "export": "bundle", "verify-bundle": "bundle",
     "serve": "web", "users": "web", "tokens": "web",
+    "search": "search",
 }
 
 
