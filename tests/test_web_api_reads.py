@@ -6,8 +6,6 @@ position, deliveries without secrets, and search behind its guard."""
 from __future__ import annotations
 
 import hashlib
-import sys
-import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from monitor.config import AlertConfig, Config
 from monitor.event_data import event_data
 from monitor.replica.webhook_sink import SECRET
 from monitor.store import EventStore
-from monitor.store.queries import list_sources, list_versions, version_text
 from monitor.web.app import create_app
 
 HOOK_TOKEN = "HOOKTOKEN4242"
@@ -215,47 +212,30 @@ def test_deliveries_are_listed_without_any_secret(tmp_path: Path,
             assert get(served, viewer, "/api/v1/deliveries", state="lost").status_code == 422
 
 
-def _stand_in_search(store: EventStore) -> types.ModuleType:
-    """The interface the search module (another branch) provides, answered by reading
-    every stored text: enough to show the route passes the query, the paging and the
-    source on, and gives the hits back as data."""
-    module = types.ModuleType("monitor.search.query")
-
-    def search(engine: Any, query: str, limit: int = 20, offset: int = 0,
-               source: str | None = None) -> list[dict[str, Any]]:
-        hits = []
-        for row in list_sources(engine):
-            for v in list_versions(engine, row.stream_id) if source in (None, row.name) else ():
-                text = version_text(engine, row.stream_id, v.document_version)[1]
-                if query in text:
-                    hits.append({"source": row.name, "version": v.document_version,
-                                 "captured_at": v.captured_at, "title": v.title,
-                                 "passage": next(ln for ln in text.splitlines() if query in ln)})
-        return hits[offset:offset + limit]
-
-    module.search = search  # type: ignore[attr-defined]
-    return module
-
-
-def test_search_answers_503_until_its_module_is_there_then_passes_hits_on(
-        served: Served, viewer: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "monitor.search.query", None)  # as if not installed
-    missing = get(served, viewer, "/api/v1/search", q="participants")
-    assert missing.status_code == 503
-    assert missing.json() == {"detail": "search index not available"}
-    monkeypatch.setitem(sys.modules, "monitor.search.query", _stand_in_search(served.store))
-    found = get(served, viewer, "/api/v1/search", q="participants", limit=2)
-    assert found.status_code == 200, found.text
-    body = found.json()
-    assert [(h["source"], h["version"]) for h in body["items"]] == [("mfa-press", 1),
-                                                                  ("mfa-press", 2)]
-    assert body["next"] == 2 and body["items"][0]["captured_at"].endswith("Z")
-    rest = get(served, viewer, "/api/v1/search", q="participants", limit=2, offset=2).json()
-    assert [h["version"] for h in rest["items"]] == [3] and rest["next"] is None
-    hostile = get(served, viewer, "/api/v1/search", q="<script>", source="mfa-hostile")
+def test_search_gives_hits_with_their_passages_as_segments(served: Served,
+                                                          viewer: dict) -> None:
+    across = get(served, viewer, "/api/v1/search", q="participants").json()
+    assert [(h["source"], h["version"], h["in_latest"]) for h in across["items"]] == [
+        ("mfa-press", 3, True)]  # across sources: each once, its newest matching version
+    assert across["next"] is None and across["items"][0]["captured_at"].endswith("Z")
+    gone = get(served, viewer, "/api/v1/search", q='"120 participants"').json()["items"]
+    assert [(h["version"], h["latest_version"], h["in_latest"]) for h in gone] == [
+        (1, 3, False)]
+    assert {"text": "120 participants", "match": True} in gone[0]["passage"]
+    within = get(served, viewer, "/api/v1/search", q="participants", source="mfa-press",
+                 limit=2).json()  # within one: every matching version, newest first
+    assert [h["version"] for h in within["items"]] == [3, 2] and within["next"] == 2
+    rest = get(served, viewer, "/api/v1/search", q="participants", source="mfa-press",
+               limit=2, offset=2).json()
+    assert [h["version"] for h in rest["items"]] == [1] and rest["next"] is None
+    hostile = get(served, viewer, "/api/v1/search", q="alert", source="mfa-hostile")
     assert hostile.headers["content-type"] == "application/json"
-    assert "<script>alert(1)</script>" in hostile.json()["items"][0]["passage"]
+    passage = hostile.json()["items"][0]["passage"]
+    assert "<script>alert(1)</script>" in "".join(s["text"] for s in passage)
+    assert [s["text"] for s in passage if s["match"]] == ["alert"]
     assert get(served, viewer, "/api/v1/search", q="").status_code == 422
+    refused = get(served, viewer, "/api/v1/search", q='"')
+    assert refused.status_code == 400 and "no words" in refused.json()["detail"]
     assert get(served, viewer, "/api/v1/search", q="x", source="nope").status_code == 404
 
 

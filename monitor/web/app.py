@@ -28,8 +28,8 @@ from monitor.web.security import SecurityHeaders
 SESSION_COOKIE = "monitor_session"
 SESSION_DAYS = 14
 # Each module adds its routes to the app (`routes(app)`); the order is the menu's.
-ROUTE_MODULES = ("auth", "board", "sources", "documents", "diffs", "captures", "channels",
-                 "deliveries", "report", "feeds", "admin", "account", "api", "live")
+ROUTE_MODULES = ("auth", "board", "search", "sources", "documents", "diffs", "captures",
+                 "channels", "deliveries", "report", "feeds", "admin", "account", "api", "live")
 
 
 def create_app(config: Config, store: EventStore) -> FastAPI:
