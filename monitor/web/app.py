@@ -23,6 +23,7 @@ from monitor.store import EventStore
 from monitor.web.accounts.secrets import app_secret
 from monitor.web.auth import NotSignedIn, signed_in
 from monitor.web.context import WebContext
+from monitor.web.limits import BodyLimit
 from monitor.web.security import SecurityHeaders
 
 SESSION_COOKIE = "monitor_session"
@@ -41,6 +42,7 @@ def create_app(config: Config, store: EventStore) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=app_secret(store.engine),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400,
                        same_site="lax", https_only=secure)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=secure)
     static = files("monitor.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
