@@ -14,6 +14,7 @@ import requests
 from web_helpers import PASSWORD, Client, serve
 
 from monitor.store import EventStore, migrate, open_store
+from monitor.web.accounts.invites import first_admin_link
 from monitor.web.accounts.users import add_user
 from monitor.web.app import SESSION_COOKIE
 from monitor.web.limits import MAX_BODY
@@ -121,3 +122,20 @@ def test_a_body_too_large_is_refused_before_it_is_read(sqlite_store: EventStore,
         assert answer.startswith(b"HTTP/1.1 413"), answer
         add_user(sqlite_store.engine, "ana", "viewer", PASSWORD)
         served.client("ana")  # a form of ordinary size still signs in
+
+
+def test_a_mistyped_first_admin_form_keeps_the_one_time_link(sqlite_store: EventStore) -> None:
+    with serve(sqlite_store) as served:
+        link = first_admin_link(sqlite_store.engine, served.url)
+        assert link is not None
+        browser = Client(served.url)
+        token = browser.csrf(link.removeprefix(served.url))
+        for name, password in (("bad name", PASSWORD), ("ana", "short")):
+            typo = browser.post(link, data={"name": name, "password": password,
+                                            "again": password, "csrf": token})
+            assert typo.status_code == 400
+            assert "expired" not in typo.text
+        made = browser.post(link, data={"name": "ana", "password": PASSWORD, "again": PASSWORD,
+                                        "csrf": token}, allow_redirects=False)
+        assert made.status_code == 303, made.text[:300]
+        assert browser.get("/admin/users").status_code == 200
