@@ -15,6 +15,7 @@ from web_helpers import PASSWORD, Client, serve
 
 from monitor.store import EventStore, migrate, open_store
 from monitor.web.accounts.invites import first_admin_link
+from monitor.web.accounts.tokens import list_tokens
 from monitor.web.accounts.users import add_user
 from monitor.web.app import SESSION_COOKIE
 from monitor.web.limits import MAX_BODY
@@ -139,3 +140,14 @@ def test_a_mistyped_first_admin_form_keeps_the_one_time_link(sqlite_store: Event
                                         "csrf": token}, allow_redirects=False)
         assert made.status_code == 303, made.text[:300]
         assert browser.get("/admin/users").status_code == 200
+
+
+def test_a_token_cannot_make_another_that_outlives_its_revocation(
+        sqlite_store: EventStore) -> None:
+    with serve(sqlite_store) as served:
+        leaked = served.token("bot", "editor")
+        minted = requests.post(served.url + "/account/tokens", data={"label": "mine now"},
+                               headers={"Authorization": f"Bearer {leaked}"}, timeout=30)
+        assert minted.status_code == 403, minted.text[:300]
+        assert "gkm_" not in minted.text
+        assert [t.label for t in list_tokens(sqlite_store.engine, "bot")] == [""]
