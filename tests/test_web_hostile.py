@@ -151,3 +151,17 @@ def test_a_token_cannot_make_another_that_outlives_its_revocation(
         assert minted.status_code == 403, minted.text[:300]
         assert "gkm_" not in minted.text
         assert [t.label for t in list_tokens(sqlite_store.engine, "bot")] == [""]
+
+
+def test_an_api_body_that_does_not_parse_gets_401_without_a_token(
+        sqlite_store: EventStore) -> None:
+    with serve(sqlite_store) as served:
+        for body in (b"[" * 100000, b'{"url": "\xff"}'):
+            answer = requests.post(served.url + "/api/v1/sources", data=body, timeout=30,
+                                   headers={"content-type": "application/json"})
+            assert answer.status_code == 401, answer.text[:200]
+        token = served.token("bot", "editor")
+        parsed = requests.post(served.url + "/api/v1/sources", data=b"[" * 100000, timeout=30,
+                               headers={"content-type": "application/json",
+                                        "Authorization": f"Bearer {token}"})
+        assert parsed.status_code == 400

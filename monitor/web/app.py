@@ -10,10 +10,11 @@ from importlib import import_module
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor import __version__
@@ -69,12 +70,18 @@ def _errors(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(app.url_path_for("login") + "?" + _next(target), 303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own: FastAPI's is a subclass, and FastAPI raises the base class when
+    # it cannot parse a body, Starlette when no route matches (404) or the method (405).
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI refuses a body it cannot parse (400) before the role check runs too.
+        if exc.status_code == 400 and request.url.path.startswith("/api/") and \
+                signed_in(request) is None:
+            return await not_signed_in(request, NotSignedIn())
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=exc.headers)
-        return render(request, "error.html", status=exc.status_code,
+        return render(request, "error.html", status=exc.status_code, headers=exc.headers,
                       code=exc.status_code, message=str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
