@@ -81,8 +81,9 @@ def _errors(app: FastAPI) -> None:
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=exc.headers)
-        return render(request, "error.html", status=exc.status_code, headers=exc.headers,
-                      code=exc.status_code, message=str(exc.detail))
+        return render(request, "error.html", status=exc.status_code,
+                      headers=dict(exc.headers or {}), code=exc.status_code,
+                      message=str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
