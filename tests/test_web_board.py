@@ -188,7 +188,8 @@ BAD_FILTERS = (
     ("kind=rss", "kind: 'rss' is not one of"),
     ("tag=Not%20a%20tag", "tag: 'Not a tag' is not a tag"),
     ("q=" + "x" * 201, "q: at most 200 characters"),
-    ("q=a%00b", "q: control characters cannot be searched for"),
+    # (NUL is refused before any route: test_web_hostile.py)
+    ("q=a%01b", "q: control characters cannot be searched for"),
     ("page=0", "page: must be a whole number from 1 to 100000"),
     ("page=" + "9" * 5000, "page: must be a whole number"),
     ("page=%D9%A1", "page: must be a whole number"),  # an Arabic-Indic digit one

@@ -21,6 +21,9 @@ from monitor.web.app import create_app
 # What may answer without signing in, and why.
 OPEN_ROUTES = {"/login", "/setup/{secret}"}
 ASSETS = {"/static"}  # the app's own CSS and script: no data, needed by the login page
+# Routes a signed-in session may use but a token may not, whatever its role: a leaked
+# token that made others would outlive its own revocation.
+SESSION_ONLY = {("POST", "/account/tokens")}
 
 
 def required_role(route: APIRoute) -> str | None:
@@ -96,7 +99,10 @@ def test_each_role_gets_exactly_what_it_may(walked, path: str, method: str, role
         with requests.request(method, url, allow_redirects=False, timeout=30, stream=True,
                               headers={"Authorization": f"Bearer {tokens[who]}",
                                        "Accept": "application/json"}) as answer:
-            if allows(who, role):
+            if (method, path) in SESSION_ONLY:
+                assert answer.status_code == 403 and "sign in" in answer.text, \
+                    f"{who}'s token used {method} {path}: {answer.status_code}"
+            elif allows(who, role):
                 assert answer.status_code not in (401, 403), \
                     f"{who} refused on {method} {path}: {answer.text[:200]}"
             else:

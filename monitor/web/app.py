@@ -10,10 +10,11 @@ from importlib import import_module
 from importlib.resources import files
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from monitor import __version__
@@ -23,6 +24,7 @@ from monitor.store import EventStore
 from monitor.web.accounts.secrets import app_secret
 from monitor.web.auth import NotSignedIn, signed_in
 from monitor.web.context import WebContext
+from monitor.web.limits import BodyLimit
 from monitor.web.security import SecurityHeaders
 
 SESSION_COOKIE = "monitor_session"
@@ -41,6 +43,7 @@ def create_app(config: Config, store: EventStore) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=app_secret(store.engine),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400,
                        same_site="lax", https_only=secure)
+    app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=secure)
     static = files("monitor.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -67,13 +70,20 @@ def _errors(app: FastAPI) -> None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(app.url_path_for("login") + "?" + _next(target), 303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    # Starlette's own: FastAPI's is a subclass, and FastAPI raises the base class when
+    # it cannot parse a body, Starlette when no route matches (404) or the method (405).
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI refuses a body it cannot parse (400) before the role check runs too.
+        if exc.status_code == 400 and request.url.path.startswith("/api/") and \
+                signed_in(request) is None:
+            return await not_signed_in(request, NotSignedIn())
         if wants_json(request):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code,
                                 headers=exc.headers)
         return render(request, "error.html", status=exc.status_code,
-                      code=exc.status_code, message=str(exc.detail))
+                      headers=dict(exc.headers or {}), code=exc.status_code,
+                      message=str(exc.detail))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -21,11 +21,15 @@ from monitor.web.context import web
 from monitor.web.csrf import SAFE_METHODS, require_csrf
 from monitor.web.feeds import feed_of_path
 from monitor.web.labels import named
+from monitor.web.nul import refuse_nul
 from monitor.web.speech import gettext
 from monitor.web.templating import speak_to
 
 SESSION_USER = "uid"
 SESSION_EPOCH = "epoch"
+# When the user was made: a user removed and another added may share an id (SQLite
+# reuses the highest one), and the removed one's cookie must not sign in the new one.
+SESSION_SINCE = "since"
 
 
 class NotSignedIn(Exception):
@@ -51,7 +55,9 @@ def signed_in(request: Request) -> User | None:
     if not isinstance(uid, int):
         return None
     user = user_by_id(engine, uid)
-    if user is None or user.epoch != epoch:  # removed, or the password changed since
+    if user is None or user.epoch != epoch or \
+            request.session.get(SESSION_SINCE) != user.created_at.isoformat():
+        # removed (perhaps with another user in their id now), or the password changed
         request.session.pop(SESSION_USER, None)
         return None
     request.state.via = "session"
@@ -63,6 +69,7 @@ def sign_in(request: Request, user: User) -> None:
     request.session.clear()
     request.session[SESSION_USER] = user.id
     request.session[SESSION_EPOCH] = user.epoch
+    request.session[SESSION_SINCE] = user.created_at.isoformat()
 
 
 def sign_out(request: Request) -> None:
@@ -86,6 +93,7 @@ class Need:
             raise HTTPException(403, _role_refused(self.role, user.role))
         if request.method not in SAFE_METHODS and request.state.via == "session":
             await require_csrf(request)
+        await refuse_nul(request)
         return user
 
 
@@ -102,6 +110,7 @@ class Open:
         speak_to(request)  # first: a refused form is said in the reader's language too
         if request.method not in SAFE_METHODS:
             await require_csrf(request)
+        await refuse_nul(request)
         return user
 
 
@@ -117,6 +126,7 @@ class FeedAccess:
 
     async def __call__(self, request: Request) -> User | None:
         engine = web(request).engine
+        await refuse_nul(request)  # before the public-feed lookup
         token = request.query_params.get("token")
         if token is not None:
             user = user_of_token(engine, token)

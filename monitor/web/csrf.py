@@ -33,7 +33,7 @@ async def require_csrf(request: Request) -> None:
         raise HTTPException(403, gettext("cross-origin request refused"))
     expected = request.session.get(FIELD)
     sent = request.headers.get(HEADER)
-    if sent is None and _is_form(request):
+    if sent is None and is_form(request):
         form = await request.form()  # Starlette keeps it: the endpoint reads it again
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None
@@ -42,7 +42,7 @@ async def require_csrf(request: Request) -> None:
                                          "site; reload the page and try again"))
 
 
-def _is_form(request: Request) -> bool:
+def is_form(request: Request) -> bool:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 

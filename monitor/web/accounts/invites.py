@@ -14,7 +14,13 @@ from monitor.errors import UsageError
 from monitor.store.eventstore import utcnow
 from monitor.web.accounts.roles import ADMIN
 from monitor.web.accounts.schema import invites
-from monitor.web.accounts.users import User, add_user, count_users
+from monitor.web.accounts.users import (
+    User,
+    add_user,
+    count_users,
+    name_problem,
+    password_problem,
+)
 from monitor.web.speech import gettext
 
 LIFETIME = timedelta(days=1)
@@ -47,9 +53,13 @@ def invite_valid(engine: Engine, secret: str) -> bool:
 
 
 def accept_invite(engine: Engine, secret: str, name: str, password: str) -> User:
-    """Creates the first admin, and spends every link."""
+    """Creates the first admin, and spends every link (not on a mistyped name or a
+    password too short: the form comes back, and the link still works)."""
     if not invite_valid(engine, secret):
         raise UsageError(gettext("This link has expired or was used already."))
+    problem = name_problem(name) or password_problem(password)
+    if problem:
+        raise UsageError(problem)
     with engine.begin() as conn:
         spent = conn.execute(delete(invites).where(invites.c.digest == _digest(secret)))
     if spent.rowcount == 0:  # another request took it first

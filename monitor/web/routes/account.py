@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from monitor.errors import UsageError
@@ -49,6 +49,10 @@ def routes(app: FastAPI) -> None:
     @app.post("/account/tokens", include_in_schema=False)
     def new_token(request: Request, user: Viewer,
                   label: Annotated[str, Form(max_length=200)] = "") -> Response:
+        if getattr(request.state, "via", None) != "session":
+            # A leaked token that made others would outlive its own revocation.
+            raise HTTPException(403, gettext("A token cannot make another: sign in to make "
+                                             "one."))
         token_id, token = create_token(web(request).engine, user.name, label.strip())
         return render(request, "account_token.html", token=token, token_id=token_id,
                       label=label.strip())
