@@ -165,3 +165,24 @@ def test_an_api_body_that_does_not_parse_gets_401_without_a_token(
                                headers={"content-type": "application/json",
                                         "Authorization": f"Bearer {token}"})
         assert parsed.status_code == 400
+
+
+def test_signing_out_ends_a_copy_of_the_session_cookie_too(tmp_path) -> None:
+    from web_helpers import serve
+
+    from monitor.config import Config
+    from monitor.store import open_store
+    from monitor.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    store = open_store(url, check_schema=False)
+    upgrade(store.engine)
+    with serve(store, Config(path=None, database_url=url)) as served:
+        browser = served.user("ivan", "viewer")
+        stolen = served.client()
+        stolen.cookies.update(browser.cookies)
+        assert stolen.get("/", allow_redirects=False).status_code == 200
+        assert browser.submit("/logout", {}, allow_redirects=False).status_code == 303
+        assert stolen.get("/", allow_redirects=False).status_code == 303
+        assert served.client("ivan").get("/", allow_redirects=False).status_code == 200
+    store.engine.dispose()

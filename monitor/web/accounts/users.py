@@ -182,6 +182,14 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         raise UsageError(_no_user(name))
 
 
+def end_sessions(engine: Engine, user_id: int) -> None:
+    """Every session cookie of the user stops working (signing out does this: a copy of
+    the cookie, taken before, must not outlive it)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(epoch=users.c.epoch + 1))
+
+
 def set_preferences(engine: Engine, user_id: int, language: str | None,
                     timezone: str | None) -> None:
     with engine.begin() as conn:

@@ -37,5 +37,5 @@ def routes(app: FastAPI) -> None:
     app.openapi = with_change_schema(app.openapi)  # type: ignore[method-assign]
 
     @app.get("/openapi.json", name="openapi", include_in_schema=False)
-    async def openapi(_: Viewer) -> JSONResponse:
+    def openapi(_: Viewer) -> JSONResponse:
         return JSONResponse(app.openapi())

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from monitor.errors import UsageError
 from monitor.web.accounts.invites import accept_invite, invite_valid
 from monitor.web.accounts.throttle import forget_failures, record_failure, throttled
-from monitor.web.accounts.users import check_password
+from monitor.web.accounts.users import check_password, end_sessions
 from monitor.web.app import safe_next
 from monitor.web.auth import Public, Viewer, sign_in, sign_out
 from monitor.web.context import web
@@ -23,13 +23,13 @@ def client_address(request: Request) -> str:
 
 def routes(app: FastAPI) -> None:
     @app.get("/login", name="login", include_in_schema=False)
-    async def login_page(request: Request, user: Public, next: str = "/") -> Response:
+    def login_page(request: Request, user: Public, next: str = "/") -> Response:
         if user is not None:
             return RedirectResponse(safe_next(next), 303)
         return render(request, "login.html", next=safe_next(next), error=None, name="")
 
     @app.post("/login", include_in_schema=False)
-    async def login(request: Request, _: Public, name: Annotated[str, Form(max_length=200)],
+    def login(request: Request, _: Public, name: Annotated[str, Form(max_length=200)],
                     password: Annotated[str, Form(max_length=2048)],
                     next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
         engine = web(request).engine
@@ -48,19 +48,22 @@ def routes(app: FastAPI) -> None:
         return RedirectResponse(safe_next(next), 303)
 
     @app.post("/logout", name="logout", include_in_schema=False)
-    async def logout(request: Request, _: Viewer) -> Response:
+    def logout(request: Request, user: Viewer) -> Response:
+        # Every session of the account ends, not only this cookie: a copy of it (another
+        # device, a stolen cookie) must not stay signed in for its remaining days.
+        end_sessions(web(request).engine, user.id)
         sign_out(request)
         return RedirectResponse(app.url_path_for("login"), 303)
 
     @app.get("/setup/{secret}", name="setup", include_in_schema=False)
-    async def setup_page(request: Request, _: Public, secret: str) -> Response:
+    def setup_page(request: Request, _: Public, secret: str) -> Response:
         if not invite_valid(web(request).engine, secret):
             return render(request, "error.html", status=404, code=404,
                           message=gettext("This link has expired or was used already."))
         return render(request, "setup.html", secret=secret, error=None, name="")
 
     @app.post("/setup/{secret}", include_in_schema=False)
-    async def setup(request: Request, _: Public, secret: str,
+    def setup(request: Request, _: Public, secret: str,
                     name: Annotated[str, Form(max_length=200)],
                     password: Annotated[str, Form(max_length=2048)],
                     again: Annotated[str, Form(max_length=2048)]) -> Response:

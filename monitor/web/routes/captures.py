@@ -29,7 +29,7 @@ from monitor.web.templating import gettext, render
 def routes(app: FastAPI) -> None:
     @app.get("/sources/{name}/versions/{number}/capture", name="capture",
              include_in_schema=False)
-    async def capture(request: Request, user: Viewer, name: str, number: str) -> Response:
+    def capture(request: Request, user: Viewer, name: str, number: str) -> Response:
         source = source_named(request, name)
         version = stored_version(request, source, version_number(number, "version"))
         heading = one_line(version.title or source.title or source.name, 300)
@@ -41,7 +41,7 @@ def routes(app: FastAPI) -> None:
                       size=len(content), heading=heading, missing=None)
 
     @app.get("/sources/{name}/versions/{number}/raw", name="raw", include_in_schema=False)
-    async def raw(request: Request, user: Viewer, name: str, number: str) -> Response:
+    def raw(request: Request, user: Viewer, name: str, number: str) -> Response:
         source = source_named(request, name)
         version = stored_version(request, source, version_number(number, "version"))
         if not version.raw_hash:

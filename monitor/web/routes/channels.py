@@ -20,7 +20,7 @@ from monitor.web.templating import gettext, render
 
 def routes(app: FastAPI) -> None:
     @app.get("/channels", name="channels", include_in_schema=False)
-    async def channels_page(request: Request, user: Viewer) -> Response:
+    def channels_page(request: Request, user: Viewer) -> Response:
         return _page(request)
 
     @app.post("/channels/{name}/test", name="test_channel", include_in_schema=False)

@@ -23,7 +23,7 @@ MAX_ID = 2**63 - 1  # the largest id either database holds
 
 def routes(app: FastAPI) -> None:
     @app.get("/deliveries", name="deliveries", include_in_schema=False)
-    async def deliveries_page(request: Request, user: Viewer,
+    def deliveries_page(request: Request, user: Viewer,
                               state: str = Query("", max_length=16),
                               channel: str = Query("", max_length=200)) -> Response:
         if state and state not in STATES:
@@ -38,7 +38,7 @@ def routes(app: FastAPI) -> None:
                       message=take_flash(request))
 
     @app.post("/deliveries/{delivery_id}/retry", name="retry_delivery", include_in_schema=False)
-    async def retry_delivery(request: Request, user: Editor,
+    def retry_delivery(request: Request, user: Editor,
                              delivery_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Response:
         store = web(request).store
         found = delivery(store.engine, delivery_id)

@@ -33,7 +33,7 @@ VIEWS = ("inline", "side")
 
 def routes(app: FastAPI) -> None:
     @app.get("/sources/{name}/diff", name="diff", include_in_schema=False)
-    async def diff(request: Request, user: Viewer, name: str,
+    def diff(request: Request, user: Viewer, name: str,
                    start: Annotated[str | None, Query(alias="from", max_length=40)] = None,
                    to: Annotated[str | None, Query(max_length=40)] = None,
                    view: Annotated[str, Query(max_length=20)] = "inline") -> Response:

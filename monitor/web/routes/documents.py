@@ -23,7 +23,7 @@ from monitor.web.timeline import draw, short_moment, span_words
 
 def routes(app: FastAPI) -> None:
     @app.get("/sources/{name}", name="document", include_in_schema=False)
-    async def document(request: Request, user: Viewer, name: str,
+    def document(request: Request, user: Viewer, name: str,
                        before: Annotated[str | None, Query(max_length=40)] = None) -> Response:
         source = source_named(request, name)
         older_than = version_number(before, "before") if before else None
@@ -38,7 +38,7 @@ def routes(app: FastAPI) -> None:
                       class_name=lambda kind: wording.kind_name(kind, reader))
 
     @app.get("/sources/{name}/versions/{number}", name="version_text", include_in_schema=False)
-    async def version_text(request: Request, user: Viewer, name: str, number: str) -> Response:
+    def version_text(request: Request, user: Viewer, name: str, number: str) -> Response:
         source = source_named(request, name)
         version = stored_version(request, source, version_number(number, "version"))
         with web(request).engine.connect() as conn:

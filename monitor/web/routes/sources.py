@@ -62,7 +62,7 @@ ACTIONS = {"pause": catalog.pause, "resume": catalog.resume, "remove": catalog.r
 
 def routes(app: FastAPI) -> None:
     @app.get("/sources", name="sources", include_in_schema=False)
-    async def sources_page(request: Request, user: Viewer, all: bool = False) -> Response:
+    def sources_page(request: Request, user: Viewer, all: bool = False) -> Response:
         return _page(request, include_removed=all)
 
     @app.post("/sources/preview", name="preview_source", include_in_schema=False)
