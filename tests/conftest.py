@@ -287,6 +287,15 @@ def receiver():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
+    from monitor.replica.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
 def run(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
     """`monitor …` in a subprocess, against an initialized store of each kind."""
     from cli_helpers import Result, monitor
