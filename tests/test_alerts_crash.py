@@ -85,6 +85,7 @@ def _edit(store: EventStore, n: int) -> None:
     append(store, SOURCE, change(f"Paragraph {n} said 100.", f"Paragraph {n} said {101 + n}."))
 
 
+@pytest.mark.slow
 def test_dispatcher_killed_at_every_point_still_delivers_each_alert_once(
     store, receiver, db_url: str, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ from daemon_helpers import email, of, source, start, wait_for, webhook, write_co
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 
+pytestmark = pytest.mark.slow
 SECRET_ENV = "TEST_CONFIRM_WEBHOOK_SECRET"
 A = ["The ministry reported 12 visits.", "Monitoring continues."]
 B = ["The ministry reported 13 visits.", "Monitoring continues."]

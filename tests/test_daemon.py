@@ -25,6 +25,7 @@ from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 HOOK_SECRET_ENV = "MONITOR_TEST_HOOK_SECRET"
 
 
+@pytest.mark.slow
 def test_the_daemon_records_an_edit_alerts_once_follows_new_sources_and_restarts_quietly(
     tmp_path: Path, replica, db_url: str
 ) -> None:

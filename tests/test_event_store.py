@@ -42,6 +42,7 @@ def _race_writer(url: str, writer: int, barrier, results) -> None:  # type: igno
     store.engine.dispose()
 
 
+@pytest.mark.slow
 def test_racing_writers_get_one_append_per_version(store, db_url: str) -> None:
     store.append("doc", 0, [_registered()])
     ctx = forkserver(__name__)
@@ -103,6 +104,7 @@ def _appender(url: str, writer: int, count: int) -> None:
     store.engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes,per_process", [(4, 60)])
 def test_follower_tailing_by_position_never_misses_an_event(
     store, db_url: str, processes: int, per_process: int

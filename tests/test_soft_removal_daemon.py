@@ -27,6 +27,7 @@ LONG = ("The ministry held a meeting with the delegation on the penitentiary ref
 LAST = "Minutes will follow next week."
 ARTICLE = "/ru/memleket/entities/mfa/press/news/details/1001"
 SECRET_ENV = "MONITOR_TEST_HOOK_SECRET"
+pytestmark = pytest.mark.slow
 
 
 def _run_until_removed(tmp_path: Path, db_url: str, url: str, kind: str,
