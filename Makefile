@@ -18,7 +18,7 @@ demo: $(RUNTIME)  ## the whole product, offline, in a few seconds (your store is
 	$(BIN)/monitor demo
 
 test: $(TESTING)  ## install the test extras and run the whole suite (on every core)
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --dist loadfile --no-loadscope-reorder
 
 lint: $(TESTING)
 	$(BIN)/ruff check monitor tests bench

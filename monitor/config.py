@@ -91,6 +91,9 @@ class Config:
     # A dispatcher's first run alerts on events at most this old (seconds): channels
     # set up on a store with history are not flooded with it.
     alerts_backfill: float = 86400.0
+    # How often the daemon looks for alerts that came due without a check to wake it
+    # (a digest's period ended, a retry's wait ran out), in seconds: [defaults] dispatch_every.
+    dispatch_every: float = 5.0
     workers: int = 8
     # Masks proposed for a flapping part of a page are applied at once (default: they
     # wait for `monitor learn NAME --accept`; see monitor.flaps).
@@ -163,13 +166,16 @@ class _Reader:
         defaults = self._table(raw, "defaults")
         self._known(defaults, {"interval", "not_found_confirmations", "workers",
                                "repeat_failures_every", "alerts_backfill", "apply_proposed_masks",
-                               "confirm"},
+                               "confirm", "dispatch_every"},
                     "defaults.")
         interval = self._interval(defaults, DEFAULT_INTERVAL, "defaults.")
         confirmations = self._int(defaults, "not_found_confirmations", 3, "defaults.", minimum=1)
         workers = self._int(defaults, "workers", 8, "defaults.", minimum=1)
         repeat = self._duration(defaults, "repeat_failures_every", 3600.0, "defaults.")
         backfill = self._duration(defaults, "alerts_backfill", 86400.0, "defaults.")
+        dispatch_every = self._duration(defaults, "dispatch_every", 5.0, "defaults.")
+        if dispatch_every <= 0:
+            raise self.fail("defaults.dispatch_every", "must be longer than 0s")
         apply_proposed = self._bool(defaults, "apply_proposed_masks", False, "defaults.")
         confirm = self._confirm(defaults, "defaults.")
         database_url = self._database_url(raw)
@@ -182,6 +188,7 @@ class _Reader:
             not_found_confirmations=confirmations,
             repeat_failures_every=repeat,
             alerts_backfill=backfill,
+            dispatch_every=dispatch_every,
             workers=workers,
             apply_proposed_masks=apply_proposed,
             default_confirm=confirm or 0.0,

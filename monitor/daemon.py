@@ -58,6 +58,7 @@ class Daemon:
         dispatch: Callable[[], Any] | None = None,
         dispatch_seconds: float = 5.0,
         first_run_spread: float = 10.0,
+        follow_seconds: float = SYNC_SECONDS,
         submit: Callable[[str], None] | None = None,
         confirmations: Confirmations | None = None,
         checkpoint: Callable[[], Any] | None = None,
@@ -73,6 +74,7 @@ class Daemon:
         self.dispatch = dispatch
         self.dispatch_seconds = dispatch_seconds
         self.first_run_spread = first_run_spread
+        self.follow_seconds = follow_seconds  # how often the log and the confirmations are read
         # Changes read again after their `confirm` delay (monitor.confirm); they need a
         # checker here: a distributed daemon leaves them to the dispatcher's fallback.
         self.confirmations = confirmations if checker is not None else None
@@ -96,10 +98,11 @@ class Daemon:
         self._install_signal_handlers()
         self.position = self.store.last_position()
         self._reconcile()
-        self.scheduler.add_job(self._follow_log, "interval", seconds=SYNC_SECONDS,
+        self.scheduler.add_job(self._follow_log, "interval", seconds=self.follow_seconds,
                                id="_follow", executor="service")
         if self.confirmations is not None:
-            self.scheduler.add_job(self._follow_confirmations, "interval", seconds=SYNC_SECONDS,
+            self.scheduler.add_job(self._follow_confirmations, "interval",
+                                   seconds=self.follow_seconds,
                                    id="_confirm", executor="service",
                                    next_run_time=datetime.now().astimezone())
         if self.dispatch is not None:

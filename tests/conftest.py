@@ -174,6 +174,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(line, yellow=bool(skipped), green=not skipped)
 
 
+# --- order: the slow files first ------------------------------------------------------
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding a test marked `slow` run first, then the others, most tests first.
+
+    `make test` hands whole files to the workers in this order (`--dist loadfile
+    --no-loadscope-reorder`), each taking the next when it is nearly done. xdist's own
+    order (most tests first) put the files of one long test (a fresh clone's `make run`,
+    the daemon's end-to-end tests) last, where one worker ran them while the other sat
+    idle; started first, they are balanced by the many short files that follow. Within a
+    file the order is kept."""
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+
+    def weight(name: str) -> tuple[bool, int]:
+        group = by_file[name]
+        return (not any(i.get_closest_marker("slow") for i in group), -len(group))
+
+    items[:] = [item for name in sorted(by_file, key=weight) for item in by_file[name]]
+
+
 # --- databases ----------------------------------------------------------------------------
 
 
@@ -275,7 +296,9 @@ def fast_config(db_url: str, **overrides):  # type: ignore[no-untyped-def]
 def checker(store, db_url: str):  # type: ignore[no-untyped-def]
     from monitor.runner import build_checker
 
-    c = build_checker(fast_config(db_url), store, learn_delay=0.3)
+    # Learning's two loads 50 ms apart, not the product's 3 s: the replicas' noise (view
+    # counters, millisecond clocks, tokens) differs on every load however close.
+    c = build_checker(fast_config(db_url), store, learn_delay=0.05)
     yield c
     c.fetcher.close()
 
@@ -287,6 +310,15 @@ def receiver():  # type: ignore[no-untyped-def]
 
     with WebhookReceiver() as server:
         yield server
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    """An SMTP server (aiosmtpd) on 127.0.0.1 that keeps every message it accepts."""
+    from monitor.replica.smtp_sink import SmtpSink
+
+    with SmtpSink() as sink:
+        yield sink
 
 
 @pytest.fixture

@@ -2,50 +2,57 @@
 receiver, and de-duplicating by webhook-id leaves exactly one of each.
 
 The crash test runs the dispatcher in child processes that SIGKILL themselves
-at a named point (MONITOR_TEST_CRASH_AT, see monitor.alerts.dispatcher.crash_point).
+at a named point (MONITOR_TEST_CRASH_AT, see monitor.alerts.dispatcher.crash_point),
+forked from a server with the modules imported (tests/forked.py).
 """
 
 from __future__ import annotations
 
+import os
 import random
 import signal
-import subprocess
-import sys
 import threading
 import time
+import traceback
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cli_helpers import child_environment, monitor
-from conftest import REPO
+from cli_helpers import monitor
+from forked import forkserver
 from test_alerts import SECRET_ENV, SOURCE, append, change, config, register, rows, webhook
 
 from monitor.alerts import Dispatcher
 from monitor.alerts.alert import alert_id
 from monitor.alerts.dispatcher import CRASH_ENV, CRASH_POINTS
+from monitor.config import AlertConfig, Config
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 from monitor.store import EventStore, open_store
 
 LEASE_SECONDS = 0.1  # one child at a time: a short lease cannot let two send at once
 RUNS = 20
 
-CHILD = f"""
-import sys
-from datetime import timedelta
-from monitor.alerts import Dispatcher
-from monitor.config import AlertConfig, Config
-from monitor.store import open_store
 
-db_url, hook_url = sys.argv[1:3]
-channel = AlertConfig("hook", "webhook", {{"url": hook_url, "secret_env": "{SECRET_ENV}",
-                                           "timeout": "5s", "retry_base": "0s"}})
-dispatcher = Dispatcher(open_store(db_url), Config(None, db_url, alerts=(channel,)),
-                        lease=timedelta(seconds={LEASE_SECONDS}), batch=1)
-while dispatcher.run_once().attempted:
-    pass
-"""
+
+def _dispatch_until_done(db_url: str, hook_url: str, crash_at: str | None,
+                         errors: str) -> None:
+    """A child process: dispatch one alert at a time until none is due, or die at
+    `crash_at`. An exception is written to `errors` for the test to show."""
+    os.environ[SECRET_ENV] = SECRET
+    os.environ.pop(CRASH_ENV, None)
+    if crash_at:
+        os.environ[CRASH_ENV] = crash_at
+    try:
+        channel = AlertConfig("hook", "webhook", {"url": hook_url, "secret_env": SECRET_ENV,
+                                                  "timeout": "5s", "retry_base": "0s"})
+        dispatcher = Dispatcher(open_store(db_url), Config(None, db_url, alerts=(channel,)),
+                                lease=timedelta(seconds=LEASE_SECONDS), batch=1)
+        while dispatcher.run_once().attempted:
+            pass
+    except BaseException:
+        Path(errors).write_text(traceback.format_exc(), encoding="utf-8")
+        raise SystemExit(1) from None
 
 
 @pytest.fixture(autouse=True)
@@ -53,15 +60,20 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, SECRET)
 
 
-def _dispatch_in_child(db_url: str, hook: WebhookReceiver, crash_at: str | None) -> int:
-    env = child_environment()
-    env[SECRET_ENV] = SECRET
-    if crash_at:
-        env[CRASH_ENV] = crash_at
-    proc = subprocess.run([sys.executable, "-c", CHILD, db_url, hook.url], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=60)
-    assert proc.returncode in (0, -signal.SIGKILL), proc.stderr
-    return proc.returncode
+def _dispatch_in_child(db_url: str, hook: WebhookReceiver, crash_at: str | None,
+                       tmp_path: Path) -> int:
+    errors = tmp_path / "child-errors.txt"
+    errors.unlink(missing_ok=True)
+    child = forkserver(__name__).Process(target=_dispatch_until_done,
+                                        args=(db_url, hook.url, crash_at, str(errors)))
+    child.start()
+    child.join(timeout=60)
+    if child.exitcode is None:
+        child.kill()
+        pytest.fail(f"the dispatcher (crash at {crash_at}) did not finish within 60 s")
+    assert child.exitcode in (0, -signal.SIGKILL), (
+        errors.read_text(encoding="utf-8") if errors.exists() else child.exitcode)
+    return child.exitcode
 
 
 def _expected_ids(store: EventStore) -> set[str]:
@@ -73,6 +85,7 @@ def _edit(store: EventStore, n: int) -> None:
     append(store, SOURCE, change(f"Paragraph {n} said 100.", f"Paragraph {n} said {101 + n}."))
 
 
+@pytest.mark.slow
 def test_dispatcher_killed_at_every_point_still_delivers_each_alert_once(
     store, receiver, db_url: str, tmp_path: Path
 ) -> None:
@@ -86,7 +99,7 @@ def test_dispatcher_killed_at_every_point_still_delivers_each_alert_once(
         _edit(store, 100 + 2 * run)  # new events keep arriving between crashes
         _edit(store, 101 + 2 * run)
         point = CRASH_POINTS[run % len(CRASH_POINTS)]
-        code = _dispatch_in_child(db_url, receiver, f"{point}:{rng.randint(1, 2)}")
+        code = _dispatch_in_child(db_url, receiver, f"{point}:{rng.randint(1, 2)}", tmp_path)
         if code:
             kills[point] += 1
             time.sleep(LEASE_SECONDS + 0.05)  # let a dead dispatcher's claim run out

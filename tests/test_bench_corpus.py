@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from article_shapes import SHAPES, render, truth
 from conftest import REPO
 
@@ -25,6 +26,7 @@ def _corpus(directory: Path) -> Path:
     return directory
 
 
+@pytest.mark.slow
 def test_the_harness_scores_every_shape_at_one(tmp_path: Path) -> None:
     lines: list[str] = []
     result = run_corpus(_corpus(tmp_path / "corpus"), tmp_path / "work", log=lines.append)
@@ -70,6 +72,7 @@ def test_an_edit_is_made_only_where_a_reader_sees_it_once() -> None:
     assert edited_markup(wrapped) == "<p>The xylograph\n   was approved</p>"
 
 
+@pytest.mark.slow
 def test_segments_are_scored_and_boilerplate_edits_only_reported(tmp_path: Path) -> None:
     """The truth.json layout: "with" pieces are scored like paragraphs (a piece may be
     part of one); an edit in a "without" piece is counted apart, never an error."""

@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Result, monitor
-from conftest import REPO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
@@ -290,38 +288,6 @@ def test_export_without_a_covering_checkpoint_or_a_key_says_how_to_get_one(
     assert "no signed checkpoint covers these events (up to position 5) and there is no " \
            "key to sign one" in result.err and "run `monitor init`" in result.err
     assert not (tmp_path / "b.zip").exists()
-
-
-@pytest.mark.slow
-def test_a_fresh_venv_from_the_wheel_verifies_a_bundle(demo: Demo, tmp_path: Path) -> None:
-    from test_install import NOT_IN_A_CHECKOUT, run
-
-    source = tmp_path / "source"
-    shutil.copytree(REPO, source, symlinks=True, ignore=NOT_IN_A_CHECKOUT)
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-index",
-         "--no-build-isolation", "--wheel-dir", tmp_path / "dist", source])
-    (wheel,) = (tmp_path / "dist").glob("*.whl")
-    venv = tmp_path / "venv"
-    run([sys.executable, "-m", "venv", "--without-pip", venv])
-    python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps",
-         "--no-index", wheel])
-    site = run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"])
-    deps = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
-    (Path(site.stdout.strip()) / "test-dependencies.pth").write_text("\n".join(sorted(deps)))
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    shutil.copy(demo.bundle, elsewhere / "b.zip")
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("MONITOR_", "PYTHON", "VIRTUAL_ENV", "PYTEST_"))}
-    env["HOME"] = str(elsewhere)
-    done = run([venv / "bin" / "monitor", "verify-bundle", "b.zip"], cwd=elsewhere, env=env)
-    assert done.stdout.startswith(f"bundle intact: {NAME}"), done.stdout
-    bad = elsewhere / "bad.zip"
-    shutil.copy(altered(demo, tmp_path, "texts/2.txt", flip(10)), bad)
-    failed = subprocess.run([venv / "bin" / "monitor", "verify-bundle", "bad.zip"],
-                            cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60)
-    assert failed.returncode == 1 and "version 2: texts/2.txt is not the text" in failed.stdout
 
 
 def test_a_time_stamp_token_on_the_checkpoint_travels_in_the_bundle_and_is_checked(

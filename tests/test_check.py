@@ -219,6 +219,8 @@ def test_check_cli_runs_a_pass_and_exits_0_even_when_pages_fail(tmp_path: Path) 
     from cli_helpers import monitor
 
     env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    # Refused connections are retried as configured, 50 ms apart (the default: 1 s, 2 s).
+    (tmp_path / "monitor.toml").write_text('[fetch]\nbackoff = "0.05s"\n')
     assert monitor("init", cwd=tmp_path, env=env).code == 0
     assert monitor("add", "http://127.0.0.1:9/a", cwd=tmp_path, env=env).code == 0
     result = monitor("check", "--all", "--format", "json", cwd=tmp_path, env=env)
@@ -233,6 +235,7 @@ def test_learn_on_demand_masks_the_view_counter(tmp_path: Path, noisy_site) -> N
 
     noisy_site.set_page(2, "Notice", ["The office is open.", "Call 123."])
     env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
+    (tmp_path / "monitor.toml").write_text('[fetch]\nmin_delay_per_host = "0s"\n')
     assert monitor("init", cwd=tmp_path, env=env).code == 0
     assert monitor("add", noisy_site.page_url(2), "--name", "notice", cwd=tmp_path,
                    env=env).code == 0

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from http_faults import Reply
 from sqlalchemy import create_engine, text
 
@@ -33,8 +34,10 @@ def sql(url: str, statement: str) -> list[Any]:
         engine.dispose()
 
 
-def test_each_check_is_traced_covered_and_checked(run, server, db_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_each_check_is_traced_covered_and_checked(run, server, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     first, noisy = PAGE.format(token="a1").encode(), PAGE.format(token="b2").encode()
+    # The 503 is retried as configured, 50 ms apart rather than the default 1 s and 2 s.
+    (tmp_path / "monitor.toml").write_text('[fetch]\nbackoff = "0.05s"\n')
     server.route("/doc", Reply.page(first), Reply.page(noisy), Reply.page(first),
                  Reply(status=503))
     assert run("add", server.url("/doc"), "--name", "doc").code == 0
@@ -102,6 +105,7 @@ def _due(url: str, settings: EvidenceSettings, now: datetime) -> bool:
         store.engine.dispose()
 
 
+@pytest.mark.slow
 def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     # One host: without this the politeness delay would space the checks a second apart.
     (tmp_path / "monitor.toml").write_text(

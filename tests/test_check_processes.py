@@ -44,6 +44,7 @@ def noisy_site():  # type: ignore[no-untyped-def]
         yield server
 
 
+@pytest.mark.slow
 def test_a_pass_in_two_processes_records_every_change_once_without_lock_errors(
     store, noisy_site, db_url: str
 ) -> None:

@@ -1,186 +1,81 @@
-"""The daemon as a user runs it: a subprocess watching the local replica."""
+"""The daemon as a user runs it: a subprocess watching the local replica
+(tests/daemon_helpers.py starts it)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from cli_helpers import child_environment
+import requests
+from cli_helpers import monitor
+from daemon_helpers import email, source, start, types, wait_for, webhook, write_config
 
 from monitor.catalog import pause, register
 from monitor.config import SourceConfig
 from monitor.daemon import Daemon
 from monitor.events import SourceReconfigured, SourceRegistered
-from monitor.store import open_store
+from monitor.replica.smtp_sink import SmtpSink
+from monitor.replica.webhook_sink import SECRET, WebhookReceiver
+
+HOOK_SECRET_ENV = "MONITOR_TEST_HOOK_SECRET"
 
 
-def _config(tmp_path: Path, db_url: str, url: str, interval: str = "2s") -> Path:
-    config = tmp_path / "monitor.toml"
-    config.write_text(f"""
-[database]
-url = "{db_url}"
-[fetch]
-min_delay_per_host = "0s"
-timeout = "3s"
-retries = 1
-backoff = "0.05s"
-[[sources]]
-name = "article"
-url = "{url}"
-kind = "govkz"
-interval = "{interval}"
-""")
-    return config
-
-
-def _start(config: Path, tmp_path: Path,
-           extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    env = child_environment()
-    env["MONITOR_CONFIG"] = str(config)
-    env.update(extra_env or {})
-    log = open(tmp_path / "daemon.log", "w")  # noqa: SIM115 - closed with the process
-    return subprocess.Popen([sys.executable, "-m", "monitor", "run", "--workers", "4"],
-                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            text=True)
-
-
-def _wait_for(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _types(db_url: str) -> list[str]:
-    store = open_store(db_url)
-    try:
-        return [e.type for e in store.read_all()]
-    finally:
-        store.engine.dispose()
-
-
-def test_daemon_records_an_edit_within_the_interval_and_stops_cleanly(
+@pytest.mark.slow
+def test_the_daemon_records_an_edit_alerts_once_follows_new_sources_and_restarts_quietly(
     tmp_path: Path, replica, db_url: str
 ) -> None:
-    url = replica.add_article("mfa", 21, title="Statement", paragraphs=[
-        "The ministry reported 12 visits.", "Monitoring continues."],
-        created_date="2026-05-01T09:00:00.000+05:00")
-    config = _config(tmp_path, db_url, url)
-    from cli_helpers import monitor
-
-    init = monitor("--config", str(config), "init", cwd=tmp_path)
-    assert init.code == 0, init.err
-    daemon = _start(config, tmp_path)
-    try:
-        _wait_for(lambda: "VersionCaptured" in _types(db_url), 20, "the first capture")
-        replica.edit_article(21, "en", paragraphs=["The ministry reported 13 visits.",
-                                                   "Monitoring continues."])
-        edited_at = time.monotonic()
-        _wait_for(lambda: "ChangeDetected" in _types(db_url), 10, "the change")
-        assert time.monotonic() - edited_at < 2 + 2 + 1  # interval + jitter margin + check
-        time.sleep(3)  # more passes over noise: nothing new
-        assert _types(db_url).count("ChangeDetected") == 1
-    finally:
-        stopped_at = time.monotonic()
-        daemon.send_signal(signal.SIGTERM)
-        code = daemon.wait(timeout=15)
-    assert code == 0
-    assert time.monotonic() - stopped_at < 10
-    log = (tmp_path / "daemon.log").read_text()
-    assert "daemon started sources=1" in log
-    assert "check source=article outcome=changed" in log
-    assert "Traceback" not in log
-
-
-def test_daemon_picks_up_a_source_added_while_it_runs(
-    tmp_path: Path, replica, db_url: str
-) -> None:
-    first = replica.add_article("mfa", 31, title="One", paragraphs=["First."],
-                                created_date="2026-05-01T09:00:00.000+05:00")
-    second = replica.add_article("mfa", 32, title="Two", paragraphs=["Second."],
-                                 created_date="2026-05-01T09:00:00.000+05:00")
-    config = _config(tmp_path, db_url, first)
-    from cli_helpers import monitor
-
-    assert monitor("--config", str(config), "init", cwd=tmp_path).code == 0
-    daemon = _start(config, tmp_path)
-    try:
-        _wait_for(lambda: "daemon started" in (tmp_path / "daemon.log").read_text(), 20,
-                  "the daemon")
-        added = monitor("--config", str(config), "add", second, "--name", "second",
-                        "--interval", "2s", cwd=tmp_path)
-        assert added.code == 0, added.err
-        store = open_store(db_url)
-        _wait_for(lambda: [e for e in store.read_stream("second")
-                           if e.type == "VersionCaptured"], 15, "a capture of the new source")
-        store.engine.dispose()
-    finally:
-        daemon.send_signal(signal.SIGINT)
-        assert daemon.wait(timeout=15) == 0
-
-
-def test_daemon_delivers_email_and_webhook_and_a_restart_resends_nothing(
-    tmp_path: Path, replica, db_url: str
-) -> None:
-    from cli_helpers import monitor
-
-    from monitor.replica.smtp_sink import SmtpSink
-    from monitor.replica.webhook_sink import SECRET, WebhookReceiver
-
+    """An edit is recorded within the interval and alerted by e-mail and webhook; a
+    source added while the daemon runs is picked up; noise records nothing; SIGTERM and
+    SIGINT stop it cleanly; a restart resends nothing; and it serves the web app."""
     url = replica.add_article("mfa", 41, title="Report", paragraphs=[
         "Inspectors made 40 visits.", "Findings follow."],
         created_date="2026-05-01T09:00:00.000+05:00")
+    second = replica.add_article("mfa", 42, title="Two", paragraphs=["Second."],
+                                 created_date="2026-05-01T09:00:00.000+05:00")
+    env = {HOOK_SECRET_ENV: SECRET}
     with SmtpSink() as smtp, WebhookReceiver() as hook:
-        config = _config(tmp_path, db_url, url)
-        config.write_text(config.read_text() + f"""
-[[alerts]]
-name = "hook"
-kind = "webhook"
-url = "{hook.url}"
-secret_env = "MONITOR_TEST_HOOK_SECRET"
-[[alerts]]
-name = "mail"
-kind = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from = "monitor@localhost"
-to = ["desk@localhost"]
-""")
-        assert monitor("--config", str(config), "init", cwd=tmp_path).code == 0
-        daemon = _start(config, tmp_path, {"MONITOR_TEST_HOOK_SECRET": SECRET})
+        config = write_config(tmp_path, db_url, source(url), webhook(hook.url, HOOK_SECRET_ENV),
+                              email(smtp.port), web=True)
+        daemon = start(config, env)
         try:
-            _wait_for(lambda: "VersionCaptured" in _types(db_url), 20, "the first capture")
+            wait_for(lambda: "VersionCaptured" in types(db_url), 20, "the first capture")
+            added = monitor("--config", str(config), "add", second, "--name", "second",
+                            "--interval", "1s", cwd=tmp_path)
+            assert added.code == 0, added.err
             replica.edit_article(41, "en", paragraphs=["Inspectors made 41 visits.",
                                                        "Findings follow."])
             edited_at = time.monotonic()
-            _wait_for(lambda: hook.received and smtp.messages, 10, "both alerts")
-            assert time.monotonic() - edited_at < 2 + 2 + 2
+            wait_for(lambda: hook.received and smtp.messages, 10, "both alerts")
+            assert time.monotonic() - edited_at < 1 + 2 + 2  # interval + margin + check, send
+            wait_for(lambda: "VersionCaptured" in types(db_url, "second"), 15,
+                     "a capture of the source added while it runs")
+            served = re.search(r"web app: (http://127\.0\.0\.1:\d+)/", daemon.text())
+            assert served, daemon.text()
+            assert requests.get(served.group(1) + "/login", timeout=10).status_code == 200
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            assert daemon.wait(timeout=15) == 0
+            stopped_at = time.monotonic()
+            daemon.stop(signal.SIGTERM)
+        assert time.monotonic() - stopped_at < 10
         assert len(hook.received) == 1 and len(smtp.messages) == 1
         assert "[high]" in smtp.messages[0]["Subject"]
+        log = daemon.text()
+        assert "daemon started sources=1" in log
+        assert "check source=article outcome=changed" in log
 
-        restarted = _start(config, tmp_path, {"MONITOR_TEST_HOOK_SECRET": SECRET})
+        restarted = start(config, env, log="restart.log")
         try:
-            _wait_for(lambda: (tmp_path / "daemon.log").read_text().count(
-                "daemon started") >= 1, 20, "the restart")
-            time.sleep(4)  # several checks and dispatch ticks
+            wait_for(lambda: "daemon started sources=2" in restarted.text(), 20, "the restart")
+            time.sleep(2.5)  # checks of both sources over the noise, and dispatch ticks
         finally:
-            restarted.send_signal(signal.SIGTERM)
-            assert restarted.wait(timeout=15) == 0
+            restarted.stop(signal.SIGINT)
         assert len(hook.received) == 1 and len(smtp.messages) == 1
-
+    assert types(db_url, "article").count("ChangeDetected") == 1
+    assert types(db_url, "second").count("ChangeDetected") == 0
 
 
 class _ThreadDaemon(Daemon):
@@ -203,12 +98,12 @@ def test_a_record_the_daemon_cannot_apply_costs_that_source_only(
                                               kind="html", interval_seconds=absurd)])
     submitted: list[str] = []
     daemon = _ThreadDaemon(store, None, workers=2, submit=submitted.append,
-                           first_run_spread=0.1)
+                           first_run_spread=0.1, follow_seconds=0.2)
     caplog.set_level(logging.INFO, logger="monitor.daemon")
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     try:
-        _wait_for(lambda: "steady" in submitted, 5, "the sound source's first check")
+        wait_for(lambda: "steady" in submitted, 5, "the sound source's first check")
         assert set(daemon.scheduled) == {"steady"}
         # While it runs: a bad registration, and a good source reconfigured badly.
         store.append("broken", 0, [SourceRegistered(
@@ -219,11 +114,11 @@ def test_a_record_the_daemon_cannot_apply_costs_that_source_only(
             changes={"interval_seconds": malformed})])
         register(store, SourceConfig(name="later", url="http://127.0.0.1:9/later",
                                      kind="html", interval_seconds=60))
-        _wait_for(lambda: "later" in submitted, 8, "the source added after them")
+        wait_for(lambda: "later" in submitted, 8, "the source added after them")
         assert thread.is_alive()
         assert set(daemon.scheduled) == {"steady", "later"}  # steady keeps its schedule
         pause(store, "later")
-        _wait_for(lambda: "later" not in daemon.scheduled, 8, "the pause")
+        wait_for(lambda: "later" not in daemon.scheduled, 8, "the pause")
     finally:
         daemon.stopping.set()
         thread.join(timeout=15)

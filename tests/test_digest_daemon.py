@@ -7,25 +7,27 @@ signatures, the documents the local gov.kz replica."""
 from __future__ import annotations
 
 import re
-import signal
 import time
 from pathlib import Path
 
 import pytest
 from cli_helpers import monitor
-from test_daemon import _config, _start, _types, _wait_for
+from daemon_helpers import email, source, start, types, wait_for, webhook, write_config
 
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 
 A_PARAGRAPHS = ["The ministry made 40 visits.", "Findings follow."]
 B_PARAGRAPHS = ["The budget was 100 million tenge.", "Spending continues."]
+SECRET_ENV = "MONITOR_TEST_HOOK_SECRET"
 
 pytestmark = pytest.mark.slow
 
 
 def _check(config: Path, tmp_path: Path) -> None:
-    result = monitor("--config", str(config), "check", "--all", "--no-learn", cwd=tmp_path)
+    # One process: two pages need no worker processes (each would cost a second to start).
+    result = monitor("--config", str(config), "check", "--all", "--no-learn", "--processes",
+                     "1", cwd=tmp_path)
     assert result.code == 0, result.err
 
 
@@ -38,41 +40,13 @@ def test_the_daemon_sends_one_digest_per_channel_grouped_in_each_readers_languag
     b = replica.add_article("mfa", 52, title="Budget statement", paragraphs=B_PARAGRAPHS,
                             created_date="2026-05-01T09:00:00.000+05:00")
     with SmtpSink() as smtp, WebhookReceiver() as hook:
-        config = _config(tmp_path, db_url, a, interval="1h")
-        config.write_text(config.read_text() + f"""
-[[sources]]
-name = "budget"
-url = "{b}"
-kind = "govkz"
-interval = "1h"
-[[alerts]]
-name = "hook"
-kind = "webhook"
-url = "{hook.url}"
-secret_env = "MONITOR_TEST_HOOK_SECRET"
-digest = "2s"
-[[alerts]]
-name = "mail"
-kind = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from = "monitor@localhost"
-to = ["desk@localhost"]
-digest = "2s"
-[[alerts]]
-name = "mail-ru"
-kind = "email"
-host = "127.0.0.1"
-port = {smtp.port}
-security = "none"
-from = "monitor@localhost"
-to = ["ru-desk@localhost"]
-digest = "2s"
-language = "ru"
-timezone = "Europe/Moscow"
-""")
-        assert monitor("--config", str(config), "init", cwd=tmp_path).code == 0
+        config = write_config(
+            tmp_path, db_url, source(a, interval="1h"),
+            source(b, name="budget", interval="1h"),
+            webhook(hook.url, SECRET_ENV, extra='digest = "2s"'),
+            email(smtp.port, extra='digest = "2s"'),
+            email(smtp.port, name="mail-ru", to="ru-desk@localhost",
+                  extra='digest = "2s"\nlanguage = "ru"\ntimezone = "Europe/Moscow"'))
         # Three changes on two documents, recorded before the daemon starts: its first
         # dispatch finds them all in one period.
         _check(config, tmp_path)
@@ -84,16 +58,15 @@ timezone = "Europe/Moscow"
         replica.edit_article(51, "en", paragraphs=["The ministry made 42 visits.",
                                                    "Findings follow in March."])
         _check(config, tmp_path)
-        assert _types(db_url).count("ChangeDetected") == 3
+        assert types(db_url).count("ChangeDetected") == 3
 
-        daemon = _start(config, tmp_path, {"MONITOR_TEST_HOOK_SECRET": SECRET})
+        daemon = start(config, {SECRET_ENV: SECRET})
         try:
-            _wait_for(lambda: hook.received and len(smtp.messages) >= 2, 30, "the digests")
-            time.sleep(3)  # more dispatch ticks: nothing else goes out
+            wait_for(lambda: hook.received and len(smtp.messages) >= 2, 30, "the digests")
+            time.sleep(2.5)  # more dispatch ticks and a digest period: nothing else goes out
             assert len(hook.received) == 1 and len(smtp.messages) == 2
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            assert daemon.wait(timeout=15) == 0
+            daemon.stop()
 
     (post,) = hook.received
     body = post.json()
@@ -126,5 +99,5 @@ timezone = "Europe/Moscow"
     assert "обнаружено" in ru_text and "detected" not in ru_text
     assert re.search(r"обнаружено \d+ \w+ \d{4}\sг\., [\d:]+ \+0300", ru_text)  # Moscow time
     assert "+0500" not in ru_text
-    log = (tmp_path / "daemon.log").read_text()
+    log = daemon.text()
     assert "Traceback" not in log and log.count("state=delivered") == 3

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import threading
 
 import pytest
+from forked import forkserver
 from sqlalchemy import delete, text, update
 
 from monitor.errors import ConcurrencyConflict
@@ -42,9 +42,10 @@ def _race_writer(url: str, writer: int, barrier, results) -> None:  # type: igno
     store.engine.dispose()
 
 
+@pytest.mark.slow
 def test_racing_writers_get_one_append_per_version(store, db_url: str) -> None:
     store.append("doc", 0, [_registered()])
-    ctx = mp.get_context("spawn")
+    ctx = forkserver(__name__)
     barrier, results = ctx.Barrier(WRITERS), ctx.Queue()
     procs = [ctx.Process(target=_race_writer, args=(db_url, w, barrier, results))
              for w in range(WRITERS)]
@@ -103,6 +104,7 @@ def _appender(url: str, writer: int, count: int) -> None:
     store.engine.dispose()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes,per_process", [(4, 60)])
 def test_follower_tailing_by_position_never_misses_an_event(
     store, db_url: str, processes: int, per_process: int
@@ -122,7 +124,7 @@ def test_follower_tailing_by_position_never_misses_an_event(
 
     tail = threading.Thread(target=follow)
     tail.start()
-    ctx = mp.get_context("spawn")
+    ctx = forkserver(__name__)
     procs = [ctx.Process(target=_appender, args=(db_url, w, per_process))
              for w in range(processes)]
     for p in procs:

@@ -266,6 +266,7 @@ def test_an_article_url_without_lang_is_watched_in_russian_and_add_says_so(
     url = replica.add_article("mfa", 31, lang="ru", title="Брифинг", paragraphs=["Текст."],
                               created_date=CREATED).split("?")[0]
     env = {"MONITOR_DATABASE_URL": db_url}
+    (tmp_path / "monitor.toml").write_text('[fetch]\nmin_delay_per_host = "0s"\n')
     assert monitor("init", cwd=tmp_path, env=env).code == 0
     added = monitor("add", url, "--name", "brief", cwd=tmp_path, env=env)
     assert added.code == 0, added.err

@@ -3,31 +3,22 @@ restart: every alert arrives exactly once (by id), and the log is intact."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from test_confirm_daemon import SECRET_ENV, A, B, _config, _of, smtp
-from test_daemon import _start, _wait_for
+from daemon_helpers import deliveries, of, start, wait_for
+from test_confirm_daemon import SECRET_ENV, A, B, confirm_config
 
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 
-__all__ = ["smtp"]
 pytestmark = pytest.mark.slow
+DIGEST = 5  # seconds; periods end on multiples of it (the channel's clock, whole hours off UTC)
 
 
-def _kill(daemon: subprocess.Popen[str]) -> None:
-    daemon.send_signal(signal.SIGKILL)
-    daemon.wait(timeout=20)
-
-
-def _stop(daemon: subprocess.Popen[str], tmp_path: Path) -> None:
-    daemon.send_signal(signal.SIGTERM)
-    assert daemon.wait(timeout=20) == 0
-    assert "Traceback" not in (tmp_path / "daemon.log").read_text()
+def _both(states: dict[str, str]) -> dict[str, str] | None:
+    return states if len(states) == 2 else None
 
 
 def _ids(receiver: WebhookReceiver) -> list[str]:
@@ -40,26 +31,31 @@ def test_kill_9_with_a_confirmation_and_a_digest_pending_loses_and_doubles_nothi
         smtp: SmtpSink) -> None:
     url = replica.add_article("mfa", 77, title="Statement", paragraphs=A,
                               created_date="2026-05-01T09:00:00.000+05:00")
-    config = _config(tmp_path, db_url, url, receiver, smtp, webhook='confirm = "5s"',
-                     mail='digest = "8s"\nlanguage = "ru"')
-    env = {"MONITOR_CONFIG": str(config), SECRET_ENV: SECRET}
-    daemon = _start(config, tmp_path, env)
+    config = confirm_config(tmp_path, db_url, url, receiver, smtp, webhook_extra='confirm = "3s"',
+                            mail_extra=f'digest = "{DIGEST}s"\nlanguage = "ru"')
+    env = {SECRET_ENV: SECRET}
+    daemon = start(config, env, log="killed-daemon.log")
     try:
-        _wait_for(lambda: _of(db_url, "VersionCaptured"), 20, "the first capture")
+        wait_for(lambda: of(db_url, "VersionCaptured"), 20, "the first capture")
+        # Edit at the start of a digest period, so that the kill comes well before its end.
+        wait_for(lambda: time.time() % DIGEST < 0.3, DIGEST + 1, "a digest period's start",
+                 every=0.02)
         replica.edit_article(77, "en", paragraphs=B)
-        _wait_for(lambda: _of(db_url, "ChangeDetected"), 10, "the change")
-        time.sleep(1)  # the dispatcher has enqueued it: confirming on one, held on the other
+        wait_for(lambda: of(db_url, "ChangeDetected"), 10, "the change")
+        # Enqueued, and held on both channels: confirming on one, for the digest on the other.
+        held = wait_for(lambda: _both(deliveries(db_url)), 10, "both alerts enqueued")
     finally:
-        _kill(daemon)
+        daemon.kill()
+    assert held == {"hook": "confirming", "mail": "held"}
     assert receiver.received == [] and smtp.messages == []
-    daemon = _start(config, tmp_path, env)
+    daemon = start(config, env)
     try:
-        _wait_for(lambda: _of(db_url, "ChangeRechecked"), 25, "the re-check")
-        _wait_for(lambda: receiver.received and smtp.messages, 25, "both alerts")
-        time.sleep(10)  # past another digest period and several dispatch ticks
+        wait_for(lambda: of(db_url, "ChangeRechecked"), 25, "the re-check")
+        wait_for(lambda: receiver.received and smtp.messages, 25, "both alerts")
+        time.sleep(DIGEST + 1.5)  # past another digest period and several dispatch ticks
     finally:
-        _stop(daemon, tmp_path)
-    assert len(_of(db_url, "ChangeDetected")) == 1
+        daemon.stop()
+    assert len(of(db_url, "ChangeDetected")) == 1
     assert [r.json()["type"] for r in receiver.received] == ["change.detected"]
     assert len(set(_ids(receiver))) == 1
     assert len(smtp.messages) == 1

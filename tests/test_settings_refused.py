@@ -118,6 +118,7 @@ EMAIL = '[[alerts]]\nname = "desk"\nkind = "email"\nhost = "smtp.example"\n' \
     ('[defaults]\ninterval = "400d"\n', ["defaults.interval:", "at most 366d"]),
     ('[defaults]\nrepeat_failures_every = inf\n', ["defaults.repeat_failures_every:",
                                                     "too long"]),
+    ('[defaults]\ndispatch_every = "0s"\n', ["defaults.dispatch_every: must be longer than 0s"]),
     ('[fetch]\ntimeout = "0s"\n', ["fetch.timeout: must be longer than 0s"]),
     ('[fetch]\nconnect_timeout = "1000d"\n', ["fetch.connect_timeout:", "too long"]),
     (WEBHOOK.replace('"webhook"', '"pager"'), ["alerts[0].kind: unknown kind 'pager'"]),

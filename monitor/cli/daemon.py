@@ -55,6 +55,7 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     dispatch = _dispatcher(app, store)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
+                    dispatch_seconds=app.config.dispatch_every,
                     confirmations=confirmations, checkpoint=_checkpointer(app, store))
     served = web_app(app, store)
     try:

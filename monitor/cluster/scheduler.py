@@ -138,7 +138,8 @@ class SchedulerRole:
         metrics.SCHEDULER_ACTIVE.set(1)
         self._beat(since)
         dispatch = self.cluster.send_alert_run if self.cluster.config.alerts else None
-        daemon = Daemon(self.store, None, self.threads, dispatch=dispatch, submit=self._submit)
+        daemon = Daemon(self.store, None, self.threads, dispatch=dispatch, submit=self._submit,
+                        dispatch_seconds=self.cluster.config.dispatch_every)
         self._lost = False
         threading.Thread(target=self._watch, args=(lock, daemon, since), name="scheduler-lock",
                          daemon=True).start()
