@@ -24,6 +24,7 @@ from monitor.web.accounts.secrets import app_secret
 from monitor.web.auth import NotSignedIn
 from monitor.web.context import WebContext
 from monitor.web.security import SecurityHeaders
+from monitor.web.timing import ServerTiming
 
 SESSION_COOKIE = "monitor_session"
 SESSION_DAYS = 14
@@ -40,6 +41,7 @@ def create_app(config: Config, store: EventStore) -> FastAPI:
                        session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400,
                        same_site="lax", https_only=secure)
     app.add_middleware(SecurityHeaders, hsts=secure)
+    app.add_middleware(ServerTiming)  # the outermost: it times every other layer too
     static = files("monitor.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for name in ROUTE_MODULES:
