@@ -6,7 +6,7 @@ RUNTIME = $(VENV)/.installed-runtime
 TESTING = $(VENV)/.installed-test
 PIP     = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run init demo test lint bench dist clean
+.PHONY: run init demo test lint bench dist clean messages
 
 run: init  ## install, initialize the embedded store with the baseline, start the daemon
 	$(BIN)/monitor run
@@ -27,6 +27,18 @@ lint: $(TESTING)
 bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
+
+WEB_POT = monitor/locale/web.pot
+messages: $(RUNTIME)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)
+	$(BIN)/pybabel -q extract -F monitor/locale/web-babel.cfg -k _ -k gettext -k ngettext:1,2 \
+		--no-default-keywords --sort-by-file --add-location=file --width=100 \
+		--project=govkz-monitor --version=0.1 --copyright-holder=govkz-monitor \
+		-o $(WEB_POT) monitor/web
+	for language in ru kk; do \
+		$(BIN)/pybabel -q update -D web -i $(WEB_POT) -d monitor/locale -l $$language \
+			--no-fuzzy-matching --ignore-obsolete --width=100 || exit 1; \
+	done
+	@echo "now translate the new msgids (empty msgstr) in monitor/locale/{ru,kk}/LC_MESSAGES/web.po"
 
 dist:  ## build the wheel into dist/; `pip install dist/govkz_monitor-*.whl` works anywhere
 	$(PYTHON) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .

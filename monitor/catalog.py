@@ -26,6 +26,7 @@ from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url,
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.tags import parse_tags, tags_of
 from monitor.untrusted import one_line
 from monitor.validation import (
     auth_env_problem,
@@ -42,7 +43,7 @@ __all__ = ["SourceNames", "derive_name", "guess_kind", "register", "source_name"
 
 # Settings kept in a source's `options` that come from its configuration (the rest of
 # the options, such as `volatile_learned`, the monitor records itself).
-CONFIGURED_OPTIONS = ("ca_bundle", "auth_env", "confirm")
+CONFIGURED_OPTIONS = ("ca_bundle", "auth_env", "confirm", "tags")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ def source_problem(spec: SourceConfig) -> str | None:
             parse_confirm(spec.confirm)
     except ValueError as exc:
         return f"confirm: {exc}"
+    try:
+        parse_tags(list(spec.tags))
+    except ValueError as exc:
+        return f"tags: {exc}"
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
               ("kind", kind_url_problem(spec.url, spec.kind)),
               *mask_problems(spec.selector, spec.ignore),
@@ -211,7 +216,13 @@ def register(
 
 
 def _configured_options(spec: SourceConfig) -> dict[str, Any]:
-    return {k: v for k in CONFIGURED_OPTIONS if _set(k, v := getattr(spec, k))}
+    return {k: v for k in CONFIGURED_OPTIONS if _set(k, v := _option(spec, k))}
+
+
+def _option(spec: SourceConfig, key: str) -> Any:
+    """A configured option as the projection keeps it (JSON: tags are a sorted list)."""
+    value = getattr(spec, key)
+    return sorted(set(value)) if key == "tags" else value
 
 
 def _set(key: str, value: Any) -> bool:
@@ -221,17 +232,18 @@ def _set(key: str, value: Any) -> bool:
 
 def _differences(row: Any, spec: SourceConfig) -> dict[str, Any]:
     """The settings of `spec` that differ from the source's; `options` it holds as
-    their own keys (ca_bundle, auth_env)."""
+    their own keys (ca_bundle, auth_env, confirm, tags)."""
     wanted = {
         "url": spec.url, "kind": spec.kind, "interval_seconds": spec.interval_seconds,
         "language": spec.language, "selector": spec.selector, "ignore": list(spec.ignore),
         "follow": spec.follow, "translation_of": spec.translation_of,
-        **{k: getattr(spec, k) for k in CONFIGURED_OPTIONS},
+        **{k: _option(spec, k) for k in CONFIGURED_OPTIONS},
     }
     options = row.options or {}
     current = {key: options.get(key) if key in CONFIGURED_OPTIONS else getattr(row, key)
                for key in wanted}
     current["ignore"] = list(current["ignore"] or [])
+    current["tags"] = list(tags_of(options))
     return {k: v for k, v in wanted.items() if current[k] != v}
 
 

@@ -43,11 +43,19 @@ from monitor.netguard import check_scope
 from monitor.normalize import normalize_text
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
-from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
+from monitor.sources.base import (
+    Capture,
+    NotModified,
+    SourceAdapter,
+    SourceSpec,
+    Validators,
+    learns_volatile,
+)
 from monitor.store import EventStore
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.snapshots import Blob, RecentRaw
+from monitor.tags import tags_of
 
 log = logging.getLogger("monitor.check")
 
@@ -162,7 +170,8 @@ class Checker:
         if row.state not in CHECKABLE:
             return CheckResult(name, "skipped", detail=f"source is {row.state}")
         adapter = adapter_for(row.kind)
-        if self.learn and _learns(adapter) and not (row.options or {}).get("volatile_learned"):
+        learned_already = (row.options or {}).get("volatile_learned")
+        if self.learn and learns_volatile(adapter) and not learned_already:
             learned = self._learn(row, adapter)
             if isinstance(learned, FetchFailed):
                 # The capture would fetch the same page again: one failure a check.
@@ -324,8 +333,10 @@ class Checker:
 
     def _follow(self, row: Any, url: str, kind: str) -> str | None:
         name = catalog.source_name(self.store, url, kind)
+        # An article found on a list is filed under the list's tags (its board, its feeds).
         spec = SourceConfig(name=name, url=url, kind=kind,
-                            interval_seconds=row.interval_seconds, language=row.language)
+                            interval_seconds=row.interval_seconds, language=row.language,
+                            tags=tags_of(row.options))
         try:
             catalog.register(self.store, spec)
         except MonitorError as exc:
@@ -349,10 +360,6 @@ def spec_of(row: Any) -> SourceSpec:
         volatile=tuple(row.volatile or ()), follow=bool(row.follow),
         ca_bundle=options.get("ca_bundle"), options=options,
     )
-
-
-def _learns(adapter: Any) -> bool:
-    return type(adapter).learn_volatile is not SourceAdapter.learn_volatile
 
 
 def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:

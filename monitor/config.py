@@ -20,6 +20,7 @@ from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
 from monitor.i18n import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, language_problem, timezone_problem
 from monitor.naming import registered_url
+from monitor.tags import parse_tags
 from monitor.validation import (
     auth_env_problem,
     kind_url_problem,
@@ -51,6 +52,7 @@ class SourceConfig:
     ca_bundle: str | None = None
     auth_env: str | None = None  # the environment variable holding "user:password"
     confirm: float | None = None  # seconds; None: `[defaults] confirm` (monitor.confirm)
+    tags: tuple[str, ...] = ()  # sorted, each once (monitor.tags)
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class _Reader:
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
            "web", "display", "evidence"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
-              "translation_of", "baseline", "ca_bundle", "auth_env", "confirm"}
+              "translation_of", "baseline", "ca_bundle", "auth_env", "confirm", "tags"}
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -330,6 +332,7 @@ class _Reader:
                     ca_bundle=self._path(item, "ca_bundle", p),
                     auth_env=auth_env,
                     confirm=self._confirm(item, p),
+                    tags=self._tags(item, p),
                 )
             )
         return tuple(result)
@@ -393,6 +396,12 @@ class _Reader:
             return parse_confirm(table["confirm"]) if "confirm" in table else None
         except ValueError as exc:
             raise self.fail(p + "confirm", str(exc)) from None
+
+    def _tags(self, table: dict[str, Any], p: str) -> tuple[str, ...]:
+        try:
+            return parse_tags(table.get("tags", []))
+        except ValueError as exc:
+            raise self.fail(p + "tags", str(exc)) from None
 
     def _timeout(self, table: dict[str, Any], key: str, default: float, p: str) -> float:
         seconds = self._duration(table, key, default, p)

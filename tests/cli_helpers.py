@@ -38,7 +38,8 @@ def child_environment() -> dict[str, str]:
             if not k.startswith("MONITOR_") or k in KEPT}
 
 
-KEPT = frozenset({"MONITOR_ALLOW_PRIVATE_NETWORKS", "MONITOR_WEB_LISTEN"})
+KEPT = frozenset({"MONITOR_ALLOW_PRIVATE_NETWORKS", "MONITOR_WEB_LISTEN",
+                  "MONITOR_ARGON2_MEMORY_KIB"})
 
 
 def _environment(env: dict[str, str] | None) -> dict[str, str]:

@@ -27,6 +27,9 @@ os.environ["MONITOR_ALLOW_PRIVATE_NETWORKS"] = "1"
 # The daemons tests start serve the web app on a free port, never on 8080 (two tests at
 # once, or a developer's own `make run`, would hold it).
 os.environ.setdefault("MONITOR_WEB_LISTEN", "127.0.0.1:0")
+# Password hashes with 1 MiB instead of 64 (argon2id all the same): the web tests sign in
+# hundreds of times, and the 64 MiB hash took a second each on a loaded CI machine.
+os.environ.setdefault("MONITOR_ARGON2_MEMORY_KIB", "1024")
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"

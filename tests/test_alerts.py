@@ -678,3 +678,17 @@ def test_our_signatures_verify_with_an_independent_implementation(
                "webhook-signature": signature(secret_key(secret), message_id, stamp, body)}
     assert verify(secret, headers, body)
     assert not verify(secret, headers, body + b" ")
+
+
+def test_with_a_public_url_every_alert_links_to_the_web_app_not_a_command() -> None:
+    from monitor.alerts.render import html_body, short_text, text_body
+    from monitor.alerts.sample import sample_alert
+
+    alert = sample_alert("https://monitor.example.org")
+    diff = "https://monitor.example.org/sources/"
+    for body in (text_body(alert), html_body(alert), short_text(alert)):
+        assert "https://monitor.example.org/sources/" in body
+        assert "monitor history" not in body
+    assert f'href="{diff}' in html_body(alert) and "/diff?from=" in html_body(alert)
+    without = sample_alert(None)
+    assert "monitor history" in text_body(without) and diff not in text_body(without)

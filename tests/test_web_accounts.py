@@ -132,3 +132,22 @@ def test_users_and_tokens_from_the_command_line(tmp_path) -> None:
     assert _monitor(db, "users", "remove", "dana").returncode == 0
     gone = _monitor(db, "users", "remove", "dana")
     assert gone.returncode != 0 and "no user named 'dana'" in gone.stderr
+
+
+def test_the_password_hash_is_argon2id_and_its_memory_setting_is_checked(tmp_path) -> None:
+    from monitor.web.accounts.users import MEMORY_ENV
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    assert _monitor(db, "init").returncode == 0
+    assert _monitor(db, "users", "add", "dana", "--role", "viewer", "--password-stdin",
+                    stdin=PASSWORD + "\n").returncode == 0
+    from sqlalchemy import create_engine, text
+
+    stored = create_engine(db).connect().execute(text("SELECT password_hash FROM users")).scalar()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    env_bad = subprocess.run([sys.executable, "-m", "monitor", "--database", db, "users", "add",
+                              "bek", "--role", "viewer", "--password-stdin"],
+                             input=PASSWORD + "\n", capture_output=True, text=True, timeout=60,
+                             env={**__import__("os").environ, MEMORY_ENV: "lots"})
+    assert env_bad.returncode == 2 and env_bad.stderr.count("\n") == 1
+    assert MEMORY_ENV in env_bad.stderr

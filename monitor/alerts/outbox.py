@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -109,9 +109,17 @@ def finish(conn: Connection, delivery_id: int, token: str, **values: Any) -> boo
 
 
 def listing(engine: Engine, states: Iterable[str] = (), channel: str | None = None,
-            limit: int | None = None) -> list[Any]:
-    """Deliveries, newest first."""
-    query = select(deliveries).order_by(deliveries.c.id.desc())
+            limit: int | None = None, dead_first: bool = False,
+            before: int | None = None) -> list[Any]:
+    """Deliveries, newest first; with `dead_first`, the dead letters (failed for
+    good, waiting for someone to retry them) before the rest; with `before`, only
+    those older than that delivery id (the next page of a newest-first list)."""
+    query = select(deliveries)
+    if before is not None:
+        query = query.where(deliveries.c.id < before)
+    if dead_first:
+        query = query.order_by(case((deliveries.c.state == "dead", 0), else_=1))
+    query = query.order_by(deliveries.c.id.desc())
     if states:
         query = query.where(deliveries.c.state.in_(list(states)))
     if channel:
@@ -120,6 +128,11 @@ def listing(engine: Engine, states: Iterable[str] = (), channel: str | None = No
         query = query.limit(limit)
     with engine.connect() as conn:
         return list(conn.execute(query))
+
+
+def delivery(engine: Engine, delivery_id: int) -> Any | None:
+    with engine.connect() as conn:
+        return conn.execute(select(deliveries).where(deliveries.c.id == delivery_id)).first()
 
 
 def counts(engine: Engine) -> dict[str, int]:

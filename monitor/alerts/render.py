@@ -105,7 +105,8 @@ def short_text(alert: Alert, limit: int = 1500, r: Reader = DEFAULT_READER) -> s
         lines.append(_("last {version}; read it: {command}").format(
             version=removal.version, command=removal.command))
     lines.append(f"{alert.source_url}".strip())
-    lines.append(_("history: {command}").format(command=alert.history_command))
+    history = (alert.data.get("links") or {}).get("history")
+    lines.append(_("history: {command}").format(command=history or alert.history_command))
     text = "\n".join(line for line in lines if line)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -214,6 +215,7 @@ def _context(alert: Alert, r: Reader) -> dict[str, Any]:
         "diff_link": _link(str(links.get("diff") or "")),
         "diff_command": (links.get("commands") or {}).get("diff"),
         "archive_link": _link(str(links.get("archive") or "")),
+        "history_link": _link(str(links.get("history") or "")),
         "text_diff": text_diff,
         "label": _label,
     }

@@ -37,7 +37,7 @@ def change_data(record: ChangeRecord, public_url: str | None = None) -> dict[str
         "hunks": [hunk_data(h) for h in record.hunks[:MAX_HUNKS]],
         "hunks_omitted": max(0, len(record.hunks) - MAX_HUNKS),
         "detected_at": utc_iso(record.detected_at),
-        "links": _change_links(record, public_url),
+        "links": change_links(record, public_url),
     }
     if record.removal is not None:
         text = record.removal.last_text
@@ -138,7 +138,9 @@ def links(source: str, url: str, public_url: str | None,
     return found
 
 
-def _change_links(record: ChangeRecord, public_url: str | None) -> dict[str, Any]:
+def change_links(record: ChangeRecord, public_url: str | None) -> dict[str, Any]:
+    """The change's links (`links` in change.schema.json): its diff page, when the
+    web app's address is known, the document, the commands."""
     commands: dict[str, str] = {}
     diff_url = None
     old, new = record.from_version, record.to_version
@@ -155,6 +157,16 @@ def _change_links(record: ChangeRecord, public_url: str | None) -> dict[str, Any
     if record.archive_url:
         found["archive"] = record.archive_url
     return found
+
+
+def web_page(record: ChangeRecord, public_url: str | None) -> str | None:
+    """The change's page in the web app: its diff, else the document's page; None
+    when the app's address is not known."""
+    if not public_url:
+        return None
+    found = change_links(record, public_url)
+    page = found.get("diff") or found.get("history")
+    return str(page) if page else None
 
 
 def _base(public_url: str) -> str:

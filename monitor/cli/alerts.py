@@ -7,10 +7,10 @@ from typing import Any
 import click
 
 from monitor.alerts import Dispatcher, DispatchSummary
-from monitor.alerts.channels import DeliveryFailed, kinds_help, routes
+from monitor.alerts.channels import kinds_help
 from monitor.alerts.outbox import listing, requeue
-from monitor.alerts.sample import sample_alert
 from monitor.alerts.schema import STATES
+from monitor.alerts.trial import send_test
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
@@ -96,18 +96,8 @@ def dispatch(app: AppContext, limit: int, fmt: str) -> None:
 def test(app: AppContext, name: str) -> None:
     """Send a sample alert through the channel NAME and say what happened (exit 1
     if it failed). Nothing is recorded."""
-    configured = routes(app.config)
-    if name not in configured:
-        known = ", ".join(configured) or "none configured"
-        raise UsageError(f"no alert channel named {name!r} (channels: {known})")
-    alert = sample_alert(app.config.public_url)
-    channel = configured[name].channel
-    try:
-        detail = channel.send(alert)
-    except DeliveryFailed as exc:  # a MonitorError: one line on stderr, exit 1
-        raise DeliveryFailed(f"test alert through {name} ({channel.kind}) failed: "
-                             f"{channel.scrub(str(exc))}") from None
-    click.echo(f"sent: {name} ({channel.kind}): {detail}; alert id {alert.id}")
+    sent = send_test(app.config, name)  # a failure is a MonitorError: one line, exit 1
+    click.echo(f"sent: {sent.channel} ({sent.kind}): {sent.detail}; alert id {sent.alert_id}")
 
 
 @alerts.command()

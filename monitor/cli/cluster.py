@@ -151,10 +151,15 @@ def run_distributed(app: AppContext, workers: int | None, log_level: str) -> Non
         metrics.serve(settings.metrics_port)
     cluster = Cluster(app.config, settings)
     role = SchedulerRole(store, cluster, app.url, threads=min(8, workers or 4))
+    from monitor.cli.daemon import web_app
+
+    served = web_app(app, store)  # every scheduler, active or standby, serves the app
     started = time.monotonic()
     try:
         code = role.run()
     finally:
         cluster.close()
+        if served is not None:
+            served.stop()
     click.echo(f"scheduler stopped after {_duration(time.monotonic() - started)}", err=True)
     raise click.exceptions.Exit(code)

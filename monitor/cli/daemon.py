@@ -56,7 +56,7 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
                     confirmations=confirmations, checkpoint=_checkpointer(app, store))
-    served = _web_app(app, store)
+    served = web_app(app, store)
     try:
         code = daemon.run()
     finally:
@@ -66,7 +66,7 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     raise click.exceptions.Exit(code)
 
 
-def _web_app(app: AppContext, store):  # type: ignore[no-untyped-def]
+def web_app(app: AppContext, store):  # type: ignore[no-untyped-def]
     """The web app in a thread beside the checks (`[web] enabled = false`: none). It
     binds before the first check, so a taken port is said at once, in one line."""
     if not app.config.web_enabled:

@@ -12,7 +12,7 @@ from monitor.changes.titles import MAX_TITLE, label
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
-from monitor.moments import utc_iso
+from monitor.event_data import event_data
 from monitor.removal import removal_said
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
@@ -57,15 +57,6 @@ def describe(event: StoredEvent) -> str:
             return d.get("reason", "") or ""
 
 
-def event_json(event: StoredEvent) -> dict[str, Any]:
-    return {
-        "position": event.position, "event_id": event.event_id, "stream_id": event.stream_id,
-        "version": event.version, "type": event.type, "schema_version": event.schema_version,
-        "recorded_at": utc_iso(event.recorded_at), "data": event.data,
-        "hash": event.hash,
-    }
-
-
 @cli.command()
 @click.option("--since-position", type=click.IntRange(min=0, max=2 ** 63 - 1), default=0,
               show_default=True, metavar="N",
@@ -84,7 +75,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
     while True:
         for event in store.iter_all(position):
             if lines:
-                click.echo(_compact(event_json(event)))
+                click.echo(_compact(event_data(event)))
             else:
                 click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
                            f"{event.stream_id} #{event.version}  {event.type}  "

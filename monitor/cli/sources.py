@@ -2,58 +2,22 @@
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 import click
 
-from monitor import catalog
-from monitor.addresses import url_refusal
+from monitor import adding, catalog
+from monitor.adding import Wanted
 from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.config import SourceConfig
-from monitor.errors import UsageError
-from monitor.naming import registered_url
+from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
+from monitor.tags import tags_of
 from monitor.untrusted import one_line
-from monitor.validation import (
-    auth_env_problem,
-    kind_url_problem,
-    mask_problems,
-    name_problem,
-    parse_confirm,
-    parse_interval,
-    url_problem,
-)
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
-
-
-def _source_json(row: Any) -> dict[str, Any]:
-    return {
-        "name": row.name, "url": row.url, "kind": row.kind, "state": row.state,
-        "interval_seconds": row.interval_seconds, "language": row.language,
-        "selector": row.selector, "ignore": row.ignore, "volatile": row.volatile,
-        "follow": row.follow, "translation_of": row.translation_of,
-        "versions": row.document_version, "content_hash": row.content_hash,
-        "title": row.title, "published": row.published, "failures": row.failures,
-        "last_failure": row.last_failure, "last_change_at": row.last_change_at,
-        "registered_at": row.registered_at, "settings_problem": _settings_problem(row),
-    }
-
-
-def _settings_problem(row: Any) -> str | None:
-    """What in a source's stored settings no check can use (a selector or interval
-    recorded before they were checked): every check of it ends in `error` and records
-    nothing, so this is the only place it shows."""
-    try:
-        parse_interval(row.interval_seconds)
-    except ValueError as exc:
-        return f"interval: {exc}"
-    problems = mask_problems(row.selector, row.ignore or ())
-    return f"{problems[0][0]}: {problems[0][1]}" if problems else None
 
 
 @cli.command("sources")
@@ -69,7 +33,7 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         from monitor.flaps import pending_masks
 
         row = get_source(engine, show_name)
-        data = _source_json(row)
+        data = source_data(row)
         history = app.store(read_only=True).read_stream(row.stream_id)
         data["proposed_masks"] = list(pending_masks(history, row))
         if fmt == "json":
@@ -81,7 +45,7 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         return
     rows = list_sources(engine, include_removed=include_removed)
     if fmt == "json":
-        echo_json([_source_json(r) for r in rows])
+        echo_json([source_data(r) for r in rows])
         return
     if not rows:
         click.echo("no sources; add one with `monitor add URL`")
@@ -93,11 +57,13 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
     for title, r in zip(titles, rows, strict=True):
         failing = (f"  {r.failures} failure{'s' if r.failures != 1 else ''}: "
                    f"{one_line(r.last_failure or '')}" if r.failures else "")
-        if problem := _settings_problem(r):
+        if problem := settings_problem(r):
             failing += f"  cannot be checked: {one_line(problem)}"
+        tags = tags_of(r.options)
+        tagged = f"  tags: {', '.join(one_line(t) for t in tags)}" if tags else ""
         click.echo(f"{title:<{title_width}}  {r.name:<{width}}  {r.state:<8} {r.kind:<10} "
                    f"v{r.document_version:<3} every {_human(r.interval_seconds):<5} "
-                   f"{one_line(r.url)}{failing}")
+                   f"{one_line(r.url)}{tagged}{failing}")
 
 
 def _human(seconds: Any) -> str:
@@ -133,12 +99,15 @@ def _human(seconds: Any) -> str:
               "holding user:password for HTTP Basic auth (never put them in the URL).")
 @click.option("--confirm", metavar="DELAY", help="Read a changed page again this long after "
               "the change, before it alerts (0 off, 1s to 1d; default from config).")
+@click.option("--tag", "tag", multiple=True, metavar="TAG", help="File the source under a tag "
+              "(lowercase letters or digits, words joined by '-', e.g. human-rights); "
+              "repeatable. Given for a watched source, its tags become these.")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
         kind: str | None, interval: str | None, selector: str | None, language: str | None,
         ignore: tuple[str, ...], follow: bool, languages: str | None, auth_env: str | None,
-        confirm: str | None, fmt: str) -> None:
+        confirm: str | None, tag: tuple[str, ...], fmt: str) -> None:
     """Start watching one or more URLs.
 
     The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
@@ -149,106 +118,19 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
     if from_file is not None:
         lines = from_file.read_text(encoding="utf-8").splitlines()
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
-    if not all_urls:
-        raise UsageError("give at least one URL, or --from-file FILE")
-    all_urls = [registered_url(url.strip()) for url in all_urls]
-    if name and len(all_urls) > 1:
-        raise UsageError("--name needs exactly one URL")
-    name = unicodedata.normalize("NFC", name) if name else name
-    seconds = _check_options(app, all_urls, name, kind, interval, selector, ignore, auth_env)
-    confirm_seconds = _confirm_option(confirm)
-    # Settings the user named; an existing source keeps every other setting it has.
-    named = {key for key, given in (
-        ("interval_seconds", interval), ("kind", kind), ("selector", selector),
-        ("language", language or languages), ("ignore", ignore), ("follow", follow),
-        ("url", name), ("translation_of", languages), ("auth_env", auth_env),
-        ("confirm", confirm)) if given}
-    store = app.store()
-    names = catalog.SourceNames(store)
-    added: list[str] = []
-    existing: list[str] = []
-    notes: list[str] = []
-    for url in all_urls:
-        source_kind = kind or catalog.guess_kind(url)
-        chosen, chose_note = catalog.chosen_language(url, source_kind, language)
-        variants = [(chosen, url)]
-        if languages:
-            wanted = [x.strip() for x in languages.split(",") if x.strip()]
-            variants = [(lang, u) for lang, u in catalog.language_variants(url, wanted)]
-        first: str | None = None
-        for lang, variant_url in variants:
-            if name:
-                source_name = f"{name}-{lang}" if languages else name
-            else:
-                source_name = names.name_for(variant_url, source_kind)
-            spec = SourceConfig(
-                name=source_name, url=variant_url, kind=source_kind, interval_seconds=seconds,
-                language=lang, selector=selector, ignore=tuple(ignore), follow=follow,
-                translation_of=first, auth_env=auth_env, confirm=confirm_seconds,
-            )
-            registration = catalog.register(store, spec, only=frozenset(named))
-            names.claim(spec.name, variant_url, removed=registration.removed)
-            if registration.removed:
-                notes.append(f"{spec.name} was removed earlier and stays removed (its history "
-                             "is kept); add the page under another --name to watch it again")
-            elif registration.created:
-                added.append(spec.name)
-                if chose_note and not languages:
-                    notes.append(f"{spec.name}: {chose_note}")
-            else:
-                existing.append(spec.name)
-                changed = ", ".join(registration.reconfigured) or "nothing changed"
-                notes.append(f"already watched as {spec.name} ({changed})")
-            first = first or spec.name
+    wanted = Wanted(urls=tuple(all_urls), name=name, kind=kind, interval=interval,
+                    selector=selector, language=language, ignore=ignore, follow=follow,
+                    languages=languages, auth_env=auth_env, confirm=confirm,
+                    tags=tag)
+    adding.checked(app.config, wanted)  # every option, before the store is opened
+    done = adding.add(app.store(), app.config, wanted)
     if fmt == "json":
-        echo_json({"added": added, "existing": existing, "notes": notes})
+        echo_json({"added": done.added, "existing": done.existing, "notes": done.notes})
         return
-    for source_name in added:
+    for source_name in done.added:
         click.echo(f"added {source_name}")
-    for note in notes:
+    for note in done.notes:
         click.echo(note)
-
-
-def _check_options(app: AppContext, urls: list[str], name: str | None, kind: str | None,
-                   interval: str | None, selector: str | None, ignore: tuple[str, ...],
-                   auth_env: str | None) -> int:
-    """Every option checked before anything is written, by the functions the config
-    uses; returns the interval in seconds."""
-    allow_private = app.config.fetch.allow_private_networks
-    for url in urls:
-        if problem := url_problem(url) or url_refusal(url, allow_private):
-            raise UsageError(problem)
-    if name is not None and (problem := name_problem(name)):
-        raise UsageError(f"--name: {problem}")
-    if kind is not None:
-        from monitor.sources import KINDS
-
-        if kind not in KINDS:
-            raise UsageError(f"--kind: unknown kind {kind!r} (known: {', '.join(sorted(KINDS))})")
-    if problems := mask_problems(selector, ignore):
-        raise UsageError(f"--{problems[0][0]}: {problems[0][1]}")
-    if auth_env:
-        for source_kind in {kind or catalog.guess_kind(url) for url in urls}:
-            if problem := auth_env_problem(auth_env, source_kind):
-                raise UsageError(f"--auth-env: {problem}")
-    for url in urls if kind else ():
-        if problem := kind_url_problem(url, kind or ""):
-            raise UsageError(f"--kind: {problem}")
-    if interval is None:  # '' is a mistake (an unset variable in a script), not the default
-        return app.config.default_interval
-    try:
-        return parse_interval(interval)
-    except ValueError as exc:
-        raise UsageError(f"--interval: {exc}") from None
-
-
-def _confirm_option(confirm: str | None) -> float | None:
-    if confirm is None:
-        return None
-    try:
-        return parse_confirm(confirm)
-    except ValueError as exc:
-        raise UsageError(f"--confirm: {exc}") from None
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:

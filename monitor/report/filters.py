@@ -54,10 +54,13 @@ def parse_filter(since: str | None, until: str | None, source_glob: str | None,
 
 def parse_since(value: str, now: datetime) -> datetime:
     match = _RELATIVE.match(value)
-    if match:
-        return now - timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
     try:
+        if match:
+            return now - timedelta(**{_UNIT[match.group(2)]: int(match.group(1))})
         return _iso(value)
+    except OverflowError:  # 999999999d back, or year 9999 moved to UTC: past any date
+        raise UsageError(f"--since {value!r}: out of the range of dates (years 1 to 9999)") \
+            from None
     except ValueError:
         raise UsageError(
             f"--since {value!r}: use a period such as 30m, 12h, 7d, 2w or an ISO date/time "
@@ -68,13 +71,14 @@ def parse_since(value: str, now: datetime) -> datetime:
 def parse_until(value: str) -> datetime:
     try:
         moment = _iso(value)
+        return moment + timedelta(days=1) if _is_date(value) else moment
+    except OverflowError:  # 9999-12-31 as a whole day ends past any date
+        raise UsageError(f"--until {value!r}: out of the range of dates (years 1 to 9999)") \
+            from None
     except ValueError:
         raise UsageError(
             f"--until {value!r}: use an ISO date/time such as 2025-12-11 or 2025-12-11T18:00Z"
         ) from None
-    if _is_date(value):
-        return moment + timedelta(days=1)
-    return moment
 
 
 def _iso(value: str) -> datetime:

@@ -6,29 +6,47 @@ Read-only.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, CursorResult, Engine, select
 
 from monitor.changes.load import load_changes
 from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.errors import UsageError
-from monitor.report.filters import ReportFilter
+from monitor.report.filters import SIGNIFICANCE_LEVELS, ReportFilter
 from monitor.report.model import Report, VersionDiff
 from monitor.store.queries import get_source, list_versions
 from monitor.store.schema import changes, sources
 from monitor.store.snapshots import get_text
 
+_IN_SQL = 500  # sources named in the query itself; more are checked as rows come
+
 
 def gather_report(engine: Engine, wanted: ReportFilter, generated_at: datetime,
-                  public_url: str | None = None) -> Report:
-    """The changes that pass the filter, oldest first."""
+                  public_url: str | None = None, *, only: Collection[str] | None = None,
+                  latest: int | None = None) -> Report:
+    """The changes that pass the filter, oldest first. `only`: of these sources (names)
+    alone; `latest`: only the newest so many (a live feed reads no more than those)."""
     with engine.connect() as conn:
         names = _matching_sources(conn, wanted)
-        rows = [r for r in _change_rows(conn, wanted)
-                if r.stream_id in names and wanted.matches_significance(r.significance)]
+        if only is not None:
+            names = {k: r for k, r in names.items() if r.name in only}
+        narrowed = wanted.source_glob is not None or only is not None
+        rows: list[Any] = []
+        found_rows = _change_rows(conn, wanted, set(names) if narrowed else None, latest)
+        try:
+            for row in found_rows:
+                if row.stream_id in names and wanted.matches_significance(row.significance):
+                    rows.append(row)
+                    if latest is not None and len(rows) >= latest:
+                        break
+        finally:
+            found_rows.close()
+        if latest is not None:
+            rows.reverse()
         found = tuple(load_changes(conn, rows))
     return Report(found, generated_at, wanted.since, wanted.until, wanted.source_glob,
                   wanted.min_significance, public_url)
@@ -44,13 +62,22 @@ def _matching_sources(conn: Connection, wanted: ReportFilter) -> dict[str, Any]:
     return chosen
 
 
-def _change_rows(conn: Connection, wanted: ReportFilter) -> list[Any]:
-    query = select(changes).order_by(changes.c.event_position)
+def _change_rows(conn: Connection, wanted: ReportFilter, streams: set[str] | None,
+                 latest: int | None) -> CursorResult[Any]:
+    """The `changes` rows in the window, oldest first (newest first for `latest`), of
+    `streams` when given (in SQL when they are few; the caller checks them all)."""
+    order = changes.c.event_position
+    query = select(changes).order_by(order.desc() if latest is not None else order)
     if wanted.since is not None:
         query = query.where(changes.c.detected_at >= wanted.since)
     if wanted.until is not None:
         query = query.where(changes.c.detected_at < wanted.until)
-    return list(conn.execute(query))
+    if streams is not None and len(streams) <= _IN_SQL:
+        query = query.where(changes.c.stream_id.in_(sorted(streams)))
+    if wanted.min_significance is not None:
+        levels = SIGNIFICANCE_LEVELS[SIGNIFICANCE_LEVELS.index(wanted.min_significance):]
+        query = query.where(changes.c.significance.in_(levels))
+    return conn.execute(query)
 
 
 def gather_version_diff(engine: Engine, source: str, from_version: int | None,

@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from monitor.alerts import wording
+from monitor.changes.data import web_page
 from monitor.changes.record import CHANGED, PUBLISHED, REMOVED, ChangeRecord
 from monitor.changes.titles import label, record_label
 from monitor.i18n import DEFAULT_READER, Reader
@@ -37,19 +38,31 @@ _ENV.filters["link"] = link_url
 def report_html(report: Report, reader: Reader = DEFAULT_READER) -> str:
     """The report as a page in the reader's language (`lang`, headings, summaries)
     and timezone; the hunks' labels stay in English."""
-    r = reader
-    english = r.language == "en"
     return _ENV.get_template("report.html").render(
-        title=_title(report, r), report=report,
-        counts=count_line(report.changes) if english else _counts(report, r),
-        hunks=[change_html(c.hunks) for c in report.changes], css=Markup(CSS),
-        labels=[wording.heading(record_label(c), r) for c in report.changes],
-        last_stored=[_last_stored(c, r) for c in report.changes],
-        summaries=[_summary(c, r) for c in report.changes],
-        kinds=[_kind(c.kind, r) for c in report.changes],
-        levels=[wording.level(c.significance, r) for c in report.changes],
-        lang=r.language, _=r.gettext, when=r.moment,
-    )
+        **_report_context(report, reader, styled=True), css=Markup(CSS))
+
+
+def report_body_html(report: Report, reader: Reader = DEFAULT_READER) -> Markup:
+    """The same report without its page, for the web app's report page: no inline
+    styles (the app's stylesheet has the same classes). Escaped here, like the page."""
+    return Markup(_ENV.get_template("_report.html").render(
+        **_report_context(report, reader, styled=False)))
+
+
+def _report_context(report: Report, r: Reader, styled: bool) -> dict[str, Any]:
+    english = r.language == "en"
+    return {
+        "title": _title(report, r), "report": report,
+        "counts": count_line(report.changes) if english else _counts(report, r),
+        "hunks": [change_html(c.hunks, styled) for c in report.changes],
+        "labels": [wording.heading(record_label(c), r) for c in report.changes],
+        "last_stored": [_last_stored(c, r) for c in report.changes],
+        "summaries": [_summary(c, r) for c in report.changes],
+        "kinds": [_kind(c.kind, r) for c in report.changes],
+        "levels": [wording.level(c.significance, r) for c in report.changes],
+        "pages": [web_page(c, report.public_url) for c in report.changes],
+        "lang": r.language, "_": r.gettext, "when": r.moment,
+    }
 
 
 def diff_html(diff: VersionDiff) -> str:

@@ -110,11 +110,17 @@ def hunk_markdown(hunk: Hunk) -> str:
     return f"*{escape_markdown(hunk_label(hunk))}*{notes}\n\n{body}"
 
 
-def hunk_html(hunk: Hunk) -> Markup:
+def hunk_html(hunk: Hunk, styled: bool = True) -> Markup:
     """A <div class="hunk"> with the label and the paragraph; changes in
-    <del class="diff-del">/<ins class="diff-ins"> with inline styles."""
-    body = Markup("").join(_html_run(tag, text) for tag, text in display_runs(hunk))
+    <del class="diff-del">/<ins class="diff-ins">, with inline styles when `styled`
+    (mail clients drop <style>; the web app's policy refuses style attributes)."""
+    body = Markup("").join(_html_run(tag, text, styled) for tag, text in display_runs(hunk))
     notes = Markup("").join(Markup("<br>look-alike: {}").format(n) for n in lookalikes(hunk))
+    if not styled:
+        return Markup(
+            '<div class="hunk hunk-{kind}"><p class="hunk-where">{label}{notes}</p>'
+            '<p class="hunk-text">{body}</p></div>'
+        ).format(kind=hunk.kind, label=hunk_label(hunk), notes=notes, body=body)
     return Markup(
         '<div class="hunk hunk-{kind}">'
         '<p class="hunk-where" style="color:#59636e;font-size:.85rem;margin:0">{label}{notes}</p>'
@@ -131,8 +137,8 @@ def change_markdown(hunks: Iterable[Hunk]) -> str:
     return "\n\n".join(hunk_markdown(h) for h in hunks)
 
 
-def change_html(hunks: Iterable[Hunk]) -> Markup:
-    return Markup("\n").join(hunk_html(h) for h in hunks)
+def change_html(hunks: Iterable[Hunk], styled: bool = True) -> Markup:
+    return Markup("\n").join(hunk_html(h, styled) for h in hunks)
 
 
 def _codepoint(char: str) -> str:
@@ -154,12 +160,13 @@ def _markdown_run(tag: str, text: str) -> str:
     return f"{mark}{escape_markdown_inline(text)}{mark}"
 
 
-def _html_run(tag: str, text: str) -> Markup:
+def _html_run(tag: str, text: str, styled: bool = True) -> Markup:
     if tag == classify.EQUAL:
         return Markup("{}").format(text)
-    if tag == classify.DELETE:
-        return Markup('<del class="diff-del" style="{}">{}</del>').format(DEL_STYLE, text)
-    return Markup('<ins class="diff-ins" style="{}">{}</ins>').format(INS_STYLE, text)
+    name, style = ("del", DEL_STYLE) if tag == classify.DELETE else ("ins", INS_STYLE)
+    if not styled:
+        return Markup('<{0} class="diff-{0}">{1}</{0}>').format(name, text)
+    return Markup('<{0} class="diff-{0}" style="{1}">{2}</{0}>').format(name, style, text)
 
 
 def _indent(text: str, prefix: str = "    ") -> str:

@@ -117,3 +117,8 @@ class SourceAdapter(ABC):
     def learn_volatile(self, spec: SourceSpec, fetcher: Fetcher) -> tuple[str, ...]:
         """Selectors whose text differs between two loads; empty for adapters that need none."""
         return ()
+
+
+def learns_volatile(adapter: SourceAdapter) -> bool:
+    """Whether the adapter learns, on a source's first check, what changes on every load."""
+    return type(adapter).learn_volatile is not SourceAdapter.learn_volatile

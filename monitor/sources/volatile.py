@@ -76,6 +76,12 @@ def volatile_selectors(*loads: str, max_chars: int = MAX_VOLATILE_CHARS) -> tupl
     return tuple(m for m in merged(*learned, relative) if masking.compiles(m))
 
 
+def one_load_masks(root: Element, max_chars: int = MAX_VOLATILE_CHARS) -> tuple[str, ...]:
+    """What a single load of a page already shows to be volatile (the elements that
+    hold a relative time); everything else needs loads to compare."""
+    return tuple(m for m in _relative_time_masks(root, max_chars) if masking.compiles(m))
+
+
 def _relative_time_masks(root: Element, max_chars: int) -> list[str]:
     """The smallest elements that hold a relative time ("2 часа назад"): it reads
     the same on loads seconds apart, so no pair of loads shows it changing, yet it

@@ -168,7 +168,7 @@ def _add_version(conn: Connection, event: StoredEvent, data: dict[str, Any], ori
     )
     values: dict[str, Any] = {
         "document_version": number, "content_hash": data["content_hash"], "title": title,
-        "published": published, "raw_hash": data.get("raw_hash"),
+        "published": published, "raw_hash": data.get("raw_hash"), "failing_since": None,
     }
     if origin == "captured":
         values.update(etag=data.get("etag"), last_modified=data.get("last_modified"))
@@ -205,7 +205,7 @@ def _add_change(
             to_version=to_version,
         )
     )
-    _set(conn, event.stream_id, last_change_at=event.recorded_at)
+    _set(conn, event.stream_id, last_change_at=event.recorded_at, last_significance=significance)
 
 
 @handles("ChangeDetected")
@@ -231,7 +231,7 @@ def _gone(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = _source(conn, event.stream_id)
     version = row.document_version if row else None
     _add_change(conn, event, "removed", "high", ["removed"], summary, version, None)
-    _set(conn, event.stream_id, state="gone")
+    _set(conn, event.stream_id, state="gone", failing_since=None)
 
 
 @handles("FetchFailed")
@@ -244,6 +244,8 @@ def _failed(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
     }
     if row.state == "active":
         values["state"] = "failing"
+    if row.failing_since is None:  # the streak's first failure
+        values["failing_since"] = event.recorded_at
     _set(conn, event.stream_id, **values)
 
 
@@ -251,4 +253,4 @@ def _failed(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
 def _recovered(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
     row = _source(conn, event.stream_id)
     state = row.state if row and row.state in ("paused", "removed") else "active"
-    _set(conn, event.stream_id, failures=0, last_failure=None, state=state)
+    _set(conn, event.stream_id, failures=0, last_failure=None, state=state, failing_since=None)

@@ -94,6 +94,10 @@ check_ledger = Table(
     Column("outcome", Integer, nullable=False),  # 0 unchanged, 1 new version, 2 failed
     Column("version", Integer),  # the document version whose text was read
     Column("raw", LargeBinary),  # sha256 of the body, first 20 bytes; NULL: see ledger.py
+    # One source's checks over time (the document page's gaps in checking). Measured on
+    # SQLite with 1M rows: reading one source's 100 rows 88 ms without it, 0.2 ms with
+    # it; an insert and its commit no slower (the commit dominates); +80% file size.
+    Index("ix_check_ledger_source_at", "source", "at"),
 )
 
 # --- projections: rebuilt from the log by `monitor rebuild` -----------------
@@ -126,6 +130,10 @@ sources = Table(
     Column("last_change_at", DateTime(timezone=False)),
     Column("last_event_position", BigInteger, nullable=False),
     Column("raw_hash", String(64)),  # the current version's raw bytes: the next one's base
+    # The board's columns (0009): the latest change's significance, and when the current
+    # failure streak began (its first FetchFailed; monitor.events.FAILURE_STREAK_ENDS).
+    Column("last_significance", String(8)),
+    Column("failing_since", DateTime(timezone=False)),
 )
 
 versions = Table(

@@ -21,7 +21,7 @@ from monitor.config import Config
 from monitor.errors import MonitorError
 from monitor.store import EventStore
 from monitor.web.accounts.secrets import app_secret
-from monitor.web.auth import NotSignedIn
+from monitor.web.auth import NotSignedIn, signed_in
 from monitor.web.context import WebContext
 from monitor.web.security import SecurityHeaders
 from monitor.web.timing import ServerTiming
@@ -29,13 +29,15 @@ from monitor.web.timing import ServerTiming
 SESSION_COOKIE = "monitor_session"
 SESSION_DAYS = 14
 # Each module adds its routes to the app (`routes(app)`); the order is the menu's.
-ROUTE_MODULES = ("auth", "board")
+ROUTE_MODULES = ("auth", "board", "sources", "documents", "diffs", "captures", "channels",
+                 "deliveries", "report", "feeds", "admin", "account", "api", "live")
 
 
 def create_app(config: Config, store: EventStore) -> FastAPI:
     secure = bool(config.public_url and config.public_url.startswith("https://"))
+    # /openapi.json is served by monitor/web/routes/api.py, to signed-in users only.
     app = FastAPI(title="govkz-monitor", version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/openapi.json")
+                  openapi_url=None)
     app.state.web = WebContext(config, store, secure)
     app.add_middleware(SessionMiddleware, secret_key=app_secret(store.engine),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 86400,
@@ -77,6 +79,10 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:
+        # FastAPI reads a JSON body before the role check runs: an API request without
+        # a valid token must still get 401, not a description of its body.
+        if request.url.path.startswith("/api/") and signed_in(request) is None:
+            return await not_signed_in(request, NotSignedIn())
         problems = "; ".join(_problem(e) for e in exc.errors()[:5])
         if wants_json(request):
             return JSONResponse({"detail": problems}, status_code=422)

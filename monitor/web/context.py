@@ -31,3 +31,10 @@ class WebContext:
 def web(request: Request) -> WebContext:
     found: WebContext = request.app.state.web
     return found
+
+
+def site_url(request: Request) -> str:
+    """The app's base URL, without a trailing slash: `[web] public_url` when set (links
+    that leave the app, in feeds and downloads, must work from elsewhere), else the
+    address the request came to."""
+    return (web(request).public_url or str(request.base_url)).rstrip("/")

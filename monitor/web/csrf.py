@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
+from monitor.web.speech import gettext
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FIELD = "csrf"
 HEADER = "x-csrf-token"
@@ -28,7 +30,7 @@ async def require_csrf(request: Request) -> None:
     """Raises 403 unless the request proves it comes from one of our own pages."""
     origin = request.headers.get("origin")
     if origin and origin != "null" and _origin(origin) != _origin(str(request.base_url)):
-        raise HTTPException(403, "cross-origin request refused")
+        raise HTTPException(403, gettext("cross-origin request refused"))
     expected = request.session.get(FIELD)
     sent = request.headers.get(HEADER)
     if sent is None and _is_form(request):
@@ -36,8 +38,8 @@ async def require_csrf(request: Request) -> None:
         value = form.get(FIELD)
         sent = value if isinstance(value, str) else None
     if not isinstance(expected, str) or not sent or not secrets.compare_digest(sent, expected):
-        raise HTTPException(403, "the form has expired or did not come from this site; "
-                                 "reload the page and try again")
+        raise HTTPException(403, gettext("the form has expired or did not come from this "
+                                         "site; reload the page and try again"))
 
 
 def _is_form(request: Request) -> bool:

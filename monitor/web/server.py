@@ -16,6 +16,7 @@ from monitor.config import Config, split_listen
 from monitor.errors import ConfigError
 from monitor.store import EventStore
 from monitor.web.accounts.invites import first_admin_link
+from monitor.web.live import close_all, close_streams
 
 log = logging.getLogger("monitor.web")
 STARTUP_SECONDS = 15.0
@@ -71,6 +72,7 @@ class WebThread:
     """The web app in a daemon thread of this process."""
 
     def __init__(self, app: Any, sock: socket.socket) -> None:
+        self.app = app
         self.sock = sock
         self.server = uvicorn.Server(_uvicorn_config(app))
         # uvicorn only takes signals in the main thread: the daemon keeps its own.
@@ -91,9 +93,19 @@ class WebThread:
         return self
 
     def stop(self) -> None:
+        close_streams(self.app)  # an open /live stream would hold the shutdown
         self.server.should_exit = True
         self.thread.join(timeout=5)
         self.sock.close()
+
+
+class _Server(uvicorn.Server):
+    """Ends the open /live streams when told to stop (one process: each worker of
+    several is uvicorn's own, and its streams end at the graceful-shutdown timeout)."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        close_all()
+        super().handle_exit(sig, frame)
 
 
 def serve_forever(sock: socket.socket, processes: int) -> None:
@@ -101,7 +113,7 @@ def serve_forever(sock: socket.socket, processes: int) -> None:
     the socket. Each builds its app from $MONITOR_CONFIG and $MONITOR_DATABASE_URL."""
     config = _uvicorn_config("monitor.web.asgi:from_environment", factory=True,
                              workers=processes, fd=None)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     if processes > 1:
         from uvicorn.supervisors import Multiprocess
 

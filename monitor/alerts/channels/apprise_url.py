@@ -7,7 +7,7 @@ from typing import Any
 
 from monitor.alerts import digest_render
 from monitor.alerts.alert import Alert
-from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.channels.base import Channel, DeliveryFailed, Shown
 from monitor.alerts.digest import Digest
 from monitor.alerts.render import short_text, subject
 from monitor.alerts.settings import Settings, secret
@@ -37,6 +37,17 @@ class AppriseUrl(Channel):
         if self.url and not _apprise(self.url):
             raise settings.fail("url", "Apprise does not accept this URL "
                                 "(see https://github.com/caronc/apprise/wiki)")
+
+    @property
+    def target(self) -> str:
+        # An Apprise URL carries the service's token (tgram://bottoken/ChatID): only
+        # its scheme, which names the service, is shown.
+        return f"{self.url.split(':', 1)[0]}://…" if self.url else f"${self.url_env}"
+
+    def shown(self) -> list[Shown]:
+        if self.url:
+            return [Shown("url", self.target)]
+        return [Shown.secret("url_env", self.url_env)]
 
     def send(self, alert: Alert) -> str:
         r = self.reader

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
 
 from monitor.alerts.alert import Alert
 from monitor.alerts.digest import Digest
@@ -24,6 +27,33 @@ class DeliveryFailed(MonitorError):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after  # seconds the receiver asked us to wait
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One setting of a channel as people may see it (the web app's channel list).
+    Never a secret: a secret is named by the environment variable it is read from
+    (`value`), with whether that variable holds one (`is_set`), never its value."""
+
+    key: str  # the monitor.toml key
+    value: str
+    is_set: bool | None = None  # a secret's variable: set or not; None: not a secret
+
+    @classmethod
+    def secret(cls, key: str, env_name: str | None) -> Shown:
+        return cls(key, env_name or "", bool(env_name and os.environ.get(env_name)))
+
+
+def redacted_url(url: str) -> str:
+    """A URL as messages and pages show it: scheme, host and port, and '/…' for
+    anything after (receivers often take a token in the path: /hooks/T0K3N)."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return url.split(":", 1)[0] + "://…"
+    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{rest}"
 
 
 class Channel(ABC):
@@ -47,6 +77,16 @@ class Channel(ABC):
         """`message` about this channel with its secrets taken out (e.g. a token in
         its URL): what reaches the outbox, the log and the terminal."""
         return message
+
+    @property
+    def target(self) -> str:
+        """Where the channel sends, as people may see it (no secret in it)."""
+        return ""
+
+    def shown(self) -> list[Shown]:
+        """The channel's own settings as people may see them: no secret's value,
+        no token a URL carries."""
+        return []
 
     @abstractmethod
     def send(self, alert: Alert) -> str:

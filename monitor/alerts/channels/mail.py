@@ -10,7 +10,7 @@ from email.utils import formatdate, parseaddr
 
 from monitor.alerts import digest_render
 from monitor.alerts.alert import Alert
-from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.channels.base import Channel, DeliveryFailed, Shown
 from monitor.alerts.digest import Digest
 from monitor.alerts.render import html_body, subject, text_body
 from monitor.alerts.settings import Settings, secret
@@ -60,6 +60,18 @@ class Email(Channel):
                     raise settings.fail(key, f"{address!r} is not an e-mail address")
         self.timeout = settings.duration("timeout", 30.0)
         self.ca_bundle = settings.path("ca_bundle")
+
+    @property
+    def target(self) -> str:
+        return ", ".join(self.to)
+
+    def shown(self) -> list[Shown]:
+        found = [Shown("host", f"{self.host}:{self.port}"), Shown("security", self.security),
+                 Shown("from", self.sender), Shown("to", ", ".join(self.to))]
+        if self.username_env:
+            found += [Shown.secret("username_env", self.username_env),
+                      Shown.secret("password_env", self.password_env)]
+        return found
 
     def message(self, alert: Alert) -> EmailMessage:
         r = self.reader

@@ -13,7 +13,7 @@ import requests
 
 from monitor import __version__
 from monitor.alerts.alert import Alert
-from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.channels.base import Channel, DeliveryFailed, Shown, redacted_url
 from monitor.alerts.settings import Settings, secret
 from monitor.changes.archives import record_copy, recorded_copy
 from monitor.errors import PersistenceError
@@ -74,6 +74,15 @@ class Wayback(Channel):
                                 "dispatcher ask again")
         self.poll = settings.duration("poll", 5.0)
         self.store: EventStore | None = None
+
+    @property
+    def target(self) -> str:
+        return redacted_url(self.api_url)
+
+    def shown(self) -> list[Shown]:
+        return [Shown("api_url", self.target),
+                Shown.secret("access_key_env", self.access_key_env),
+                Shown.secret("secret_key_env", self.secret_key_env)]
 
     def attach(self, store: EventStore) -> None:
         self.store = store

@@ -12,7 +12,7 @@ import requests
 from monitor import __version__
 from monitor.alerts import digest
 from monitor.alerts.alert import Alert, payload
-from monitor.alerts.channels.base import Channel, DeliveryFailed
+from monitor.alerts.channels.base import Channel, DeliveryFailed, Shown, redacted_url
 from monitor.alerts.settings import Settings, secret
 from monitor.alerts.signing import secret_key, signature
 from monitor.errors import ConfigError
@@ -43,14 +43,22 @@ class Webhook(Channel):
         super().__init__(settings)
         self.url = settings.text("url", required=True)
         if not re.match(r"^https?://[^/\s]+", self.url) or _invalid(self.url):
-            raise settings.fail("url", f"{_redacted(self.url)!r} is not an http(s) URL with a "
+            raise settings.fail("url", f"{redacted_url(self.url)!r} is not an http(s) URL with a "
                                 "valid host (and port, 1 to 65535)")
         # Receivers often take a token in the path (/hooks/T0K3N): messages show the
         # scheme and host only, and whatever else may quote the URL is scrubbed.
-        self.shown_url = _redacted(self.url)
+        self.shown_url = redacted_url(self.url)
         self._secrets = _secret_parts(self.url)
         self.secret_env = settings.env_name("secret_env", required=True)
         self.timeout = settings.duration("timeout", 10.0)
+
+    @property
+    def target(self) -> str:
+        return self.shown_url
+
+    def shown(self) -> list[Shown]:
+        return [Shown("url", self.shown_url), Shown.secret("secret_env", self.secret_env),
+                Shown("timeout", f"{self.timeout:g}s")]
 
     def _key(self) -> bytes:
         assert self.secret_env is not None
@@ -121,17 +129,6 @@ def _invalid(url: str) -> bool:
         return not parts.hostname or parts.port == 0
     except ValueError:
         return True
-
-
-def _redacted(url: str) -> str:
-    """The URL as messages show it: scheme, host and port; '/…' for anything after."""
-    try:
-        parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
-    except ValueError:
-        return url.split(":", 1)[0] + "://…"
-    rest = "/…" if parts.path.strip("/") or parts.query or parts.fragment else ""
-    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{rest}"
 
 
 def _secret_parts(url: str) -> list[str]:

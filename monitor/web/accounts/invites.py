@@ -15,6 +15,7 @@ from monitor.store.eventstore import utcnow
 from monitor.web.accounts.roles import ADMIN
 from monitor.web.accounts.schema import invites
 from monitor.web.accounts.users import User, add_user, count_users
+from monitor.web.speech import gettext
 
 LIFETIME = timedelta(days=1)
 
@@ -48,11 +49,11 @@ def invite_valid(engine: Engine, secret: str) -> bool:
 def accept_invite(engine: Engine, secret: str, name: str, password: str) -> User:
     """Creates the first admin, and spends every link."""
     if not invite_valid(engine, secret):
-        raise UsageError("this link has expired or was used already")
+        raise UsageError(gettext("This link has expired or was used already."))
     with engine.begin() as conn:
         spent = conn.execute(delete(invites).where(invites.c.digest == _digest(secret)))
     if spent.rowcount == 0:  # another request took it first
-        raise UsageError("this link has expired or was used already")
+        raise UsageError(gettext("This link has expired or was used already."))
     user = add_user(engine, name, ADMIN, password)
     with engine.begin() as conn:
         conn.execute(delete(invites))

@@ -3,6 +3,8 @@ before it can."""
 
 from __future__ import annotations
 
+from monitor.web.speech import gettext
+
 VIEWER, EDITOR, ADMIN = "viewer", "editor", "admin"
 ROLES = (VIEWER, EDITOR, ADMIN)
 WHAT = {
@@ -14,7 +16,7 @@ WHAT = {
 
 def role_problem(value: object) -> str | None:
     if value not in ROLES:
-        return f"{value!r} is not a role: use viewer, editor or admin"
+        return gettext("%(value)s is not a role: use viewer, editor or admin", value=repr(value))
     return None
 
 

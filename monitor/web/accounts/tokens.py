@@ -8,12 +8,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 
 from monitor.errors import UsageError
 from monitor.store.eventstore import utcnow
 from monitor.web.accounts.schema import api_tokens, users
 from monitor.web.accounts.users import User, find_user
+from monitor.web.speech import gettext
 
 PREFIX = "gkm_"  # recognizable in a leaked paste, and by secret scanners
 LAST_USED_EVERY = timedelta(minutes=1)  # not one write per API call
@@ -39,7 +40,7 @@ def create_token(engine: Engine, user_name: str, label: str = "") -> tuple[int, 
     if user is None:
         raise UsageError(f"no user named {user_name!r} (see `monitor users list`)")
     if len(label) > 200:
-        raise UsageError("a token's label has at most 200 characters")
+        raise UsageError(gettext("a token's label has at most %(most)d characters", most=200))
     token = PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         done = conn.execute(insert(api_tokens).values(
@@ -57,6 +58,15 @@ def list_tokens(engine: Engine, user_name: str | None = None) -> list[Token]:
     with engine.connect() as conn:
         return [Token(r.id, r.user, r.label, r.created_at, r.last_used_at, r.revoked_at)
                 for r in conn.execute(query)]
+
+
+def live_token_counts(engine: Engine) -> dict[str, int]:
+    """User name -> how many of their tokens still work."""
+    query = (select(users.c.name, func.count(api_tokens.c.id))
+             .join(users, users.c.id == api_tokens.c.user_id)
+             .where(api_tokens.c.revoked_at.is_(None)).group_by(users.c.name))
+    with engine.connect() as conn:
+        return {name: int(count) for name, count in conn.execute(query)}
 
 
 def revoke_token(engine: Engine, token_id: int, owner_id: int | None = None) -> None:
