@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -86,6 +87,7 @@ class Run:
     database: str
     timed: list[tuple[Page, Timed]]
     profiles: dict[str, list[str]] = field(default_factory=dict)  # page label -> lines
+    load: float = 0.0  # 1-minute load average when its pages were timed
 
 
 @dataclass
@@ -178,6 +180,7 @@ def measure(url: str, database: str, requests_count: int, profile: bool, work: P
                 profiled.add(page.target)
                 found.profiles[page.label] = web_profile.profile_page(
                     session, base + page.path, work / f"profile-{database}.txt", log)
+    found.load = os.getloadavg()[0]
     return found
 
 
@@ -263,10 +266,14 @@ def section(results: WebResults, command: str) -> str:
     from bench.report import machine, markdown_table
 
     size = results.size
+    loads = ", ".join([f"{r.database} {r.load:.1f}" for r in results.runs] + (
+        [f"changedetection.io {results.peer.load:.1f}"] if results.peer and results.peer.timed
+        else []))
     out = [HEADING, "",
-           f"- command: `{command}`; {results.seconds / 60:.1f} min; machine: {machine()}; "
-           f"1-minute load average {results.load[0]:.1f} at the start, {results.load[1]:.1f} "
-           "at the end (other work on the machine slows every figure)",
+           f"- command: `{command}` at {_commit()}; {results.seconds / 60:.1f} min; machine: "
+           f"{machine()}; 1-minute load average {results.load[0]:.1f} at the start, "
+           f"{results.load[1]:.1f} at the end, after each timing: {loads} (other work on "
+           "the machine slows every figure; compare figures timed under a like load)",
            f"- store: {size.sources:,} sources, {size.versions:,} versions (seed {size.seed}): "
            "gov.kz-like releases of 300-1,500 words in Russian, Kazakh and English, each "
            "version 1-3 edits of the one before with its real ChangeDetected; failing, paused, "
@@ -287,6 +294,20 @@ def section(results: WebResults, command: str) -> str:
                     "page of each kind):", "", "```", *lines, "```"]
     out.append("")
     return "\n".join(out)
+
+
+def _commit() -> str:
+    """The code measured: its commit, and whether the work tree had changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
+                              capture_output=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=HERE, text=True, capture_output=True,
+                               timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "an unknown commit"
+    return f"commit {head}{' with uncommitted changes' if dirty else ''}" if head else \
+        "an unknown commit"
 
 
 def write_section(path: Path, text: str) -> None:

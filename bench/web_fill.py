@@ -267,7 +267,8 @@ def finish_projections(engine: Engine, log: Log) -> None:
                     for project in others:
                         project(conn, stored)
                     position = rows[-1].position
-            names = ", ".join(getattr(p, "__qualname__", repr(p)) for p in others)
+            names = ", ".join(f"{getattr(p, '__module__', '')}.{getattr(p, '__qualname__', p)}"
+                              for p in others)
             log(f"web: fed every event to {names} in {time.monotonic() - started:.0f} s")
     finally:
         store.engine.dispose()

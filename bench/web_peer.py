@@ -43,6 +43,7 @@ ENV = {"DISABLE_VERSION_CHECK": "true", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
 class PeerResult:
     timed: Timed | None
     reason: str  # why it did not run, or what was run
+    load: float = 0.0  # 1-minute load average when it was timed
 
     def line(self) -> str:
         if self.timed is None or not self.timed.measured:
@@ -81,7 +82,7 @@ def run(sqlite: Path, work: Path, requests_count: int,
         f"median {timed.median_ms} ms")
     return PeerResult(timed, f"{made['watches']:,} watches ({made['snapshots']:,} snapshots, "
                       f"every watch paused; its server took {answer['startup_seconds']:.0f} s "
-                      "to answer after starting)")
+                      "to answer after starting)", os.getloadavg()[0])
 
 
 def _isolation_problem() -> str | None:
