@@ -357,6 +357,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"web bench: --versions must be at least --sources + {DOC_VERSIONS} and "
               "--sources at least 3", file=sys.stderr)
         return 2
+    if args.requests < 1:
+        print("web bench: --requests must be at least 1", file=sys.stderr)
+        return 2
     size = Size(args.sources, args.versions, args.seed)
     notes: list[str] = []
     postgres = None if args.no_postgres else postgres_url(args.postgres, notes)
