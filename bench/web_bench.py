@@ -301,8 +301,9 @@ def _commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
                               capture_output=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=HERE, text=True, capture_output=True,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "monitor", "bench", ":!bench/RESULTS.md"],
+                               cwd=HERE.parent, text=True, capture_output=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "an unknown commit"
