@@ -297,12 +297,12 @@ def section(results: WebResults, command: str) -> str:
 
 
 def _commit() -> str:
-    """The code measured: its commit, and whether the work tree had changes."""
+    """The code measured: its commit, and whether its code (not its notes) had changes."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
                               capture_output=True, timeout=10).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                "monitor", "bench", ":!bench/RESULTS.md"],
+                                "monitor", "bench", ":!*.md"],
                                cwd=HERE.parent, text=True, capture_output=True,
                                timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
