@@ -106,6 +106,9 @@ def _venv(venv: Path, log: Callable[[str], None]) -> Path:
     if (venv / "bin" / "changedetection.io").exists():
         return python
     log(f"web: installing changedetection.io {VERSION} into {venv} (from PyPI, a few minutes)")
+    if venv.is_symlink():  # a link to an install that is gone
+        venv.unlink()
+    shutil.rmtree(venv, ignore_errors=True)  # an install stopped half-way
     for argv in ([sys.executable, "-m", "venv", str(venv)],
                  [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                   f"changedetection.io=={VERSION}"]):
