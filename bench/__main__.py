@@ -8,6 +8,8 @@
     python -m bench.corpus          only the real-page corpus (MONITOR_CORPUS_DIR);
                                     `python -m bench.corpus import-trafilatura` makes one
     python -m bench.api_body_bench  only gov.kz API bodies, BeautifulSoup against lxml
+    python -m bench.web_bench       only the web app at real size (10,000 sources,
+                                    100,000 versions) beside changedetection.io
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -21,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import api_body_bench, diff_bench, evidence_bench, ledger_bench, report
+from bench import api_body_bench, diff_bench, evidence_bench, ledger_bench, report, web_bench
 from bench.corpus import CORPUS_SAMPLE, CORPUS_SEED, corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
@@ -117,11 +119,23 @@ def main(argv: list[str] | None = None) -> int:
         print(report.text_table(report.day_table(day)))
         print(f"  {report.DAY_NOTE}")
 
+    web = None
+    if not (args.quick or args.no_web):
+        print("bench: the web app at real size (bench/web_bench.py)", flush=True)
+        web_notes: list[str] = []
+        postgres = web_bench.postgres_url(None, web_notes)
+        web = web_bench.run(web_bench.Size(), postgres=postgres, profile=not args.no_profile,
+                            log=lambda line: print(line, flush=True))
+        web.notes[:0] = web_notes
+        web_bench.print_results(web)
+
     notes.append(f"1-minute load average before the run {load_before:.2f}, after it "
                  f"{os.getloadavg()[0]:.2f}, on {cpu_count()} CPUs. Other work on the machine "
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
     found = (report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
              + evidence_verdicts)
+    if web is not None:
+        found += [report.Verdict(*v) for v in web_bench.verdicts(web)]
     if corpus is not None:
         notes.append(corpus.line())
         notes.append(corpus.boilerplate_line())
@@ -136,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         report.results_markdown(command, scenarios, found, profile, notes, elapsed, day,
                                 body_costs),
         encoding="utf-8")
+    if web is not None:
+        web_bench.write_section(results_path, web_bench.section(web, command))
     print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
     return 1 if args.strict and not all(v.passed for v in found) else 0
 
@@ -228,6 +244,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     p.add_argument("--no-day", action="store_true",
                    help=f"skip the measured day of hourly checks (N={DAY_PAGES})")
+    p.add_argument("--no-web", action="store_true",
+                   help="skip the web app at real size (--quick skips it too)")
     p.add_argument("--results", type=Path, help="where to write the results (markdown)")
     p.add_argument("--corpus-sample", type=int, default=CORPUS_SAMPLE,
                    help=f"real-page corpus: score this many pages, drawn with seed "

@@ -26,6 +26,7 @@ from monitor.web.auth import NotSignedIn, signed_in
 from monitor.web.context import WebContext
 from monitor.web.limits import BodyLimit
 from monitor.web.security import SecurityHeaders
+from monitor.web.timing import ServerTiming
 
 SESSION_COOKIE = "monitor_session"
 SESSION_DAYS = 14
@@ -45,6 +46,7 @@ def create_app(config: Config, store: EventStore) -> FastAPI:
                        same_site="lax", https_only=secure)
     app.add_middleware(BodyLimit)
     app.add_middleware(SecurityHeaders, hsts=secure)
+    app.add_middleware(ServerTiming)  # the outermost: it times every other layer too
     static = files("monitor.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     for name in ROUTE_MODULES:
