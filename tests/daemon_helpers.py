@@ -106,7 +106,7 @@ def start(config: Path, env: dict[str, str] | None = None,
 
 
 def wait_for(predicate: Callable[[], T], timeout: float, what: str,
-             every: float = 0.1) -> T:
+             every: float = 0.2) -> T:
     """The first truthy value of `predicate`, polled every `every` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

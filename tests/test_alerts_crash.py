@@ -34,7 +34,6 @@ LEASE_SECONDS = 0.1  # one child at a time: a short lease cannot let two send at
 RUNS = 20
 
 
-
 def _dispatch_until_done(db_url: str, hook_url: str, crash_at: str | None,
                          errors: str) -> None:
     """A child process: dispatch one alert at a time until none is due, or die at
