@@ -26,6 +26,7 @@ from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url,
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.store.rows import SourceRow
 from monitor.tags import parse_tags, tags_of
 from monitor.untrusted import one_line
 from monitor.validation import (
@@ -230,7 +231,7 @@ def _set(key: str, value: Any) -> bool:
     return value is not None if key == "confirm" else bool(value)
 
 
-def _differences(row: Any, spec: SourceConfig) -> dict[str, Any]:
+def _differences(row: SourceRow, spec: SourceConfig) -> dict[str, Any]:
     """The settings of `spec` that differ from the source's; `options` it holds as
     their own keys (ca_bundle, auth_env, confirm, tags)."""
     wanted = {

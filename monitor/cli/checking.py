@@ -19,7 +19,9 @@ from monitor.runner import (
     run_pass_in_processes,
     source_rows,
 )
+from monitor.store import EventStore
 from monitor.store.queries import get_source
+from monitor.store.rows import SourceRow
 from monitor.untrusted import one_line
 
 DUE_STATES = ("active", "failing", "gone")
@@ -138,7 +140,7 @@ def learn(app: AppContext, name: str, delay: float, accept: bool) -> None:
         click.echo(f"  {selector}")
 
 
-def _accept_proposals(store: Any, row: Any) -> None:
+def _accept_proposals(store: EventStore, row: SourceRow) -> None:
     from monitor.errors import ConcurrencyConflict
     from monitor.flaps import masks_applied, pending_masks
     from monitor.store.snapshots import get_blob
