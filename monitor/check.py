@@ -54,6 +54,7 @@ from monitor.sources.base import (
 from monitor.store import EventStore
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
+from monitor.store.rows import SourceRow
 from monitor.store.snapshots import Blob, RecentRaw
 from monitor.tags import tags_of
 
@@ -98,7 +99,7 @@ class Checker:
         self.redirects = RedirectJudge(self.store.engine)
         self.failures = FailureLog(self.store, self.config)
 
-    def check(self, name: str, row: Any = None) -> CheckResult:
+    def check(self, name: str, row: SourceRow | None = None) -> CheckResult:
         """Check one source by name. Never raises for page or network trouble.
 
         `row` is the source's row of the `sources` projection when the caller already
@@ -162,7 +163,7 @@ class Checker:
             return CheckResult(name, "error", detail=detail)
         return replace(recorded, outcome="error")
 
-    def _check(self, name: str, row: Any = None) -> CheckResult:
+    def _check(self, name: str, row: SourceRow | None = None) -> CheckResult:
         if row is None:
             row = source_by_stream(self.store.engine, name)
         if row is None:
@@ -201,7 +202,7 @@ class Checker:
                     return CheckResult(name, "skipped", detail="changed while checking")
         return CheckResult(name, "error", detail="kept losing the race to other writers")
 
-    def _learn(self, row: Any, adapter: Any) -> Any:
+    def _learn(self, row: SourceRow, adapter: Any) -> SourceRow | FetchFailed | None:
         """Load the page twice and mask what differs; recorded as SourceReconfigured.
         A FetchFailed is returned, for the check to record and end on."""
         try:
@@ -215,7 +216,7 @@ class Checker:
         return learn_record(self.store, row, volatile)
 
     # --- success ---------------------------------------------------------
-    def _record_capture(self, row: Any, adapter: SourceAdapter,
+    def _record_capture(self, row: SourceRow, adapter: SourceAdapter,
                         captured: Capture | NotModified) -> CheckResult:
         recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
         seen = trace.current() or trace.Trace()
@@ -266,6 +267,7 @@ class Checker:
             new += published
             outcome = "published" if published else "captured"
         elif row.document_version:
+            assert row.content_hash is not None  # a stored version has its text's hash
             old = version_document(self.store.engine, row.stream_id)
             change = diff_documents(old, document)
             if not change.is_empty:
@@ -286,7 +288,7 @@ class Checker:
         self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, event_types(new), significance=significance)
 
-    def _emptied(self, row: Any, captured: Capture) -> CheckResult | None:
+    def _emptied(self, row: SourceRow, captured: Capture) -> CheckResult | None:
         """An answer with no text where the stored version has some: a failing API
         answering an empty item looks just like it, and was recorded as every
         paragraph removed, then added back. So it is a FetchFailed (`empty`) until it
@@ -310,7 +312,7 @@ class Checker:
             self.page_keys.put(stream_id, captured.document.content_hash,
                                captured.validators.page_key)
 
-    def _published(self, row: Any, adapter: SourceAdapter, captured: Capture) -> list[Event]:
+    def _published(self, row: SourceRow, adapter: SourceAdapter, captured: Capture) -> list[Event]:
         """Items the list shows now that its previous version did not."""
         if not row.document_version:
             return []  # the first read of a list is its baseline, not news
@@ -331,7 +333,7 @@ class Checker:
                                             registered_as=registered))
         return events
 
-    def _follow(self, row: Any, url: str, kind: str) -> str | None:
+    def _follow(self, row: SourceRow, url: str, kind: str) -> str | None:
         name = catalog.source_name(self.store, url, kind)
         # An article found on a list is filed under the list's tags (its board, its feeds).
         spec = SourceConfig(name=name, url=url, kind=kind,
@@ -345,14 +347,14 @@ class Checker:
         return name
 
     # --- failure ---------------------------------------------------------
-    def _record_failure(self, row: Any, exc: FetchFailed) -> CheckResult:
+    def _record_failure(self, row: SourceRow, exc: FetchFailed) -> CheckResult:
         outcome, events, detail = self.failures.record(row, exc)
         if (seen := trace.current()) is not None:
             seen.noted, seen.status, seen.version = True, exc.status or 0, None
         return CheckResult(row.name, outcome, events, detail=detail)
 
 
-def spec_of(row: Any) -> SourceSpec:
+def spec_of(row: SourceRow) -> SourceSpec:
     options = dict(row.options or {})
     return SourceSpec(
         name=row.name, url=row.url, kind=row.kind, language=row.language,
@@ -362,7 +364,8 @@ def spec_of(row: Any) -> SourceSpec:
     )
 
 
-def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:
+def learn_record(store: EventStore, row: SourceRow,
+                 volatile: tuple[str, ...]) -> SourceRow | None:
     """Record learned volatile selectors; returns the source's new row."""
     options = {**(row.options or {}), "volatile_learned": True}
     with contextlib.suppress(ConcurrencyConflict):

@@ -47,6 +47,7 @@ from monitor.errors import MonitorError
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
+from monitor.store.rows import SourceRow
 
 log = logging.getLogger("monitor.runner")
 
@@ -84,7 +85,7 @@ class PassSummary:
                 f"{parts or 'nothing'}")
 
 
-def source_rows(store: EventStore) -> dict[str, Any]:
+def source_rows(store: EventStore) -> dict[str, SourceRow]:
     """Every source's projection row, by stream id: read once per pass."""
     return {row.stream_id: row for row in list_sources(store.engine)}
 
@@ -94,7 +95,7 @@ def run_pass(
     names: Iterable[str],
     workers: int,
     on_result: Callable[[CheckResult], None] | None = None,
-    rows: Mapping[str, Any] | None = None,
+    rows: Mapping[str, SourceRow] | None = None,
 ) -> PassSummary:
     """Check `names` on `workers` threads. `rows`: the sources' projection rows by
     stream id, if the caller has them (read here otherwise).

@@ -19,6 +19,7 @@ from monitor.store import search_index
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.mapper import StoredEvent
+from monitor.store.rows import SourceRow
 from monitor.store.schema import PROJECTION_TABLES, changes, events, sources, versions
 
 Handler = Callable[[Connection, StoredEvent, dict[str, Any]], None]
@@ -93,8 +94,9 @@ def _touch(conn: Connection, event: StoredEvent) -> None:
     )
 
 
-def _source(conn: Connection, stream_id: str) -> Any:
-    return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+def _source(conn: Connection, stream_id: str) -> SourceRow | None:
+    row = conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+    return None if row is None else SourceRow.of(row)
 
 
 def _set(conn: Connection, stream_id: str, **values: Any) -> None:
