@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor import catalog, trace
+from monitor.clock import SYSTEM, Clock
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
 from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
@@ -88,6 +88,7 @@ class Checker:
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
+    clock: Clock = SYSTEM  # times checks; a test gives it the store's ManualClock
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
     failures: FailureLog = field(init=False)
@@ -107,7 +108,7 @@ class Checker:
         row read a little earlier is safe: every append is conditional on the stream
         version the row holds, and a conflict re-reads the row and compares again.
         """
-        started = time.monotonic()
+        started = self.clock.monotonic()
         with trace.tracing() as seen:
             try:
                 # Learning's loads and the capture share one budget (see check_scope).
@@ -126,7 +127,7 @@ class Checker:
                 log.exception("check of %s crashed", name)
                 result = self._record_crash(name, exc)
         self._leave_trace(name, result, seen)
-        ms = int((time.monotonic() - started) * 1000)
+        ms = int((self.clock.monotonic() - started) * 1000)
         result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
                              result.significance)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
