@@ -9,10 +9,10 @@ import pytest
 from forked import forkserver
 from sqlalchemy import Text, cast, delete, select, text, update
 
-from monitor.errors import ConcurrencyConflict
+from monitor.errors import ConcurrencyConflict, PersistenceError
 from monitor.events import ChangeDetected, FetchFailedEvent, SourceRecovered, SourceRegistered
 from monitor.store import migrate, open_store
-from monitor.store.packing import pack
+from monitor.store.packing import pack, unpack
 from monitor.store.schema import events
 from monitor.store.verify import verify_log
 
@@ -201,6 +201,8 @@ def test_a_change_is_stored_packed_and_reads_and_verifies_as_recorded(store) -> 
         conn.execute(update(events).where(events.c.version == 2)
                      .values(data={"~z1": forged["~z1"][:40]}))
     assert "altered" in verify_log(store.engine, max_problems=1).problems[0]
+    with pytest.raises(PersistenceError, match="dictionary 9"):  # written by a newer program
+        unpack({"~z9": forged["~z1"]})
 
 
 def test_verify_names_an_edited_event(store) -> None:

@@ -62,8 +62,10 @@ def _dictionary(number: int) -> zstandard.ZstdCompressionDict:
         if number not in _DICTIONARIES:
             raise PersistenceError(f"packed event data names dictionary {number}, which this "
                                    "program does not know; upgrade govkz-monitor")
-        found = _LOADED[number] = zstandard.ZstdCompressionDict(
-            _DICTIONARIES[number], dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        found = zstandard.ZstdCompressionDict(_DICTIONARIES[number],
+                                              dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        found.precompute_compress(level=LEVEL)  # once, not on every pack: 24 -> 19 us
+        _LOADED[number] = found
     return found
 
 
