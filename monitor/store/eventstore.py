@@ -17,6 +17,7 @@ from monitor.events import Event
 from monitor.store.database import WRITE, busy_timeout, open_engine, serialize_appends
 from monitor.store.faults import store_error, translated
 from monitor.store.mapper import StoredEvent, canonical_json, to_data
+from monitor.store.packing import pack
 from monitor.store.schema import events, streams
 from monitor.store.snapshots import Blob, encode_blobs, insert_blobs
 
@@ -160,7 +161,7 @@ class EventStore:
                     version=version,
                     type=event.type,
                     schema_version=event.schema_version,
-                    data=data,
+                    data=pack(event.type, data),
                     recorded_at=recorded_at,
                     prev_hash=prev_hash,
                     hash=digest,
