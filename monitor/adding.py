@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from monitor import catalog
 from monitor.addresses import url_refusal
 from monitor.config import Config, SourceConfig
-from monitor.errors import UsageError
+from monitor.errors import ConcurrencyConflict, UsageError
 from monitor.naming import registered_url
 from monitor.store import EventStore
 from monitor.tags import parse_tags
@@ -162,27 +162,66 @@ def planned(names: catalog.SourceNames, config: Config, wanted: Wanted) -> Itera
             first = first or name
 
 
+BATCH = 2000  # new sources registered in one transaction
+
+
 def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option) -> Added:
     """Register what `wanted` asks for; a source watched already keeps the settings
-    the user did not name. Nothing is written unless every setting is good."""
+    the user did not name. Nothing is written unless every setting is good. New
+    sources are written BATCH to a transaction (a list of 100,000 URLs is a minute,
+    not the ten a commit each took); sources watched already go one by one."""
     wanted = checked(config, wanted, label)
     names = catalog.SourceNames(store)
     done = Added()
+    batch: list[Planned] = []
     for plan in planned(names, config, wanted):
         spec = plan.spec
-        registration = catalog.register(store, spec, only=wanted.named())
-        names.claim(spec.name, spec.url, removed=registration.removed)
-        if registration.removed:
-            done.notes.append(f"{spec.name} was removed earlier and stays removed (its history "
-                              f"is kept); add the page under another {label('name')} to watch "
-                              "it again")
-        elif registration.created:
-            done.added.append(spec.name)
-            if plan.note:
-                done.notes.append(f"{spec.name}: {plan.note}")
-        else:
-            done.existing.append(spec.name)
-            changed = ", ".join(registration.reconfigured) or "nothing changed"
-            done.notes.append(f"already watched as {spec.name} ({changed})")
+        if not names.taken(spec.name):
+            names.claim(spec.name, spec.url)
+            batch.append(plan)
+            if len(batch) >= BATCH:
+                _register_new(store, batch, wanted, done, label)
+                batch = []
+            continue
+        removed = _register(store, plan, wanted, done, label)
+        names.claim(spec.name, spec.url, removed=removed)
+    _register_new(store, batch, wanted, done, label)
     return done
 
+
+def _register_new(store: EventStore, batch: list[Planned], wanted: Wanted, done: Added,
+                  label: Label) -> None:
+    """Sources no one had named when the add began, in one transaction; if another
+    writer took one of the names meanwhile, each is registered on its own instead."""
+    if not batch:
+        return
+    try:
+        catalog.register_new(store, [plan.spec for plan in batch])
+    except ConcurrencyConflict:
+        for plan in batch:
+            _register(store, plan, wanted, done, label)
+        return
+    for plan in batch:
+        done.added.append(plan.spec.name)
+        if plan.note:
+            done.notes.append(f"{plan.spec.name}: {plan.note}")
+
+
+def _register(store: EventStore, plan: Planned, wanted: Wanted, done: Added,
+              label: Label) -> bool:
+    """One source, as `catalog.register` does it; whether it stays removed."""
+    spec = plan.spec
+    registration = catalog.register(store, spec, only=wanted.named())
+    if registration.removed:
+        done.notes.append(f"{spec.name} was removed earlier and stays removed (its history "
+                          f"is kept); add the page under another {label('name')} to watch "
+                          "it again")
+    elif registration.created:
+        done.added.append(spec.name)
+        if plan.note:
+            done.notes.append(f"{spec.name}: {plan.note}")
+    else:
+        done.existing.append(spec.name)
+        changed = ", ".join(registration.reconfigured) or "nothing changed"
+        done.notes.append(f"already watched as {spec.name} ({changed})")
+    return registration.removed

@@ -6,8 +6,9 @@ projection is only a view of them.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -108,10 +109,15 @@ class SourceNames:
         if watching is not None:
             return watching
         readable = derive_name(url, kind)
-        for name in (readable, *(with_suffix(readable, url, n) for n in SUFFIX_LENGTHS)):
+        suffixed = (with_suffix(readable, url, n) for n in SUFFIX_LENGTHS)  # only if needed
+        for name in itertools.chain((readable,), suffixed):
             if valid_name(name) and self._url_of.get(name, key) == key:
                 return name
         return with_suffix("source", url, SUFFIX_LENGTHS[-1])  # pragma: no cover - sha256
+
+    def taken(self, name: str) -> bool:
+        """Whether a source (watched, paused or removed) has this name."""
+        return name in self._url_of
 
     def claim(self, name: str, url: str, removed: bool = False) -> None:
         """`name` now stands for `url` (it was registered, or found)."""
@@ -175,14 +181,8 @@ def register(
         raise UsageError(f"source {spec.name!r}: {problem}")
     existing = source_by_stream(store.engine, spec.name)
     if existing is None:
-        event = SourceRegistered(
-            name=spec.name, url=spec.url, kind=spec.kind, interval_seconds=spec.interval_seconds,
-            language=spec.language, selector=spec.selector, ignore=spec.ignore,
-            follow=spec.follow, translation_of=spec.translation_of,
-            options=_configured_options(spec),
-        )
         try:
-            store.append(spec.name, 0, [event])
+            store.append(spec.name, 0, [_registered(spec)])
             return Registration(spec.name, created=True)
         except ConcurrencyConflict:
             existing = source_by_stream(store.engine, spec.name)
@@ -213,6 +213,26 @@ def register(
         store.append(spec.name, existing.stream_version,
                      [SourceReconfigured(changes=changes, reason="configuration changed")])
     return Registration(spec.name, created=False, reconfigured=tuple(changed))
+
+
+def register_new(store: EventStore, specs: Sequence[SourceConfig]) -> None:
+    """Register sources no stream has yet, all in one transaction (EventStore
+    .append_many): what `register` records for each, checked the same way first.
+    ConcurrencyConflict, and nothing written, when another writer took one of the
+    names meanwhile."""
+    for spec in specs:
+        if problem := source_problem(spec):
+            raise UsageError(f"source {spec.name!r}: {problem}")
+    store.append_many([(spec.name, 0, [_registered(spec)]) for spec in specs])
+
+
+def _registered(spec: SourceConfig) -> SourceRegistered:
+    return SourceRegistered(
+        name=spec.name, url=spec.url, kind=spec.kind, interval_seconds=spec.interval_seconds,
+        language=spec.language, selector=spec.selector, ignore=spec.ignore,
+        follow=spec.follow, translation_of=spec.translation_of,
+        options=_configured_options(spec),
+    )
 
 
 def _configured_options(spec: SourceConfig) -> dict[str, Any]:
