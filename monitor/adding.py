@@ -25,6 +25,8 @@ from monitor.validation import (
     url_problem,
 )
 
+SHOWN_PROBLEMS = 20  # bad URLs listed by one refusal of a list
+
 # How a message names a setting: the CLI says `--interval`, a form says `interval`.
 Label = Callable[[str], str]
 
@@ -87,9 +89,15 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
     name = unicodedata.normalize("NFC", wanted.name) if wanted.name else wanted.name
     wanted = replace(wanted, urls=urls, name=name)
     allow_private = config.fetch.allow_private_networks
-    for url in urls:
-        if problem := url_problem(url) or url_refusal(url, allow_private):
-            raise UsageError(problem)
+    problems = [problem for url in urls
+                if (problem := url_problem(url) or url_refusal(url, allow_private))]
+    if len(problems) == 1:
+        raise UsageError(problems[0])
+    if problems:  # a list from a file: every bad line at once, so one edit fixes them all
+        shown = "\n".join(f"  {problem}" for problem in problems[:SHOWN_PROBLEMS])
+        more = len(problems) - SHOWN_PROBLEMS
+        raise UsageError(f"{len(problems)} of {len(urls)} URLs cannot be watched, so none "
+                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
     if name is not None and (problem := name_problem(name)):
         raise UsageError(f"{label('name')}: {problem}")
     if wanted.kind is not None:
@@ -183,6 +191,8 @@ def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option
                 _register_new(store, batch, wanted, done, label)
                 batch = []
             continue
+        _register_new(store, batch, wanted, done, label)  # first: the log keeps the
+        batch = []  # list's order (and a page listed twice is compared with its source)
         removed = _register(store, plan, wanted, done, label)
         names.claim(spec.name, spec.url, removed=removed)
     _register_new(store, batch, wanted, done, label)
