@@ -88,16 +88,7 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
         raise UsageError(f"{label('name')} needs exactly one URL")
     name = unicodedata.normalize("NFC", wanted.name) if wanted.name else wanted.name
     wanted = replace(wanted, urls=urls, name=name)
-    allow_private = config.fetch.allow_private_networks
-    problems = [problem for url in urls
-                if (problem := url_problem(url) or url_refusal(url, allow_private))]
-    if len(problems) == 1:
-        raise UsageError(problems[0])
-    if problems:  # a list from a file: every bad line at once, so one edit fixes them all
-        shown = "\n".join(f"  {problem}" for problem in problems[:SHOWN_PROBLEMS])
-        more = len(problems) - SHOWN_PROBLEMS
-        raise UsageError(f"{len(problems)} of {len(urls)} URLs cannot be watched, so none "
-                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
+    _refuse_bad_urls(urls, config.fetch.allow_private_networks)
     if name is not None and (problem := name_problem(name)):
         raise UsageError(f"{label('name')}: {problem}")
     if wanted.kind is not None:
@@ -122,6 +113,20 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
     except ValueError as exc:
         raise UsageError(f"{label('tag')}: {exc}") from None
     return wanted
+
+
+def _refuse_bad_urls(urls: tuple[str, ...], allow_private: bool) -> None:
+    """UsageError naming every URL that cannot be watched: a list from a file is
+    refused with all its bad lines at once, so that one edit fixes them all."""
+    bad = [problem for url in urls
+           if (problem := url_problem(url) or url_refusal(url, allow_private))]
+    if len(bad) == 1:
+        raise UsageError(bad[0])
+    if bad:
+        shown = "\n".join(f"  {problem}" for problem in bad[:SHOWN_PROBLEMS])
+        more = len(bad) - SHOWN_PROBLEMS
+        raise UsageError(f"{len(bad)} of {len(urls)} URLs cannot be watched, so none "
+                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
 
 
 def interval_seconds(config: Config, wanted: Wanted, label: Label = option) -> int:
