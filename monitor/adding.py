@@ -178,12 +178,15 @@ def planned(names: catalog.SourceNames, config: Config, wanted: Wanted) -> Itera
 BATCH = 2000  # new sources registered in one transaction
 
 
-def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option) -> Added:
+def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option, *,
+        checked_already: bool = False) -> Added:
     """Register what `wanted` asks for; a source watched already keeps the settings
     the user did not name. Nothing is written unless every setting is good. New
     sources are written BATCH to a transaction (a list of 100,000 URLs is a minute,
-    not the ten a commit each took); sources watched already go one by one."""
-    wanted = checked(config, wanted, label)
+    not the ten a commit each took); sources watched already go one by one.
+    `checked_already`: `wanted` is what `checked` returned (not checked twice)."""
+    if not checked_already:
+        wanted = checked(config, wanted, label)
     names = catalog.SourceNames(store)
     done = Added()
     batch: list[Planned] = []
