@@ -85,10 +85,12 @@ def run_sqlite(n: int, log: Callable[[str], None] = print) -> bool:
 
 
 def run_postgres(n: int, url: str, log: Callable[[str], None] = print) -> bool:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+
+    from monitor.store.database import open_engine
 
     schema = f"add_bulk_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
+    admin = open_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     work = Path(tempfile.mkdtemp(prefix="add-bulk-"))
