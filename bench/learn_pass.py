@@ -7,7 +7,7 @@ runner.Revisits) is limited by the per-host politeness only. This runs both over
 same new sources, on noisy replica sites on loopback addresses 127.0.0.2… (one host
 each), with the product's defaults: 8 workers, 1 s between requests to a host, 2 at
 once, learning's pause 3 s. It prints each pass's seconds beside the two bounds:
-workers asleep (sources × 3 s / workers) and politeness (the busiest host's requests,
+workers asleep (sources x 3 s / workers) and politeness (the busiest host's requests,
 4 a source, one a second).
 
     python -m bench.learn_pass [--sources 200] [--hosts 50]
