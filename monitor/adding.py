@@ -7,6 +7,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from monitor import catalog
 from monitor.addresses import url_refusal
@@ -201,7 +202,7 @@ def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option
             continue
         _register_new(store, batch, wanted, done, label)  # first: the log keeps the
         batch = []  # list's order (and a page listed twice is compared with its source)
-        removed = _register(store, plan, wanted, done, label)
+        removed = _register(store, plan, wanted, done, label, names.row(spec.name))
         names.claim(spec.name, spec.url, removed=removed)
     _register_new(store, batch, wanted, done, label)
     return done
@@ -226,10 +227,16 @@ def _register_new(store: EventStore, batch: list[Planned], wanted: Wanted, done:
 
 
 def _register(store: EventStore, plan: Planned, wanted: Wanted, done: Added,
-              label: Label) -> bool:
-    """One source, as `catalog.register` does it; whether it stays removed."""
+              label: Label, known: Any = None) -> bool:
+    """One source, as `catalog.register` does it; whether it stays removed. `known`:
+    its row as read when the add began (no query a source); read again if stale."""
     spec = plan.spec
-    registration = catalog.register(store, spec, only=wanted.named())
+    try:
+        registration = catalog.register(store, spec, only=wanted.named(), known=known)
+    except ConcurrencyConflict:
+        if known is None:
+            raise
+        registration = catalog.register(store, spec, only=wanted.named())
     if registration.removed:
         done.notes.append(f"{spec.name} was removed earlier and stays removed (its history "
                           f"is kept); add the page under another {label('name')} to watch "

@@ -95,6 +95,7 @@ class SourceNames:
     def __init__(self, store: EventStore) -> None:
         rows = sorted(list_sources(store.engine, include_removed=True),
                       key=lambda row: row.registered_at)
+        self._rows = {row.stream_id: row for row in rows}
         self._url_of = {row.stream_id: same_url(row.url) for row in rows}  # every name used
         self._watched_by: dict[str, str] = {}
         for row in rows:
@@ -114,6 +115,10 @@ class SourceNames:
             if valid_name(name) and self._url_of.get(name, key) == key:
                 return name
         return with_suffix("source", url, SUFFIX_LENGTHS[-1])  # pragma: no cover - sha256
+
+    def row(self, name: str) -> Any:
+        """The source's row as read at the start (None: none then)."""
+        return self._rows.get(name)
 
     def taken(self, name: str) -> bool:
         """Whether a source (watched, paused or removed) has this name."""
@@ -169,17 +174,20 @@ def language_variants(url: str, languages: list[str]) -> list[tuple[str, str]]:
 
 
 def register(
-    store: EventStore, spec: SourceConfig, only: frozenset[str] | None = None
+    store: EventStore, spec: SourceConfig, only: frozenset[str] | None = None,
+    known: Any = None,
 ) -> Registration:
     """Register a source, or bring an existing one in line with `spec`.
 
     `only` limits which settings of an existing source may change (those a user
     named on the command line); None means all of them (the config file is the
-    authority for the sources it lists). A removed source stays removed.
+    authority for the sources it lists). A removed source stays removed. `known`:
+    the source's row as the caller read it (SourceNames.row), saving the lookup; a
+    change written on a row gone stale meanwhile raises ConcurrencyConflict.
     """
     if problem := source_problem(spec):
         raise UsageError(f"source {spec.name!r}: {problem}")
-    existing = source_by_stream(store.engine, spec.name)
+    existing = known if known is not None else source_by_stream(store.engine, spec.name)
     if existing is None:
         try:
             store.append(spec.name, 0, [_registered(spec)])

@@ -28,6 +28,7 @@ URLS = (
     "https://minjust.gov.kz/приказ/318",
     "https://adilet.zan.kz/rus/docs/V2300000001.pdf",
     "https://example.com/watched",  # registered before the add
+    "https://EXAMPLE.com/watched",  # again: its row read at the start is stale by now
     "https://example.com/removed",  # its source removed before the add
     *(f"https://www.gov.kz/memleket/entities/edu/press/news/details/{n}?lang=kk"
       for n in range(200, 215)),
@@ -84,7 +85,9 @@ def test_a_batched_add_writes_what_one_by_one_adds_write(
     done = adding.add(store, config, wanted)
     before = _one_by_one(one, config, wanted)
     assert done.added == before.added and done.existing == before.existing
-    assert done.existing == ["example-com-a-b", "mine"] and len(done.added) == len(URLS) - 2
+    assert done.existing == ["example-com-a-b", "mine", "mine"]
+    assert len(done.added) == len(URLS) - 3
+    assert "already watched as mine (nothing changed)" in done.notes
     assert "example-com-removed" in done.added  # a removed source's page: a new name
     assert _log(store) == _log(one)  # the same events at the same positions
     assert _rows(store) == _rows(one)  # and the same projection rows
