@@ -38,6 +38,7 @@ from monitor.evidence.ledger import FAILED, OUTCOMES, Ledger, raw_column
 from monitor.failures import FailureLog, event_types
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
+from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
 from monitor.normalize import normalize_text
@@ -49,6 +50,7 @@ from monitor.sources.base import (
     SourceAdapter,
     SourceSpec,
     Validators,
+    learns_in_two_steps,
     learns_volatile,
 )
 from monitor.store import EventStore
@@ -77,6 +79,7 @@ class CheckResult:
     detail: str = ""
     ms: int = 0
     significance: str | None = None
+    again_at: float | None = None
 
 
 @dataclass
@@ -87,6 +90,11 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    # Learn in two steps: the first load is kept (monitor.learning) and the check ends
+    # with outcome `learning` and `again_at`, for the caller to check the source again
+    # then (run_pass does), instead of a worker asleep between the loads.
+    learn_later: bool = False
+    first_loads: FirstLoads = field(default_factory=FirstLoads)
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
     clock: Clock = SYSTEM  # times checks; a test gives it the store's ManualClock
     page_keys: PageKeys = field(init=False)
@@ -128,8 +136,7 @@ class Checker:
                 result = self._record_crash(name, exc)
         self._leave_trace(name, result, seen)
         ms = int((self.clock.monotonic() - started) * 1000)
-        result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
-                             result.significance)
+        result = replace(result, ms=ms)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
                  f" detail={result.detail!r}" if result.detail else "")
         return result
@@ -175,6 +182,8 @@ class Checker:
         learned_already = (row.options or {}).get("volatile_learned")
         if self.learn and learns_volatile(adapter) and not learned_already:
             learned = self._learn(row, adapter)
+            if isinstance(learned, CheckResult):
+                return learned  # half learned: come back at its again_at
             if isinstance(learned, FetchFailed):
                 # The capture would fetch the same page again: one failure a check.
                 return self._record_failure(row, learned)
@@ -203,18 +212,43 @@ class Checker:
                     return CheckResult(name, "skipped", detail="changed while checking")
         return CheckResult(name, "error", detail="kept losing the race to other writers")
 
-    def _learn(self, row: SourceRow, adapter: Any) -> SourceRow | FetchFailed | None:
+    def _learn(self, row: SourceRow, adapter: Any) -> SourceRow | FetchFailed | CheckResult | None:
         """Load the page twice and mask what differs; recorded as SourceReconfigured.
-        A FetchFailed is returned, for the check to record and end on."""
+        A FetchFailed is returned, for the check to record and end on; with
+        `learn_later`, a CheckResult `learning` when the next loads are not due yet."""
         try:
             spec = spec_of(row)
             if self.learn_delay is not None:
                 spec = replace(spec, options={**spec.options, "learn_delay": self.learn_delay})
-            volatile = adapter.learn_volatile(spec, self.fetcher)
+            if self.learn_later and learns_in_two_steps(adapter):
+                step = self._learn_step(row, spec, adapter)
+                if isinstance(step, CheckResult):
+                    return step
+                volatile = step
+            else:
+                volatile = adapter.learn_volatile(spec, self.fetcher)
         except FetchFailed as exc:
+            self.first_loads.forget(row.stream_id)
             log.info("learning %s postponed: %s", row.name, exc)
             return exc
         return learn_record(self.store, row, volatile)
+
+    def _learn_step(self, row: Any, spec: SourceSpec,
+                    adapter: SourceAdapter) -> CheckResult | tuple[str, ...]:
+        """The next step of learning in two steps: the first load (kept; come back
+        after the adapter's pause), or, once that pause is over, the learned selectors."""
+        pause = adapter.learn_after(spec)
+        first = self.first_loads.get(row.stream_id)
+        if first is None:
+            first = self.first_loads.keep(row.stream_id, adapter.learn_first(spec, self.fetcher))
+        due = first.at + pause
+        if self.clock.time() < due:
+            return CheckResult(row.name, "learning", detail="learning what changes on every "
+                               "load: the next loads are due in "
+                               f"{max(0.0, due - self.clock.time()):.1f}s", again_at=due)
+        volatile = adapter.learn_from(spec, self.fetcher, first.text)
+        self.first_loads.forget(row.stream_id)
+        return volatile
 
     # --- success ---------------------------------------------------------
     def _record_capture(self, row: SourceRow, adapter: SourceAdapter,

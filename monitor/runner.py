@@ -27,6 +27,8 @@ knows nothing of the others' requests:
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -105,7 +107,7 @@ def run_pass(
     started = time.monotonic()
     summary = PassSummary()
     names = list(names)
-    pending = iter(names)
+    pending = Revisits(names)
     if rows is None:
         rows = source_rows(checker.store)
     checker.page_keys.load(names)  # one read for the pass, not one per check
@@ -114,8 +116,7 @@ def run_pass(
 
     def work() -> None:
         while True:
-            with lock:
-                name = None if failures else next(pending, None)
+            name = pending.take()
             if name is None:
                 return
             try:
@@ -126,7 +127,10 @@ def run_pass(
             except BaseException as exc:
                 with lock:
                     failures.append(exc)
+                pending.stop()
                 return
+            if pending.done(name, result.again_at):
+                continue  # half learned: checked again at again_at, by whichever thread
             with lock:
                 summary.results.append(result)
                 if on_result is not None:
@@ -142,6 +146,60 @@ def run_pass(
         raise failures[0]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+class Revisits:
+    """The names a pass has left to check, and the ones to check again later: a check
+    that ends with `again_at` (a page half learned, monitor.learning) comes back at
+    that time, and meanwhile the threads take the other names; none sleeps on a page.
+    A name due again goes before a new one, so few first loads wait at once."""
+
+    MAX_REVISITS = 5  # a name coming back more often than this is taken as it ended
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._fresh = iter(names)
+        self._later: list[tuple[float, int, str]] = []  # (again_at, order, name): a heap
+        self._revisits: Counter[str] = Counter()
+        self._busy = 0  # names taken and not yet done: each may come back
+        self._stopped = False
+        self._ready = threading.Condition()
+
+    def take(self) -> str | None:
+        """The next name to check: one due again, else a new one, else waits for the
+        earliest to come due; None when nothing is left (or the pass stopped)."""
+        with self._ready:
+            while not self._stopped:
+                now = time.time()
+                if self._later and self._later[0][0] <= now:
+                    self._busy += 1
+                    return heapq.heappop(self._later)[2]
+                name = next(self._fresh, None)
+                if name is not None:
+                    self._busy += 1
+                    return name
+                if not self._later and not self._busy:
+                    return None
+                self._ready.wait(self._later[0][0] - now if self._later else None)
+            return None
+
+    def done(self, name: str, again_at: float | None) -> bool:
+        """`name` was checked; True when it is to be checked again at `again_at`."""
+        with self._ready:
+            self._busy -= 1
+            again = again_at is not None and self._revisits[name] < self.MAX_REVISITS
+            if again:
+                self._revisits[name] += 1
+                heapq.heappush(self._later, (float(again_at or 0), next(_ORDER), name))
+            self._ready.notify_all()
+            return again
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopped = True
+            self._ready.notify_all()
+
+
+_ORDER = itertools.count()
 
 
 # --- worker processes -----------------------------------------------------------
@@ -290,7 +348,8 @@ def _check_share(config: Config, database_url: str, index: int, share: Share, le
     try:
         store = open_store(database_url, check_schema=False)  # the parent checked it
         fetch = replace(config.fetch, max_concurrent_per_host=share.max_concurrent_per_host)
-        checker = build_checker(replace(config, fetch=fetch), store, learn=learn)
+        checker = build_checker(replace(config, fetch=fetch), store, learn=learn,
+                                learn_later=True)  # run_pass comes back (Revisits)
         try:
             batch: list[CheckResult] = []
 

@@ -75,7 +75,7 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
                 app.config, app.url, shares, learn=not no_learn, on_result=progress,
                 before_start=store.engine.dispose)  # no pooled connection crosses a fork
         else:
-            checker = build_checker(app.config, store, learn=not no_learn)
+            checker = build_checker(app.config, store, learn=not no_learn, learn_later=True)
             show_progress()
             try:
                 summary = run_pass(checker, targets, workers, on_result=progress, rows=rows)
