@@ -182,3 +182,26 @@ def test_check_exits_0_when_only_pages_failed(tmp_path: Path) -> None:
         result = monitor("check", "--all", cwd=tmp_path, env=env)
     assert result.code == 0, result.err
     assert "down: failed  server_error" in result.out
+
+
+def test_what_escapes_a_check_is_its_error_and_an_interrupt_stops_the_pass(
+    store, replica, checker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.one_check import run_check
+
+    [name] = _healthy(store, replica, 1)
+
+    def broken_trace(*_args: object) -> None:
+        raise RuntimeError("ledger bug\x1b[2J")
+
+    monkeypatch.setattr(checker, "_leave_trace", broken_trace)  # past the check's own guard
+    result = run_check(checker, name)
+    assert (result.outcome, result.detail) == ("error", "RuntimeError: ledger bug[2J")
+    monkeypatch.undo()
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checker, "_check", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # not a check's outcome: it stops the caller
+        run_pass(checker, [name], workers=1)
