@@ -208,6 +208,9 @@ def run_pass_in_processes(
     # Results stream back on one queue, given to each process as it starts (a queue
     # crosses to a process only then); a share's last message is its "done".
     queue: Any = context.Queue()
+    # With fork, the second pool's process is forked while the first pool's threads
+    # run (its manager, waiting on its pipes, and a queue feeder): they hold no lock
+    # that a process of another pool takes.
     pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_join_pass,
                                  initargs=(f"check-{i}", queue)) for i in range(len(shares))]
     summary = PassSummary(processes=len(pools))
