@@ -88,10 +88,11 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
 
     names = _healthy(store, replica, 2)
     config = fast_config(db_url)
-    config = replace(config, fetch=replace(config.fetch, timeout=60.0, retries=0))
-    with FaultServer() as server:  # answers after 30 s: the test kills its process first
+    config = replace(config, fetch=replace(config.fetch, timeout=150.0, deadline=150.0,
+                                           retries=0))
+    with FaultServer() as server:  # answers after 120 s: the test kills its process first
         server.route("/slow", Reply(200, b"<p>x</p>", {"Content-Type": "text/html"},
-                                    delay=30.0))
+                                    delay=120.0))
         register(store, SourceConfig(name="stuck", url=server.url("/slow"), kind="html",
                                      interval_seconds=60))
         shares = plan_processes({"stuck": server.url("/slow"),
@@ -105,7 +106,7 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
 
             # The other share's process ends once it has reported: the stuck page's
             # process is then our only child.
-            deadline = time.monotonic() + 20
+            deadline = time.monotonic() + 100  # a loaded machine starts processes slowly
             while time.monotonic() < deadline:
                 children = multiprocessing.active_children()
                 if server.seen and len(children) == 1 and children[0].pid:
