@@ -167,9 +167,7 @@ class WorkerLife(dramatiq.Middleware):
         next_beat = 0.0
         while not self.stopping.is_set():
             if parent is not None and os.getppid() != parent:
-                # Dramatiq's main process was killed: nothing would stop this one.
-                log.error("the main worker process is gone: stopping")
-                os.kill(os.getpid(), signal.SIGTERM)  # Dramatiq's own clean stop
+                self._orphaned()
                 return
             if time.monotonic() >= next_beat:
                 next_beat = time.monotonic() + HEARTBEAT_SECONDS
@@ -179,6 +177,21 @@ class WorkerLife(dramatiq.Middleware):
                 except Exception as exc:  # Redis away: Dramatiq's consumers will say so too
                     log.warning("worker heartbeat failed: %s", exc)
             self.stopping.wait(1.0)
+
+
+    def _orphaned(self) -> None:
+        """Dramatiq's main process was killed: nothing else would stop this one."""
+        log.error("the main worker process is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)  # Dramatiq's own clean stop
+        if self.stopping.wait(STOP_TIMEOUT_SECONDS + 5):
+            return
+        # Killed while it waited for this process to boot, the main process leaves it
+        # blocked for ever in Dramatiq's "booted" Event.set(), where the first SIGTERM
+        # only marks it stopping: the second one exits (Dramatiq's RET_KILLED).
+        log.error("the worker did not stop: stopping it hard")
+        os.kill(os.getpid(), signal.SIGTERM)
+        if not self.stopping.wait(10):
+            os._exit(1)
 
 
 def _load_config(options: WorkerOptions) -> Any:
