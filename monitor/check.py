@@ -25,7 +25,7 @@ from monitor import catalog, trace
 from monitor.clock import SYSTEM, Clock
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
-from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
+from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
 from monitor.events import (
     ChangeDetected,
     DocumentPublished,
@@ -41,7 +41,6 @@ from monitor.flaps import LEARNED, flap_events
 from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
-from monitor.normalize import normalize_text
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import (
@@ -109,7 +108,8 @@ class Checker:
         self.failures = FailureLog(self.store, self.config)
 
     def check(self, name: str, row: SourceRow | None = None) -> CheckResult:
-        """Check one source by name. Never raises for page or network trouble.
+        """Check one source by name. Never raises for page or network trouble, nor for
+        a bug: what a crash means is monitor.one_check's (runners call its run_check).
 
         `row` is the source's row of the `sources` projection when the caller already
         read it (a pass reads them all at once); without it the check reads it. A
@@ -122,18 +122,10 @@ class Checker:
                 # Learning's loads and the capture share one budget (see check_scope).
                 with check_scope(CHECK_DEADLINES * self.fetcher.settings.deadline):
                     result = self._check(name, row)
-            except FetchFailed as exc:  # pragma: no cover - _check records these itself
-                result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
-            except PersistenceError as exc:  # the store is in trouble: nothing is recorded
-                result = CheckResult(name, "error", detail=str(exc))
-            except MonitorError as exc:
-                # Any other refusal (a stored kind this program no longer knows, bad stored
-                # options) ends this source's check: recorded as `internal`, so `sources`
-                # shows the source failing instead of "active" (issue 9, item 5).
-                result = self._record_crash(name, exc, normalize_text(str(exc))[:300])
-            except Exception as exc:  # a bug, or a page that trips one: it ends this check
-                log.exception("check of %s crashed", name)
-                result = self._record_crash(name, exc)
+            except Exception as exc:  # what a crash means: monitor.one_check
+                from monitor.one_check import crash_result
+
+                result = crash_result(self, name, exc)
         self._leave_trace(name, result, seen)
         ms = int((self.clock.monotonic() - started) * 1000)
         result = replace(result, ms=ms)
@@ -152,24 +144,6 @@ class Checker:
             self.ledger.record(name, self.store.clock(), seen.status, outcome, seen.version, raw)
         except MonitorError as exc:  # the check itself is recorded; its trace is lost
             log.warning("check of %s: its ledger row was not written: %s", name, exc)
-
-    def _record_crash(self, name: str, exc: Exception, detail: str | None = None) -> CheckResult:
-        """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
-        the source, so that `sources` shows it failing, a channel's `failing_after`
-        alerts on it and the next success records SourceRecovered; throttled like
-        every failure (`repeat_failures_every`), so a lasting bug is not an event a
-        check. The traceback goes to the process's log, not into the evidence."""
-        if detail is None:
-            detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
-        try:
-            row = source_by_stream(self.store.engine, name)  # as it is now, whatever it was
-            if row is None or row.state not in CHECKABLE:
-                return CheckResult(name, "error", detail=detail)
-            recorded = self._record_failure(row, FetchFailed("internal", detail))
-        except Exception:  # the store itself is in trouble: the outcome says enough
-            log.exception("could not record the crash of the check of %s", name)
-            return CheckResult(name, "error", detail=detail)
-        return replace(recorded, outcome="error")
 
     def _check(self, name: str, row: SourceRow | None = None) -> CheckResult:
         if row is None:

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.check import CHECKABLE, Checker
+from monitor.one_check import run_check
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
 from monitor.validation import parse_interval
@@ -156,7 +157,7 @@ class Daemon:
 
     def _check_here(self, name: str) -> None:
         assert self.checker is not None
-        result = self.checker.check(name)
+        result = run_check(self.checker, name)  # a crash is an `error` result, never raised
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
 

@@ -122,7 +122,7 @@ def learn(app: AppContext, name: str, delay: float, accept: bool) -> None:
 
     from monitor.check import learn_record, spec_of
     from monitor.fetch import Fetcher
-    from monitor.runner import fetch_settings
+    from monitor.one_check import fetch_settings
     from monitor.sources import adapter_for
 
     store = app.store()
