@@ -39,12 +39,17 @@ def handles(event_type: str) -> Callable[[Handler], Handler]:
 
 
 def apply(conn: Connection, stored: Sequence[StoredEvent]) -> None:
+    last: dict[str, StoredEvent] = {}  # per stream, the last event that moves its version
     for event in stored:
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(conn, event, event.data)
         if event.type != "SourceRegistered":
-            _touch(conn, event)
+            last[event.stream_id] = event
+    # One UPDATE per stream for the batch (a change is two events): no handler reads
+    # stream_version or last_event_position, and the batch is one transaction.
+    for event in last.values():
+        _touch(conn, event)
 
 
 def rebuild(engine: Engine, batch: int = 2000) -> int:
