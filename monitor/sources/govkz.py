@@ -78,7 +78,7 @@ class GovkzArticle(SourceAdapter):
         key = item_key("govkz", field, item.get("title"), item.get(field or ""),
                        item.get("created_date"))
         validators = Validators(page_key=key)
-        if previous is not None and previous.page_key == key:
+        if previous is not None and previous.knows(key):
             return NotModified(validators)
         projects = item.get("projects")
         evidence: dict[str, Any] = {"lookup": lookup, "api_url": answer.url,
