@@ -159,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--edit-share", type=float, default=0.25)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--learn-delay", type=float, default=LEARN_DELAY)
+    parser.add_argument("--passes", type=int, default=1, help="unchanged passes")
     args = parser.parse_args(argv)
     make_site, kind = SITES[args.site]
     with tempfile.TemporaryDirectory() as tmp, make_site(args.pages, args.edit_share) as (
@@ -168,10 +169,11 @@ def main(argv: list[str] | None = None) -> None:
         checker = build_checker(config, store, learn_delay=args.learn_delay)
         print(f"first pass: {dict(_first(checker, names))}")
         extracted = _count_extractions()
-        cpu, outcomes = _pass(checker, names)
-        load = Path("/proc/loadavg").read_text().split()[0]
-        print(f"unchanged pass: {cpu * 1000 / len(names):.2f} ms CPU/check {dict(outcomes)} "
-              f"(load {load}); {extracted()} extracted")
+        for k in range(args.passes):
+            cpu, outcomes = _pass(checker, names)
+            load = Path("/proc/loadavg").read_text().split()[0]
+            print(f"unchanged pass {k + 1}: {cpu * 1000 / len(names):.2f} ms CPU/check "
+                  f"{dict(outcomes)} (load {load}); {extracted()} extracted")
         profile = cProfile.Profile(time.thread_time) if args.profile else None
         if args.edit_share > 0:
             edit()
