@@ -74,9 +74,11 @@ class GovkzArticle(SourceAdapter):
                                        f"(no {' and no '.join(missing)})")
         # The document is read from these fields alone: while they are the ones that gave
         # the current text, the item is unchanged without parsing its HTML body.
-        field = text_field(item)
-        key = item_key("govkz", field, item.get("title"), item.get(field or ""),
-                       item.get("created_date"))
+        # The date is keyed as read too: time-zone data that moves Astana's offset
+        # changes the day of a release sent near midnight.
+        field, created = text_field(item), item.get("created_date")
+        key = item_key("govkz", field, item.get("title"), item.get(field or ""), created,
+                       published_in_astana(created) if isinstance(created, str) else None)
         validators = Validators(page_key=key)
         if previous is not None and previous.knows(key):
             return NotModified(validators)
