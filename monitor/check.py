@@ -165,8 +165,9 @@ class Checker:
         spec = spec_of(row)
         previous = None
         if row.document_version:
-            key = self.page_keys.get(row.stream_id, row.content_hash) if adapter.page_keys else None
-            previous = Validators(row.etag, row.last_modified, key)
+            key, others = (self.page_keys.known(row.stream_id, row.content_hash)
+                           if adapter.page_keys else (None, frozenset()))
+            previous = Validators(row.etag, row.last_modified, key, others)
         try:
             captured = adapter.capture(spec, self.fetcher, previous)
         except FetchFailed as exc:

@@ -207,8 +207,12 @@ def test_a_document_is_read_from_its_content_with_its_files_recorded(
     store, checker, replica: GovkzReplica  # type: ignore[no-untyped-def]
 ) -> None:
     from monitor.catalog import register
+    from monitor.check import spec_of
     from monitor.config import SourceConfig
     from monitor.diff import Change
+    from monitor.sources.base import NotModified, Validators
+    from monitor.sources.govkz import GovkzArticle
+    from monitor.store.queries import source_by_stream
 
     url = replica.add_article(
         "mfa", 3001, title="Order No. 12", section="documents", created_date=CREATED,
@@ -217,6 +221,14 @@ def test_a_document_is_read_from_its_content_with_its_files_recorded(
     assert "/documents/details/3001" in url
     register(store, SourceConfig(name="order", url=url, kind="govkz", interval_seconds=60))
     assert checker.check("order").outcome == "captured"
+    # Unchanged while its view counter moves: the key of its title, text and date holds,
+    # and answers "not modified" without the body being read (monitor.sources.pagekey).
+    assert checker.check("order").outcome == "unchanged"
+    row = source_by_stream(store.engine, "order")
+    key = checker.page_keys.get(row.stream_id, row.content_hash)
+    assert key is not None
+    assert isinstance(GovkzArticle().capture(spec_of(row), checker.fetcher,
+                                             Validators(page_key=key)), NotModified)
     replica.edit_article(3001, "en", paragraphs=["The order takes effect in 20 days.",
                                                  "Signed by the minister."])
     assert checker.check("order").outcome == "changed"

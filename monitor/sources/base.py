@@ -45,6 +45,13 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
     page_key: str | None = None
+    # Other keys that gave the same current text (a banner rotating among a few texts
+    # the learner did not catch): any of them is as good as `page_key`.
+    other_keys: frozenset[str] = frozenset()
+
+    def knows(self, key: str) -> bool:
+        """Whether `key` is one that gave the source's current text."""
+        return key == self.page_key or key in self.other_keys
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TOO_WIDE = frozenset({"html", "body"})
 _TITLE_TAGS = ("h1", "h2", "h3")
 _WORD = re.compile(r"[^\W_]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum() refuses (same on every code point)
 _LEAD_WORDS = 10
 _LEAD_UNSPACED = 30
 _UNSPACED_FROM = "\u2e80"  # CJK and after: scripts written without spaces between words
@@ -220,4 +221,4 @@ def _words(text: str) -> str:
 def _key(text: str) -> str:
     """A paragraph as letters and digits only: trafilatura's list marks ("- ") and
     table bars ("| a | b |") aside, its line and the element's text compare equal."""
-    return "".join(ch for ch in text.casefold() if ch.isalnum())
+    return _NOT_ALNUM.sub("", text.casefold())

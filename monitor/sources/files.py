@@ -60,7 +60,7 @@ def capture_file(
         return NotModified(kept if kept.etag or kept.last_modified else previous or kept)
     key = file_key(file, spec, answer.content)
     validators = replace(answer.validators, page_key=key)
-    if previous is not None and previous.page_key == key:
+    if previous is not None and previous.knows(key):
         return NotModified(validators)
     _expect_magic(file, answer)
     document = _masked(file.extract(answer.content, answer.url), spec.ignore)

@@ -16,6 +16,7 @@ from monitor.sources.api_body import body_paragraphs
 from monitor.sources.base import Capture, NotModified, SourceAdapter, SourceSpec, Validators
 from monitor.sources.govkz_api import GovkzApi
 from monitor.sources.govkz_urls import article_address
+from monitor.sources.pagekey import item_key
 
 if TYPE_CHECKING:
     from monitor.fetch import Fetcher, Response
@@ -34,6 +35,7 @@ class GovkzArticle(SourceAdapter):
     API on the same host, passing its bot challenge; `language` overrides the URL's."""
 
     kind = "govkz"
+    page_keys = True  # the item's title, text and date: monitor.sources.pagekey.item_key
 
     def __init__(self, api: GovkzApi | None = None) -> None:
         self.api = api or GovkzApi()
@@ -70,12 +72,22 @@ class GovkzArticle(SourceAdapter):
         if missing:  # `{}`, or an error object: not an article that lost its text
             raise FetchFailed("parse", f"{answer.url}: the answer is not an article "
                                        f"(no {' and no '.join(missing)})")
+        # The document is read from these fields alone: while they are the ones that gave
+        # the current text, the item is unchanged without parsing its HTML body.
+        # The date is keyed as read too: time-zone data that moves Astana's offset
+        # changes the day of a release sent near midnight.
+        field, created = text_field(item), item.get("created_date")
+        key = item_key("govkz", field, item.get("title"), item.get(field or ""), created,
+                       published_in_astana(created) if isinstance(created, str) else None)
+        validators = Validators(page_key=key)
+        if previous is not None and previous.knows(key):
+            return NotModified(validators)
         projects = item.get("projects")
         evidence: dict[str, Any] = {"lookup": lookup, "api_url": answer.url,
                                     "challenge": self.api.passed_with(address.origin) or "none"}
         if item.get("id") is not None:
             evidence["item_id"] = str(item["id"])
-        evidence["text_field"] = text_field(item)
+        evidence["text_field"] = field
         if files := attached_files(item, address.origin):
             evidence["files"] = files
         return Capture(
@@ -83,6 +95,7 @@ class GovkzArticle(SourceAdapter):
             final_url=address.page_url(projects if isinstance(projects, str) else None),
             raw=answer.content,
             content_type=answer.content_type,
+            validators=validators,
             redirects=answer.redirects,
             evidence=evidence,
         )

@@ -52,7 +52,7 @@ class HtmlPage(SourceAdapter):
         masking.remove_masked(root, masking.css_masks(spec.ignore, spec.volatile))
         key = page_key(spec, answer.url, root)
         validators = replace(answer.validators, page_key=key)
-        if previous is not None and previous.page_key == key:
+        if previous is not None and previous.knows(key):
             return NotModified(validators)
         document = self._document(spec, root, answer.url, answer.status)
         return Capture(

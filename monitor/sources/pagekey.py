@@ -49,6 +49,14 @@ _CODE = ";".join(
 )
 
 
+def item_key(*fields: object) -> str:
+    """The key of an API item: the fields its document is read from (and the code
+    that reads them), hashed. An item whose other fields move on every answer (a view
+    counter, the order of keys in the JSON) keeps its key while these stay put."""
+    settings = (_CODE, *fields)
+    return hashlib.sha256(repr(settings).encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def page_key(spec: SourceSpec, url: str, masked: Element) -> str:
     """The key of a page, given its tree with the source's masks already removed."""
     digest = hashlib.sha256()

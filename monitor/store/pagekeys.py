@@ -18,6 +18,12 @@ from monitor.store.schema import page_keys
 
 log = logging.getLogger(__name__)
 
+# Keys kept in memory per source besides the recorded one, each of which gave the
+# source's current text: on a page whose noise rotates among a few variants the
+# learner did not catch (a banner that came up the same on its three loads), a
+# long-running checker sees each variant extracted once, then recognises them all.
+OTHER_KEYS = 8
+
 
 class PageKeys:
     """Per source: (content hash, page key). Thread-safe. A pass loads all keys at
@@ -26,6 +32,7 @@ class PageKeys:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._known: dict[str, tuple[str, str]] = {}
+        self._others: dict[str, tuple[str, tuple[str, ...]]] = {}  # content hash, keys
         self._lock = threading.Lock()
 
     def load(self, stream_ids: Iterable[str] | None = None) -> None:
@@ -56,12 +63,29 @@ class PageKeys:
                 self._known[stream_id] = known
         return known[1] if known[0] == content_hash else None
 
+    def known(self, stream_id: str, content_hash: str | None
+              ) -> tuple[str | None, frozenset[str]]:
+        """The recorded key for the text `content_hash` (as `get`), and the other keys
+        this process saw give that same text."""
+        key = self.get(stream_id, content_hash)
+        with self._lock:
+            others = self._others.get(stream_id)
+        if not content_hash or others is None or others[0] != content_hash:
+            return key, frozenset()
+        return key, frozenset(others[1])
+
     def put(self, stream_id: str, content_hash: str, key: str) -> None:
         """Record the key; a failure is logged, never raised (it is only a cache), and
-        leaves the key unknown here so that a later check writes it again."""
+        leaves the key unknown here so that a later check writes it again. The key it
+        replaces for the same text is kept in memory (`known`)."""
         with self._lock:
-            if self._known.get(stream_id) == (content_hash, key):
+            known = self._known.get(stream_id)
+            if known == (content_hash, key):
                 return
+            if known is not None and known[0] == content_hash and known[1]:
+                hash_, kept = self._others.get(stream_id, (content_hash, ()))
+                kept = tuple(k for k in kept if k != known[1]) if hash_ == content_hash else ()
+                self._others[stream_id] = (content_hash, (*kept, known[1])[-OTHER_KEYS:])
         insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         values = {"stream_id": stream_id, "content_hash": content_hash, "page_key": key}
         stmt = insert(page_keys).values(**values).on_conflict_do_update(

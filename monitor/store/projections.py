@@ -41,6 +41,7 @@ def handles(event_type: str) -> Callable[[Handler], Handler]:
 
 def apply(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     registered: list[dict[str, Any]] = []  # new sources in a row: one multi-row insert
+    last: dict[str, StoredEvent] = {}  # per stream, the last event that moves its version
     for event in stored:
         if event.type == "SourceRegistered":
             registered.append(_registered_row(event, event.data))
@@ -51,9 +52,13 @@ def apply(conn: Connection, stored: Sequence[StoredEvent]) -> None:
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(conn, event, event.data)
-        _touch(conn, event)
+        last[event.stream_id] = event
     if registered:
         conn.execute(insert(sources), registered)
+    # One UPDATE per stream for the batch (a change is two events): no handler reads
+    # stream_version or last_event_position, and the batch is one transaction.
+    for event in last.values():
+        _touch(conn, event)
 
 
 def rebuild(engine: Engine, batch: int = 2000) -> int:
