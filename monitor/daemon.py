@@ -1,4 +1,14 @@
-"""`monitor run`: the daemon. One APScheduler job per source, a bounded worker pool.
+"""`monitor run`: the daemon. Due times in a heap, a bounded worker pool.
+
+Each scheduled source is one entry of a heap keyed by its due time (monitor.due);
+one loop pops what is due, as many as there are idle workers, and hands them to a
+`concurrent.futures` pool: when every worker is busy nothing more is taken, so a
+backlog stays in the heap (one entry per source) rather than in a queue. A source
+is set due again once its check ends: at its interval, or at the time the check
+asked for (`CheckResult.again_at`: learning's second load).
+
+APScheduler keeps the few periodic housekeeping jobs (follow the log, confirmations,
+alert dispatch, checkpoints) and the one-shot re-checks of confirmations.
 
 The daemon follows the event log: sources added, reconfigured, paused or
 removed (by `monitor add` in another terminal, by a list source's `follow`)
@@ -17,17 +27,18 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor as CheckPool
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.check import CHECKABLE, Checker
+from monitor.due import DueHeap
 from monitor.store import EventStore
-from monitor.store.queries import list_sources
+from monitor.store.queries import source_schedules
 from monitor.validation import parse_interval
 
 if TYPE_CHECKING:
@@ -41,6 +52,7 @@ ALERTING_OUTCOMES = frozenset({"changed", "published", "removed", "failed"})
 SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
 CHECKPOINT_SECONDS = 30.0  # how often the daemon asks whether a checkpoint is due
+IDLE_WAIT_SECONDS = 1.0  # the due loop's longest sleep when nothing wakes it
 
 
 @dataclass(frozen=True)
@@ -59,7 +71,7 @@ class Daemon:
         dispatch_seconds: float = 5.0,
         first_run_spread: float = 10.0,
         follow_seconds: float = SYNC_SECONDS,
-        submit: Callable[[str], None] | None = None,
+        submit: Callable[[str], object] | None = None,
         confirmations: Confirmations | None = None,
         checkpoint: Callable[[], Any] | None = None,
     ) -> None:
@@ -68,7 +80,7 @@ class Daemon:
         self.store = store
         self.checker = checker
         # What happens to a due check: run here, or handed on (`monitor run --distributed`
-        # sends it to the queue the workers read).
+        # sends it to the queue the workers read). What it returns may carry `again_at`.
         self.submit = submit or self._check_here
         self.workers = max(1, workers)
         self.dispatch = dispatch
@@ -80,11 +92,14 @@ class Daemon:
         self.confirmations = confirmations if checker is not None else None
         self.checkpoint = checkpoint  # signs the log when due (monitor.evidence.cadence)
         self.scheduler = BackgroundScheduler(
-            executors={"checks": ThreadPoolExecutor(max_workers=self.workers),
-                       "service": ThreadPoolExecutor(max_workers=2)},
+            executors={"service": ThreadPoolExecutor(max_workers=2)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
+        self.pool = CheckPool(max_workers=self.workers, thread_name_prefix="check")
+        self.due = DueHeap()
+        self.taken = 0  # sources popped from the heap whose check has not ended
+        self.wake = threading.Event()  # a worker came free, or a source became due sooner
         self.scheduled: dict[str, Schedule] = {}
         # Settings that could not be scheduled, said once each (until they change).
         self.refused: dict[str, Schedule] = {}
@@ -97,7 +112,7 @@ class Daemon:
     def run(self) -> int:
         self._install_signal_handlers()
         self.position = self.store.last_position()
-        self._reconcile()
+        self._reconcile(quiet=True)
         self.scheduler.add_job(self._follow_log, "interval", seconds=self.follow_seconds,
                                id="_follow", executor="service")
         if self.confirmations is not None:
@@ -113,9 +128,12 @@ class Daemon:
             self.scheduler.add_job(self._checkpoint, "interval", seconds=CHECKPOINT_SECONDS,
                                    id="_checkpoint", executor="service")
         self.scheduler.start()
+        loop = threading.Thread(target=self._due_loop, name="due-loop", daemon=True)
+        loop.start()
         log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
                  self.workers, os.getpid())
         self.stopping.wait()
+        self.wake.set()
         return self._stop()
 
     def _install_signal_handlers(self) -> None:
@@ -123,6 +141,7 @@ class Daemon:
 
     def _stop(self) -> int:
         self.scheduler.pause()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while time.monotonic() < deadline:
             with self._lock:
@@ -140,25 +159,76 @@ class Daemon:
         log.info("daemon stopped cleanly")
         return 0
 
+    # --- the due loop ------------------------------------------------------
+    def _due_loop(self) -> None:
+        """Hand due sources to idle workers; never more than there are idle workers."""
+        while not self.stopping.is_set():
+            now = time.time()
+            with self._lock:
+                idle = self.workers - self.taken
+                taken = self.due.pop_due(now, idle) if idle > 0 else []
+                self.taken += len(taken)
+                next_at = self.due.next_at()
+            for name, due_at in taken:
+                try:
+                    self.pool.submit(self._run_due, name, due_at)
+                except RuntimeError:  # the pool is shut down: the daemon is stopping
+                    return
+            if taken:
+                continue
+            wait = IDLE_WAIT_SECONDS
+            if idle > 0 and next_at is not None:
+                wait = min(wait, max(0.0, next_at - now))
+            self.wake.wait(wait)
+            self.wake.clear()
+
+    def _run_due(self, name: str, due_at: float) -> None:
+        again_at: float | None = None
+        try:
+            again_at = self._check(name)
+        finally:
+            with self._lock:
+                self.taken -= 1
+                schedule = self.scheduled.get(name)
+                # Reconfigured while it ran: the reconcile has set it already; removed
+                # or paused: it is not set again.
+                if schedule is not None and name not in self.due:
+                    self.due.set(name, self._next_due(schedule.interval, due_at, again_at))
+            self.wake.set()
+
+    @staticmethod
+    def _next_due(interval: int, due_at: float, again_at: float | None) -> float:
+        if again_at is not None:
+            return again_at
+        jitter = min(60, interval // 10)
+        # Fixed rate around the due time, so the jitter does not drift the interval;
+        # a check that overran its interval is due again now (coalesced).
+        return max(time.time(), due_at + interval + random.uniform(-jitter, jitter) / 2)
+
     # --- jobs --------------------------------------------------------------
-    def _check(self, name: str) -> None:
+    def _check(self, name: str) -> float | None:
+        """Run or send one check; the time learning asked to come back, if any."""
         if self.stopping.is_set():
-            return
+            return None
         with self._lock:
             self.in_flight += 1
         try:
-            self.submit(name)
+            result = self.submit(name)
+            again_at = getattr(result, "again_at", None)
+            return float(again_at) if again_at is not None else None
         except Exception:  # a bug must not kill the worker thread or the daemon
             log.exception("check of %s crashed", name)
+            return None
         finally:
             with self._lock:
                 self.in_flight -= 1
 
-    def _check_here(self, name: str) -> None:
+    def _check_here(self, name: str) -> object:
         assert self.checker is not None
         result = self.checker.check(name)
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
+        return result
 
     def _follow_confirmations(self) -> None:
         """A one-shot job for each change to read again after its delay."""
@@ -171,11 +241,18 @@ class Daemon:
         now = datetime.now(UTC)
         for pending in found:
             when = max(now, pending.due_at.replace(tzinfo=UTC))
-            self.scheduler.add_job(self._recheck, "date", run_date=when, args=[pending],
-                                   id=f"confirm:{pending.event_id}", executor="checks",
+            self.scheduler.add_job(self._submit_recheck, "date", run_date=when, args=[pending],
+                                   id=f"confirm:{pending.event_id}", executor="service",
                                    replace_existing=True, misfire_grace_time=None)
             log.info("confirmation of change %s of %s due at %s", pending.event_id,
                      pending.stream_id, when.isoformat(timespec="seconds"))
+
+    def _submit_recheck(self, pending: Pending) -> None:
+        """Re-checks share the checks' workers (a few a day: they may wait in line)."""
+        try:
+            self.pool.submit(self._recheck, pending)
+        except RuntimeError:  # stopping: the next start finds it pending
+            return
 
     def _recheck(self, pending: Pending) -> None:
         """Read the page again, then record what became of the change."""
@@ -218,25 +295,33 @@ class Daemon:
             log.exception("checkpoint failed; will retry")
 
     def _follow_log(self) -> None:
-        """Reconcile jobs when the catalog changed (new, paused, removed sources)."""
+        """Reschedule the sources whose catalog events came since the last look."""
         try:
             last, catalog_changed = self.store.types_since(self.position, CATALOG_EVENTS)
             if catalog_changed:
-                self._reconcile()
+                self._reconcile(since=self.position)
         except Exception:  # the position stays: the same events are read again next time
             log.exception("following the log failed; will retry")
             return
         self.position = max(self.position, last)
 
-    def _reconcile(self) -> None:
+    def _reconcile(self, since: int | None = None, quiet: bool = False) -> None:
+        """Bring the heap in line with the catalog: all of it, or the sources with
+        catalog events after position `since`."""
+        rows = source_schedules(self.store.engine, since, CATALOG_EVENTS)
         wanted = {row.name: Schedule(row.interval_seconds, row.kind)
-                  for row in list_sources(self.store.engine) if row.state in CHECKABLE}
-        for name in set(self.scheduled) - set(wanted):
-            self.scheduler.remove_job(_job_id(name))
-            del self.scheduled[name]
+                  for row in rows if row.state in CHECKABLE}
+        seen = {row.name for row in rows} if since is not None else None
+        gone = [name for name in self.scheduled if name not in wanted
+                and (seen is None or name in seen)]
+        for name in gone:
+            with self._lock:
+                self.due.discard(name)
+                del self.scheduled[name]
             log.info("unscheduled source=%s", name)
-        for name in set(self.refused) - set(wanted):
+        for name in [n for n in self.refused if n not in wanted and (seen is None or n in seen)]:
             del self.refused[name]
+        added = 0
         for name, schedule in wanted.items():
             if self.scheduled.get(name) == schedule:
                 self.refused.pop(name, None)  # back to what it was: nothing to say
@@ -244,7 +329,8 @@ class Daemon:
             if self.refused.get(name) == schedule:
                 continue
             try:
-                self._schedule(name, schedule)
+                self._schedule(name, schedule, quiet)
+                added += 1
             except Exception as exc:
                 # A record this daemon cannot apply (an interval written before intervals
                 # were bounded, by another version, by hand) costs that source, never
@@ -255,20 +341,22 @@ class Daemon:
                           "--interval`, or pause it", name, _one_line(exc), kept)
                 continue
             self.refused.pop(name, None)
+        if quiet and added:
+            log.info("scheduled %d sources", added)
+        self.wake.set()
 
-    def _schedule(self, name: str, schedule: Schedule) -> None:
+    def _schedule(self, name: str, schedule: Schedule, quiet: bool = False) -> None:
         # The bounds `add` and the config enforce; a stored record may predate them.
         interval = parse_interval(schedule.interval)
         spread = min(self.first_run_spread, interval)
-        first = datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread))
-        self.scheduler.add_job(
-            self._check, IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
-            args=[name], id=_job_id(name), executor="checks", replace_existing=True,
-            next_run_time=first, misfire_grace_time=max(1, interval),
-        )
-        log.info("%s source=%s interval=%ds",
-                 "rescheduled" if name in self.scheduled else "scheduled", name, interval)
-        self.scheduled[name] = schedule
+        first = time.time() + random.uniform(0, spread)
+        rescheduled = name in self.scheduled
+        with self._lock:
+            self.due.set(name, first)
+            self.scheduled[name] = schedule
+        if not quiet:
+            log.info("%s source=%s interval=%ds",
+                     "rescheduled" if rescheduled else "scheduled", name, interval)
 
 
 def stop_on_signals(stopping: threading.Event) -> None:
@@ -280,10 +368,6 @@ def stop_on_signals(stopping: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
-
-
-def _job_id(name: str) -> str:
-    return f"check:{name}"
 
 
 def _one_line(exc: BaseException) -> str:

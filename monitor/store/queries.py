@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from monitor.document import Document
 from monitor.errors import UsageError
-from monitor.store.schema import changes, sources, versions
+from monitor.store.schema import changes, events, sources, versions
 from monitor.store.snapshots import get_text
 
 
@@ -16,6 +17,23 @@ def list_sources(engine: Engine, include_removed: bool = False) -> list[Any]:
     query = select(sources).order_by(sources.c.name)
     if not include_removed:
         query = query.where(sources.c.state != "removed")
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def source_schedules(engine: Engine, since: int | None = None,
+                     types: Iterable[str] = ()) -> list[Any]:
+    """(name, interval_seconds, kind, state) of every source not removed, or, with
+    `since`, of the sources (removed ones too) with an event of `types` after that
+    log position: what a scheduler needs, without the rest of each row."""
+    query = select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
+                   sources.c.state)
+    if since is None:
+        query = query.where(sources.c.state != "removed")
+    else:
+        touched = (select(events.c.stream_id)
+                   .where(events.c.position > since, events.c.type.in_(list(types))))
+        query = query.where(sources.c.stream_id.in_(touched))
     with engine.connect() as conn:
         return list(conn.execute(query))
 
