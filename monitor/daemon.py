@@ -36,7 +36,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.check import CHECKABLE, Checker
-from monitor.due import DueHeap
+from monitor.due import DueHeap, DueTimes
 from monitor.store import EventStore
 from monitor.store.queries import source_schedules
 from monitor.validation import parse_interval
@@ -74,14 +74,18 @@ class Daemon:
         submit: Callable[[str], object] | None = None,
         confirmations: Confirmations | None = None,
         checkpoint: Callable[[], Any] | None = None,
+        due: DueTimes | None = None,
+        send: Callable[[str, float], object] | None = None,
     ) -> None:
-        if checker is None and submit is None:
+        if checker is None and submit is None and send is None:
             raise ValueError("a daemon needs a checker or a submit callable")
         self.store = store
         self.checker = checker
         # What happens to a due check: run here, or handed on (`monitor run --distributed`
         # sends it to the queue the workers read). What it returns may carry `again_at`.
         self.submit = submit or self._check_here
+        # Or `send(name, due_at)`: the cluster's scheduler tells the workers when it fell due.
+        self.send = send or (lambda name, _due_at: self.submit(name))
         self.workers = max(1, workers)
         self.dispatch = dispatch
         self.dispatch_seconds = dispatch_seconds
@@ -97,7 +101,7 @@ class Daemon:
             timezone="UTC",
         )
         self.pool = CheckPool(max_workers=self.workers, thread_name_prefix="check")
-        self.due = DueHeap()
+        self.due: DueTimes = due if due is not None else DueHeap()
         self.taken = 0  # sources popped from the heap whose check has not ended
         self.wake = threading.Event()  # a worker came free, or a source became due sooner
         self.scheduled: dict[str, Schedule] = {}
@@ -185,35 +189,28 @@ class Daemon:
     def _run_due(self, name: str, due_at: float) -> None:
         again_at: float | None = None
         try:
-            again_at = self._check(name)
+            again_at = self._check(name, due_at)
         finally:
             with self._lock:
                 self.taken -= 1
                 schedule = self.scheduled.get(name)
-                # Reconfigured while it ran: the reconcile has set it already; removed
-                # or paused: it is not set again.
-                if schedule is not None and name not in self.due:
-                    self.due.set(name, self._next_due(schedule.interval, due_at, again_at))
+                # Removed or paused while it ran: it is not set again.
+                if schedule is not None:
+                    try:
+                        self.due.checked(name, due_at, schedule.interval, again_at)
+                    except Exception:  # the cluster's Redis: its claim set the next already
+                        log.exception("could not reschedule %s", name)
             self.wake.set()
 
-    @staticmethod
-    def _next_due(interval: int, due_at: float, again_at: float | None) -> float:
-        if again_at is not None:
-            return again_at
-        jitter = min(60, interval // 10)
-        # Fixed rate around the due time, so the jitter does not drift the interval;
-        # a check that overran its interval is due again now (coalesced).
-        return max(time.time(), due_at + interval + random.uniform(-jitter, jitter) / 2)
-
     # --- jobs --------------------------------------------------------------
-    def _check(self, name: str) -> float | None:
+    def _check(self, name: str, due_at: float) -> float | None:
         """Run or send one check; the time learning asked to come back, if any."""
         if self.stopping.is_set():
             return None
         with self._lock:
             self.in_flight += 1
         try:
-            result = self.submit(name)
+            result = self.send(name, due_at)
             again_at = getattr(result, "again_at", None)
             return float(again_at) if again_at is not None else None
         except Exception:  # a bug must not kill the worker thread or the daemon
@@ -321,7 +318,7 @@ class Daemon:
             log.info("unscheduled source=%s", name)
         for name in [n for n in self.refused if n not in wanted and (seen is None or n in seen)]:
             del self.refused[name]
-        added = 0
+        added: list[tuple[str, int, float]] = []
         for name, schedule in wanted.items():
             if self.scheduled.get(name) == schedule:
                 self.refused.pop(name, None)  # back to what it was: nothing to say
@@ -329,8 +326,7 @@ class Daemon:
             if self.refused.get(name) == schedule:
                 continue
             try:
-                self._schedule(name, schedule, quiet)
-                added += 1
+                added.append(self._schedule(name, schedule, quiet))
             except Exception as exc:
                 # A record this daemon cannot apply (an interval written before intervals
                 # were bounded, by another version, by hand) costs that source, never
@@ -341,22 +337,33 @@ class Daemon:
                           "--interval`, or pause it", name, _one_line(exc), kept)
                 continue
             self.refused.pop(name, None)
+        with self._lock:
+            if since is None:  # the due times of sources no longer wanted go too
+                self.due.retain(wanted)
+            if quiet:
+                self.due.schedule_many(added)
         if quiet and added:
-            log.info("scheduled %d sources", added)
+            log.info("scheduled %d sources", len(added))
         self.wake.set()
 
-    def _schedule(self, name: str, schedule: Schedule, quiet: bool = False) -> None:
+    def _schedule(self, name: str, schedule: Schedule,
+                  quiet: bool = False) -> tuple[str, int, float]:
+        """Due soon (within the first-run spread). Quiet (the start): the caller
+        schedules them all at once, and one already due (in the cluster's Redis, left
+        by the last scheduler) keeps its due time."""
         # The bounds `add` and the config enforce; a stored record may predate them.
         interval = parse_interval(schedule.interval)
         spread = min(self.first_run_spread, interval)
         first = time.time() + random.uniform(0, spread)
         rescheduled = name in self.scheduled
         with self._lock:
-            self.due.set(name, first)
-            self.scheduled[name] = schedule
+            if not quiet:
+                self.due.schedule(name, interval, first)
+            self.scheduled[name] = _interned(schedule)
         if not quiet:
             log.info("%s source=%s interval=%ds",
                      "rescheduled" if rescheduled else "scheduled", name, interval)
+        return name, interval, first
 
 
 def stop_on_signals(stopping: threading.Event) -> None:
@@ -368,6 +375,14 @@ def stop_on_signals(stopping: threading.Event) -> None:
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)
+
+
+_SCHEDULES: dict[Schedule, Schedule] = {}
+
+
+def _interned(schedule: Schedule) -> Schedule:
+    """One object per distinct schedule: 100,000 sources share a handful."""
+    return _SCHEDULES.setdefault(schedule, schedule)
 
 
 def _one_line(exc: BaseException) -> str:

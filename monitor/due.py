@@ -9,12 +9,50 @@ whose ticket matches `tickets[name]`; older entries are dropped when they surfac
 it stays within twice the number of sources.
 
 Not thread-safe on its own: the daemon calls it under its lock.
+
+`DueTimes` is what the daemon needs of any such store; the cluster's scheduler keeps
+the same in a Redis sorted set (monitor.cluster.state.DueSet), so that a standby
+taking over finds every due time where the last scheduler left it.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import random
+import time
+from collections.abc import Collection, Iterable
+from typing import Protocol
+
+
+class DueTimes(Protocol):
+    def __len__(self) -> int: ...
+
+    def schedule(self, name: str, interval: int, at: float) -> None:
+        """`name` (checked every `interval` seconds) is due at `at`."""
+
+    def schedule_many(self, items: Iterable[tuple[str, int, float]]) -> None:
+        """(name, interval, at) for each; a name already due keeps its due time."""
+
+    def discard(self, name: str) -> None: ...
+
+    def retain(self, names: Collection[str]) -> None:
+        """Forget every source not in `names`."""
+
+    def pop_due(self, now: float, limit: int) -> list[tuple[str, float]]: ...
+
+    def next_at(self) -> float | None: ...
+
+    def checked(self, name: str, due_at: float, interval: int,
+                again_at: float | None) -> None:
+        """A popped source's check ended (or was sent): when is it due next."""
+
+
+def next_due(due_at: float, interval: int, now: float, jitter: float = 0.0) -> float:
+    """Fixed rate around the due time (so jitter does not drift the interval); a source
+    that fell a whole interval behind is due an interval from now (coalesced)."""
+    at = due_at + interval + random.uniform(-jitter, jitter) / 2
+    return at if at > now else now + interval
 
 
 class DueHeap:
@@ -36,6 +74,27 @@ class DueHeap:
         heapq.heappush(self._heap, (at, ticket, name))
         if len(self._heap) > 2 * len(self._tickets) + 64:
             self._compact()
+
+    def schedule(self, name: str, interval: int, at: float) -> None:
+        self.set(name, at)
+
+    def schedule_many(self, items: Iterable[tuple[str, int, float]]) -> None:
+        for name, _interval, at in items:
+            if name not in self._tickets:
+                self.set(name, at)
+
+    def retain(self, names: Collection[str]) -> None:
+        for name in [n for n in self._tickets if n not in names]:
+            del self._tickets[name]
+
+    def checked(self, name: str, due_at: float, interval: int,
+                again_at: float | None) -> None:
+        if name in self._tickets:  # set again while it ran (reconfigured): that stands
+            return
+        if again_at is not None:
+            self.set(name, again_at)
+        else:
+            self.set(name, next_due(due_at, interval, time.time(), min(60, interval // 10)))
 
     def discard(self, name: str) -> None:
         """`name` is no longer due at all (its heap entry goes when it surfaces)."""

@@ -143,6 +143,8 @@ class Work:
         try:
             result = self.checker.check(source)
             outcome = result.outcome
+            if result.again_at is not None:  # learning half done: come back then
+                self.state.due_times().again(source, result.again_at)
         finally:
             try:
                 self.state.check_done(source, outcome)
