@@ -38,7 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.check import CHECKABLE, Checker
 from monitor.due import DueHeap, DueTimes
 from monitor.store import EventStore
-from monitor.store.queries import source_schedules
+from monitor.store.queries import source_schedule_batches, source_schedules
 from monitor.validation import parse_interval
 
 if TYPE_CHECKING:
@@ -116,7 +116,9 @@ class Daemon:
     def run(self) -> int:
         self._install_signal_handlers()
         self.position = self.store.last_position()
-        self._reconcile(quiet=True)
+        loop = threading.Thread(target=self._due_loop, name="due-loop", daemon=True)
+        loop.start()  # checks start with the catalog's first batch
+        self._load_catalog()
         self.scheduler.add_job(self._follow_log, "interval", seconds=self.follow_seconds,
                                id="_follow", executor="service")
         if self.confirmations is not None:
@@ -132,8 +134,6 @@ class Daemon:
             self.scheduler.add_job(self._checkpoint, "interval", seconds=CHECKPOINT_SECONDS,
                                    id="_checkpoint", executor="service")
         self.scheduler.start()
-        loop = threading.Thread(target=self._due_loop, name="due-loop", daemon=True)
-        loop.start()
         log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
                  self.workers, os.getpid())
         self.stopping.wait()
@@ -302,64 +302,82 @@ class Daemon:
             return
         self.position = max(self.position, last)
 
-    def _reconcile(self, since: int | None = None, quiet: bool = False) -> None:
-        """Bring the heap in line with the catalog: all of it, or the sources with
-        catalog events after position `since`."""
-        rows = source_schedules(self.store.engine, since, CATALOG_EVENTS)
-        wanted = {row.name: Schedule(row.interval_seconds, row.kind)
-                  for row in rows if row.state in CHECKABLE}
-        seen = {row.name for row in rows} if since is not None else None
-        gone = [name for name in self.scheduled if name not in wanted
-                and (seen is None or name in seen)]
-        for name in gone:
+    def _load_catalog(self) -> None:
+        """At the start: every source, in batches, each batch due (and checked, the
+        due loop already running) before the next is read."""
+        wanted: set[str] = set()
+        for part in source_schedule_batches(self.store.engine):
+            items = []
+            for name, interval, kind, state in part:
+                if state not in CHECKABLE:
+                    continue
+                wanted.add(name)
+                item = self._want(name, _schedule_of(interval, kind), quiet=True)
+                if item is not None:
+                    items.append(item)
             with self._lock:
-                self.due.discard(name)
-                del self.scheduled[name]
-            log.info("unscheduled source=%s", name)
-        for name in [n for n in self.refused if n not in wanted and (seen is None or n in seen)]:
-            del self.refused[name]
-        added: list[tuple[str, int, float]] = []
-        for name, schedule in wanted.items():
-            if self.scheduled.get(name) == schedule:
-                self.refused.pop(name, None)  # back to what it was: nothing to say
-                continue
-            if self.refused.get(name) == schedule:
-                continue
-            try:
-                added.append(self._schedule(name, schedule, quiet))
-            except Exception as exc:
-                # A record this daemon cannot apply (an interval written before intervals
-                # were bounded, by another version, by hand) costs that source, never
-                # the daemon and the sources added after it.
-                self.refused[name] = schedule
-                kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
-                log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
-                          "--interval`, or pause it", name, _one_line(exc), kept)
-                continue
-            self.refused.pop(name, None)
+                self.due.schedule_many(items)
+            self.wake.set()
         with self._lock:
-            if since is None:  # the due times of sources no longer wanted go too
-                self.due.retain(wanted)
-            if quiet:
-                self.due.schedule_many(added)
-        if quiet and added:
-            log.info("scheduled %d sources", len(added))
+            for name in [n for n in self.scheduled if n not in wanted]:
+                del self.scheduled[name]
+            self.due.retain(wanted)  # the cluster's Redis may hold sources gone since
+        for name in [n for n in self.refused if n not in wanted]:
+            del self.refused[name]
+
+    def _reconcile(self, since: int) -> None:
+        """Reschedule the sources with catalog events after log position `since`."""
+        rows = source_schedules(self.store.engine, since, CATALOG_EVENTS)
+        wanted = {row.name: _schedule_of(row.interval_seconds, row.kind)
+                  for row in rows if row.state in CHECKABLE}
+        for name in {row.name for row in rows} - set(wanted):
+            if name in self.scheduled:
+                with self._lock:
+                    self.due.discard(name)
+                    del self.scheduled[name]
+                log.info("unscheduled source=%s", name)
+            self.refused.pop(name, None)
+        for name, schedule in wanted.items():
+            self._want(name, schedule, quiet=False)
         self.wake.set()
+
+    def _want(self, name: str, schedule: Schedule,
+              quiet: bool) -> tuple[str, int, float] | None:
+        """Schedule `name` unless it is scheduled so already or its schedule was refused;
+        quiet (at the start), the caller sets the returned due time (name, interval, at)."""
+        if self.scheduled.get(name) == schedule:
+            self.refused.pop(name, None)  # back to what it was: nothing to say
+            return None
+        if self.refused.get(name) == schedule:
+            return None
+        try:
+            item = self._schedule(name, schedule, quiet)
+        except Exception as exc:
+            # A record this daemon cannot apply (an interval written before intervals
+            # were bounded, by another version, by hand) costs that source, never
+            # the daemon and the sources added after it.
+            self.refused[name] = schedule
+            kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
+            log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
+                      "--interval`, or pause it", name, _one_line(exc), kept)
+            return None
+        self.refused.pop(name, None)
+        return item
 
     def _schedule(self, name: str, schedule: Schedule,
                   quiet: bool = False) -> tuple[str, int, float]:
         """Due soon (within the first-run spread). Quiet (the start): the caller
-        schedules them all at once, and one already due (in the cluster's Redis, left
+        schedules them in batches, and one already due (in the cluster's Redis, left
         by the last scheduler) keeps its due time."""
         # The bounds `add` and the config enforce; a stored record may predate them.
-        interval = parse_interval(schedule.interval)
+        interval = _parsed_interval(schedule.interval)
         spread = min(self.first_run_spread, interval)
         first = time.time() + random.uniform(0, spread)
         rescheduled = name in self.scheduled
         with self._lock:
             if not quiet:
                 self.due.schedule(name, interval, first)
-            self.scheduled[name] = _interned(schedule)
+            self.scheduled[name] = schedule
         if not quiet:
             log.info("%s source=%s interval=%ds",
                      "rescheduled" if rescheduled else "scheduled", name, interval)
@@ -377,12 +395,26 @@ def stop_on_signals(stopping: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-_SCHEDULES: dict[Schedule, Schedule] = {}
+_SCHEDULES: dict[tuple[Any, str], Schedule] = {}
+_INTERVALS: dict[Any, int] = {}
 
 
-def _interned(schedule: Schedule) -> Schedule:
+def _schedule_of(interval: Any, kind: str) -> Schedule:
     """One object per distinct schedule: 100,000 sources share a handful."""
-    return _SCHEDULES.setdefault(schedule, schedule)
+    key = (interval, kind)
+    found = _SCHEDULES.get(key)
+    if found is None:
+        found = _SCHEDULES.setdefault(key, Schedule(interval, kind))
+    return found
+
+
+def _parsed_interval(stored: Any) -> int:
+    """parse_interval, once per distinct stored value (a refusal is not kept)."""
+    found = _INTERVALS.get(stored)
+    if found is None:
+        found = parse_interval(stored)
+        _INTERVALS[stored] = found
+    return found
 
 
 def _one_line(exc: BaseException) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -36,6 +36,18 @@ def source_schedules(engine: Engine, since: int | None = None,
         query = query.where(sources.c.stream_id.in_(touched))
     with engine.connect() as conn:
         return list(conn.execute(query))
+
+
+def source_schedule_batches(engine: Engine,
+                            size: int = 5000) -> Iterator[list[tuple[str, Any, str, str]]]:
+    """(name, interval_seconds, kind, state) of every source not removed, `size` at a
+    time, as plain tuples: a daemon starting with 100,000 sources begins with the first."""
+    query = (select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
+                    sources.c.state).where(sources.c.state != "removed"))
+    with engine.connect() as conn:
+        result = conn.execute(query.execution_options(yield_per=size)).tuples()
+        for part in result.partitions(size):
+            yield list(part)
 
 
 def get_source(engine: Engine, name: str) -> Any:
