@@ -27,6 +27,8 @@ lint: $(TESTING)
 bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
+	$(BIN)/python -m bench.hundred_k
+	$(BIN)/python -m bench.million
 
 WEB_POT = monitor/locale/web.pot
 messages: $(RUNTIME)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)

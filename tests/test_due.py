@@ -74,12 +74,12 @@ def test_the_daemon_honours_again_at_and_takes_no_more_than_its_idle_workers(
     thread = threading.Thread(target=daemon.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: len(calls_of("learner")) == 2, 5, "the learner's second load")
+        wait_for(lambda: len(calls_of("learner")) == 2, 10, "the learner's second load")
         first, second = calls_of("learner")
-        assert 0.25 <= second - first < 2.0
+        assert 0.25 <= second - first < 5.0
         for name in ("a", "b", "c"):
             _source(store, name)
-        wait_for(lambda: len(calls) == 4, 5, "two of the new sources")
+        wait_for(lambda: len(calls) == 4, 10, "two of the new sources")
         time.sleep(0.2)
         # Both workers are held: the third source waits in the heap, not in a queue.
         assert len(calls) == 4 and daemon.taken == 2
@@ -93,6 +93,7 @@ def test_the_daemon_honours_again_at_and_takes_no_more_than_its_idle_workers(
         assert not calls_of(waiting)  # paused while it waited: never checked
         assert len(calls_of("learner")) == 2  # then its interval: an hour
     finally:
+        release.set()  # nothing left in flight: a stop with checks abandoned exits the process
         daemon.stopping.set()
         thread.join(timeout=15)
     assert not thread.is_alive()

@@ -21,19 +21,14 @@ def list_sources(engine: Engine, include_removed: bool = False) -> list[Any]:
         return list(conn.execute(query))
 
 
-def source_schedules(engine: Engine, since: int | None = None,
-                     types: Iterable[str] = ()) -> list[Any]:
-    """(name, interval_seconds, kind, state) of every source not removed, or, with
-    `since`, of the sources (removed ones too) with an event of `types` after that
-    log position: what a scheduler needs, without the rest of each row."""
-    query = select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
-                   sources.c.state)
-    if since is None:
-        query = query.where(sources.c.state != "removed")
-    else:
-        touched = (select(events.c.stream_id)
-                   .where(events.c.position > since, events.c.type.in_(list(types))))
-        query = query.where(sources.c.stream_id.in_(touched))
+def source_schedules(engine: Engine, since: int, types: Iterable[str]) -> list[Any]:
+    """(name, interval_seconds, kind, state) of the sources (removed ones too) with an
+    event of `types` after log position `since`: what a scheduler following the log
+    needs, without the rest of each row."""
+    touched = (select(events.c.stream_id)
+               .where(events.c.position > since, events.c.type.in_(list(types))))
+    query = (select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
+                    sources.c.state).where(sources.c.stream_id.in_(touched)))
     with engine.connect() as conn:
         return list(conn.execute(query))
 
