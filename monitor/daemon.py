@@ -304,24 +304,44 @@ class Daemon:
 
     def _load_catalog(self) -> None:
         """At the start: every source, in batches, each batch due (and checked, the
-        due loop already running) before the next is read."""
+        due loop already running) before the next is read. A tight loop: at a million
+        sources (the cluster's scheduler) every microsecond a source is a second."""
         wanted: set[str] = set()
+        scheduled = self.scheduled
+        shared = getattr(self.due, "thread_safe", False)  # Redis: no need for our lock
         for part in source_schedule_batches(self.store.engine):
+            now = time.time()
             items = []
             for name, interval, kind, state in part:
                 if state not in CHECKABLE:
                     continue
                 wanted.add(name)
-                item = self._want(name, _schedule_of(interval, kind), quiet=True)
-                if item is not None:
-                    items.append(item)
-            with self._lock:
+                schedule = _schedule_of(interval, kind)
+                if scheduled.get(name) is schedule:
+                    continue
+                try:
+                    seconds = _parsed_interval(interval)
+                except Exception as exc:
+                    self._refuse(name, schedule, exc)
+                    continue
+                scheduled[name] = schedule
+                spread = min(self.first_run_spread, seconds)
+                items.append((name, seconds, now + random.uniform(0, spread)))
+            if shared:
                 self.due.schedule_many(items)
+            else:
+                with self._lock:
+                    self.due.schedule_many(items)
             self.wake.set()
+            time.sleep(0)  # let the due loop and the senders run between batches
         with self._lock:
-            for name in [n for n in self.scheduled if n not in wanted]:
-                del self.scheduled[name]
+            for name in [n for n in scheduled if n not in wanted]:
+                del scheduled[name]
+        if shared:
             self.due.retain(wanted)  # the cluster's Redis may hold sources gone since
+        else:
+            with self._lock:
+                self.due.retain(wanted)
         for name in [n for n in self.refused if n not in wanted]:
             del self.refused[name]
 
@@ -338,50 +358,43 @@ class Daemon:
                 log.info("unscheduled source=%s", name)
             self.refused.pop(name, None)
         for name, schedule in wanted.items():
-            self._want(name, schedule, quiet=False)
+            self._want(name, schedule)
         self.wake.set()
 
-    def _want(self, name: str, schedule: Schedule,
-              quiet: bool) -> tuple[str, int, float] | None:
-        """Schedule `name` unless it is scheduled so already or its schedule was refused;
-        quiet (at the start), the caller sets the returned due time (name, interval, at)."""
+    def _want(self, name: str, schedule: Schedule) -> None:
+        """Schedule `name` unless it is scheduled so already or its schedule was refused."""
         if self.scheduled.get(name) == schedule:
             self.refused.pop(name, None)  # back to what it was: nothing to say
-            return None
+            return
         if self.refused.get(name) == schedule:
-            return None
+            return
         try:
-            item = self._schedule(name, schedule, quiet)
+            self._schedule(name, schedule)
         except Exception as exc:
-            # A record this daemon cannot apply (an interval written before intervals
-            # were bounded, by another version, by hand) costs that source, never
-            # the daemon and the sources added after it.
-            self.refused[name] = schedule
-            kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
-            log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
-                      "--interval`, or pause it", name, _one_line(exc), kept)
-            return None
+            self._refuse(name, schedule, exc)
+            return
         self.refused.pop(name, None)
-        return item
 
-    def _schedule(self, name: str, schedule: Schedule,
-                  quiet: bool = False) -> tuple[str, int, float]:
-        """Due soon (within the first-run spread). Quiet (the start): the caller
-        schedules them in batches, and one already due (in the cluster's Redis, left
-        by the last scheduler) keeps its due time."""
+    def _refuse(self, name: str, schedule: Schedule, exc: Exception) -> None:
+        """A record this daemon cannot apply (an interval written before intervals were
+        bounded, by another version, by hand) costs that source, never the daemon and
+        the sources added after it; said once until it changes."""
+        self.refused[name] = schedule
+        kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
+        log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
+                  "--interval`, or pause it", name, _one_line(exc), kept)
+
+    def _schedule(self, name: str, schedule: Schedule) -> None:
+        """Due soon: within the first-run spread."""
         # The bounds `add` and the config enforce; a stored record may predate them.
         interval = _parsed_interval(schedule.interval)
-        spread = min(self.first_run_spread, interval)
-        first = time.time() + random.uniform(0, spread)
+        first = time.time() + random.uniform(0, min(self.first_run_spread, interval))
         rescheduled = name in self.scheduled
         with self._lock:
-            if not quiet:
-                self.due.schedule(name, interval, first)
+            self.due.schedule(name, interval, first)
             self.scheduled[name] = schedule
-        if not quiet:
-            log.info("%s source=%s interval=%ds",
-                     "rescheduled" if rescheduled else "scheduled", name, interval)
-        return name, interval, first
+        log.info("%s source=%s interval=%ds",
+                 "rescheduled" if rescheduled else "scheduled", name, interval)
 
 
 def stop_on_signals(stopping: threading.Event) -> None:

@@ -173,6 +173,8 @@ class DueSet:
     A worker honouring a check's `again_at` moves the source (`again`).
     """
 
+    thread_safe = True  # every call is one Redis command, pipeline or script
+
     def __init__(self, client: redis.Redis, due_key: str, intervals_key: str) -> None:
         self.client, self.due_key, self.intervals_key = client, due_key, intervals_key
         self._claim = client.register_script(_CLAIM_DUE)
