@@ -265,11 +265,12 @@ def simulate(count: int, seconds: float, processes: int) -> dict[str, Any]:
         _wait_ready(outs)  # the workers consume before the scheduler sends
         # An hour of steady state: due times spread evenly over the hour from about
         # when the scheduler starts (seeding goes at some 15,000 a second).
-        started_at = time.time() + 3.0 + count / 15_000
+        started_at = time.time() + 3.0 + count / 30_000
         rng = random.Random(7)
+        due_times = [started_at + rng.uniform(0, INTERVAL) for _ in range(count)]
         seeded = time.monotonic()
         state.due_times().schedule_many(
-            (_name(i), INTERVAL, started_at + rng.uniform(0, INTERVAL)) for i in range(count))
+            (_name(i), INTERVAL, due_times[i]) for i in range(count))
         seed_seconds = time.monotonic() - seeded
         load_before = _loadavg()
         scheduler_log = work / "scheduler.log"
@@ -308,16 +309,23 @@ def simulate(count: int, seconds: float, processes: int) -> dict[str, Any]:
     if keys:
         client.delete(*keys)
     client.close()
+    loaded_at = launched + loaded_after if loaded_after is not None else None
     window = [r for r in records if launched + WARMUP_S <= r[0] <= launched + WARMUP_S + seconds]
     startup = [r for r in records if r[0] < launched + WARMUP_S]
     loaded = re.search(r"daemon started sources=(\d+)", text_log)
     return {
         "sources": count, "seconds": seconds, "processes": processes,
         "seed_seconds": round(seed_seconds, 1),
-        "checks_in_window": len(window), "expected_in_window": round(count / INTERVAL * seconds),
+        "checks_in_window": len(window),
+        "expected_in_window": sum(launched + WARMUP_S <= t <= launched + WARMUP_S + seconds
+                                  for t in due_times),
         "rate": round(len(window) / seconds, 1),
         "sent": _stats([r[1] - r[0] for r in window]),
         "checked": _stats([r[2] - r[0] for r in window]),
+        "checked_loading": _stats([r[2] - r[0] for r in window if loaded_at is not None
+                                   and r[0] < loaded_at]),
+        "checked_after": _stats([r[2] - r[0] for r in window if loaded_at is not None
+                                 and r[0] >= loaded_at]),
         # due before the scheduler started: counted from its start (a takeover's lag)
         "startup_checked": _stats([r[2] - max(r[0], launched) for r in startup]),
         "outcomes": _outcomes(window),
@@ -391,10 +399,13 @@ def report(f: dict[str, Any]) -> list[str]:
         f"million: {f['sources']:,} sources at a 1-hour interval, {f['processes']} worker "
         f"processes x {WORKER_THREADS} threads, {f['seconds']:.0f} s window after a "
         f"{WARMUP_S:.0f} s warm-up; load average {f['loadavg']}",
-        f"  checks in the window {f['checks_in_window']:,} of {f['expected_in_window']:,} due "
+        f"  checks in the window {f['checks_in_window']:,} of the {f['expected_in_window']:,} "
+        f"due in it "
         f"({f['rate']}/s); outcomes {f['outcomes']}",
         f"  due -> sent:    {fmt(f['sent'])}",
         f"  due -> checked: {fmt(f['checked'])}",
+        f"    of which due while the scheduler read the catalog: {fmt(f['checked_loading'])}",
+        f"    of which due after it had read it: {fmt(f['checked_after'])}",
         f"  during the warm-up (the scheduler loading the catalog): due (or the start) "
         f"-> checked "
         f"{fmt(f['startup_checked'])}",

@@ -53,6 +53,7 @@ SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
 CHECKPOINT_SECONDS = 30.0  # how often the daemon asks whether a checkpoint is due
 IDLE_WAIT_SECONDS = 1.0  # the due loop's longest sleep when nothing wakes it
+YIELD_EVERY = 500  # catalog rows read at the start between two pauses of the reader
 
 
 @dataclass(frozen=True)
@@ -168,11 +169,16 @@ class Daemon:
         """Hand due sources to idle workers; never more than there are idle workers."""
         while not self.stopping.is_set():
             now = time.time()
-            with self._lock:
-                idle = self.workers - self.taken
-                taken = self.due.pop_due(now, idle) if idle > 0 else []
-                self.taken += len(taken)
-                next_at = self.due.next_at()
+            try:
+                with self._lock:
+                    idle = self.workers - self.taken
+                    taken = self.due.pop_due(now, idle) if idle > 0 else []
+                    self.taken += len(taken)
+                    next_at = self.due.next_at() if not taken else None
+            except Exception:  # the cluster's Redis away: try again, say it each time
+                log.exception("taking the due sources failed; will retry")
+                self.stopping.wait(IDLE_WAIT_SECONDS)
+                continue
             for name, due_at in taken:
                 try:
                     self.pool.submit(self._run_due, name, due_at)
@@ -197,7 +203,8 @@ class Daemon:
                 # Removed or paused while it ran: it is not set again.
                 if schedule is not None:
                     try:
-                        self.due.checked(name, due_at, schedule.interval, again_at)
+                        self.due.checked(name, due_at, _parsed_interval(schedule.interval),
+                                         again_at)
                     except Exception:  # the cluster's Redis: its claim set the next already
                         log.exception("could not reschedule %s", name)
             self.wake.set()
@@ -312,7 +319,11 @@ class Daemon:
         for part in source_schedule_batches(self.store.engine):
             now = time.time()
             items = []
-            for name, interval, kind, state in part:
+            for row_number, (name, interval, kind, state) in enumerate(part):
+                if row_number % YIELD_EVERY == YIELD_EVERY - 1:
+                    # Give the GIL away: the senders and the due loop wait for it
+                    # otherwise, a switch interval (5 ms) at each step of each check.
+                    time.sleep(0.001)
                 if state not in CHECKABLE:
                     continue
                 wanted.add(name)
@@ -333,7 +344,6 @@ class Daemon:
                 with self._lock:
                     self.due.schedule_many(items)
             self.wake.set()
-            time.sleep(0)  # let the due loop and the senders run between batches
         with self._lock:
             for name in [n for n in scheduled if n not in wanted]:
                 del scheduled[name]
