@@ -27,6 +27,8 @@ lint: $(TESTING)
 bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.cluster_bench
+	$(BIN)/python -m bench.add_bulk
+	$(BIN)/python -m bench.learn_pass
 	$(BIN)/python -m bench.hundred_k
 	$(BIN)/python -m bench.million
 

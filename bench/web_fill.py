@@ -45,6 +45,7 @@ from bench.web_plan import Size, SourcePlan, plan
 from bench.web_project import Rows, project
 from monitor.store import migrate, open_store, projections
 from monitor.store.database import WRITE, open_engine
+from monitor.store.packing import pack
 from monitor.store.schema import (
     PROJECTION_TABLES,
     blobs,
@@ -190,11 +191,18 @@ def write(engine: Engine, built: Built, log: Log) -> None:
     with engine.connect().execution_options(**WRITE) as conn, conn.begin():
         for table, rows in tables.items():
             for i in range(0, len(rows), BATCH):
-                conn.execute(insert(table), rows[i:i + BATCH])
+                conn.execute(insert(table), _as_stored(table, rows[i:i + BATCH]))
         _restart_sequences(conn)
     _checkpoint(engine)
     log(f"web: inserted {sum(len(r) for r in tables.values())} rows into "
         f"{engine.dialect.name} in {time.monotonic() - started:.0f} s")
+
+
+def _as_stored(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as EventStore.append stores them: a change's event data packed."""
+    if table is not events:
+        return rows
+    return [{**row, "data": pack(row["type"], row["data"])} for row in rows]
 
 
 def _checkpoint(engine: Engine) -> None:
@@ -234,7 +242,7 @@ def copy_store(source: Engine, target: Engine, log: Log,
                     continue
             result = read.execution_options(yield_per=BATCH).execute(query)
             for part in result.partitions(BATCH):
-                conn.execute(insert(table), [dict(r._mapping) for r in part])
+                conn.execute(insert(table), _as_stored(table, [dict(r._mapping) for r in part]))
                 count += len(part)
         _restart_sequences(conn)
     log(f"web: copied {count} rows {source.dialect.name} -> {target.dialect.name} in "

@@ -7,11 +7,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from monitor import catalog
 from monitor.addresses import url_refusal
 from monitor.config import Config, SourceConfig
-from monitor.errors import UsageError
+from monitor.errors import ConcurrencyConflict, UsageError
 from monitor.naming import registered_url
 from monitor.store import EventStore
 from monitor.tags import parse_tags
@@ -24,6 +25,8 @@ from monitor.validation import (
     parse_interval,
     url_problem,
 )
+
+SHOWN_PROBLEMS = 20  # bad URLs listed by one refusal of a list
 
 # How a message names a setting: the CLI says `--interval`, a form says `interval`.
 Label = Callable[[str], str]
@@ -86,10 +89,7 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
         raise UsageError(f"{label('name')} needs exactly one URL")
     name = unicodedata.normalize("NFC", wanted.name) if wanted.name else wanted.name
     wanted = replace(wanted, urls=urls, name=name)
-    allow_private = config.fetch.allow_private_networks
-    for url in urls:
-        if problem := url_problem(url) or url_refusal(url, allow_private):
-            raise UsageError(problem)
+    _refuse_bad_urls(urls, config.fetch.allow_private_networks)
     if name is not None and (problem := name_problem(name)):
         raise UsageError(f"{label('name')}: {problem}")
     if wanted.kind is not None:
@@ -114,6 +114,20 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
     except ValueError as exc:
         raise UsageError(f"{label('tag')}: {exc}") from None
     return wanted
+
+
+def _refuse_bad_urls(urls: tuple[str, ...], allow_private: bool) -> None:
+    """UsageError naming every URL that cannot be watched: a list from a file is
+    refused with all its bad lines at once, so that one edit fixes them all."""
+    bad = [problem for url in urls
+           if (problem := url_problem(url) or url_refusal(url, allow_private))]
+    if len(bad) == 1:
+        raise UsageError(bad[0])
+    if bad:
+        shown = "\n".join(f"  {problem}" for problem in bad[:SHOWN_PROBLEMS])
+        more = len(bad) - SHOWN_PROBLEMS
+        raise UsageError(f"{len(bad)} of {len(urls)} URLs cannot be watched, so none "
+                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
 
 
 def interval_seconds(config: Config, wanted: Wanted, label: Label = option) -> int:
@@ -162,27 +176,77 @@ def planned(names: catalog.SourceNames, config: Config, wanted: Wanted) -> Itera
             first = first or name
 
 
-def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option) -> Added:
+BATCH = 2000  # new sources registered in one transaction
+
+
+def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option, *,
+        checked_already: bool = False) -> Added:
     """Register what `wanted` asks for; a source watched already keeps the settings
-    the user did not name. Nothing is written unless every setting is good."""
-    wanted = checked(config, wanted, label)
+    the user did not name. Nothing is written unless every setting is good. New
+    sources are written BATCH to a transaction (a list of 100,000 URLs is a minute,
+    not the ten a commit each took); sources watched already go one by one.
+    `checked_already`: `wanted` is what `checked` returned (not checked twice)."""
+    if not checked_already:
+        wanted = checked(config, wanted, label)
     names = catalog.SourceNames(store)
     done = Added()
+    batch: list[Planned] = []
     for plan in planned(names, config, wanted):
         spec = plan.spec
-        registration = catalog.register(store, spec, only=wanted.named())
-        names.claim(spec.name, spec.url, removed=registration.removed)
-        if registration.removed:
-            done.notes.append(f"{spec.name} was removed earlier and stays removed (its history "
-                              f"is kept); add the page under another {label('name')} to watch "
-                              "it again")
-        elif registration.created:
-            done.added.append(spec.name)
-            if plan.note:
-                done.notes.append(f"{spec.name}: {plan.note}")
-        else:
-            done.existing.append(spec.name)
-            changed = ", ".join(registration.reconfigured) or "nothing changed"
-            done.notes.append(f"already watched as {spec.name} ({changed})")
+        if not names.taken(spec.name):
+            names.claim(spec.name, spec.url)
+            batch.append(plan)
+            if len(batch) >= BATCH:
+                _register_new(store, batch, wanted, done, label)
+                batch = []
+            continue
+        _register_new(store, batch, wanted, done, label)  # first: the log keeps the
+        batch = []  # list's order (and a page listed twice is compared with its source)
+        removed = _register(store, plan, wanted, done, label, names.row(spec.name))
+        names.claim(spec.name, spec.url, removed=removed)
+    _register_new(store, batch, wanted, done, label)
     return done
 
+
+def _register_new(store: EventStore, batch: list[Planned], wanted: Wanted, done: Added,
+                  label: Label) -> None:
+    """Sources no one had named when the add began, in one transaction; if another
+    writer took one of the names meanwhile, each is registered on its own instead."""
+    if not batch:
+        return
+    try:
+        catalog.register_new(store, [plan.spec for plan in batch])
+    except ConcurrencyConflict:
+        for plan in batch:
+            _register(store, plan, wanted, done, label)
+        return
+    for plan in batch:
+        done.added.append(plan.spec.name)
+        if plan.note:
+            done.notes.append(f"{plan.spec.name}: {plan.note}")
+
+
+def _register(store: EventStore, plan: Planned, wanted: Wanted, done: Added,
+              label: Label, known: Any = None) -> bool:
+    """One source, as `catalog.register` does it; whether it stays removed. `known`:
+    its row as read when the add began (no query a source); read again if stale."""
+    spec = plan.spec
+    try:
+        registration = catalog.register(store, spec, only=wanted.named(), known=known)
+    except ConcurrencyConflict:
+        if known is None:
+            raise
+        registration = catalog.register(store, spec, only=wanted.named())
+    if registration.removed:
+        done.notes.append(f"{spec.name} was removed earlier and stays removed (its history "
+                          f"is kept); add the page under another {label('name')} to watch "
+                          "it again")
+    elif registration.created:
+        done.added.append(spec.name)
+        if plan.note:
+            done.notes.append(f"{spec.name}: {plan.note}")
+    else:
+        done.existing.append(spec.name)
+        changed = ", ".join(registration.reconfigured) or "nothing changed"
+        done.notes.append(f"already watched as {spec.name} ({changed})")
+    return registration.removed

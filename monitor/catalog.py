@@ -6,8 +6,9 @@ projection is only a view of them.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,6 +27,7 @@ from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url,
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
+from monitor.store.rows import SourceRow
 from monitor.tags import parse_tags, tags_of
 from monitor.untrusted import one_line
 from monitor.validation import (
@@ -94,6 +96,7 @@ class SourceNames:
     def __init__(self, store: EventStore) -> None:
         rows = sorted(list_sources(store.engine, include_removed=True),
                       key=lambda row: row.registered_at)
+        self._rows = {row.stream_id: row for row in rows}
         self._url_of = {row.stream_id: same_url(row.url) for row in rows}  # every name used
         self._watched_by: dict[str, str] = {}
         for row in rows:
@@ -108,10 +111,19 @@ class SourceNames:
         if watching is not None:
             return watching
         readable = derive_name(url, kind)
-        for name in (readable, *(with_suffix(readable, url, n) for n in SUFFIX_LENGTHS)):
+        suffixed = (with_suffix(readable, url, n) for n in SUFFIX_LENGTHS)  # only if needed
+        for name in itertools.chain((readable,), suffixed):
             if valid_name(name) and self._url_of.get(name, key) == key:
                 return name
         return with_suffix("source", url, SUFFIX_LENGTHS[-1])  # pragma: no cover - sha256
+
+    def row(self, name: str) -> Any:
+        """The source's row as read at the start (None: none then)."""
+        return self._rows.get(name)
+
+    def taken(self, name: str) -> bool:
+        """Whether a source (watched, paused or removed) has this name."""
+        return name in self._url_of
 
     def claim(self, name: str, url: str, removed: bool = False) -> None:
         """`name` now stands for `url` (it was registered, or found)."""
@@ -163,26 +175,23 @@ def language_variants(url: str, languages: list[str]) -> list[tuple[str, str]]:
 
 
 def register(
-    store: EventStore, spec: SourceConfig, only: frozenset[str] | None = None
+    store: EventStore, spec: SourceConfig, only: frozenset[str] | None = None,
+    known: Any = None,
 ) -> Registration:
     """Register a source, or bring an existing one in line with `spec`.
 
     `only` limits which settings of an existing source may change (those a user
     named on the command line); None means all of them (the config file is the
-    authority for the sources it lists). A removed source stays removed.
+    authority for the sources it lists). A removed source stays removed. `known`:
+    the source's row as the caller read it (SourceNames.row), saving the lookup; a
+    change written on a row gone stale meanwhile raises ConcurrencyConflict.
     """
     if problem := source_problem(spec):
         raise UsageError(f"source {spec.name!r}: {problem}")
-    existing = source_by_stream(store.engine, spec.name)
+    existing = known if known is not None else source_by_stream(store.engine, spec.name)
     if existing is None:
-        event = SourceRegistered(
-            name=spec.name, url=spec.url, kind=spec.kind, interval_seconds=spec.interval_seconds,
-            language=spec.language, selector=spec.selector, ignore=spec.ignore,
-            follow=spec.follow, translation_of=spec.translation_of,
-            options=_configured_options(spec),
-        )
         try:
-            store.append(spec.name, 0, [event])
+            store.append(spec.name, 0, [_registered(spec)])
             return Registration(spec.name, created=True)
         except ConcurrencyConflict:
             existing = source_by_stream(store.engine, spec.name)
@@ -215,6 +224,26 @@ def register(
     return Registration(spec.name, created=False, reconfigured=tuple(changed))
 
 
+def register_new(store: EventStore, specs: Sequence[SourceConfig]) -> None:
+    """Register sources no stream has yet, all in one transaction (EventStore
+    .append_many): what `register` records for each, checked the same way first.
+    ConcurrencyConflict, and nothing written, when another writer took one of the
+    names meanwhile."""
+    for spec in specs:
+        if problem := source_problem(spec):
+            raise UsageError(f"source {spec.name!r}: {problem}")
+    store.append_many([(spec.name, 0, [_registered(spec)]) for spec in specs])
+
+
+def _registered(spec: SourceConfig) -> SourceRegistered:
+    return SourceRegistered(
+        name=spec.name, url=spec.url, kind=spec.kind, interval_seconds=spec.interval_seconds,
+        language=spec.language, selector=spec.selector, ignore=spec.ignore,
+        follow=spec.follow, translation_of=spec.translation_of,
+        options=_configured_options(spec),
+    )
+
+
 def _configured_options(spec: SourceConfig) -> dict[str, Any]:
     return {k: v for k in CONFIGURED_OPTIONS if _set(k, v := _option(spec, k))}
 
@@ -230,7 +259,7 @@ def _set(key: str, value: Any) -> bool:
     return value is not None if key == "confirm" else bool(value)
 
 
-def _differences(row: Any, spec: SourceConfig) -> dict[str, Any]:
+def _differences(row: SourceRow, spec: SourceConfig) -> dict[str, Any]:
     """The settings of `spec` that differ from the source's; `options` it holds as
     their own keys (ca_bundle, auth_env, confirm, tags)."""
     wanted = {

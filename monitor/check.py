@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor import catalog, trace
+from monitor.clock import SYSTEM, Clock
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
-from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
+from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
 from monitor.events import (
     ChangeDetected,
     DocumentPublished,
@@ -38,9 +38,9 @@ from monitor.evidence.ledger import FAILED, OUTCOMES, Ledger, raw_column
 from monitor.failures import FailureLog, event_types
 from monitor.fetch import Fetcher
 from monitor.flaps import LEARNED, flap_events
+from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
-from monitor.normalize import normalize_text
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import (
@@ -49,11 +49,13 @@ from monitor.sources.base import (
     SourceAdapter,
     SourceSpec,
     Validators,
+    learns_in_two_steps,
     learns_volatile,
 )
 from monitor.store import EventStore
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
+from monitor.store.rows import SourceRow
 from monitor.store.snapshots import Blob, RecentRaw
 from monitor.tags import tags_of
 
@@ -89,7 +91,13 @@ class Checker:
     keep_raw: bool = True
     learn: bool = True  # learn volatile elements on a source's first check
     learn_delay: float | None = None  # seconds between the two loads (adapter default: 3)
+    # Learn in two steps: the first load is kept (monitor.learning) and the check ends
+    # with outcome `learning` and `again_at`, for the caller to check the source again
+    # then (run_pass does), instead of a worker asleep between the loads.
+    learn_later: bool = False
+    first_loads: FirstLoads = field(default_factory=FirstLoads)
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
+    clock: Clock = SYSTEM  # times checks; a test gives it the store's ManualClock
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
     failures: FailureLog = field(init=False)
@@ -101,36 +109,28 @@ class Checker:
         self.redirects = RedirectJudge(self.store.engine)
         self.failures = FailureLog(self.store, self.config)
 
-    def check(self, name: str, row: Any = None) -> CheckResult:
-        """Check one source by name. Never raises for page or network trouble.
+    def check(self, name: str, row: SourceRow | None = None) -> CheckResult:
+        """Check one source by name. Never raises for page or network trouble, nor for
+        a bug: what a crash means is monitor.one_check's (runners call its run_check).
 
         `row` is the source's row of the `sources` projection when the caller already
         read it (a pass reads them all at once); without it the check reads it. A
         row read a little earlier is safe: every append is conditional on the stream
         version the row holds, and a conflict re-reads the row and compares again.
         """
-        started = time.monotonic()
+        started = self.clock.monotonic()
         with trace.tracing() as seen:
             try:
                 # Learning's loads and the capture share one budget (see check_scope).
                 with check_scope(CHECK_DEADLINES * self.fetcher.settings.deadline):
                     result = self._check(name, row)
-            except FetchFailed as exc:  # pragma: no cover - _check records these itself
-                result = CheckResult(name, "failed", detail=f"{exc.kind}: {exc}")
-            except PersistenceError as exc:  # the store is in trouble: nothing is recorded
-                result = CheckResult(name, "error", detail=str(exc))
-            except MonitorError as exc:
-                # Any other refusal (a stored kind this program no longer knows, bad stored
-                # options) ends this source's check: recorded as `internal`, so `sources`
-                # shows the source failing instead of "active" (issue 9, item 5).
-                result = self._record_crash(name, exc, normalize_text(str(exc))[:300])
-            except Exception as exc:  # a bug, or a page that trips one: it ends this check
-                log.exception("check of %s crashed", name)
-                result = self._record_crash(name, exc)
+            except Exception as exc:  # what a crash means: monitor.one_check
+                from monitor.one_check import crash_result
+
+                result = crash_result(self, name, exc)
         self._leave_trace(name, result, seen)
-        ms = int((time.monotonic() - started) * 1000)
-        result = CheckResult(result.source, result.outcome, result.events, result.detail, ms,
-                             result.significance)
+        ms = int((self.clock.monotonic() - started) * 1000)
+        result = replace(result, ms=ms)
         log.info("check source=%s outcome=%s ms=%d%s", name, result.outcome, ms,
                  f" detail={result.detail!r}" if result.detail else "")
         return result
@@ -147,25 +147,7 @@ class Checker:
         except MonitorError as exc:  # the check itself is recorded; its trace is lost
             log.warning("check of %s: its ledger row was not written: %s", name, exc)
 
-    def _record_crash(self, name: str, exc: Exception, detail: str | None = None) -> CheckResult:
-        """An unexpected exception: outcome `error`, and a FetchFailed `internal` for
-        the source, so that `sources` shows it failing, a channel's `failing_after`
-        alerts on it and the next success records SourceRecovered; throttled like
-        every failure (`repeat_failures_every`), so a lasting bug is not an event a
-        check. The traceback goes to the process's log, not into the evidence."""
-        if detail is None:
-            detail = normalize_text(f"{type(exc).__name__}: {exc}")[:300]  # no terminal escapes
-        try:
-            row = source_by_stream(self.store.engine, name)  # as it is now, whatever it was
-            if row is None or row.state not in CHECKABLE:
-                return CheckResult(name, "error", detail=detail)
-            recorded = self._record_failure(row, FetchFailed("internal", detail))
-        except Exception:  # the store itself is in trouble: the outcome says enough
-            log.exception("could not record the crash of the check of %s", name)
-            return CheckResult(name, "error", detail=detail)
-        return replace(recorded, outcome="error")
-
-    def _check(self, name: str, row: Any = None) -> CheckResult:
+    def _check(self, name: str, row: SourceRow | None = None) -> CheckResult:
         if row is None:
             row = source_by_stream(self.store.engine, name)
         if row is None:
@@ -176,6 +158,8 @@ class Checker:
         learned_already = (row.options or {}).get("volatile_learned")
         if self.learn and learns_volatile(adapter) and not learned_already:
             learned = self._learn(row, adapter)
+            if isinstance(learned, CheckResult):
+                return learned  # half learned: come back at its again_at
             if isinstance(learned, FetchFailed):
                 # The capture would fetch the same page again: one failure a check.
                 return self._record_failure(row, learned)
@@ -204,21 +188,46 @@ class Checker:
                     return CheckResult(name, "skipped", detail="changed while checking")
         return CheckResult(name, "error", detail="kept losing the race to other writers")
 
-    def _learn(self, row: Any, adapter: Any) -> Any:
+    def _learn(self, row: SourceRow, adapter: Any) -> SourceRow | FetchFailed | CheckResult | None:
         """Load the page twice and mask what differs; recorded as SourceReconfigured.
-        A FetchFailed is returned, for the check to record and end on."""
+        A FetchFailed is returned, for the check to record and end on; with
+        `learn_later`, a CheckResult `learning` when the next loads are not due yet."""
         try:
             spec = spec_of(row)
             if self.learn_delay is not None:
                 spec = replace(spec, options={**spec.options, "learn_delay": self.learn_delay})
-            volatile = adapter.learn_volatile(spec, self.fetcher)
+            if self.learn_later and learns_in_two_steps(adapter):
+                step = self._learn_step(row, spec, adapter)
+                if isinstance(step, CheckResult):
+                    return step
+                volatile = step
+            else:
+                volatile = adapter.learn_volatile(spec, self.fetcher)
         except FetchFailed as exc:
+            self.first_loads.forget(row.stream_id)
             log.info("learning %s postponed: %s", row.name, exc)
             return exc
         return learn_record(self.store, row, volatile)
 
+    def _learn_step(self, row: Any, spec: SourceSpec,
+                    adapter: SourceAdapter) -> CheckResult | tuple[str, ...]:
+        """The next step of learning in two steps: the first load (kept; come back
+        after the adapter's pause), or, once that pause is over, the learned selectors."""
+        pause = adapter.learn_after(spec)
+        first = self.first_loads.get(row.stream_id)
+        if first is None:
+            first = self.first_loads.keep(row.stream_id, adapter.learn_first(spec, self.fetcher))
+        due = first.at + pause
+        if self.clock.time() < due:
+            return CheckResult(row.name, "learning", detail="learning what changes on every "
+                               "load: the next loads are due in "
+                               f"{max(0.0, due - self.clock.time()):.1f}s", again_at=due)
+        volatile = adapter.learn_from(spec, self.fetcher, first.text)
+        self.first_loads.forget(row.stream_id)
+        return volatile
+
     # --- success ---------------------------------------------------------
-    def _record_capture(self, row: Any, adapter: SourceAdapter,
+    def _record_capture(self, row: SourceRow, adapter: SourceAdapter,
                         captured: Capture | NotModified) -> CheckResult:
         recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
         seen = trace.current() or trace.Trace()
@@ -269,6 +278,7 @@ class Checker:
             new += published
             outcome = "published" if published else "captured"
         elif row.document_version:
+            assert row.content_hash is not None  # a stored version has its text's hash
             old = version_document(self.store.engine, row.stream_id)
             change = diff_documents(old, document)
             if not change.is_empty:
@@ -289,7 +299,7 @@ class Checker:
         self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, event_types(new), significance=significance)
 
-    def _emptied(self, row: Any, captured: Capture) -> CheckResult | None:
+    def _emptied(self, row: SourceRow, captured: Capture) -> CheckResult | None:
         """An answer with no text where the stored version has some: a failing API
         answering an empty item looks just like it, and was recorded as every
         paragraph removed, then added back. So it is a FetchFailed (`empty`) until it
@@ -313,7 +323,7 @@ class Checker:
             self.page_keys.put(stream_id, captured.document.content_hash,
                                captured.validators.page_key)
 
-    def _published(self, row: Any, adapter: SourceAdapter, captured: Capture) -> list[Event]:
+    def _published(self, row: SourceRow, adapter: SourceAdapter, captured: Capture) -> list[Event]:
         """Items the list shows now that its previous version did not."""
         if not row.document_version:
             return []  # the first read of a list is its baseline, not news
@@ -334,7 +344,7 @@ class Checker:
                                             registered_as=registered))
         return events
 
-    def _follow(self, row: Any, url: str, kind: str) -> str | None:
+    def _follow(self, row: SourceRow, url: str, kind: str) -> str | None:
         name = catalog.source_name(self.store, url, kind)
         # An article found on a list is filed under the list's tags (its board, its feeds).
         spec = SourceConfig(name=name, url=url, kind=kind,
@@ -348,14 +358,14 @@ class Checker:
         return name
 
     # --- failure ---------------------------------------------------------
-    def _record_failure(self, row: Any, exc: FetchFailed) -> CheckResult:
+    def _record_failure(self, row: SourceRow, exc: FetchFailed) -> CheckResult:
         outcome, events, detail = self.failures.record(row, exc)
         if (seen := trace.current()) is not None:
             seen.noted, seen.status, seen.version = True, exc.status or 0, None
         return CheckResult(row.name, outcome, events, detail=detail)
 
 
-def spec_of(row: Any) -> SourceSpec:
+def spec_of(row: SourceRow) -> SourceSpec:
     options = dict(row.options or {})
     return SourceSpec(
         name=row.name, url=row.url, kind=row.kind, language=row.language,
@@ -365,7 +375,8 @@ def spec_of(row: Any) -> SourceSpec:
     )
 
 
-def learn_record(store: EventStore, row: Any, volatile: tuple[str, ...]) -> Any:
+def learn_record(store: EventStore, row: SourceRow,
+                 volatile: tuple[str, ...]) -> SourceRow | None:
     """Record learned volatile selectors; returns the source's new row."""
     options = {**(row.options or {}), "volatile_learned": True}
     with contextlib.suppress(ConcurrencyConflict):

@@ -37,6 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.check import CHECKABLE, Checker
 from monitor.due import DueHeap, DueTimes
+from monitor.one_check import run_check
 from monitor.store import EventStore
 from monitor.store.queries import source_schedule_batches, source_schedules
 from monitor.validation import parse_interval
@@ -229,7 +230,7 @@ class Daemon:
 
     def _check_here(self, name: str) -> object:
         assert self.checker is not None
-        result = self.checker.check(name)
+        result = run_check(self.checker, name)  # a crash is an `error` result, never raised
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
         return result

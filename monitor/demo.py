@@ -23,13 +23,13 @@ from monitor.baseline import SEED, import_baseline, read_baseline
 from monitor.catalog import register
 from monitor.config import AlertConfig, Config, FetchConfig, SourceConfig
 from monitor.normalize import parse_capture
+from monitor.one_check import build_checker
 from monitor.replica import GovkzReplica
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 from monitor.report.filters import parse_filter
 from monitor.report.formats import render_report
 from monitor.report.gather import gather_report
-from monitor.runner import build_checker
 from monitor.store import migrate, open_store
 from monitor.store.verify import verify_log
 from monitor.untrusted import one_line

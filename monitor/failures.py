@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any
 
 from monitor.config import Config
 from monitor.errors import ConcurrencyConflict, FetchFailed
@@ -21,6 +20,7 @@ from monitor.events import (
 )
 from monitor.removal import for_status
 from monitor.store import EventStore
+from monitor.store.rows import SourceRow
 
 # Failures that become an event when seen on `not_found_confirmations` checks in a row:
 # not_found a DocumentRemoved, empty the emptied document's VersionCaptured.
@@ -37,7 +37,7 @@ class FailureLog:
     store: EventStore
     config: Config
 
-    def record(self, row: Any, exc: FetchFailed) -> tuple[str, tuple[str, ...], str]:
+    def record(self, row: SourceRow, exc: FetchFailed) -> tuple[str, tuple[str, ...], str]:
         """Record `exc` for the source of `row` (or not: see _repeats); returns the
         outcome, the types of the events appended and the detail for people."""
         detail = f"{exc.kind}: {exc}"
@@ -63,7 +63,7 @@ class FailureLog:
             return "failed", (), detail + " (recorded by another checker)"
         return outcome, event_types(new), detail
 
-    def _repeats_recent_failure(self, row: Any, exc: FetchFailed) -> bool:
+    def _repeats_recent_failure(self, row: SourceRow, exc: FetchFailed) -> bool:
         """Whether this failure can go unrecorded: it only repeats a streak that was
         recorded less than `repeat_failures_every` ago. Always recorded: the first
         failure of a streak; a not_found of a stored document (the removal counts
@@ -98,7 +98,7 @@ class FailureLog:
 
         return earliest_failing_alert(self.config)
 
-    def _confirming(self, row: Any) -> str | None:
+    def _confirming(self, row: SourceRow) -> str | None:
         """The kind of failure whose confirmation is under way (a removal, an
         emptying): the kind of the source's last event, when it is one of those."""
         if not row.document_version:
@@ -109,7 +109,7 @@ class FailureLog:
         kind = last[-1].data.get("kind") if last and last[-1].type == "FetchFailed" else None
         return kind if kind in CONFIRMED_FAILURES else None
 
-    def streak(self, row: Any, kind: str) -> int:
+    def streak(self, row: SourceRow, kind: str) -> int:
         """How many checks in a row, up to now, ended in a failure of `kind` (those
         that confirm: not_found a removal, empty an emptied document)."""
         window = self.config.not_found_confirmations + 2

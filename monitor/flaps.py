@@ -38,6 +38,7 @@ from monitor.sources.blocks import parse_html, text_of
 from monitor.sources.volatile import MAX_VOLATILE_CHARS, volatile_selectors
 from monitor.store import EventStore
 from monitor.store.mapper import StoredEvent
+from monitor.store.rows import SourceRow
 from monitor.store.snapshots import Blob, get_blob
 
 REVERT_WINDOW = 5  # versions
@@ -46,7 +47,7 @@ LEARNED = "learned volatile elements"  # SourceReconfigured reason of `monitor l
 APPLIED = "applied proposed masks"
 
 
-def flap_events(store: EventStore, row: Any, change: Change, new_hash: str,
+def flap_events(store: EventStore, row: SourceRow, change: Change, new_hash: str,
                 captured: Capture, raw_hash: str | None,
                 apply: bool) -> tuple[list[Event], list[Blob]]:
     """MasksProposed (and, when `apply`, the events that apply it: see `masks_applied`)
@@ -79,8 +80,9 @@ def flap_events(store: EventStore, row: Any, change: Change, new_hash: str,
     return events + applied, blobs
 
 
-def masks_applied(row: Any, volatile: tuple[str, ...], raw: bytes | None, raw_hash: str | None,
-                  url: str, current_hash: str | None) -> tuple[list[Event], list[Blob]]:
+def masks_applied(row: SourceRow, volatile: tuple[str, ...], raw: bytes | None,
+                  raw_hash: str | None, url: str,
+                  current_hash: str | None) -> tuple[list[Event], list[Blob]]:
     """The SourceReconfigured that sets `volatile`, and the current version read again
     from its stored page under the new masks (a VersionCaptured with no change, as the
     page did not change): without it, the next check would take the masked noise's
@@ -151,7 +153,7 @@ def proposed_masks(before: str, after: str, existing: tuple[str, ...]) -> tuple[
     return tuple(proposed)
 
 
-def pending_masks(history: list[StoredEvent], row: Any) -> tuple[str, ...]:
+def pending_masks(history: list[StoredEvent], row: SourceRow) -> tuple[str, ...]:
     """Masks proposed since the source was last learned that it does not use yet."""
     used = {*(row.volatile or ()), *(row.ignore or ())}
     pending: dict[str, None] = {}

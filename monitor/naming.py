@@ -22,6 +22,7 @@ READABLE_MAX = 80  # characters of URL words; a suffix, when one is needed, come
 SUFFIX_LENGTHS = (8, 16, 64)  # hex digits of the URL's sha256; longer only on a clash
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_PLAIN = re.compile(r"[!-$&-~]*")  # printable ASCII but '%' (0x25)
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -131,6 +132,8 @@ def _encoded(text: str) -> str:
         char = chr(int(match.group(1), 16))
         return char if char in _UNRESERVED else f"%{match.group(1).upper()}"
 
+    if _PLAIN.fullmatch(text):
+        return text  # printable ASCII, no escapes: already in that form
     raw = _PERCENT.sub(escape, text)
     return "".join(ch if ord(ch) < 128 and not ch.isspace() else
                    "".join(f"%{byte:02X}" for byte in ch.encode("utf-8")) for ch in raw)

@@ -16,7 +16,7 @@ from monitor.errors import MonitorError, UsageError
 from monitor.fetch import Fetcher
 from monitor.naming import same_url
 from monitor.netguard import check_scope
-from monitor.runner import fetch_settings
+from monitor.one_check import fetch_settings
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, ListedItem, SourceSpec, learns_volatile
 from monitor.sources.one_load import OneLoad, one_load

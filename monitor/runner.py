@@ -6,8 +6,9 @@ costs no lookup of its own (a conflicting append still re-reads; see Checker.che
 
 Worker processes: the checks of one process share one interpreter, so parsing and
 extraction use one core however many threads run them. `processes` > 1 splits the
-sources across that many processes, each with its own store connection, fetcher and
-thread pool; their results come back to this process for the summary. SQLite writes
+sources across that many processes (concurrent.futures' ProcessPoolExecutor), each
+with its own store connection, fetcher and thread pool; their results stream back to
+this process for the summary as they finish. SQLite writes
 stay serialized by the store (BEGIN IMMEDIATE and a busy timeout).
 
 Politeness must hold across processes, since each process has its own fetcher and
@@ -27,6 +28,8 @@ knows nothing of the others' requests:
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import multiprocessing
 import os
@@ -37,6 +40,7 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,27 +48,15 @@ from urllib.parse import urlsplit
 from monitor.check import Checker, CheckResult
 from monitor.config import Config
 from monitor.errors import MonitorError
-from monitor.fetch import Fetcher, FetchSettings
+from monitor.one_check import build_checker, fetch_settings, run_check
 from monitor.store import EventStore
 from monitor.store.queries import list_sources
+from monitor.store.rows import SourceRow
+
+__all__ = ["PassSummary", "Share", "build_checker", "fetch_settings", "plan_processes",
+           "run_pass", "run_pass_in_processes", "source_rows"]
 
 log = logging.getLogger("monitor.runner")
-
-
-def fetch_settings(config: Config) -> FetchSettings:
-    f = config.fetch
-    return FetchSettings(
-        contact=f.contact, connect_timeout=f.connect_timeout, read_timeout=f.timeout,
-        max_bytes=f.max_bytes, retries=f.retries, backoff_factor=f.backoff,
-        max_concurrent_per_host=f.max_concurrent_per_host,
-        min_delay_per_host=f.min_delay_per_host, ca_bundle=f.ca_bundle,
-        deadline=f.deadline, allow_private_networks=f.allow_private_networks,
-    )
-
-
-def build_checker(config: Config, store: EventStore, **options: object) -> Checker:
-    return Checker(store=store, fetcher=Fetcher(fetch_settings(config)), config=config,
-                   keep_raw=config.fetch.keep_raw, **options)  # type: ignore[arg-type]
 
 
 @dataclass
@@ -84,7 +76,7 @@ class PassSummary:
                 f"{parts or 'nothing'}")
 
 
-def source_rows(store: EventStore) -> dict[str, Any]:
+def source_rows(store: EventStore) -> dict[str, SourceRow]:
     """Every source's projection row, by stream id: read once per pass."""
     return {row.stream_id: row for row in list_sources(store.engine)}
 
@@ -94,7 +86,7 @@ def run_pass(
     names: Iterable[str],
     workers: int,
     on_result: Callable[[CheckResult], None] | None = None,
-    rows: Mapping[str, Any] | None = None,
+    rows: Mapping[str, SourceRow] | None = None,
 ) -> PassSummary:
     """Check `names` on `workers` threads. `rows`: the sources' projection rows by
     stream id, if the caller has them (read here otherwise).
@@ -104,7 +96,7 @@ def run_pass(
     started = time.monotonic()
     summary = PassSummary()
     names = list(names)
-    pending = iter(names)
+    pending = Revisits(names)
     if rows is None:
         rows = source_rows(checker.store)
     checker.page_keys.load(names)  # one read for the pass, not one per check
@@ -113,19 +105,20 @@ def run_pass(
 
     def work() -> None:
         while True:
-            with lock:
-                name = None if failures else next(pending, None)
+            name = pending.take()
             if name is None:
                 return
             try:
-                # check() ends in a result whatever the page or a bug does (outcome
-                # `error` for a crash); what still escapes is an interrupt (Ctrl-C, a
-                # worker's time limit), which stops the pass.
-                result = checker.check(name, rows.get(name))
+                # A result whatever the page or a bug does (monitor.one_check); what
+                # still escapes is an interrupt (Ctrl-C), which stops the pass.
+                result = run_check(checker, name, rows.get(name))
             except BaseException as exc:
                 with lock:
                     failures.append(exc)
+                pending.stop()
                 return
+            if pending.done(name, result.again_at):
+                continue  # half learned: checked again at again_at, by whichever thread
             with lock:
                 summary.results.append(result)
                 if on_result is not None:
@@ -141,6 +134,60 @@ def run_pass(
         raise failures[0]
     summary.seconds = time.monotonic() - started
     return summary
+
+
+class Revisits:
+    """The names a pass has left to check, and the ones to check again later: a check
+    that ends with `again_at` (a page half learned, monitor.learning) comes back at
+    that time, and meanwhile the threads take the other names; none sleeps on a page.
+    A name due again goes before a new one, so few first loads wait at once."""
+
+    MAX_REVISITS = 5  # a name coming back more often than this is taken as it ended
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._fresh = iter(names)
+        self._later: list[tuple[float, int, str]] = []  # (again_at, order, name): a heap
+        self._revisits: Counter[str] = Counter()
+        self._busy = 0  # names taken and not yet done: each may come back
+        self._stopped = False
+        self._ready = threading.Condition()
+
+    def take(self) -> str | None:
+        """The next name to check: one due again, else a new one, else waits for the
+        earliest to come due; None when nothing is left (or the pass stopped)."""
+        with self._ready:
+            while not self._stopped:
+                now = time.time()
+                if self._later and self._later[0][0] <= now:
+                    self._busy += 1
+                    return heapq.heappop(self._later)[2]
+                name = next(self._fresh, None)
+                if name is not None:
+                    self._busy += 1
+                    return name
+                if not self._later and not self._busy:
+                    return None
+                self._ready.wait(self._later[0][0] - now if self._later else None)
+            return None
+
+    def done(self, name: str, again_at: float | None) -> bool:
+        """`name` was checked; True when it is to be checked again at `again_at`."""
+        with self._ready:
+            self._busy -= 1
+            again = again_at is not None and self._revisits[name] < self.MAX_REVISITS
+            if again:
+                self._revisits[name] += 1
+                heapq.heappush(self._later, (float(again_at or 0), next(_ORDER), name))
+            self._ready.notify_all()
+            return again
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopped = True
+            self._ready.notify_all()
+
+
+_ORDER = itertools.count()
 
 
 # --- worker processes -----------------------------------------------------------
@@ -204,25 +251,28 @@ def run_pass_in_processes(
     on_result: Callable[[CheckResult], None] | None = None,
     before_start: Callable[[], None] | None = None,
 ) -> PassSummary:
-    """Run each share in its own process and gather the results here.
-    `before_start` runs just before the processes start (close what must not be
-    inherited, such as pooled database connections)."""
+    """Run each share in its own worker process and gather the results here, as they
+    come (in batches). `before_start` runs just before the processes start (close
+    what must not be inherited, such as pooled database connections).
+
+    One single-process ProcessPoolExecutor a share, not one pool for all: a pool
+    whose process dies fails every future it holds and stops its other processes,
+    and one process lost must cost its own share only."""
     started = time.monotonic()
     context = _context()
     if context.get_start_method() == "fork":
         _import_adapters()  # once, here: forked children inherit them already imported
     if before_start is not None:
         before_start()
+    # Results stream back on one queue, given to each process as it starts (a queue
+    # crosses to a process only then); a share's last message is its "done".
     queue: Any = context.Queue()
-    children = [
-        context.Process(target=_check_share, name=f"check-{i}", daemon=True,
-                        args=(config, database_url, i, share, learn, queue))
-        for i, share in enumerate(shares)
-    ]
-    for child in children:
-        child.start()
-    summary = PassSummary(processes=len(children))
-    finished: set[int] = set()
+    # With fork, the second pool's process is forked while the first pool's threads
+    # run (its manager, waiting on its pipes, and a queue feeder): they hold no lock
+    # that a process of another pool takes.
+    pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_join_pass,
+                                 initargs=(f"check-{i}", queue)) for i in range(len(shares))]
+    summary = PassSummary(processes=len(pools))
     fatal: list[str] = []  # the store or the setup failed: the pass cannot be trusted
     lost: dict[int, str] = {}  # a process died (killed, crashed): its unreported checks
 
@@ -233,34 +283,40 @@ def run_pass_in_processes(
                 on_result(result)
 
     try:
-        while len(finished) < len(children):
+        futures = [pool.submit(_check_share, config, database_url, i, share, learn)
+                   for i, (pool, share) in enumerate(zip(pools, shares, strict=True))]
+        running = set(range(len(shares)))
+        while running:
             try:
-                kind, payload = queue.get(timeout=0.5)
+                kind, index, payload = queue.get(timeout=0.2)
             except queue_module.Empty:
-                for index, child in enumerate(children):
-                    if index not in finished and not child.is_alive() and queue.empty():
-                        finished.add(index)  # died without a word (killed, or crashed)
-                        lost[index] = f"{child.name} exited with code {child.exitcode}"
+                for index in list(running):
+                    if futures[index].done() and futures[index].exception() is not None:
+                        running.discard(index)  # died without its "done" (killed, crashed)
+                        lost[index] = (f"check-{index}'s process ended abruptly (killed, or "
+                                       "out of memory)")
                 continue
             if kind == "results":
                 report(payload)
                 continue
-            index, detail = payload
-            finished.add(index)
-            if kind == "fatal":
-                fatal.append(detail)
-            elif kind == "error":
-                lost[index] = detail
+            running.discard(index)
+            pools[index].shutdown(wait=False)  # its work is done: let its process go
+            if payload is not None:
+                how, detail = payload
+                if how == "fatal":
+                    fatal.append(detail)
+                else:
+                    lost[index] = detail
     finally:
-        for child in children:
-            child.join(timeout=30)
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
     if fatal:
         raise MonitorError("a check process failed: " + fatal[0])
     # One process lost is one share unchecked, not the pass: the others' results
     # stand, and each check the lost one did not report is an `error`.
     reported = {r.source for r in summary.results}
     for index, why in lost.items():
-        log.error("check process %s: %s", children[index].name, why)
+        log.error("check process check-%d: %s", index, why)
         report([CheckResult(name, "error", detail=f"not checked: {why.splitlines()[0]}")
                 for name in shares[index].names if name not in reported])
     summary.seconds = time.monotonic() - started
@@ -281,15 +337,26 @@ def _import_adapters() -> None:
     sources.KINDS  # noqa: B018  (discovery imports every adapter module)
 
 
-def _check_share(config: Config, database_url: str, index: int, share: Share, learn: bool,
-                 queue: Any) -> None:
-    """A worker process: its own store connection, fetcher and thread pool."""
+_results: Any = None  # in a worker process: the pass's queue (set by _join_pass)
+
+
+def _join_pass(name: str, queue: Any) -> None:
+    global _results
+    multiprocessing.current_process().name = name
+    _results = queue
+
+
+def _check_share(config: Config, database_url: str, index: int, share: Share,
+                 learn: bool) -> None:
+    """In a worker process: its own store connection, fetcher and thread pool."""
     from monitor.store import open_store
 
+    queue = _results
     try:
         store = open_store(database_url, check_schema=False)  # the parent checked it
         fetch = replace(config.fetch, max_concurrent_per_host=share.max_concurrent_per_host)
-        checker = build_checker(replace(config, fetch=fetch), store, learn=learn)
+        checker = build_checker(replace(config, fetch=fetch), store, learn=learn,
+                                learn_later=True)  # run_pass comes back (Revisits)
         try:
             batch: list[CheckResult] = []
 
@@ -298,20 +365,20 @@ def _check_share(config: Config, database_url: str, index: int, share: Share, le
                 # of the queue's thread, as much as a small page's extraction.
                 batch.append(result)
                 if len(batch) >= RESULT_BATCH:
-                    queue.put(("results", batch.copy()))
+                    queue.put(("results", index, batch.copy()))
                     batch.clear()
 
             run_pass(checker, share.names, share.workers, on_result=send)
             if batch:
-                queue.put(("results", batch))
+                queue.put(("results", index, batch))
         finally:
             checker.fetcher.close()
             store.engine.dispose()
     except BaseException as exc:  # reported to the parent, which says it in one line
         detail = f"{type(exc).__name__}: {exc}"
         if not isinstance(exc, MonitorError):  # not the store's trouble: this share's only
-            queue.put(("error", (index, detail + "\n" + traceback.format_exc())))
+            queue.put(("done", index, ("error", detail + "\n" + traceback.format_exc())))
             return
-        queue.put(("fatal", (index, detail)))
+        queue.put(("done", index, ("fatal", detail)))
         return
-    queue.put(("done", (index, None)))
+    queue.put(("done", index, None))

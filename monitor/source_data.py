@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from monitor.store.rows import SourceRow
 from monitor.tags import tags_of
 from monitor.validation import mask_problems, parse_interval
 
 
-def source_data(row: Any) -> dict[str, Any]:
+def source_data(row: SourceRow) -> dict[str, Any]:
     """One row of the sources projection, with what keeps it from being checked."""
     return {
         "name": row.name, "url": row.url, "kind": row.kind, "state": row.state,
@@ -28,7 +29,7 @@ def source_data(row: Any) -> dict[str, Any]:
     }
 
 
-def settings_problem(row: Any) -> str | None:
+def settings_problem(row: SourceRow) -> str | None:
     """What in a source's stored settings no check can use (a selector or interval
     recorded before they were checked): every check of it ends in `error` and records
     nothing, so this is the only place it shows."""

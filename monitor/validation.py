@@ -89,10 +89,16 @@ def parse_size(value: Any) -> int:
     return int(float(match.group(1)) * _SIZES[unit])
 
 
+_ASCII_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # valid_name, for ASCII names
+_SPACE = re.compile(r"\s")
+
+
 def valid_name(name: str) -> bool:
     """Whether `name` can name a source or a channel (see NAME_RULE). Letters of any
     alphabet are welcome (приказ-минюст-318, қаулы-12); a name must be in NFC, so two
     names that look the same are the same string."""
+    if isinstance(name, str) and name.isascii():  # the common case, without a lookup a char
+        return 0 < len(name) <= NAME_MAX and _ASCII_NAME.fullmatch(name) is not None
     return (isinstance(name, str) and 0 < len(name) <= NAME_MAX
             and _name_start(name[0]) and all(name_char(ch) for ch in name)
             and unicodedata.is_normalized("NFC", name))
@@ -136,7 +142,7 @@ def url_problem(url: str) -> str | None:
                 "(the log keeps every URL forever); put user:password in an environment "
                 "variable named by auth_env in the source's [[sources]] table, or by "
                 "`monitor add --auth-env VAR`")
-    if any(ch.isspace() for ch in url):
+    if _SPACE.search(url):  # \s is what str.isspace() calls a space
         return f"{redacted(url)!r} is not a URL (it contains spaces)"
     if parts.scheme not in ("http", "https"):
         return f"{redacted(url)!r} is not an http(s) URL"

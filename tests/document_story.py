@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
+from monitor.clock import ManualClock
 from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.events import (
@@ -61,26 +62,15 @@ V4 = Document("Human rights conference", "2025-12-01", (  # typography: low
 ))
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def at(self, days: float) -> None:
-        self.now = START + timedelta(days=days)
-
-
 @dataclass
 class DocumentStory:
     store: EventStore
-    clock: Clock
+    clock: ManualClock
     change_ids: dict[int, str]  # version -> the ChangeDetected that made it
 
 
-def open_clocked(url: str) -> tuple[EventStore, Clock]:
-    clock = Clock(START)
+def open_clocked(url: str) -> tuple[EventStore, ManualClock]:
+    clock = ManualClock(START)
     store = open_store(url, check_schema=False, clock=clock)
     migrate.upgrade(store.engine)
     return store, clock
@@ -96,9 +86,9 @@ def record_document_story(tmp_path: Path, url: str | None = None) -> DocumentSto
     append(store, [BaselineImported(content_hash=Blob.text(V1.canonical_text()).sha256,
                                     origin="test", title=V1.title, published=V1.published)],
            [Blob.text(V1.canonical_text())])
-    clock.at(1)
+    clock.set(START + timedelta(days=1))
     ids[2] = edit(store, V1, V2)
-    clock.at(2)
+    clock.set(START + timedelta(days=2))
     key_file = tmp_path / "keys" / "checkpoint.ed25519"
     create_key(key_file)
     checkpoints.take(store, load_signing_key(key_file),
@@ -106,21 +96,21 @@ def record_document_story(tmp_path: Path, url: str | None = None) -> DocumentSto
     append(store, [ArchiveCopyRecorded(archive_url=ARCHIVE_URL, url=URL, change_event_id=ids[2],
                                        document_version=2, archived_at="20251202090000")])
     for day in (3, 3.5, 4):
-        clock.at(day)
+        clock.set(START + timedelta(days=day))
         append(store, [FetchFailedEvent(kind="timeout", message="no answer in 30 s")])
-    clock.at(4.5)
+    clock.set(START + timedelta(days=4.5))
     append(store, [SourceRecovered(failures=3)])
-    clock.at(5)
+    clock.set(START + timedelta(days=5))
     ids[3] = edit(store, V2, V3)
-    clock.at(6)
+    clock.set(START + timedelta(days=6))
     ids[4] = edit(store, V3, V4)
-    clock.at(8)
+    clock.set(START + timedelta(days=8))
     append(store, [FetchFailedEvent(kind="not_found", message="404", status=404),
                    DocumentRemoved(status=404, confirmations=3,
                                    last_hash=Blob.text(V4.canonical_text()).sha256)])
-    clock.at(10)
+    clock.set(START + timedelta(days=10))
     capture(store, V4, raw=b"<html><body><p>back again</p></body></html>")
-    clock.at(12)
+    clock.set(START + timedelta(days=12))
     Ledger(store.engine).record(NAME, START, 200, UNCHANGED, 1, None)  # numbers the source
     with store.engine.begin() as conn:  # the rest at once: a commit per row costs seconds
         number = conn.execute(select(check_sources.c.no)

@@ -33,6 +33,7 @@ from monitor.alerts.outbox import listing
 from monitor.alerts.policy import Policy
 from monitor.alerts.schema import deliveries
 from monitor.alerts.signing import secret_key, signature
+from monitor.clock import ManualClock
 from monitor.config import AlertConfig, Config
 from monitor.diff import diff_documents
 from monitor.document import Document
@@ -52,7 +53,6 @@ from monitor.moments import utc_iso
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver, verify
 from monitor.store import EventStore, migrate, projections
-from monitor.store.eventstore import utcnow
 from monitor.store.mapper import StoredEvent
 from monitor.store.schema import events
 from monitor.store.snapshots import Blob
@@ -61,17 +61,6 @@ SOURCE = "mfa-2025-12-11-human-rights-penitentiary-en"
 SECRET_ENV = "TEST_ALERTS_WEBHOOK_SECRET"
 INTRO = "Astana, 11 December 2025."
 TITLE = "Human rights conference"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 # --- building the log ---------------------------------------------------------
@@ -229,7 +218,7 @@ def test_receiver_down_for_three_tries_then_up_gets_the_alert_exactly_once(
 ) -> None:
     register(store)
     append(store, SOURCE, NUMBER_EDIT)
-    clock = Clock()
+    clock = ManualClock()
     dispatcher = Dispatcher(store, config(webhook(receiver, retry_base="1s", retry_max="10s")),
                             clock=clock)
     assert dispatcher.enqueue() == 1
@@ -259,7 +248,7 @@ def test_receiver_answering_410_dead_letters_once_never_retried_and_listed(
     register(store)
     append(store, SOURCE, NUMBER_EDIT)
     receiver.answer_always(410)
-    clock = Clock()
+    clock = ManualClock()
     dispatcher = Dispatcher(store, config(webhook(receiver)), clock=clock)
 
     assert dispatcher.run_once().dead == 1
@@ -288,7 +277,7 @@ def test_server_errors_are_retried_and_the_last_try_dead_letters(store, receiver
     register(store)
     append(store, SOURCE, NUMBER_EDIT)
     receiver.answer_always(503)
-    clock = Clock()
+    clock = ManualClock()
     dispatcher = Dispatcher(store, config(webhook(receiver, max_attempts=3, retry_base="1s")),
                             clock=clock)
     states = []
@@ -304,13 +293,13 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap(store, receiver) 
     register(store)
     append(store, SOURCE, NUMBER_EDIT)
     receiver.answer_always(500)
-    clock = Clock()
+    clock = ManualClock()
     waits = []
     dispatcher = Dispatcher(store, config(webhook(receiver, retry_base="10s", retry_max="60s")),
                             clock=clock, rand=lambda: 1.0)
     for _ in range(5):
         dispatcher.run_once()
-        waits.append((rows(store)[0].next_attempt_at - clock.now).total_seconds())
+        waits.append((rows(store)[0].next_attempt_at - clock()).total_seconds())
         clock.advance(3600)
     assert waits == [10, 20, 40, 60, 60]
     low = Dispatcher(store, config(webhook(receiver, retry_base="10s")), rand=lambda: 0.0)
@@ -364,19 +353,20 @@ def test_source_failing_past_the_threshold_alerts_once_per_streak(store, receive
     def fail() -> StoredEvent:
         return append(store, SOURCE, FetchFailedEvent(kind="timeout", message="no answer"))[0]
 
+    store.clock = clock = ManualClock()
     register(store)
     fail()
     fail()
-    time.sleep(0.25)
+    clock.advance(0.25)
     crossing = fail()  # 0.25 s into the streak: over 0.2 s
     fail()
     append(store, SOURCE, SourceRecovered(failures=4))
     fail()  # a new streak
-    time.sleep(0.25)
+    clock.advance(0.25)
     second = fail()
     dispatcher = Dispatcher(store, config(webhook(receiver, "quick", failing_after="200ms"),
                                           webhook(receiver, "patient", failing_after="6h"),
-                                          webhook(receiver, "default")))
+                                          webhook(receiver, "default")), clock=clock)
     dispatcher.run_once()
 
     assert [(r.kind, r.event_id) for r in rows(store, "quick")] == [
@@ -440,10 +430,10 @@ def test_a_first_dispatch_alerts_on_the_backfill_window_not_on_older_history(
     register(store)
     old = append(store, SOURCE, NUMBER_EDIT)[-1]
     recent = append(store, SOURCE, TYPO_EDIT)[-1]
-    clock = Clock()
+    clock = ManualClock()
     with store.engine.begin() as conn:  # the log's history before `recent` is 3 days old
         conn.execute(update(events).where(events.c.position <= old.position)
-                     .values(recorded_at=clock.now - timedelta(days=3)))
+                     .values(recorded_at=clock() - timedelta(days=3)))
     dispatcher = Dispatcher(store, config(webhook(receiver)), clock=clock)
     assert dispatcher.run_once().delivered == 1
     assert [r.event_id for r in rows(store)] == [recent.event_id]
@@ -578,7 +568,7 @@ def test_missing_secret_is_reported_at_use_and_retried(
     register(store)
     append(store, SOURCE, NUMBER_EDIT)
     monkeypatch.delenv(SECRET_ENV)
-    clock = Clock()
+    clock = ManualClock()
     dispatcher = Dispatcher(store, config(webhook(receiver)), clock=clock)
     assert dispatcher.run_once().retrying == 1
     assert f"environment variable {SECRET_ENV} is not set" in rows(store)[0].last_error

@@ -34,6 +34,7 @@ from monitor.alerts.alert import payload
 from monitor.alerts.sample import sample_alert
 from monitor.changes.data import MAX_HUNK_CHARS, hunk_data, where
 from monitor.changes.schema import SCHEMAS, load_schema
+from monitor.clock import ManualClock
 from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.events import FetchFailedEvent
@@ -255,14 +256,12 @@ def test_a_digest_body_follows_the_webhook_schema_with_each_change_in_the_one_sh
 ) -> None:
     from dataclasses import replace
 
-    from test_alerts import Clock
-
     from monitor.events import SourceRegistered
 
     store.append("mfa-down", 0, [SourceRegistered(
         name="mfa-down", url="https://www.gov.kz/down", kind="govkz", interval_seconds=60)])
     store.append("mfa-down", 1, [FetchFailedEvent(kind="timeout", message="no answer")])
-    clock = Clock()
+    clock = ManualClock()
     setup = replace(config(webhook(receiver, failing_after="0s", digest="1h")), public_url=PUBLIC)
     dispatcher = Dispatcher(store, setup, clock=clock)
     dispatcher.run_once()

@@ -88,10 +88,11 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
 
     names = _healthy(store, replica, 2)
     config = fast_config(db_url)
-    config = replace(config, fetch=replace(config.fetch, timeout=60.0, retries=0))
-    with FaultServer() as server:  # answers after 30 s: the test kills its process first
+    config = replace(config, fetch=replace(config.fetch, timeout=150.0, deadline=150.0,
+                                           retries=0))
+    with FaultServer() as server:  # answers after 120 s: the test kills its process first
         server.route("/slow", Reply(200, b"<p>x</p>", {"Content-Type": "text/html"},
-                                    delay=30.0))
+                                    delay=120.0))
         register(store, SourceConfig(name="stuck", url=server.url("/slow"), kind="html",
                                      interval_seconds=60))
         shares = plan_processes({"stuck": server.url("/slow"),
@@ -103,13 +104,14 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
             import os
             import time
 
-            deadline = time.monotonic() + 20
+            # The other share's process ends once it has reported: the stuck page's
+            # process is then our only child.
+            deadline = time.monotonic() + 100  # a loaded machine starts processes slowly
             while time.monotonic() < deadline:
-                if server.seen:  # the stuck page was asked for: its process is waiting
-                    for child in multiprocessing.active_children():
-                        if child.name == f"check-{shares.index(stuck)}" and child.pid:
-                            os.kill(child.pid, signal.SIGKILL)  # our own child, by its id
-                            return
+                children = multiprocessing.active_children()
+                if server.seen and len(children) == 1 and children[0].pid:
+                    os.kill(children[0].pid, signal.SIGKILL)  # our own child, by its id
+                    return
                 time.sleep(0.05)
 
         import threading
@@ -119,7 +121,7 @@ def test_a_check_process_that_dies_loses_only_its_own_share(
         summary = run_pass_in_processes(config, db_url, shares, learn=False)
         killer.join()
     outcomes = {r.source: (r.outcome, r.detail) for r in summary.results}
-    assert outcomes["stuck"][0] == "error" and "exited with code" in outcomes["stuck"][1]
+    assert outcomes["stuck"][0] == "error" and "ended abruptly" in outcomes["stuck"][1]
     for name in names:
         if name not in stuck.names:
             assert outcomes[name][0] == "captured"
@@ -181,3 +183,26 @@ def test_check_exits_0_when_only_pages_failed(tmp_path: Path) -> None:
         result = monitor("check", "--all", cwd=tmp_path, env=env)
     assert result.code == 0, result.err
     assert "down: failed  server_error" in result.out
+
+
+def test_what_escapes_a_check_is_its_error_and_an_interrupt_stops_the_pass(
+    store, replica, checker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.one_check import run_check
+
+    [name] = _healthy(store, replica, 1)
+
+    def broken_trace(*_args: object) -> None:
+        raise RuntimeError("ledger bug\x1b[2J")
+
+    monkeypatch.setattr(checker, "_leave_trace", broken_trace)  # past the check's own guard
+    result = run_check(checker, name)
+    assert (result.outcome, result.detail) == ("error", "RuntimeError: ledger bug[2J")
+    monkeypatch.undo()
+
+    def interrupted(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(checker, "_check", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # not a check's outcome: it stops the caller
+        run_pass(checker, [name], workers=1)

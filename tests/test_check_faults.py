@@ -6,6 +6,7 @@ import pytest
 from http_faults import FaultServer, Reply
 
 from monitor.catalog import register
+from monitor.clock import ManualClock
 from monitor.config import SourceConfig
 
 ARTICLE = ("<html><head><title>Notice</title></head><body><article><h1>Notice</h1>"
@@ -176,26 +177,10 @@ def down(server: FaultServer, store, db_url: str):  # type: ignore[no-untyped-de
         c.fetcher.close()
 
 
-class _SteeredClock:
+def _steered_clock(store) -> ManualClock:  # type: ignore[no-untyped-def]
     """The store's clock, moved on by the test: time passes when the test says, not
     when a loaded machine happens to be slow."""
-
-    def __init__(self) -> None:
-        from monitor.store.eventstore import utcnow
-
-        self.now = utcnow()
-
-    def __call__(self):  # type: ignore[no-untyped-def]
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(seconds=seconds)
-
-
-def _steered_clock(store) -> _SteeredClock:  # type: ignore[no-untyped-def]
-    store.clock = clock = _SteeredClock()
+    store.clock = clock = ManualClock()
     return clock
 
 

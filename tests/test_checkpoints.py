@@ -21,6 +21,7 @@ from monitor.events import ChangeDetected, SourceRegistered
 from monitor.store import open_store
 from monitor.store.database import _with_driver
 from monitor.store.eventstore import chain_hash, hash_payload
+from monitor.store.packing import unpack
 
 
 def change(summary: str) -> ChangeDetected:
@@ -95,7 +96,8 @@ def _rehash_stream(log: Log, stream: str) -> None:
     rows = log.sql("SELECT * FROM events WHERE stream_id = :s ORDER BY version", s=stream)
     prev = ""
     for row in rows:
-        data = row.data if isinstance(row.data, dict) else json.loads(row.data)
+        # the data as recorded: a change's is stored packed (monitor.store.packing)
+        data = unpack(row.data if isinstance(row.data, dict) else json.loads(row.data))
         recorded = row.recorded_at
         if isinstance(recorded, str):
             from datetime import datetime

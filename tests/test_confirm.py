@@ -18,7 +18,6 @@ from change_story import assert_valid
 from test_alerts import (
     SECRET_ENV,
     SOURCE,
-    Clock,
     append,
     change,
     config,
@@ -29,6 +28,7 @@ from test_alerts import (
 )
 
 from monitor.alerts import Dispatcher
+from monitor.clock import ManualClock
 from monitor.config import load_config
 from monitor.confirm import GRACE, Confirmations, ConfirmPlan, Pending
 from monitor.errors import ConfigError
@@ -49,7 +49,7 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _setup(store: EventStore, receiver: WebhookReceiver, **channel: Any):  # type: ignore[no-untyped-def]
     register(store)
-    clock = Clock()
+    clock = ManualClock()
     settings = config(webhook(receiver, confirm="2m", **channel))
     return Dispatcher(store, settings, clock=clock), Confirmations(
         store, ConfirmPlan.of(settings), clock), clock
@@ -119,7 +119,7 @@ def test_a_change_undone_within_the_delay_alerts_once_as_reverted(store, receive
 
 def test_a_reverted_email_says_it_changed_back_and_shows_the_change(store, receiver) -> None:
     register(store)
-    clock = Clock()
+    clock = ManualClock()
     with SmtpSink() as sink:
         settings = config(mail(sink, confirm="1m"))
         dispatcher = Dispatcher(store, settings, clock=clock)
@@ -253,7 +253,7 @@ def test_a_source_confirm_holds_every_channel_and_sets_the_delay(store, receiver
     register(store)
     store.append(SOURCE, store.stream_version(SOURCE), [SourceReconfigured(
         changes={"options": {"confirm": 300.0}})])
-    clock = Clock()
+    clock = ManualClock()
     settings = config(webhook(receiver), webhook(receiver, name="fast", confirm="1m",
                                                  sources=["other-*"]))
     plan = ConfirmPlan.of(settings)

@@ -25,12 +25,13 @@ from babel.messages.pofile import read_po
 from change_story import TITLE, Story, assert_valid, record_story
 from cli_helpers import child_environment
 from conftest import REPO
-from test_alerts import SECRET_ENV, Clock, config, rows, smtp_sink, webhook
+from test_alerts import SECRET_ENV, config, rows, smtp_sink, webhook
 
 from monitor.alerts import Dispatcher
 from monitor.alerts.alert import alert_id
 from monitor.alerts.digest import period_end
 from monitor.alerts.dispatcher import CRASH_ENV
+from monitor.clock import ManualClock
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.i18n import LANGUAGES, Reader
@@ -88,7 +89,7 @@ def test_a_period_ends_on_the_channels_wall_clock(now: str, seconds: int, zone: 
 def test_a_digest_channel_sends_every_alert_of_the_period_in_one_post_grouped_and_ordered(
     store, story: Story, receiver: WebhookReceiver  # type: ignore[no-untyped-def]
 ) -> None:
-    clock = Clock()
+    clock = ManualClock()
     setup = config(webhook(receiver, "hourly", digest="1h"), webhook(receiver, "single"))
     dispatcher = Dispatcher(store, setup, clock=clock)
     dispatcher.run_once()
@@ -135,13 +136,13 @@ def test_a_digest_channel_sends_every_alert_of_the_period_in_one_post_grouped_an
 def test_a_digest_email_speaks_russian_in_moscow_time_with_lang_ru(
     store, story: Story, smtp_sink: SmtpSink  # type: ignore[no-untyped-def]
 ) -> None:
-    clock = Clock()
-    clock.now = datetime(2026, 1, 5, 9, 30)  # 12:30 in Moscow
+    clock = ManualClock()
+    clock.set(datetime(2026, 1, 5, 9, 30))  # 12:30 in Moscow
     setup = config(mail(smtp_sink, digest="1d", language="ru", timezone="Europe/Moscow"))
     dispatcher = Dispatcher(store, setup, clock=clock)
     dispatcher.run_once()
     assert smtp_sink.messages == []
-    clock.now = datetime(2026, 1, 5, 21, 0)  # midnight in Moscow closes the day
+    clock.set(datetime(2026, 1, 5, 21, 0))  # midnight in Moscow closes the day
     assert dispatcher.run_once().delivered == 1
     (message,) = smtp_sink.messages
     assert str(message["Subject"]).strip() == (
@@ -362,7 +363,7 @@ def test_an_apprise_digest_is_one_message_in_kazakh(
 ) -> None:
     import json
 
-    clock = Clock()
+    clock = ManualClock()
     url = receiver.plain_url.replace("http://", "json://")
     setup = config({"name": "chat", "kind": "apprise", "url": url, "digest": "1h",
                     "language": "kk"})

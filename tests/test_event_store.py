@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
 from forked import forkserver
-from sqlalchemy import delete, text, update
+from sqlalchemy import Text, cast, delete, select, text, update
 
-from monitor.errors import ConcurrencyConflict
-from monitor.events import FetchFailedEvent, SourceRecovered, SourceRegistered
+from monitor.errors import ConcurrencyConflict, PersistenceError
+from monitor.events import ChangeDetected, FetchFailedEvent, SourceRecovered, SourceRegistered
 from monitor.store import migrate, open_store
+from monitor.store.packing import pack, unpack
 from monitor.store.schema import events
 from monitor.store.verify import verify_log
 
@@ -145,6 +147,62 @@ def test_verify_passes_on_an_untouched_log(store) -> None:
     report = verify_log(store.engine)
     assert report.intact
     assert (report.events_checked, report.streams_checked) == (3, 2)
+
+
+def test_event_data_is_stored_compactly_and_rows_written_before_still_verify(store) -> None:
+    failed = FetchFailedEvent(kind="timeout", message="Сервер не ответил")
+    store.append("doc", 0, [_registered(), failed])
+    at_version_2 = events.c.version == 2
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(cast(events.c.data, Text)).where(at_version_2)).scalar()
+    # no spaces, Cyrillic as UTF-8 (2 bytes a letter, not a 6-byte \\u escape)
+    assert stored == '{"kind":"timeout","message":"Сервер не ответил","status":null}'
+    # A row as every store wrote it before: spaces and escapes. It reads and verifies alike.
+    before = json.dumps({"kind": "timeout", "message": "Сервер не ответил", "status": None})
+    value = "CAST(:d AS JSON)" if store.engine.dialect.name == "postgresql" else ":d"
+    with store.engine.begin() as conn:
+        conn.execute(text(f"UPDATE events SET data = {value} WHERE version = 2"), {"d": before})
+        assert "\\u0421" in conn.execute(select(cast(events.c.data, Text))
+                                        .where(at_version_2)).scalar()
+    assert store.read_stream("doc")[1].event == failed
+    assert verify_log(store.engine).intact
+
+
+def test_a_change_is_stored_packed_and_reads_and_verifies_as_recorded(store) -> None:
+    paragraph = "Министерство утвердило план развития на 2026 год. " * 4
+    ops = [["equal", paragraph], ["replace", "план", "проект"], ["equal", paragraph]]
+    change = ChangeDetected(
+        from_hash="a" * 64, to_hash="b" * 64, significance="medium", classes=("wording",),
+        summary="1 wording edit in paragraph 2", change={"hunks": [
+            {"kind": "wording", "old_index": 1, "new_index": 1, "classes": ["wording"],
+             "ops": ops}], "new_title": "Новости", "new_published": None})
+    written = store.append("doc", 0, [_registered(), change])
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT data FROM events WHERE version = 2")).scalar()
+    stored = json.loads(stored) if isinstance(stored, str) else stored
+    assert list(stored) == ["~z1"]
+    plain = json.dumps(written[1].data)  # what every store wrote before packing
+    assert len(json.dumps(stored)) < len(plain) / 3
+    assert store.read_stream("doc")[1].event == change
+    assert store.read_all()[1] == written[1]
+    assert verify_log(store.engine).intact
+    # A change row as written before packing existed reads and verifies alike.
+    value = "CAST(:d AS JSON)" if store.engine.dialect.name == "postgresql" else ":d"
+    with store.engine.begin() as conn:
+        conn.execute(text(f"UPDATE events SET data = {value} WHERE version = 2"), {"d": plain})
+    assert store.read_stream("doc")[1] == written[1]
+    assert verify_log(store.engine).intact
+    # A packed row altered (here: the same payload with one word changed) is named.
+    with store.engine.begin() as conn:
+        forged = pack(change.type, {**written[1].data, "summary": "nothing"})
+        conn.execute(update(events).where(events.c.version == 2).values(data=forged))
+    assert "altered" in verify_log(store.engine).problems[0]
+    with store.engine.begin() as conn:  # damaged beyond unpacking: named all the same
+        conn.execute(update(events).where(events.c.version == 2)
+                     .values(data={"~z1": forged["~z1"][:40]}))
+    assert "altered" in verify_log(store.engine, max_problems=1).problems[0]
+    with pytest.raises(PersistenceError, match="dictionary 9"):  # written by a newer program
+        unpack({"~z9": forged["~z1"]})
 
 
 def test_verify_names_an_edited_event(store) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from cli_helpers import monitor
 
+from monitor.clock import ManualClock
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.events import SourcePaused, SourceRegistered
@@ -103,19 +104,11 @@ def test_evidence_paths_default_beside_the_store_and_resolve_from_the_config(
     assert on_postgres.key_file == tmp_path / "var" / "keys" / "checkpoint.ed25519"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 12, 1, 12, 0, 0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def test_the_daemon_signs_after_n_events_or_after_the_interval(tmp_path: Path,
                                                                caplog: pytest.LogCaptureFixture
                                                                ) -> None:
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
-    clock = Clock()
+    clock = ManualClock(datetime(2026, 12, 1, 12, 0, 0))
     store = open_store(url, check_schema=False)
     migrate.upgrade(store.engine)
     store.clock = clock
@@ -143,7 +136,7 @@ def test_the_daemon_signs_after_n_events_or_after_the_interval(tmp_path: Path,
     assert second is not None and second.events == 5 and second.previous == 1
     add(1)
     assert sign() is None
-    clock.now += timedelta(hours=1)
+    clock.advance(3600)
     third = sign()
     assert third is not None and third.events == 7
     lines = settings.witness_file.read_text().splitlines()
@@ -152,7 +145,7 @@ def test_the_daemon_signs_after_n_events_or_after_the_interval(tmp_path: Path,
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM events WHERE position = 2")
     add(3)
-    clock.now += timedelta(hours=2)
+    clock.advance(2 * 3600)
     with caplog.at_level(logging.ERROR, logger="monitor.evidence"):
         assert sign() is None and sign() is None
     refusals = [r for r in caplog.records if "checkpoint refused" in r.getMessage()]

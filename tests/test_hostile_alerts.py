@@ -8,10 +8,11 @@ from datetime import datetime
 
 import pytest
 from change_story import Document, _edit, _register, _version
-from test_alerts import SECRET_ENV, Clock, config, smtp_sink
+from test_alerts import SECRET_ENV, config, smtp_sink
 from test_digest import mail, parts
 
 from monitor.alerts import Dispatcher
+from monitor.clock import ManualClock
 from monitor.normalize import normalize_text
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET
@@ -36,14 +37,14 @@ def test_bidi_overrides_and_c1_controls_from_a_page_never_reach_an_email(
     _register(store, "evil", "https://www.gov.kz/memleket/entities/mfa/press/news/9")
     _version(store, "evil", old, baseline=True)
     _edit(store, "evil", old, new)
-    clock = Clock()
-    clock.now = datetime(2026, 1, 5, 9, 30)
+    clock = ManualClock()
+    clock.set(datetime(2026, 1, 5, 9, 30))
     channels = [mail(smtp_sink, name=f"digest-{lang}", digest="1d", language=lang)
                 for lang in ("ru", "kk")]
     dispatcher = Dispatcher(store, config(*channels, mail(smtp_sink, name="one", language="ru")),
                             clock=clock)
     dispatcher.run_once()
-    clock.now = datetime(2026, 1, 6, 21, 0)
+    clock.set(datetime(2026, 1, 6, 21, 0))
     dispatcher.run_once()
     assert len(smtp_sink.messages) == 3
     for message in smtp_sink.messages:

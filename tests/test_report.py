@@ -14,7 +14,6 @@ import shutil
 import struct
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pytest
 from change_story import assert_valid
 from cli_helpers import child_environment, monitor
 
+from monitor.clock import ManualClock
 from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.events import (
@@ -104,12 +104,13 @@ def _capture(store: EventStore, name: str, old: Document, new: Document) -> str:
 
 
 def seed(store: EventStore) -> Seeded:
+    store.clock = clock = ManualClock()
     _register(store, "mfa-press", PRESS_URL)
     _baseline(store, "mfa-press", V1)
     number_edit = _capture(store, "mfa-press", V1, V2)
-    time.sleep(0.02)
-    between = utcnow()
-    time.sleep(0.02)
+    clock.advance(0.02)
+    between = clock()
+    clock.advance(0.02)
     wording_edit = _capture(store, "mfa-press", V2, V3)
 
     _register(store, "akorda-decrees", "https://www.akorda.kz/en/decrees", kind="govkz-list")

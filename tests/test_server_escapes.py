@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from http_faults import FaultServer, Reply
 
 from monitor.alerts import Dispatcher
 from monitor.catalog import register
+from monitor.clock import ManualClock
 from monitor.config import AlertConfig, Config, SourceConfig
 from monitor.events import FetchFailedEvent
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
@@ -85,12 +85,14 @@ def test_escapes_an_older_record_holds_raw_are_neutralised_where_shown(
 
     # The `failing` alert derived from such a record carries no control either.
     monkeypatch.setenv(SECRET_ENV, SECRET)
-    time.sleep(0.15)
+    store.clock = clock = ManualClock()  # from now on: time passes when the test says
+    clock.advance(0.15)
     store.append("old", store.stream_version("old"), [raw])
     with WebhookReceiver() as receiver:
         channel = AlertConfig("hook", "webhook", {"url": receiver.url, "secret_env": SECRET_ENV,
                                                   "failing_after": "100ms"})
-        Dispatcher(store, Config(path=None, database_url=db_url, alerts=(channel,))).run_once()
+        Dispatcher(store, Config(path=None, database_url=db_url, alerts=(channel,)),
+                   clock=clock).run_once()
         [body] = [r.json() for r in receiver.received]
     assert body["type"] == "source.failing"
     alert = body["data"]

@@ -18,12 +18,13 @@ import pytest
 from change_story import assert_valid
 from cli_helpers import monitor
 from conftest import fast_config
-from test_alerts import SECRET_ENV, Clock, config, register, webhook
+from test_alerts import SECRET_ENV, config, register, webhook
 from test_alerts import append as append_events
 from test_alerts import change as edit
 
 from monitor.alerts import Dispatcher
 from monitor.catalog import register as register_source
+from monitor.clock import ManualClock
 from monitor.config import SourceConfig
 from monitor.errors import ConfigError, FetchFailed
 from monitor.events import (
@@ -143,7 +144,7 @@ def test_refusals_and_failed_captures_are_retried_and_record_nothing_until_one_s
     register(store)
     append_events(store, "mfa-2025-12-11-human-rights-penitentiary-en",
                   edit("First words.", "Second words."))
-    clock = Clock()
+    clock = ManualClock()
     dispatcher = Dispatcher(store, config(wayback(archive, retry_base="1s", retry_max="1s")),
                             clock=clock)
     archive.fail_next(1, 429)

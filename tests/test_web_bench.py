@@ -12,6 +12,7 @@ from pathlib import Path
 
 from conftest import REPO
 from sqlalchemy import Engine, select
+from sqlalchemy import text as sql_text
 
 from monitor.store import migrate
 from monitor.store.database import open_engine
@@ -56,6 +57,9 @@ def test_bulk_load_is_what_appends_write_and_the_bench_reports_every_page(tmp_pa
     try:
         for table in (events, streams, blobs, sources, versions, changes):
             assert _rows(bulk, table) == _rows(real, table), table.name
+        stored = sql_text("SELECT position, data FROM events ORDER BY position")  # as stored
+        with bulk.connect() as b, real.connect() as r:
+            assert b.execute(stored).all() == r.execute(stored).all()
         with bulk.connect() as conn:
             states = set(conn.execute(select(sources.c.state)).scalars())
             counted = len(conn.execute(select(versions.c.stream_id)).all())

@@ -13,6 +13,7 @@ from lxml import html
 from web_helpers import Client, Served, serve
 
 from monitor.catalog import pause, register
+from monitor.clock import ManualClock
 from monitor.config import SourceConfig
 from monitor.events import (
     ChangeDetected,
@@ -29,18 +30,10 @@ from monitor.store.schema import sources
 T0 = datetime(2026, 3, 1, 10, 0, 0)
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def sqlite_store(tmp_path: Path) -> Iterator[EventStore]:
     store = open_store(f"sqlite:///{tmp_path / 'board.db'}", check_schema=False,
-                       clock=Clock(T0))
+                       clock=ManualClock(T0))
     migrate.upgrade(store.engine)
     yield store
     store.engine.dispose()
@@ -231,8 +224,8 @@ def test_next_due_and_failing_since_for_failing_paused_and_unchecked_sources(
     ledger = Ledger(sqlite_store.engine)
 
     def at(minutes: int) -> datetime:
-        clock.now = T0 + timedelta(minutes=minutes)
-        return clock.now
+        clock.set(T0 + timedelta(minutes=minutes))
+        return clock()
 
     _add(sqlite_store, "failing", interval=600)
     _add(sqlite_store, "paused", interval=600)

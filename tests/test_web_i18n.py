@@ -20,6 +20,7 @@ from lxml import html
 from web_helpers import PASSWORD, Client, Served, serve
 
 from monitor.catalog import register
+from monitor.clock import ManualClock
 from monitor.config import SourceConfig
 from monitor.events import FetchFailedEvent, VersionCaptured
 from monitor.i18n import Reader
@@ -78,19 +79,11 @@ def test_the_alerts_words_are_not_extracted_into_the_web_catalog(msgids: set[Any
 
 
 # --- the app ------------------------------------------------------------------------
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     """One source, failing since T0 (its first version a minute before)."""
     store = open_store(f"sqlite:///{tmp_path / 'i18n.db'}", check_schema=False,
-                       clock=Clock(T0))
+                       clock=ManualClock(T0))
     migrate.upgrade(store.engine)
     register(store, SourceConfig(name="decree", url="http://127.0.0.1:9/decree", kind="html",
                                  interval_seconds=600))

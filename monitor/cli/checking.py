@@ -19,7 +19,9 @@ from monitor.runner import (
     run_pass_in_processes,
     source_rows,
 )
+from monitor.store import EventStore
 from monitor.store.queries import get_source
+from monitor.store.rows import SourceRow
 from monitor.untrusted import one_line
 
 DUE_STATES = ("active", "failing", "gone")
@@ -73,7 +75,7 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
                 app.config, app.url, shares, learn=not no_learn, on_result=progress,
                 before_start=store.engine.dispose)  # no pooled connection crosses a fork
         else:
-            checker = build_checker(app.config, store, learn=not no_learn)
+            checker = build_checker(app.config, store, learn=not no_learn, learn_later=True)
             show_progress()
             try:
                 summary = run_pass(checker, targets, workers, on_result=progress, rows=rows)
@@ -120,7 +122,7 @@ def learn(app: AppContext, name: str, delay: float, accept: bool) -> None:
 
     from monitor.check import learn_record, spec_of
     from monitor.fetch import Fetcher
-    from monitor.runner import fetch_settings
+    from monitor.one_check import fetch_settings
     from monitor.sources import adapter_for
 
     store = app.store()
@@ -138,7 +140,7 @@ def learn(app: AppContext, name: str, delay: float, accept: bool) -> None:
         click.echo(f"  {selector}")
 
 
-def _accept_proposals(store: Any, row: Any) -> None:
+def _accept_proposals(store: EventStore, row: SourceRow) -> None:
     from monitor.errors import ConcurrencyConflict
     from monitor.flaps import masks_applied, pending_masks
     from monitor.store.snapshots import get_blob

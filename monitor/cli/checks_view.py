@@ -14,13 +14,14 @@ from monitor.evidence import ledger
 from monitor.evidence.checkpoints import STREAM as CHECKPOINTS
 from monitor.report.filters import parse_since, parse_until
 from monitor.store import EventStore
+from monitor.store.rows import SourceRow
 from monitor.untrusted import one_line
 
 COVERED = {"signed": "signed", "summarized": "summarized, not signed yet",
            "pending": "not in a checkpoint yet"}
 
 
-def show_checks(store: EventStore, row: Any, since: str | None, until: str | None,
+def show_checks(store: EventStore, row: SourceRow, since: str | None, until: str | None,
                 fmt: str) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     start = ledger.seconds(parse_since(since, now)) if since else None

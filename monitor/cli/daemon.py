@@ -12,7 +12,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, pass_app
 from monitor.confirm import Confirmations, ConfirmPlan
 from monitor.daemon import Daemon
-from monitor.runner import build_checker
+from monitor.one_check import build_checker
 
 
 def configure_logging(level: str) -> None:

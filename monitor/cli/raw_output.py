@@ -13,17 +13,18 @@ import base64
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
+from sqlalchemy import Engine
 
 from monitor.cli.context import echo_json
 from monitor.errors import UsageError
+from monitor.store.rows import SourceRow, VersionRow
 from monitor.store.snapshots import get_blob
 from monitor.untrusted import printable
 
 
-def raw_capture(engine: Any, source: Any, version: Any) -> bytes:
+def raw_capture(engine: Engine, source: SourceRow, version: VersionRow) -> bytes:
     """The version's raw bytes; a UsageError when none were kept."""
     where = f"{source.name}@{version.document_version}"
     if not version.raw_hash:
@@ -36,7 +37,7 @@ def raw_capture(engine: Any, source: Any, version: Any) -> bytes:
         return get_blob(conn, version.raw_hash)
 
 
-def emit_raw(content: bytes, source: Any, version: Any, fmt: str,
+def emit_raw(content: bytes, source: SourceRow, version: VersionRow, fmt: str,
              output: Path | None) -> None:
     where = f"{source.name}@{version.document_version}"
     if fmt == "json":

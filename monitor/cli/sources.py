@@ -122,8 +122,8 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
                     selector=selector, language=language, ignore=ignore, follow=follow,
                     languages=languages, auth_env=auth_env, confirm=confirm,
                     tags=tag)
-    adding.checked(app.config, wanted)  # every option, before the store is opened
-    done = adding.add(app.store(), app.config, wanted)
+    wanted = adding.checked(app.config, wanted)  # every option, before the store is opened
+    done = adding.add(app.store(), app.config, wanted, checked_already=True)
     if fmt == "json":
         echo_json({"added": done.added, "existing": done.existing, "notes": done.notes})
         return

@@ -60,10 +60,3 @@ def serve(port: int) -> int:
     log.info("metrics on http://0.0.0.0:%d/metrics", bound)
     return bound
 
-
-def process_exited(pid: int) -> None:
-    """Forget the live gauges of a child process that has exited (multiprocess mode)."""
-    if os.environ.get(MULTIPROC_ENV):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid)

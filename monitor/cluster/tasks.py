@@ -23,7 +23,7 @@ import dramatiq
 from dramatiq.middleware import TimeLimitExceeded
 from dramatiq.rate_limits.backends import RedisBackend
 
-from monitor.check import Checker, CheckResult
+from monitor.check import CheckResult
 from monitor.cluster import metrics
 from monitor.cluster.broker import make_broker
 from monitor.cluster.politeness import ClusterFetcher, ClusterPoliteness, local_settings
@@ -31,7 +31,7 @@ from monitor.cluster.settings import ClusterSettings
 from monitor.cluster.state import ClusterState, redis_client
 from monitor.config import Config
 from monitor.daemon import ALERTING_OUTCOMES
-from monitor.runner import fetch_settings
+from monitor.one_check import build_checker, fetch_settings, run_check
 from monitor.store import open_store
 
 log = logging.getLogger("monitor.cluster")
@@ -133,18 +133,22 @@ class Work:
         fetcher = ClusterFetcher(
             local_settings(fetch_settings(config), settings.max_concurrent_per_host),
             self.politeness)
-        self.checker = Checker(store=self.store, fetcher=fetcher, config=config,
-                               keep_raw=config.fetch.keep_raw, **checker_options)
+        self.checker = build_checker(config, self.store, fetcher=fetcher, **checker_options)
         self.dispatcher = _dispatcher(self.store, config)
 
     def check(self, source: str, due_at: float) -> CheckResult:
         metrics.QUEUE_LAG_SECONDS.observe(max(0.0, time.time() - due_at))
-        outcome = "crashed"  # unless the checker returns: the message will be retried
+        # A crash is an `error` result (monitor.one_check); what escapes is the time
+        # limit (or the worker stopping), and the message is then retried.
+        outcome = "crashed"
         try:
-            result = self.checker.check(source)
+            result = run_check(self.checker, source)
             outcome = result.outcome
             if result.again_at is not None:  # learning half done: come back then
-                self.state.due_times().again(source, result.again_at)
+                try:
+                    self.state.due_times().again(source, result.again_at)
+                except Exception as exc:  # it comes back at its interval instead
+                    log.warning("could not move the next check of %s: %s", source, exc)
         finally:
             try:
                 self.state.check_done(source, outcome)

@@ -1,17 +1,21 @@
 """`monitor worker`: Dramatiq workers that run checks and alert deliveries.
 
 With `--processes 1` the worker runs in this process (so a `kill -9` of this pid is
-the death of a worker). With more, this process supervises that many children,
-restarts one that dies, passes SIGTERM on and, when `metrics_port` is set, serves
-their summed metrics. Each worker process writes a heartbeat key to Redis every
-few seconds (`monitor status` counts them); Dramatiq's own heartbeat decides when
-a silent worker's messages go to the others.
+the death of a worker). With more, Dramatiq's own CLI (`dramatiq.cli.main`, spawned
+processes) starts that many worker processes and passes SIGTERM on; when one dies it
+stops the others and exits with its code, for the service manager to restart the
+whole (`Restart=on-failure`). When `metrics_port` is set, this process serves their
+summed metrics. What each worker process holds (the store, the checker, the
+heartbeat) comes and goes with the Dramatiq worker, as a middleware (`WorkerLife`),
+the same in both ways. Each worker process writes a heartbeat key to Redis every few
+seconds (`monitor status` counts them); Dramatiq's own heartbeat decides when a
+silent worker's messages go to the others.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
@@ -19,15 +23,20 @@ import socket
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+
+if TYPE_CHECKING:
+    from monitor.cluster.tasks import Cluster
 
 log = logging.getLogger("monitor.cluster")
 
 HEARTBEAT_SECONDS = 10.0
 HEARTBEAT_TTL = 60.0  # "seen in the last minute"
 STOP_TIMEOUT_SECONDS = 30.0  # for checks in progress at shutdown; the rest are redelivered
-RESTART_DELAY_SECONDS = 2.0
+OPTIONS_ENV = "MONITOR_WORKER_OPTIONS"  # how `monitor worker` hands its options to Dramatiq's
 
 
 @dataclass(frozen=True)
@@ -38,146 +47,154 @@ class WorkerOptions:
     database_url: str | None  # --database override
     threads: int
     log_level: str = "info"
-    metrics: bool = True  # serve metrics from this process (False in a supervised child)
-    parent_pid: int | None = None  # a supervised child stops when this process is gone
+    metrics: bool = True  # serve metrics from this process (False in a child of the CLI)
+    parent_pid: int | None = None  # a child stops when this process is gone
 
 
 def run_worker(options: WorkerOptions, processes: int) -> int:
     if processes <= 1:
         return serve(options)
-    return Supervisor(options, processes).run()
+    return run_processes(options, processes)
 
 
 def serve(options: WorkerOptions) -> int:
     """Run one Dramatiq worker in this process until SIGTERM or SIGINT."""
-    import dramatiq
-
     from monitor.cluster import metrics
-    from monitor.cluster.settings import cluster_settings
-    from monitor.cluster.tasks import Cluster
 
-    _configure_logging(options.log_level)
-    config = _load_config(options)
-    settings = cluster_settings(config)
-    cluster = Cluster(config, settings)
-    cluster.start_work()
-    if options.metrics and settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port)
+    configure_logging(options.log_level)
+    cluster = worker_cluster(options)
+    if options.metrics and cluster.settings.metrics_port is not None:
+        metrics.serve(cluster.settings.metrics_port)
     worker = dramatiq.Worker(cluster.broker, worker_threads=options.threads)
     stopping = threading.Event()
-    _on_signals(lambda: stopping.set())
+    _on_signals(stopping.set)
     worker.start()
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
-    info = {"id": worker_id, "host": socket.gethostname(), "pid": os.getpid(),
-            "threads": options.threads, "started": time.time(),
-            "broker_id": getattr(cluster.broker, "broker_id", None)}
-    log.info("worker %s: %d threads on %s (%s)", worker_id, options.threads,
-             settings.checks_queue, settings.broker_kind)
-    next_beat = 0.0
-    while True:
-        if options.parent_pid is not None and os.getppid() != options.parent_pid:
-            log.error("the supervising process is gone: stopping")
-            break
-        if time.monotonic() >= next_beat:
-            next_beat = time.monotonic() + HEARTBEAT_SECONDS
-            try:
-                cluster.state.worker_beat(worker_id, {**info, "seen": time.time()},
-                                          HEARTBEAT_TTL)
-            except Exception as exc:  # Redis away: Dramatiq's consumers will say so too
-                log.warning("worker heartbeat failed: %s", exc)
-        if stopping.wait(1.0):
-            break
-    log.info("worker %s stopping", worker_id)
+    stopping.wait()
     worker.stop(timeout=int(STOP_TIMEOUT_SECONDS * 1000))
-    try:
-        cluster.state.worker_gone(worker_id)
-    except Exception as exc:
-        log.warning("could not clear the worker heartbeat: %s", exc)
-    cluster.close()
+    cluster.broker.close()
     return 0
 
 
-class Supervisor:
-    """Keeps `processes` worker processes running until told to stop."""
+def run_processes(options: WorkerOptions, processes: int) -> int:
+    """`processes` worker processes under Dramatiq's CLI, this process its main."""
+    from dramatiq.cli import main, make_argument_parser
 
-    def __init__(self, options: WorkerOptions, processes: int) -> None:
-        self.options = options
-        self.processes = processes
-        self.stopping = threading.Event()
-        self.children: list[Any] = []
+    from monitor.cluster.settings import cluster_settings
 
-    def run(self) -> int:
-        _configure_logging(self.options.log_level)
-        port = self._metrics_port()
-        made: str | None = None
-        if port is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            # Before metrics is imported anywhere: the children inherit the directory.
-            made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
-                prefix="monitor-metrics-")
+    configure_logging(options.log_level)
+    port = cluster_settings(_load_config(options)).metrics_port
+    made: str | None = None
+    if port is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Before metrics is imported anywhere: the children inherit the directory.
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+            prefix="monitor-metrics-")
+    child = replace(options, metrics=False, parent_pid=os.getpid())
+    os.environ[OPTIONS_ENV] = json.dumps(asdict(child))
+    try:
         if port is not None:
             from monitor.cluster import metrics
 
-            metrics.serve(port)
+            metrics.serve(port)  # the children's sum, from their files
+        # spawn, not fork: this process holds threads and a store's pooled connections.
+        args = make_argument_parser().parse_args([
+            "monitor.cluster.actors:broker", "--processes", str(processes),
+            "--threads", str(options.threads), "--use-spawn", "--skip-logging",
+            "--worker-shutdown-timeout", str(int(STOP_TIMEOUT_SECONDS * 1000)),
+        ])
+        return int(main(args) or 0)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def options_from_environment() -> WorkerOptions:
+    """In a worker process started by Dramatiq's CLI: the options of `monitor worker`."""
+    return WorkerOptions(**json.loads(os.environ[OPTIONS_ENV]))
+
+
+def worker_cluster(options: WorkerOptions) -> Cluster:
+    """The cluster handle of one worker process, its life tied to the Dramatiq worker's."""
+    from monitor.cluster.settings import cluster_settings
+    from monitor.cluster.tasks import Cluster
+
+    config = _load_config(options)
+    cluster = Cluster(config, cluster_settings(config))
+    cluster.broker.add_middleware(WorkerLife(cluster, options))
+    return cluster
+
+
+class WorkerLife(dramatiq.Middleware):
+    """Opens what the actors need before the worker takes messages, beats while it
+    runs (and stops it when its parent is gone), and closes all when it stops."""
+
+    def __init__(self, cluster: Cluster, options: WorkerOptions) -> None:
+        self.cluster = cluster
+        self.options = options
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.stopping = threading.Event()
+        self.beating: threading.Thread | None = None
+
+    def before_worker_boot(self, broker: Any, worker: Any) -> None:
+        self.cluster.start_work()
+
+    def after_worker_boot(self, broker: Any, worker: Any) -> None:
+        settings = self.cluster.settings
+        log.info("worker %s: %d threads on %s (%s)", self.worker_id, self.options.threads,
+                 settings.checks_queue, settings.broker_kind)
+        self.beating = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
+        self.beating.start()
+
+    def before_worker_shutdown(self, broker: Any, worker: Any) -> None:
+        log.info("worker %s stopping", self.worker_id)
+        self.stopping.set()
+        if self.beating is not None:
+            self.beating.join(timeout=5)
         try:
-            return self._supervise()
-        finally:
-            if made is not None:
-                shutil.rmtree(made, ignore_errors=True)
+            self.cluster.state.worker_gone(self.worker_id)
+        except Exception as exc:
+            log.warning("could not clear the worker heartbeat: %s", exc)
 
-    def _supervise(self) -> int:
-        context = multiprocessing.get_context("spawn")
-        child_options = WorkerOptions(self.options.config_path, self.options.database_url,
-                                      self.options.threads, self.options.log_level,
-                                      metrics=False, parent_pid=os.getpid())
-        _on_signals(lambda: self.stopping.set())
-        self.children = [self._start(context, child_options) for _ in range(self.processes)]
-        log.info("supervising %d worker processes", self.processes)
-        while not self.stopping.wait(0.5):
-            for index, child in enumerate(self.children):
-                if child.is_alive():
-                    continue
-                self._exited(child)
-                log.error("worker process %d exited with %s: restarting it", child.pid,
-                          child.exitcode)
-                if self.stopping.wait(RESTART_DELAY_SECONDS):
-                    break
-                self.children[index] = self._start(context, child_options)
-        for child in self.children:
-            if child.is_alive():
-                child.terminate()  # SIGTERM: finish in-flight checks, hand back the rest
-        deadline = time.monotonic() + STOP_TIMEOUT_SECONDS + 5
-        for child in self.children:
-            child.join(max(0.1, deadline - time.monotonic()))
-            if child.is_alive():
-                child.kill()
-                child.join()
-            self._exited(child)
-        return 0
+    def after_worker_shutdown(self, broker: Any, worker: Any) -> None:
+        if self.cluster.work is not None:
+            self.cluster.work.close()
+        self.cluster.state.client.close()
 
-    def _start(self, context: Any, options: WorkerOptions) -> Any:
-        child = context.Process(target=_child_main, args=(options,), name="monitor-worker")
-        child.start()
-        return child
-
-    def _exited(self, child: Any) -> None:
-        if child.pid is not None and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-            from monitor.cluster import metrics
-
-            metrics.process_exited(child.pid)
-
-    def _metrics_port(self) -> int | None:
-        from monitor.cluster.settings import cluster_settings
-
-        return cluster_settings(_load_config(self.options)).metrics_port
+    def _beat(self) -> None:
+        info = {"id": self.worker_id, "host": socket.gethostname(), "pid": os.getpid(),
+                "threads": self.options.threads, "started": time.time(),
+                "broker_id": getattr(self.cluster.broker, "broker_id", None)}
+        parent = self.options.parent_pid
+        next_beat = 0.0
+        while not self.stopping.is_set():
+            if parent is not None and os.getppid() != parent:
+                self._orphaned()
+                return
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + HEARTBEAT_SECONDS
+                try:
+                    self.cluster.state.worker_beat(self.worker_id, {**info, "seen": time.time()},
+                                                   HEARTBEAT_TTL)
+                except Exception as exc:  # Redis away: Dramatiq's consumers will say so too
+                    log.warning("worker heartbeat failed: %s", exc)
+            self.stopping.wait(1.0)
 
 
-def _child_main(options: WorkerOptions) -> None:
-    raise SystemExit(serve(options))
+    def _orphaned(self) -> None:
+        """Dramatiq's main process was killed: nothing else would stop this one."""
+        log.error("the main worker process is gone: stopping")
+        os.kill(os.getpid(), signal.SIGTERM)  # Dramatiq's own clean stop
+        if self.stopping.wait(STOP_TIMEOUT_SECONDS + 5):
+            return
+        # Killed while it waited for this process to boot, the main process leaves it
+        # blocked for ever in Dramatiq's "booted" Event.set(), where the first SIGTERM
+        # only marks it stopping: the second one exits (Dramatiq's RET_KILLED).
+        log.error("the worker did not stop: stopping it hard")
+        os.kill(os.getpid(), signal.SIGTERM)
+        if not self.stopping.wait(10):
+            os._exit(1)
 
 
 def _load_config(options: WorkerOptions) -> Any:
-    from dataclasses import replace
-
     from monitor.config import load_config
 
     config = load_config(options.config_path)
@@ -195,10 +212,13 @@ def _on_signals(stop: Any) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper()),
-                        format="%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s")
+def configure_logging(level: str) -> None:
+    """The worker's log: basicConfig when nobody configured it yet (Dramatiq's CLI
+    has, in its processes), and the level of each logger."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s")
+    logging.getLogger().setLevel(getattr(logging, level.upper()))
     for noisy in ("urllib3", "dramatiq", "pika"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("monitor.check").setLevel(
         logging.INFO if level == "debug" else logging.WARNING)
+

@@ -118,6 +118,25 @@ class SourceAdapter(ABC):
         """Selectors whose text differs between two loads; empty for adapters that need none."""
         return ()
 
+    def learn_first(self, spec: SourceSpec, fetcher: Fetcher) -> str:
+        """Learning in two steps, so that no one waits between the loads: the first
+        load's text, remembered by the caller until `learn_after` seconds have passed."""
+        raise NotImplementedError
+
+    def learn_from(self, spec: SourceSpec, fetcher: Fetcher, first: str) -> tuple[str, ...]:
+        """What `learn_volatile` returns, given the first load (from `learn_first`)
+        made at least `learn_after(spec)` seconds ago."""
+        raise NotImplementedError
+
+    def learn_after(self, spec: SourceSpec) -> float:
+        """Seconds between the first load and the next ones."""
+        return 0.0
+
+
+def learns_in_two_steps(adapter: SourceAdapter) -> bool:
+    """Whether the adapter's learning can be split at its pause (learn_first, learn_from)."""
+    return type(adapter).learn_from is not SourceAdapter.learn_from
+
 
 def learns_volatile(adapter: SourceAdapter) -> bool:
     """Whether the adapter learns, on a source's first check, what changes on every load."""

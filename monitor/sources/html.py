@@ -104,11 +104,20 @@ class HtmlPage(SourceAdapter):
         """spec.volatile plus what differs between three loads: two
         `options["learn_delay"]` seconds apart (default 3), for clocks and counters,
         and a third at once, so that a banner rotating among a few texts that came up
-        the same twice is still caught (see monitor.sources.volatile)."""
-        delay = float(spec.options.get("learn_delay", DEFAULT_LEARN_DELAY))
+        the same twice is still caught (see monitor.sources.volatile). This waits
+        between the loads; a pass splits it instead (learn_first, then learn_from)."""
+        first = self.learn_first(spec, fetcher)
+        time.sleep(self.learn_after(spec))
+        return self.learn_from(spec, fetcher, first)
+
+    def learn_after(self, spec: SourceSpec) -> float:
+        return float(spec.options.get("learn_delay", DEFAULT_LEARN_DELAY))
+
+    def learn_first(self, spec: SourceSpec, fetcher: Fetcher) -> str:
+        return fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=auth_headers(spec)).text()
+
+    def learn_from(self, spec: SourceSpec, fetcher: Fetcher, first: str) -> tuple[str, ...]:
         headers = auth_headers(spec)
-        first = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
-        time.sleep(delay)
         second = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
         third = fetcher.get(spec.url, ca_bundle=spec.ca_bundle, headers=headers).text()
         learned = volatile_selectors(first, second, third)

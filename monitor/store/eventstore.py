@@ -17,6 +17,7 @@ from monitor.events import Event
 from monitor.store.database import WRITE, busy_timeout, open_engine, serialize_appends
 from monitor.store.faults import store_error, translated
 from monitor.store.mapper import StoredEvent, canonical_json, to_data
+from monitor.store.packing import pack
 from monitor.store.schema import events, streams
 from monitor.store.snapshots import Blob, encode_blobs, insert_blobs
 
@@ -123,6 +124,73 @@ class EventStore:
             raise DataRejected(f"the database refused a value ({what}); nothing was "
                                "written") from exc
 
+    def append_many(self, appends: Sequence[tuple[str, int, Sequence[Event]]]
+                    ) -> list[StoredEvent]:
+        """Many streams' appends, (stream id, expected version, events) each, in one
+        transaction: all of them, or (raising as `append` does) none. Each stream's
+        events are chained and checked exactly as `append` does; the projectors see
+        every stored event once, in position order. For writing many at once (`monitor
+        add` of a long list): one commit, and one multi-row insert per table."""
+        appends = [(stream_id, expected, list(new)) for stream_id, expected, new in appends
+                   if new]
+        if not appends:
+            return []
+        streams_seen = [stream_id for stream_id, _, _ in appends]
+        if len(set(streams_seen)) != len(streams_seen):
+            raise ValueError("append_many: a stream may appear once")
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                serialize_appends(conn)
+                heads = self._heads(conn, streams_seen)
+                rows: list[dict[str, Any]] = []
+                for stream_id, expected, new in appends:
+                    current, head = heads.get(stream_id, (0, ""))
+                    if current != expected:
+                        raise ConcurrencyConflict(stream_id, expected, current)
+                    rows += self._rows(stream_id, current, head, new)
+                positions = conn.execute(
+                    insert(events).returning(events.c.position, sort_by_parameter_order=True),
+                    [_packed(row) for row in rows],
+                ).scalars().all()
+                stored = [StoredEvent(position=p, **row) for p, row in zip(positions, rows,
+                                                                           strict=True)]
+                last = {event.stream_id: event for event in stored}
+                fresh = [{"stream_id": s, "version": e.version, "head_hash": e.hash}
+                         for s, e in last.items() if heads.get(s, (0, ""))[0] == 0]
+                if fresh:
+                    conn.execute(insert(streams), fresh)
+                for stream_id, event in last.items():
+                    current = heads.get(stream_id, (0, ""))[0]
+                    if current:
+                        self._move_head(conn, stream_id, current, event)
+                for project in self.projectors:
+                    project(conn, stored)
+                return stored
+        except DBAPIError as exc:
+            error = self.error(exc)
+            if isinstance(error, ConstraintViolated) and (
+                error.constraint in STREAM_VERSION_CONSTRAINTS
+            ):
+                raise ConcurrencyConflict(streams_seen[0], appends[0][1]) from None
+            raise error from exc
+        except (OverflowError, ValueError, TypeError) as exc:
+            every = [event for _, _, new in appends for event in new]
+            field = _out_of_range(every)
+            what = f"the number in {field} is too big" if field else _one_line(exc)
+            raise DataRejected(f"the database refused a value ({what}); nothing was "
+                               "written") from exc
+
+    def _heads(self, conn: Connection, stream_ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """(version, head hash) of those of `stream_ids` that exist."""
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(stream_ids), _IN_BATCH):
+            chunk = stream_ids[start:start + _IN_BATCH]
+            for row in conn.execute(select(streams.c.stream_id, streams.c.version,
+                                           streams.c.head_hash)
+                                    .where(streams.c.stream_id.in_(chunk))):
+                found[row.stream_id] = (row.version, row.head_hash)
+        return found
+
     def error(self, exc: DBAPIError) -> PersistenceError:
         """The store's own error for a driver error met on this store."""
         return store_error(exc, self.engine.url, busy_timeout(self.engine))
@@ -142,6 +210,18 @@ class EventStore:
         new_events: Sequence[Event],
     ) -> list[StoredEvent]:
         stored = []
+        for row in self._rows(stream_id, current, prev_hash, new_events):
+            position = conn.execute(
+                insert(events).values(**_packed(row)).returning(events.c.position)
+            ).scalar_one()
+            stored.append(StoredEvent(position=position, **row))
+        return stored
+
+    def _rows(self, stream_id: str, current: int, prev_hash: str,
+              new_events: Sequence[Event]) -> list[dict[str, Any]]:
+        """The `events` rows of appending `new_events` to a stream at version `current`
+        whose head hash is `prev_hash`: each chained to the one before."""
+        rows = []
         for offset, event in enumerate(new_events, start=1):
             event_id = uuid.uuid4().hex
             version = current + offset
@@ -152,29 +232,13 @@ class EventStore:
                 event_id, stream_id, version, event.type, event.schema_version, data, recorded_at
             )
             digest = chain_hash(prev_hash, payload)
-            position = conn.execute(
-                insert(events)
-                .values(
-                    event_id=event_id,
-                    stream_id=stream_id,
-                    version=version,
-                    type=event.type,
-                    schema_version=event.schema_version,
-                    data=data,
-                    recorded_at=recorded_at,
-                    prev_hash=prev_hash,
-                    hash=digest,
-                )
-                .returning(events.c.position)
-            ).scalar_one()
-            stored.append(
-                StoredEvent(
-                    position, event_id, stream_id, version, event.type,
-                    event.schema_version, data, recorded_at, prev_hash, digest,
-                )
-            )
+            rows.append({
+                "event_id": event_id, "stream_id": stream_id, "version": version,
+                "type": event.type, "schema_version": event.schema_version, "data": data,
+                "recorded_at": recorded_at, "prev_hash": prev_hash, "hash": digest,
+            })
             prev_hash = digest
-        return stored
+        return rows
 
     def _move_head(self, conn: Connection, stream_id: str, current: int, last: StoredEvent) -> None:
         if current == 0:
@@ -309,6 +373,7 @@ def as_datetime(value: Any) -> datetime:
 
 
 _INT64 = 2**63
+_IN_BATCH = 500  # ids in one IN (…): under SQLite's limit of bound parameters
 
 
 def _out_of_range(new_events: Sequence[Event]) -> str | None:
@@ -323,3 +388,9 @@ def _out_of_range(new_events: Sequence[Event]) -> str | None:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _packed(row: dict[str, Any]) -> dict[str, Any]:
+    """An event row as stored: its data packed (monitor.store.packing) where the type is
+    packed; the row itself, and the StoredEvent made from it, keep the data as recorded."""
+    return {**row, "data": pack(row["type"], row["data"])}

@@ -19,6 +19,7 @@ from monitor.store import search_index
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.mapper import StoredEvent
+from monitor.store.rows import SourceRow
 from monitor.store.schema import PROJECTION_TABLES, changes, events, sources, versions
 
 Handler = Callable[[Connection, StoredEvent, dict[str, Any]], None]
@@ -39,12 +40,20 @@ def handles(event_type: str) -> Callable[[Handler], Handler]:
 
 
 def apply(conn: Connection, stored: Sequence[StoredEvent]) -> None:
+    registered: list[dict[str, Any]] = []  # new sources in a row: one multi-row insert
     for event in stored:
+        if event.type == "SourceRegistered":
+            registered.append(_registered_row(event, event.data))
+            continue
+        if registered:
+            conn.execute(insert(sources), registered)
+            registered = []
         handler = _HANDLERS.get(event.type)
         if handler is not None:
             handler(conn, event, event.data)
-        if event.type != "SourceRegistered":
-            _touch(conn, event)
+        _touch(conn, event)
+    if registered:
+        conn.execute(insert(sources), registered)
 
 
 def rebuild(engine: Engine, batch: int = 2000) -> int:
@@ -93,38 +102,37 @@ def _touch(conn: Connection, event: StoredEvent) -> None:
     )
 
 
-def _source(conn: Connection, stream_id: str) -> Any:
-    return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+def _source(conn: Connection, stream_id: str) -> SourceRow | None:
+    row = conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+    return None if row is None else SourceRow.of(row)
 
 
 def _set(conn: Connection, stream_id: str, **values: Any) -> None:
     conn.execute(update(sources).where(sources.c.stream_id == stream_id).values(**values))
 
 
-@handles("SourceRegistered")
-def _registered(conn: Connection, event: StoredEvent, data: dict[str, Any]) -> None:
-    conn.execute(
-        insert(sources).values(
-            stream_id=event.stream_id,
-            name=data["name"],
-            url=data["url"],
-            kind=data["kind"],
-            interval_seconds=data["interval_seconds"],
-            language=data.get("language"),
-            selector=data.get("selector"),
-            ignore=list(data.get("ignore") or []),
-            volatile=[],
-            follow=bool(data.get("follow")),
-            translation_of=data.get("translation_of"),
-            options=dict(data.get("options") or {}),
-            state="active",
-            stream_version=event.version,
-            document_version=0,
-            failures=0,
-            registered_at=event.recorded_at,
-            last_event_position=event.position,
-        )
-    )
+def _registered_row(event: StoredEvent, data: dict[str, Any]) -> dict[str, Any]:
+    """The `sources` row of a SourceRegistered (`apply` inserts them many at once)."""
+    return {
+        "stream_id": event.stream_id,
+        "name": data["name"],
+        "url": data["url"],
+        "kind": data["kind"],
+        "interval_seconds": data["interval_seconds"],
+        "language": data.get("language"),
+        "selector": data.get("selector"),
+        "ignore": list(data.get("ignore") or []),
+        "volatile": [],
+        "follow": bool(data.get("follow")),
+        "translation_of": data.get("translation_of"),
+        "options": dict(data.get("options") or {}),
+        "state": "active",
+        "stream_version": event.version,
+        "document_version": 0,
+        "failures": 0,
+        "registered_at": event.recorded_at,
+        "last_event_position": event.position,
+    }
 
 
 @handles("SourceReconfigured")

@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Connection, Engine, select
 
 from monitor.document import Document
 from monitor.errors import UsageError
+from monitor.store.rows import SourceRow, VersionRow
 from monitor.store.schema import changes, events, sources, versions
 from monitor.store.snapshots import get_text
 
 
-def list_sources(engine: Engine, include_removed: bool = False) -> list[Any]:
+def list_sources(engine: Engine, include_removed: bool = False) -> list[SourceRow]:
     query = select(sources).order_by(sources.c.name)
     if not include_removed:
         query = query.where(sources.c.state != "removed")
     with engine.connect() as conn:
-        return list(conn.execute(query))
+        return [SourceRow.of(row) for row in conn.execute(query)]
 
 
 def source_schedules(engine: Engine, since: int, types: Iterable[str]) -> list[Any]:
@@ -45,17 +46,23 @@ def source_schedule_batches(engine: Engine,
             yield list(part)
 
 
-def get_source(engine: Engine, name: str) -> Any:
+def find_source(conn: Connection, where: ColumnElement[bool]) -> SourceRow | None:
+    """The one source `where` picks (by name or stream id), if there is one."""
+    row = conn.execute(select(sources).where(where)).first()
+    return None if row is None else SourceRow.of(row)
+
+
+def get_source(engine: Engine, name: str) -> SourceRow:
     with engine.connect() as conn:
-        row = conn.execute(select(sources).where(sources.c.name == name)).first()
+        row = find_source(conn, sources.c.name == name)
     if row is None:
         raise UsageError(f"no source named {name!r} (see `monitor sources`)")
     return row
 
 
-def source_by_stream(engine: Engine, stream_id: str) -> Any:
+def source_by_stream(engine: Engine, stream_id: str) -> SourceRow | None:
     with engine.connect() as conn:
-        return conn.execute(select(sources).where(sources.c.stream_id == stream_id)).first()
+        return find_source(conn, sources.c.stream_id == stream_id)
 
 
 def redirected_here(engine: Engine, url: str) -> set[str]:
@@ -68,12 +75,12 @@ def redirected_here(engine: Engine, url: str) -> set[str]:
         return set(conn.execute(query).scalars())
 
 
-def list_versions(engine: Engine, stream_id: str) -> list[Any]:
+def list_versions(engine: Engine, stream_id: str) -> list[VersionRow]:
     with engine.connect() as conn:
-        return list(conn.execute(
+        return [VersionRow.of(row) for row in conn.execute(
             select(versions).where(versions.c.stream_id == stream_id)
             .order_by(versions.c.document_version)
-        ))
+        )]
 
 
 def list_changes(engine: Engine, stream_id: str | None = None) -> list[Any]:
@@ -84,7 +91,8 @@ def list_changes(engine: Engine, stream_id: str | None = None) -> list[Any]:
         return list(conn.execute(query))
 
 
-def version_text(engine: Engine, stream_id: str, number: int | None = None) -> tuple[Any, str]:
+def version_text(engine: Engine, stream_id: str,
+                 number: int | None = None) -> tuple[VersionRow, str]:
     """A stored version (the latest when number is None) and its canonical text."""
     query = select(versions).where(versions.c.stream_id == stream_id)
     if number is None:
@@ -96,7 +104,7 @@ def version_text(engine: Engine, stream_id: str, number: int | None = None) -> t
         if row is None:
             which = "stored version" if number is None else f"version {number}"
             raise UsageError(f"source {stream_id!r} has no {which}")
-        return row, get_text(conn, row.content_hash)
+        return VersionRow.of(row), get_text(conn, row.content_hash)
 
 
 def version_document(engine: Engine, stream_id: str, number: int | None = None) -> Document:

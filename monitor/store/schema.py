@@ -18,6 +18,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from monitor.store.packing import StoredJSON
+
 metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, PostgreSQL wants BIGINT.
@@ -33,7 +35,7 @@ events = Table(
     Column("version", Integer, nullable=False),
     Column("type", String(64), nullable=False),
     Column("schema_version", Integer, nullable=False),
-    Column("data", JSON, nullable=False),
+    Column("data", StoredJSON, nullable=False),  # a change's packed: monitor.store.packing
     Column("recorded_at", DateTime(timezone=False), nullable=False),  # UTC
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),

@@ -25,6 +25,7 @@ from monitor.changes.record import CHANGED, PUBLISHED, REMOVED, ChangeRecord
 from monitor.diff import Change, Hunk
 from monitor.i18n import Reader
 from monitor.store.mapper import to_event
+from monitor.store.rows import SourceRow, VersionRow
 from monitor.store.schema import changes, events, versions
 from monitor.web.checks import Checks, gap_threshold, source_checks
 from monitor.web.signed import Signed, first_signed
@@ -72,7 +73,7 @@ class VersionEntry:
 
 @dataclass(frozen=True)
 class History:
-    source: Any  # the sources projection row
+    source: SourceRow
     versions: tuple[VersionEntry, ...]  # newest first, at most SHOWN
     total_versions: int
     older: int | None  # the newest version not shown, when older ones are left out
@@ -88,13 +89,14 @@ class History:
         return [t for t in found if isinstance(t, str)] if isinstance(found, list) else []
 
 
-def read_history(engine: Engine, source: Any, now: datetime, reader: Reader,
+def read_history(engine: Engine, source: SourceRow, now: datetime, reader: Reader,
                  before: int | None = None) -> History:
     """The history, with the table's versions older than `before` (None: the latest)."""
     stream = source.stream_id
     with engine.connect() as conn:
-        stored = list(conn.execute(select(versions).where(versions.c.stream_id == stream)
-                                   .order_by(versions.c.document_version)))
+        stored = [VersionRow.of(v) for v in conn.execute(
+            select(versions).where(versions.c.stream_id == stream)
+            .order_by(versions.c.document_version))]
         rows = list(conn.execute(select(changes).where(changes.c.stream_id == stream)
                                  .order_by(changes.c.event_position)))
         made = {r.to_version: r for r in rows if r.kind == CHANGED and r.to_version}

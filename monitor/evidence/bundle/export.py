@@ -60,7 +60,7 @@ def export_bundle(store: EventStore, settings: EvidenceSettings, name: str,
     checkpoint, record, signed_now = _covering(store, settings, chosen[-1].position)
     proofs = _proofs(store, checkpoint, [e.position for e in chosen])
     versions, texts, captures = _contents(store, chosen, numbers, source.url)
-    info = {
+    info: dict[str, Any] = {
         "format": layout.FORMAT, "source": source.name, "stream_id": source.stream_id,
         "url": source.url, "exported_at": utc_iso(store.clock()),
         "from_version": min(numbers.values(), default=None),

@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import HTTPException, Query, Request
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from monitor.moments import utc_iso
+from monitor.store.queries import find_source
+from monitor.store.rows import SourceRow
 from monitor.store.schema import sources
 from monitor.web.context import web
 
@@ -57,10 +58,10 @@ MAX_NUMBER = 2 ** 31 - 1
 MAX_POSITION = 2 ** 63 - 1
 
 
-def source_row(request: Request, name: str) -> Any:
+def source_row(request: Request, name: str) -> SourceRow:
     """The sources projection's row named `name` (removed ones too), or 404."""
     with web(request).engine.connect() as conn:
-        row = conn.execute(select(sources).where(sources.c.name == name)).first()
+        row = find_source(conn, sources.c.name == name)
     if row is None:
         raise HTTPException(404, f"no source named {name!r}")
     return row

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from monitor import adding, catalog
 from monitor.adding import Wanted
 from monitor.source_data import source_data
+from monitor.store.rows import SourceRow
 from monitor.store.schema import sources
 from monitor.validation import parse_interval
 from monitor.web.api.common import NOT_FOUND, Limit, moment, problem, source_row
@@ -101,7 +102,7 @@ class SourceChanges(BaseModel):
     reason: str | None = Field(None, max_length=500, description="Why (kept in the log).")
 
 
-def source_model(row: Any) -> Source:
+def source_model(row: SourceRow) -> Source:
     data = source_data(row)
     for key in ("last_change_at", "registered_at"):
         data[key] = moment(data[key])
@@ -140,7 +141,7 @@ def list_sources(request: Request, _: Viewer,
     if cursor:
         query = query.where(sources.c.name > cursor)
     with web(request).engine.connect() as conn:
-        rows = list(conn.execute(query))
+        rows = [SourceRow.of(r) for r in conn.execute(query)]
     more = len(rows) > limit
     rows = rows[:limit]
     return SourcePage(items=[source_model(r) for r in rows],

@@ -110,7 +110,7 @@ def get_version_text(request: Request, _: Viewer, name: str,
                      number: Number) -> PlainTextResponse:
     row = source_row(request, name)
     try:
-        _, text = version_text(web(request).engine, row.stream_id, number)
+        text = version_text(web(request).engine, row.stream_id, number)[1]
     except UsageError:
         raise HTTPException(404, f"source {name!r} has no version {number}") from None
     return PlainTextResponse(text, media_type="text/plain; charset=utf-8")

@@ -8,13 +8,13 @@ DOCX is a download, never shown.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from monitor.store.rows import VersionRow
 from monitor.store.schema import events
 from monitor.store.snapshots import get_blob
 from monitor.untrusted import one_line
@@ -56,7 +56,7 @@ def routes(app: FastAPI) -> None:
         return Response(content, headers=headers)  # no media_type: Starlette would add a charset
 
 
-def _missing(version: Any) -> str:
+def _missing(version: VersionRow) -> str:
     why = (gettext("it was imported as a baseline from its text")
            if version.origin == "baseline" else
            gettext("raw captures were not kept then (keep_raw in monitor.toml)"))
@@ -64,7 +64,9 @@ def _missing(version: Any) -> str:
                    number=version.document_version, why=why)
 
 
-def _raw(request: Request, version: Any) -> tuple[bytes, ServedAs]:
+def _raw(request: Request, version: VersionRow) -> tuple[bytes, ServedAs]:
+    if not version.raw_hash:  # the callers answered this already
+        raise HTTPException(404, _missing(version))
     with web(request).engine.connect() as conn:
         content = get_blob(conn, version.raw_hash)
         content_type = conn.execute(select(events.c.data["content_type"].as_string())
@@ -72,7 +74,7 @@ def _raw(request: Request, version: Any) -> tuple[bytes, ServedAs]:
     return content, served_as(content_type or "", content)
 
 
-def _attachment(name: str, version: Any, served: ServedAs) -> str:
+def _attachment(name: str, version: VersionRow, served: ServedAs) -> str:
     """A file name in plain ASCII, and the source's own name (any alphabet) per RFC 6266."""
     number, extension = version.document_version, served.extension
     return (f'attachment; filename="version-{number}.{extension}"; '
