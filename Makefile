@@ -29,6 +29,8 @@ bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see
 	$(BIN)/python -m bench.cluster_bench
 	$(BIN)/python -m bench.add_bulk
 	$(BIN)/python -m bench.learn_pass
+	$(BIN)/python -m bench.hundred_k
+	$(BIN)/python -m bench.million
 
 WEB_POT = monitor/locale/web.pot
 messages: $(RUNTIME)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)

@@ -78,6 +78,8 @@ class CheckResult:
     detail: str = ""
     ms: int = 0
     significance: str | None = None
+    # Learning is half done: check this source again at this Unix time (time.time()),
+    # not at its next interval. The schedulers honour it (monitor.daemon).
     again_at: float | None = None
 
 

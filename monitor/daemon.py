@@ -1,4 +1,14 @@
-"""`monitor run`: the daemon. One APScheduler job per source, a bounded worker pool.
+"""`monitor run`: the daemon. Due times in a heap, a bounded worker pool.
+
+Each scheduled source is one entry of a heap keyed by its due time (monitor.due);
+one loop pops what is due, as many as there are idle workers, and hands them to a
+`concurrent.futures` pool: when every worker is busy nothing more is taken, so a
+backlog stays in the heap (one entry per source) rather than in a queue. A source
+is set due again once its check ends: at its interval, or at the time the check
+asked for (`CheckResult.again_at`: learning's second load).
+
+APScheduler keeps the few periodic housekeeping jobs (follow the log, confirmations,
+alert dispatch, checkpoints) and the one-shot re-checks of confirmations.
 
 The daemon follows the event log: sources added, reconfigured, paused or
 removed (by `monitor add` in another terminal, by a list source's `follow`)
@@ -17,18 +27,19 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor as CheckPool
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.check import CHECKABLE, Checker
+from monitor.due import DueHeap, DueTimes
 from monitor.one_check import run_check
 from monitor.store import EventStore
-from monitor.store.queries import list_sources
+from monitor.store.queries import source_schedule_batches, source_schedules
 from monitor.validation import parse_interval
 
 if TYPE_CHECKING:
@@ -42,6 +53,8 @@ ALERTING_OUTCOMES = frozenset({"changed", "published", "removed", "failed"})
 SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
 CHECKPOINT_SECONDS = 30.0  # how often the daemon asks whether a checkpoint is due
+IDLE_WAIT_SECONDS = 1.0  # the due loop's longest sleep when nothing wakes it
+YIELD_EVERY = 500  # catalog rows read at the start between two pauses of the reader
 
 
 @dataclass(frozen=True)
@@ -60,17 +73,21 @@ class Daemon:
         dispatch_seconds: float = 5.0,
         first_run_spread: float = 10.0,
         follow_seconds: float = SYNC_SECONDS,
-        submit: Callable[[str], None] | None = None,
+        submit: Callable[[str], object] | None = None,
         confirmations: Confirmations | None = None,
         checkpoint: Callable[[], Any] | None = None,
+        due: DueTimes | None = None,
+        send: Callable[[str, float], object] | None = None,
     ) -> None:
-        if checker is None and submit is None:
+        if checker is None and submit is None and send is None:
             raise ValueError("a daemon needs a checker or a submit callable")
         self.store = store
         self.checker = checker
         # What happens to a due check: run here, or handed on (`monitor run --distributed`
-        # sends it to the queue the workers read).
+        # sends it to the queue the workers read). What it returns may carry `again_at`.
         self.submit = submit or self._check_here
+        # Or `send(name, due_at)`: the cluster's scheduler tells the workers when it fell due.
+        self.send = send or (lambda name, _due_at: self.submit(name))
         self.workers = max(1, workers)
         self.dispatch = dispatch
         self.dispatch_seconds = dispatch_seconds
@@ -81,11 +98,14 @@ class Daemon:
         self.confirmations = confirmations if checker is not None else None
         self.checkpoint = checkpoint  # signs the log when due (monitor.evidence.cadence)
         self.scheduler = BackgroundScheduler(
-            executors={"checks": ThreadPoolExecutor(max_workers=self.workers),
-                       "service": ThreadPoolExecutor(max_workers=2)},
+            executors={"service": ThreadPoolExecutor(max_workers=2)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
+        self.pool = CheckPool(max_workers=self.workers, thread_name_prefix="check")
+        self.due: DueTimes = due if due is not None else DueHeap()
+        self.taken = 0  # sources popped from the heap whose check has not ended
+        self.wake = threading.Event()  # a worker came free, or a source became due sooner
         self.scheduled: dict[str, Schedule] = {}
         # Settings that could not be scheduled, said once each (until they change).
         self.refused: dict[str, Schedule] = {}
@@ -98,7 +118,9 @@ class Daemon:
     def run(self) -> int:
         self._install_signal_handlers()
         self.position = self.store.last_position()
-        self._reconcile()
+        loop = threading.Thread(target=self._due_loop, name="due-loop", daemon=True)
+        loop.start()  # checks start with the catalog's first batch
+        self._load_catalog()
         self.scheduler.add_job(self._follow_log, "interval", seconds=self.follow_seconds,
                                id="_follow", executor="service")
         if self.confirmations is not None:
@@ -117,6 +139,7 @@ class Daemon:
         log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
                  self.workers, os.getpid())
         self.stopping.wait()
+        self.wake.set()
         return self._stop()
 
     def _install_signal_handlers(self) -> None:
@@ -124,6 +147,7 @@ class Daemon:
 
     def _stop(self) -> int:
         self.scheduler.pause()
+        self.pool.shutdown(wait=False, cancel_futures=True)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         while time.monotonic() < deadline:
             with self._lock:
@@ -141,25 +165,75 @@ class Daemon:
         log.info("daemon stopped cleanly")
         return 0
 
+    # --- the due loop ------------------------------------------------------
+    def _due_loop(self) -> None:
+        """Hand due sources to idle workers; never more than there are idle workers."""
+        while not self.stopping.is_set():
+            now = time.time()
+            try:
+                with self._lock:
+                    idle = self.workers - self.taken
+                    taken = self.due.pop_due(now, idle) if idle > 0 else []
+                    self.taken += len(taken)
+                    next_at = self.due.next_at() if not taken else None
+            except Exception:  # the cluster's Redis away: try again, say it each time
+                log.exception("taking the due sources failed; will retry")
+                self.stopping.wait(IDLE_WAIT_SECONDS)
+                continue
+            for name, due_at in taken:
+                try:
+                    self.pool.submit(self._run_due, name, due_at)
+                except RuntimeError:  # the pool is shut down: the daemon is stopping
+                    return
+            if taken:
+                continue
+            wait = IDLE_WAIT_SECONDS
+            if idle > 0 and next_at is not None:
+                wait = min(wait, max(0.0, next_at - now))
+            self.wake.wait(wait)
+            self.wake.clear()
+
+    def _run_due(self, name: str, due_at: float) -> None:
+        again_at: float | None = None
+        try:
+            again_at = self._check(name, due_at)
+        finally:
+            with self._lock:
+                self.taken -= 1
+                schedule = self.scheduled.get(name)
+                # Removed or paused while it ran: it is not set again.
+                if schedule is not None:
+                    try:
+                        self.due.checked(name, due_at, _parsed_interval(schedule.interval),
+                                         again_at)
+                    except Exception:  # the cluster's Redis: its claim set the next already
+                        log.exception("could not reschedule %s", name)
+            self.wake.set()
+
     # --- jobs --------------------------------------------------------------
-    def _check(self, name: str) -> None:
+    def _check(self, name: str, due_at: float) -> float | None:
+        """Run or send one check; the time learning asked to come back, if any."""
         if self.stopping.is_set():
-            return
+            return None
         with self._lock:
             self.in_flight += 1
         try:
-            self.submit(name)
+            result = self.send(name, due_at)
+            again_at = getattr(result, "again_at", None)
+            return float(again_at) if again_at is not None else None
         except Exception:  # a bug must not kill the worker thread or the daemon
             log.exception("check of %s crashed", name)
+            return None
         finally:
             with self._lock:
                 self.in_flight -= 1
 
-    def _check_here(self, name: str) -> None:
+    def _check_here(self, name: str) -> object:
         assert self.checker is not None
         result = run_check(self.checker, name)  # a crash is an `error` result, never raised
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
+        return result
 
     def _follow_confirmations(self) -> None:
         """A one-shot job for each change to read again after its delay."""
@@ -172,11 +246,18 @@ class Daemon:
         now = datetime.now(UTC)
         for pending in found:
             when = max(now, pending.due_at.replace(tzinfo=UTC))
-            self.scheduler.add_job(self._recheck, "date", run_date=when, args=[pending],
-                                   id=f"confirm:{pending.event_id}", executor="checks",
+            self.scheduler.add_job(self._submit_recheck, "date", run_date=when, args=[pending],
+                                   id=f"confirm:{pending.event_id}", executor="service",
                                    replace_existing=True, misfire_grace_time=None)
             log.info("confirmation of change %s of %s due at %s", pending.event_id,
                      pending.stream_id, when.isoformat(timespec="seconds"))
+
+    def _submit_recheck(self, pending: Pending) -> None:
+        """Re-checks share the checks' workers (a few a day: they may wait in line)."""
+        try:
+            self.pool.submit(self._recheck, pending)
+        except RuntimeError:  # stopping: the next start finds it pending
+            return
 
     def _recheck(self, pending: Pending) -> None:
         """Read the page again, then record what became of the change."""
@@ -219,57 +300,112 @@ class Daemon:
             log.exception("checkpoint failed; will retry")
 
     def _follow_log(self) -> None:
-        """Reconcile jobs when the catalog changed (new, paused, removed sources)."""
+        """Reschedule the sources whose catalog events came since the last look."""
         try:
             last, catalog_changed = self.store.types_since(self.position, CATALOG_EVENTS)
             if catalog_changed:
-                self._reconcile()
+                self._reconcile(since=self.position)
         except Exception:  # the position stays: the same events are read again next time
             log.exception("following the log failed; will retry")
             return
         self.position = max(self.position, last)
 
-    def _reconcile(self) -> None:
-        wanted = {row.name: Schedule(row.interval_seconds, row.kind)
-                  for row in list_sources(self.store.engine) if row.state in CHECKABLE}
-        for name in set(self.scheduled) - set(wanted):
-            self.scheduler.remove_job(_job_id(name))
-            del self.scheduled[name]
-            log.info("unscheduled source=%s", name)
-        for name in set(self.refused) - set(wanted):
+    def _load_catalog(self) -> None:
+        """At the start: every source, in batches, each batch due (and checked, the
+        due loop already running) before the next is read. A tight loop: at a million
+        sources (the cluster's scheduler) every microsecond a source is a second."""
+        wanted: set[str] = set()
+        scheduled = self.scheduled
+        shared = getattr(self.due, "thread_safe", False)  # Redis: no need for our lock
+        for part in source_schedule_batches(self.store.engine):
+            now = time.time()
+            items = []
+            for row_number, (name, interval, kind, state) in enumerate(part):
+                if row_number % YIELD_EVERY == YIELD_EVERY - 1:
+                    # Give the GIL away: the senders and the due loop wait for it
+                    # otherwise, a switch interval (5 ms) at each step of each check.
+                    time.sleep(0.001)
+                if state not in CHECKABLE:
+                    continue
+                wanted.add(name)
+                schedule = _schedule_of(interval, kind)
+                if scheduled.get(name) is schedule:
+                    continue
+                try:
+                    seconds = _parsed_interval(interval)
+                except Exception as exc:
+                    self._refuse(name, schedule, exc)
+                    continue
+                scheduled[name] = schedule
+                spread = min(self.first_run_spread, seconds)
+                items.append((name, seconds, now + random.uniform(0, spread)))
+            if shared:
+                self.due.schedule_many(items)
+            else:
+                with self._lock:
+                    self.due.schedule_many(items)
+            self.wake.set()
+        with self._lock:
+            for name in [n for n in scheduled if n not in wanted]:
+                del scheduled[name]
+        if shared:
+            self.due.retain(wanted)  # the cluster's Redis may hold sources gone since
+        else:
+            with self._lock:
+                self.due.retain(wanted)
+        for name in [n for n in self.refused if n not in wanted]:
             del self.refused[name]
-        for name, schedule in wanted.items():
-            if self.scheduled.get(name) == schedule:
-                self.refused.pop(name, None)  # back to what it was: nothing to say
-                continue
-            if self.refused.get(name) == schedule:
-                continue
-            try:
-                self._schedule(name, schedule)
-            except Exception as exc:
-                # A record this daemon cannot apply (an interval written before intervals
-                # were bounded, by another version, by hand) costs that source, never
-                # the daemon and the sources added after it.
-                self.refused[name] = schedule
-                kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
-                log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
-                          "--interval`, or pause it", name, _one_line(exc), kept)
-                continue
+
+    def _reconcile(self, since: int) -> None:
+        """Reschedule the sources with catalog events after log position `since`."""
+        rows = source_schedules(self.store.engine, since, CATALOG_EVENTS)
+        wanted = {row.name: _schedule_of(row.interval_seconds, row.kind)
+                  for row in rows if row.state in CHECKABLE}
+        for name in {row.name for row in rows} - set(wanted):
+            if name in self.scheduled:
+                with self._lock:
+                    self.due.discard(name)
+                    del self.scheduled[name]
+                log.info("unscheduled source=%s", name)
             self.refused.pop(name, None)
+        for name, schedule in wanted.items():
+            self._want(name, schedule)
+        self.wake.set()
+
+    def _want(self, name: str, schedule: Schedule) -> None:
+        """Schedule `name` unless it is scheduled so already or its schedule was refused."""
+        if self.scheduled.get(name) == schedule:
+            self.refused.pop(name, None)  # back to what it was: nothing to say
+            return
+        if self.refused.get(name) == schedule:
+            return
+        try:
+            self._schedule(name, schedule)
+        except Exception as exc:
+            self._refuse(name, schedule, exc)
+            return
+        self.refused.pop(name, None)
+
+    def _refuse(self, name: str, schedule: Schedule, exc: Exception) -> None:
+        """A record this daemon cannot apply (an interval written before intervals were
+        bounded, by another version, by hand) costs that source, never the daemon and
+        the sources added after it; said once until it changes."""
+        self.refused[name] = schedule
+        kept = " (it keeps its previous schedule)" if name in self.scheduled else ""
+        log.error("cannot schedule source=%s: %s%s; fix it with `monitor add URL "
+                  "--interval`, or pause it", name, _one_line(exc), kept)
 
     def _schedule(self, name: str, schedule: Schedule) -> None:
+        """Due soon: within the first-run spread."""
         # The bounds `add` and the config enforce; a stored record may predate them.
-        interval = parse_interval(schedule.interval)
-        spread = min(self.first_run_spread, interval)
-        first = datetime.now().astimezone() + timedelta(seconds=random.uniform(0, spread))
-        self.scheduler.add_job(
-            self._check, IntervalTrigger(seconds=interval, jitter=min(60, interval // 10)),
-            args=[name], id=_job_id(name), executor="checks", replace_existing=True,
-            next_run_time=first, misfire_grace_time=max(1, interval),
-        )
+        interval = _parsed_interval(schedule.interval)
+        first = time.time() + random.uniform(0, min(self.first_run_spread, interval))
+        rescheduled = name in self.scheduled
+        with self._lock:
+            self.due.schedule(name, interval, first)
+            self.scheduled[name] = schedule
         log.info("%s source=%s interval=%ds",
-                 "rescheduled" if name in self.scheduled else "scheduled", name, interval)
-        self.scheduled[name] = schedule
+                 "rescheduled" if rescheduled else "scheduled", name, interval)
 
 
 def stop_on_signals(stopping: threading.Event) -> None:
@@ -283,8 +419,26 @@ def stop_on_signals(stopping: threading.Event) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _job_id(name: str) -> str:
-    return f"check:{name}"
+_SCHEDULES: dict[tuple[Any, str], Schedule] = {}
+_INTERVALS: dict[Any, int] = {}
+
+
+def _schedule_of(interval: Any, kind: str) -> Schedule:
+    """One object per distinct schedule: 100,000 sources share a handful."""
+    key = (interval, kind)
+    found = _SCHEDULES.get(key)
+    if found is None:
+        found = _SCHEDULES.setdefault(key, Schedule(interval, kind))
+    return found
+
+
+def _parsed_interval(stored: Any) -> int:
+    """parse_interval, once per distinct stored value (a refusal is not kept)."""
+    found = _INTERVALS.get(stored)
+    if found is None:
+        found = parse_interval(stored)
+        _INTERVALS[stored] = found
+    return found
 
 
 def _one_line(exc: BaseException) -> str:

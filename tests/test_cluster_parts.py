@@ -218,6 +218,31 @@ def test_a_source_is_queued_once_until_a_worker_has_checked_it(
     state.client.close()
 
 
+def test_the_cluster_due_times_are_claimed_once_set_due_again_and_kept_over_a_takeover(
+    redis_url: str, namespace: str
+) -> None:
+    from monitor.cluster.state import ClusterState, redis_client
+
+    state = ClusterState(redis_client(redis_url), namespace)
+    due = state.due_times()
+    due.schedule_many([("a", 60, 100.0), ("b", 60, 105.0), ("c", 3600, 500.0)])
+    due.schedule_many([("a", 60, 1.0)])  # a takeover's reload keeps what was due when
+    assert len(due) == 3 and due.next_at() == 100.0
+    assert due.pop_due(now=110.0, limit=1) == [("a", 100.0)]
+    assert due.due_at("a") == 160.0  # set due again in the same claim: its interval on
+    assert due.pop_due(now=110.0, limit=10) == [("b", 105.0)]
+    assert due.pop_due(now=110.0, limit=10) == []  # claimed once
+    assert due.pop_due(now=400.0, limit=10) == [("a", 160.0), ("b", 165.0)]
+    assert due.due_at("a") == due.due_at("b") == 460.0  # an interval behind: from now
+    due.checked("c", 500.0, 3600, again_at=30.0)  # learning asked to come back sooner
+    assert due.due_at("c") == 30.0
+    due.discard("b")
+    due.again("b", 1.0)  # a worker's again_at for a source removed meanwhile: ignored
+    due.retain({"a"})
+    assert len(due) == 1 and due.due_at("c") is None and due.due_at("b") is None
+    state.client.close()
+
+
 # --- the scheduler lock ------------------------------------------------------------------
 def test_one_scheduler_holds_the_lock_and_a_standby_gets_it_when_it_goes(
     postgres_url: str,

@@ -1,12 +1,16 @@
 """`monitor run --distributed`: the scheduler role, one active at a time.
 
 The active scheduler is the daemon (monitor.daemon) with its checks sent to the
-queue instead of run in-process. Which scheduler is active is decided by a
-PostgreSQL advisory lock held, session-level, on a connection of its own: a
-scheduler that dies, or whose machine vanishes, loses its session and so the lock
-(TCP keepalives make the server notice a vanished machine within seconds), and a
-standby polling every few seconds takes over. An active scheduler that loses its
-lock connection stops scheduling at once and becomes a standby.
+queue instead of run in-process, and its due times in a Redis sorted set
+(monitor.cluster.state.DueSet) instead of the process's heap: a standby that takes
+over starts sending at once, from the due times the last scheduler left.
+
+Which scheduler is active is decided by a PostgreSQL advisory lock held, session-
+level, on a connection of its own: a scheduler that dies, or whose machine vanishes,
+loses its session and so the lock (TCP keepalives make the server notice a vanished
+machine within seconds), and a standby polling every few seconds takes over. An
+active scheduler that loses its lock connection stops scheduling at once and becomes
+a standby.
 
 The lock is there to keep the queue lean, not to keep the log right: if two
 schedulers were ever active together (for the few seconds before one notices it
@@ -138,8 +142,9 @@ class SchedulerRole:
         metrics.SCHEDULER_ACTIVE.set(1)
         self._beat(since)
         dispatch = self.cluster.send_alert_run if self.cluster.config.alerts else None
-        daemon = Daemon(self.store, None, self.threads, dispatch=dispatch, submit=self._submit,
-                        dispatch_seconds=self.cluster.config.dispatch_every)
+        daemon = Daemon(self.store, None, self.threads, dispatch=dispatch, send=self._submit,
+                        dispatch_seconds=self.cluster.config.dispatch_every,
+                        due=self.cluster.state.due_times())
         self._lost = False
         threading.Thread(target=self._watch, args=(lock, daemon, since), name="scheduler-lock",
                          daemon=True).start()
@@ -173,9 +178,9 @@ class SchedulerRole:
         except Exception as exc:  # Redis away: the sends fail too, and say so
             log.warning("scheduler heartbeat failed: %s", exc)
 
-    def _submit(self, source: str) -> None:
+    def _submit(self, source: str, due_at: float | None = None) -> None:
         try:
-            self.cluster.send_check(source)
+            self.cluster.send_check(source, due_at)
         except Exception as exc:
             log.warning("could not queue the check of %s: %s", source, _first_line(exc))
 

@@ -4,6 +4,9 @@ Every key starts with `{namespace}:cluster:`:
 
     workers:{id}     a worker process's heartbeat (JSON), expires when it stops beating
     scheduler        the active scheduler's heartbeat (JSON), same
+    due              sorted set: source name -> when its next check falls due (the
+                     scheduler's due times: DueSet)
+    intervals        hash: source name -> its interval in seconds (for the claim)
     pending          sorted set: source name -> when its check fell due, until a worker
                      has finished it; the scheduler sends a check only for a source not
                      in it, so a backlog holds at most one check per source
@@ -11,14 +14,16 @@ Every key starts with `{namespace}:cluster:`:
     alerts-queued    set while an alert-delivery run waits in the queue
 
 Nothing here is evidence: losing all of it costs a few duplicate checks (which
-record nothing twice) and a blank status for a minute, never an event.
+record nothing twice) and a blank status for a minute, never an event (a scheduler
+that finds `due` empty fills it again from the catalog, each source due within its
+first-run spread).
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import redis
@@ -35,6 +40,24 @@ redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 return 1
 """
 
+# Take up to ARGV[2] sources due by ARGV[1] and set each due again, atomically: at its
+# due time plus its interval, or an interval from now when it fell that far behind.
+# A scheduler that dies after the claim loses nothing but those checks' sends.
+_CLAIM_DUE = """
+local now = tonumber(ARGV[1])
+local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0,
+                         tonumber(ARGV[2]))
+for i = 1, #items, 2 do
+  local interval = tonumber(redis.call('HGET', KEYS[2], items[i]) or ARGV[3])
+  local nxt = tonumber(items[i + 1]) + interval
+  if nxt <= now then nxt = now + interval end
+  redis.call('ZADD', KEYS[1], nxt, items[i])
+end
+return items
+"""
+BATCH = 5000
+DEFAULT_INTERVAL = 900
+
 
 def redis_client(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10,
@@ -49,6 +72,9 @@ class ClusterState:
 
     def key(self, name: str) -> str:
         return self.prefix + name
+
+    def due_times(self) -> DueSet:
+        return DueSet(self.client, self.key("due"), self.key("intervals"))
 
     # --- scheduler side -----------------------------------------------------
     def mark_queued(self, source: str, due_at: float, stale_after: float) -> bool:
@@ -136,3 +162,87 @@ class ClusterState:
         """Full key names under our prefix matching `pattern`."""
         for key in self.client.scan_iter(match=self.prefix + pattern, count=1000):
             yield key.decode()
+
+
+class DueSet:
+    """The cluster scheduler's due times (monitor.due.DueTimes) in a Redis sorted set.
+
+    A claim (`pop_due`) takes what is due and sets each source due again in one Lua
+    call, so a source is due again even if the scheduler dies right after; a
+    standby that takes over starts sending at once, from where the last one left.
+    A worker honouring a check's `again_at` moves the source (`again`).
+    """
+
+    thread_safe = True  # every call is one Redis command, pipeline or script
+
+    def __init__(self, client: redis.Redis, due_key: str, intervals_key: str) -> None:
+        self.client, self.due_key, self.intervals_key = client, due_key, intervals_key
+        self._claim = client.register_script(_CLAIM_DUE)
+
+    def __len__(self) -> int:
+        count: Any = self.client.zcard(self.due_key)
+        return int(count)
+
+    def schedule(self, name: str, interval: int, at: float) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(self.intervals_key, name, str(interval))
+            pipe.zadd(self.due_key, {name: at})
+            pipe.execute()
+
+    def schedule_many(self, items: Iterable[tuple[str, int, float]]) -> None:
+        batch: list[tuple[str, int, float]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._schedule_batch(batch)
+                batch = []
+        if batch:
+            self._schedule_batch(batch)
+
+    def _schedule_batch(self, batch: list[tuple[str, int, float]]) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(self.intervals_key, mapping={n: i for n, i, _ in batch})
+            pipe.zadd(self.due_key, {n: at for n, _, at in batch}, nx=True)
+            pipe.execute()
+
+    def discard(self, name: str) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zrem(self.due_key, name)
+            pipe.hdel(self.intervals_key, name)
+            pipe.execute()
+
+    def retain(self, names: Collection[str]) -> None:
+        gone = [member.decode() for member, _ in
+                self.client.zscan_iter(self.due_key, count=BATCH)
+                if member.decode() not in names]
+        for start in range(0, len(gone), BATCH):
+            part = gone[start:start + BATCH]
+            with self.client.pipeline(transaction=False) as pipe:
+                pipe.zrem(self.due_key, *part)
+                pipe.hdel(self.intervals_key, *part)
+                pipe.execute()
+
+    def pop_due(self, now: float, limit: int) -> list[tuple[str, float]]:
+        if limit <= 0:
+            return []
+        items: Any = self._claim(keys=[self.due_key, self.intervals_key],
+                                 args=[repr(now), limit, DEFAULT_INTERVAL])
+        return [(items[i].decode(), float(items[i + 1])) for i in range(0, len(items), 2)]
+
+    def next_at(self) -> float | None:
+        first: Any = self.client.zrange(self.due_key, 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    def due_at(self, name: str) -> float | None:
+        score: Any = self.client.zscore(self.due_key, name)
+        return float(score) if score is not None else None
+
+    def checked(self, name: str, due_at: float, interval: int,
+                again_at: float | None) -> None:
+        """Sent: the claim has set the next due time already."""
+        if again_at is not None:
+            self.again(name, again_at)
+
+    def again(self, name: str, at: float) -> None:
+        """Check `name` at `at` rather than at its interval (if it is still scheduled)."""
+        self.client.zadd(self.due_key, {name: at}, xx=True)

@@ -144,6 +144,11 @@ class Work:
         try:
             result = run_check(self.checker, source)
             outcome = result.outcome
+            if result.again_at is not None:  # learning half done: come back then
+                try:
+                    self.state.due_times().again(source, result.again_at)
+                except Exception as exc:  # it comes back at its interval instead
+                    log.warning("could not move the next check of %s: %s", source, exc)
         finally:
             try:
                 self.state.check_done(source, outcome)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, select
@@ -9,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, select
 from monitor.document import Document
 from monitor.errors import UsageError
 from monitor.store.rows import SourceRow, VersionRow
-from monitor.store.schema import changes, sources, versions
+from monitor.store.schema import changes, events, sources, versions
 from monitor.store.snapshots import get_text
 
 
@@ -19,6 +20,30 @@ def list_sources(engine: Engine, include_removed: bool = False) -> list[SourceRo
         query = query.where(sources.c.state != "removed")
     with engine.connect() as conn:
         return [SourceRow.of(row) for row in conn.execute(query)]
+
+
+def source_schedules(engine: Engine, since: int, types: Iterable[str]) -> list[Any]:
+    """(name, interval_seconds, kind, state) of the sources (removed ones too) with an
+    event of `types` after log position `since`: what a scheduler following the log
+    needs, without the rest of each row."""
+    touched = (select(events.c.stream_id)
+               .where(events.c.position > since, events.c.type.in_(list(types))))
+    query = (select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
+                    sources.c.state).where(sources.c.stream_id.in_(touched)))
+    with engine.connect() as conn:
+        return list(conn.execute(query))
+
+
+def source_schedule_batches(engine: Engine,
+                            size: int = 5000) -> Iterator[list[tuple[str, Any, str, str]]]:
+    """(name, interval_seconds, kind, state) of every source not removed, `size` at a
+    time, as plain tuples: a daemon starting with 100,000 sources begins with the first."""
+    query = (select(sources.c.name, sources.c.interval_seconds, sources.c.kind,
+                    sources.c.state).where(sources.c.state != "removed"))
+    with engine.connect() as conn:
+        result = conn.execute(query.execution_options(yield_per=size)).tuples()
+        for part in result.partitions(size):
+            yield list(part)
 
 
 def find_source(conn: Connection, where: ColumnElement[bool]) -> SourceRow | None:
