@@ -51,7 +51,8 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     configure_logging(log_level)
     store = app.store()
     sync_configured_sources(store, app.config)
-    checker = build_checker(app.config, store)
+    # A new page's second load is scheduled (the result's again_at), not slept on.
+    checker = build_checker(app.config, store, learn_later=True)
     dispatch = _dispatcher(app, store)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
