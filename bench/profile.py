@@ -49,11 +49,13 @@ def ensure_py_spy(venv: Path) -> Path:
 
 
 def profile_command(py_spy: Path, argv: list[str], cwd: Path, out: Path,
-                    top: int = 12) -> Profile:
-    """Run `argv` under py-spy and fold the samples."""
+                    top: int = 12, *, gil: bool = True) -> Profile:
+    """Run `argv` under py-spy and fold the samples (`gil`: only threads holding
+    the GIL are sampled)."""
     out.unlink(missing_ok=True)
     done = subprocess.run(
-        [str(py_spy), "record", "--gil", "--subprocesses", "--nolineno", "--format", "raw",
+        [str(py_spy), "record", *(["--gil"] if gil else []), "--subprocesses", "--nolineno",
+         "--format", "raw",
          "--rate", str(RATE),
          "--output", str(out), "--", *argv],
         cwd=cwd, capture_output=True, text=True,
