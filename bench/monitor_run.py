@@ -25,9 +25,11 @@ LEARNING_WORKERS = 128
 class MonitorWatcher:
     name = "monitor"
 
-    def __init__(self, workdir: Path, *, concurrency: int, kind: str = "html") -> None:
+    def __init__(self, workdir: Path, *, concurrency: int, kind: str = "html",
+                 learning_workers: int = LEARNING_WORKERS) -> None:
         self.workdir = workdir
         self.kind = kind
+        self.learning_workers = learning_workers
         self.concurrency = concurrency
         self.db = workdir / "monitor.db"
         self.config = workdir / "monitor.toml"
@@ -59,7 +61,7 @@ class MonitorWatcher:
             raise RuntimeError(f"monitor registered {len(self._page_of)} of {len(urls)} pages")
 
     def first_pass(self) -> PassResult:
-        return self._pass("--workers", str(max(LEARNING_WORKERS, self.concurrency)))
+        return self._pass("--workers", str(max(self.learning_workers, self.concurrency)))
 
     def check_pass(self) -> PassResult:
         return self._pass("--workers", str(self.concurrency))
