@@ -1,6 +1,6 @@
 """`python -m bench.mix`: the real mix, each beside urlwatch 2.29 in one run.
 
-    python -m bench.mix             N=2000 pages and releases, 150 real pages
+    python -m bench.mix             N=2000 pages and releases, 100 real pages
     python -m bench.mix --quick     N=200, 30 real pages, no profile (about 2 min)
     python -m bench.mix --pages 10 --corpus-pages 5 --no-profile   (the test's size)
 
@@ -51,7 +51,7 @@ from bench.urlwatch_run import UrlwatchWatcher, ensure_venv
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work" / "mix"
 FULL_PAGES = 2000
-FULL_CORPUS = 150
+FULL_CORPUS = 100
 QUICK_PAGES = 200
 QUICK_CORPUS = 30
 CONCURRENCY = 16
@@ -146,11 +146,11 @@ def _kind(part: str) -> str:
 def _profile(watcher: Watcher, site: PageSite | GovkzSite, workdir: Path, kind: str,
              notes: list[str]) -> list[str]:
     """One more change-heavy pass of monitor under py-spy, folded by stage (not in the
-    figures). The site's planned edits are made once more."""
+    figures), after a word more was edited in each page the change pass edited."""
     assert isinstance(watcher, MonitorWatcher)
     try:
         py_spy = ensure_py_spy(HERE / ".work" / "py-spy-venv")
-        site.change_edits()
+        site.again_edits()
         found = profile_command(py_spy, watcher.profile_command(), watcher.workdir,
                                 workdir / f"profile-{kind}.txt", gil=False)
     except (OSError, RuntimeError, AssertionError) as exc:

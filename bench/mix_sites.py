@@ -11,7 +11,8 @@ is given and the edits the bench makes:
   their real size, with noise put around them on every load.
 
 Every site plans its edits from its seed: `change_edits()` (the busy pass) and
-`word_edits()` (one word in each of a few pages not edited before).
+`word_edits()` (one word in each of a few pages not edited before); the generated
+ones also `again_edits()`, a word more in the pages of the busy pass, for the profile.
 """
 
 from __future__ import annotations
@@ -72,6 +73,11 @@ class PageSite:
         self.bench.apply_edits(self._words)
         return frozenset(e.page for e in self._words)
 
+    def again_edits(self) -> frozenset[int]:
+        """One more word in each page the change pass edited (for the profile)."""
+        self.bench.apply_edits(tuple(Edit(n, "word") for n in sorted(self.bench.edited_pages)))
+        return self.bench.edited_pages
+
 
 class GovkzSite:
     """N releases in Russian on the gov.kz replica, its API answering JSON written
@@ -124,6 +130,10 @@ class GovkzSite:
 
     def word_edits(self) -> frozenset[int]:
         return self._apply(self._words)
+
+    def again_edits(self) -> frozenset[int]:
+        """One more word in each release the change pass edited (for the profile)."""
+        return self._apply(tuple(Edit(e.page, "word") for e in self._changes))
 
     def _apply(self, edits: tuple[Edit, ...]) -> frozenset[int]:
         for edit in edits:
