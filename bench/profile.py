@@ -66,7 +66,8 @@ def profile_command(py_spy: Path, argv: list[str], cwd: Path, out: Path,
     try:
         outcomes = {r["outcome"] for r in json.loads(child_output)["results"]}
     except (ValueError, KeyError, TypeError):
-        raise RuntimeError(f"the profiled pass failed: {done.stderr.strip()[-500:]}") from None
+        said = done.stderr.strip()[-500:] or child_output.strip()[:300] or "no output"
+        raise RuntimeError(f"the profiled pass failed: {said}") from None
     if not outcomes <= {"unchanged", "changed", "captured"}:
         raise RuntimeError(f"the profiled pass had outcomes {sorted(outcomes)}")
     return fold(out, top)
