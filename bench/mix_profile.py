@@ -2,7 +2,8 @@
 (bench/profile.py) folded into the stages a change goes through.
 
 Each sample is put in one stage: "start-up (imports)" when a module is being
-imported, "fsync/commit" when a commit is on its stack,
+imported, "write lock" when it waits at BEGIN IMMEDIATE for SQLite's write lock,
+"fsync/commit" when a commit is on its stack,
 else the innermost monitor module on the stack that belongs to a stage (so the
 projections an append runs count as projections, not events), else the library
 running. Sampled without `--gil`: a thread waiting in fsync or in SQLite holds no GIL
@@ -58,6 +59,9 @@ def stage_of(frames: list[str]) -> str:
     if any(path.startswith("<frozen importlib") or (function == "<module>" and i > 0)
            for i, (function, path) in enumerate(files)):  # [0]: the script itself
         return "start-up (imports)"
+    if any(function.endswith("_on_begin") and path == "monitor/store/database.py"
+           for function, path in files):
+        return "write lock (BEGIN IMMEDIATE)"  # a writer queued on SQLite's write lock
     if any("commit" in function and ("sqlalchemy" in path or "sqlite" in path
                                      or path.startswith("monitor/store/"))
            for function, path in files):

@@ -134,3 +134,6 @@ def test_profile_samples_are_put_in_the_stage_innermost() -> None:
     assert stage_of(["<module> (monitor)", "<module> (trafilatura/core.py)"]) \
         == "start-up (imports)"
     assert stage_of(["process 1"]) == "native code (no Python frame)"
+    assert stage_of([append, "_sqlite_engine.<locals>._on_begin (monitor/store/database.py)",
+                     "DefaultDialect.do_execute (sqlalchemy/engine/default.py)"]) \
+        == "write lock (BEGIN IMMEDIATE)"
