@@ -10,6 +10,8 @@
     python -m bench.api_body_bench  only gov.kz API bodies, BeautifulSoup against lxml
     python -m bench.web_bench       only the web app at real size (10,000 sources,
                                     100,000 versions) beside changedetection.io
+    python -m bench.mix [--quick]   only the real mix: a busy day (25% edited) on pages
+                                    and on the gov.kz API, and real pages at their size
 
 See bench/README.md for what is measured and how to read it.
 """
@@ -23,7 +25,16 @@ import sys
 import time
 from pathlib import Path
 
-from bench import api_body_bench, diff_bench, evidence_bench, ledger_bench, report, web_bench
+from bench import (
+    api_body_bench,
+    diff_bench,
+    evidence_bench,
+    ledger_bench,
+    mix,
+    mix_report,
+    report,
+    web_bench,
+)
 from bench.corpus import CORPUS_SAMPLE, CORPUS_SEED, corpus_dir, run_corpus
 from bench.day import run_day
 from bench.figures import Figures, figures
@@ -119,6 +130,13 @@ def main(argv: list[str] | None = None) -> int:
         print(report.text_table(report.day_table(day)))
         print(f"  {report.DAY_NOTE}")
 
+    mixed = None
+    if not (args.quick or args.no_mix):
+        print("bench: the real mix (bench/mix.py)", flush=True)
+        mixed = mix.run(profile=not args.no_profile, urlwatch=urlwatch,
+                        log=lambda line: print(line, flush=True))
+        mix.print_results(mixed, lambda line: print(line, flush=True))
+
     web = None
     if not (args.quick or args.no_web):
         print("bench: the web app at real size (bench/web_bench.py)", flush=True)
@@ -134,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                  "slows the watchers alike (they take turns), but makes single figures noisy.")
     found = (report.verdicts([(s, r) for s, r, _ in scenarios], day) + diff_verdicts
              + evidence_verdicts)
+    if mixed is not None:
+        found += mixed.verdicts
     if web is not None:
         found += [report.Verdict(*v) for v in web_bench.verdicts(web)]
     if corpus is not None:
@@ -150,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         report.results_markdown(command, scenarios, found, profile, notes, elapsed, day,
                                 body_costs),
         encoding="utf-8")
+    if mixed is not None:
+        mix_report.write_section(results_path, mixed, command)
     if web is not None:
         web_bench.write_section(results_path, web_bench.section(web, command))
     print(f"\nbench: {elapsed / 60:.1f} min; results written to {results_path}")
@@ -244,6 +266,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-profile", action="store_true", help="skip the py-spy profile")
     p.add_argument("--no-day", action="store_true",
                    help=f"skip the measured day of hourly checks (N={DAY_PAGES})")
+    p.add_argument("--no-mix", action="store_true",
+                   help="skip the real mix (busy day, gov.kz API, real pages; bench/mix.py)")
     p.add_argument("--no-web", action="store_true",
                    help="skip the web app at real size (--quick skips it too)")
     p.add_argument("--results", type=Path, help="where to write the results (markdown)")

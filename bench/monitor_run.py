@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.measure import Run, run, sqlite_bytes, sqlite_tables
-from bench.tools import PassResult
+from bench.tools import PassResult, page_number
 from monitor.diff import Change, Hunk
 
 LEARNING_WORKERS = 128
@@ -25,8 +25,11 @@ LEARNING_WORKERS = 128
 class MonitorWatcher:
     name = "monitor"
 
-    def __init__(self, workdir: Path, *, concurrency: int) -> None:
+    def __init__(self, workdir: Path, *, concurrency: int, kind: str = "html",
+                 learning_workers: int = LEARNING_WORKERS) -> None:
         self.workdir = workdir
+        self.kind = kind
+        self.learning_workers = learning_workers
         self.concurrency = concurrency
         self.db = workdir / "monitor.db"
         self.config = workdir / "monitor.toml"
@@ -51,14 +54,14 @@ class MonitorWatcher:
         url_file = self.workdir / "urls.txt"
         url_file.write_text("\n".join(urls) + "\n", encoding="utf-8")
         self._run("init")
-        self._run("add", "--from-file", str(url_file), "--kind", "html", "--interval", "1h")
+        self._run("add", "--from-file", str(url_file), "--kind", self.kind, "--interval", "1h")
         sources = json.loads(self._run("sources", "--format", "json").stdout)
-        self._page_of = {s["name"]: int(s["url"].rsplit("/", 1)[1]) for s in sources}
+        self._page_of = {s["name"]: page_number(s["url"]) for s in sources}
         if len(self._page_of) != len(urls):
             raise RuntimeError(f"monitor registered {len(self._page_of)} of {len(urls)} pages")
 
     def first_pass(self) -> PassResult:
-        return self._pass("--workers", str(max(LEARNING_WORKERS, self.concurrency)))
+        return self._pass("--workers", str(max(self.learning_workers, self.concurrency)))
 
     def check_pass(self) -> PassResult:
         return self._pass("--workers", str(self.concurrency))

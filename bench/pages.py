@@ -83,28 +83,8 @@ class BenchSite:
         change a reader would want to know."""
         for edit in self.edits if edits is None else edits:
             page = self._current(edit.page)
-            title, paragraphs, published = page.title, list(page.paragraphs), page.published
-            i = self._rng.randrange(len(paragraphs))
-            match edit.kind:
-                case "digit":
-                    paragraphs[-1] = _bump_last_digit(paragraphs[-1])
-                case "word":
-                    paragraphs[i] = _replace_word(paragraphs[i], self._rng)
-                case "homoglyph":
-                    paragraphs[i] = _homoglyph(paragraphs[i], self._rng)
-                case "sentence-reworded":
-                    sentences = paragraphs[i].split(". ")
-                    j = self._rng.randrange(len(sentences))
-                    sentences[j] = "The ministry postponed the decision until further notice"
-                    paragraphs[i] = ". ".join(sentences)
-                case "paragraph-added":
-                    paragraphs.append("The agency will publish the full report next month.")
-                case "paragraph-removed":
-                    del paragraphs[i]
-                case "title":
-                    title = _replace_word(title, self._rng)
-                case "date":
-                    published = (date.fromisoformat(published) + timedelta(days=1)).isoformat()
+            title, paragraphs, published = edit_content(
+                edit.kind, page.title, page.paragraphs, page.published, self._rng)
             if (title, tuple(paragraphs), published) == (page.title, page.paragraphs,
                                                          page.published):
                 raise AssertionError(f"bench edit {edit} left page {edit.page} unchanged")
@@ -115,6 +95,37 @@ class BenchSite:
         if page is None:
             raise KeyError(f"no page {n}")
         return page
+
+
+def edit_content(kind: str, title: str, paragraphs: tuple[str, ...] | list[str],
+                 published: str, rng: random.Random) -> tuple[str, list[str], str]:
+    """An article's title, paragraphs and date (ISO) after one edit of `kind`
+    (EDIT_KINDS; "digit" needs a digit in the last paragraph)."""
+    paragraphs = list(paragraphs)
+    i = rng.randrange(len(paragraphs))
+    match kind:
+        case "digit":
+            paragraphs[-1] = _bump_last_digit(paragraphs[-1])
+        case "word":
+            paragraphs[i] = _replace_word(paragraphs[i], rng)
+        case "homoglyph":
+            paragraphs[i] = _homoglyph(paragraphs[i], rng)
+        case "sentence-reworded":
+            sentences = paragraphs[i].split(". ")
+            j = rng.randrange(len(sentences))
+            sentences[j] = "The ministry postponed the decision until further notice"
+            paragraphs[i] = ". ".join(sentences)
+        case "paragraph-added":
+            paragraphs.append("The agency will publish the full report next month.")
+        case "paragraph-removed":
+            del paragraphs[i]
+        case "title":
+            title = _replace_word(title, rng)
+        case "date":
+            published = (date.fromisoformat(published) + timedelta(days=1)).isoformat()
+        case _:
+            raise ValueError(f"no such edit kind: {kind}")
+    return title, paragraphs, published
 
 
 def _bump_last_digit(text: str) -> str:

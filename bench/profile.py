@@ -49,11 +49,13 @@ def ensure_py_spy(venv: Path) -> Path:
 
 
 def profile_command(py_spy: Path, argv: list[str], cwd: Path, out: Path,
-                    top: int = 12) -> Profile:
-    """Run `argv` under py-spy and fold the samples."""
+                    top: int = 12, *, gil: bool = True) -> Profile:
+    """Run `argv` under py-spy and fold the samples (`gil`: only threads holding
+    the GIL are sampled)."""
     out.unlink(missing_ok=True)
     done = subprocess.run(
-        [str(py_spy), "record", "--gil", "--subprocesses", "--nolineno", "--format", "raw",
+        [str(py_spy), "record", *(["--gil"] if gil else []), "--subprocesses", "--nolineno",
+         "--format", "raw",
          "--rate", str(RATE),
          "--output", str(out), "--", *argv],
         cwd=cwd, capture_output=True, text=True,
@@ -64,7 +66,8 @@ def profile_command(py_spy: Path, argv: list[str], cwd: Path, out: Path,
     try:
         outcomes = {r["outcome"] for r in json.loads(child_output)["results"]}
     except (ValueError, KeyError, TypeError):
-        raise RuntimeError(f"the profiled pass failed: {done.stderr.strip()[-500:]}") from None
+        said = done.stderr.strip()[-500:] or child_output.strip()[:300] or "no output"
+        raise RuntimeError(f"the profiled pass failed: {said}") from None
     if not outcomes <= {"unchanged", "changed", "captured"}:
         raise RuntimeError(f"the profiled pass had outcomes {sorted(outcomes)}")
     return fold(out, top)

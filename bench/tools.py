@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -35,3 +36,15 @@ class Watcher(Protocol):
 
     def store_bytes(self) -> int:
         """Bytes on disk of everything the watcher keeps about the pages."""
+
+
+_NUMBER = re.compile(r"/(\d+)/?(?:\?[^/]*)?$")
+
+
+def page_number(url: str) -> int:
+    """The bench's number of a page, the last path segment of its URL
+    (`/page/7`, `/news/7`, `/details/7?lang=ru`)."""
+    found = _NUMBER.search(url)
+    if found is None:
+        raise ValueError(f"no page number in {url}")
+    return int(found.group(1))

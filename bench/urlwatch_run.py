@@ -27,12 +27,18 @@ from collections import Counter
 from pathlib import Path
 
 from bench.measure import Run, run, sqlite_bytes
-from bench.tools import PassResult
+from bench.tools import PassResult, page_number
 
 VERSION = "2.29"
+JQ = "jq>=1.6,<2"  # for urlwatch's `jq` filter (the tuned gov.kz API jobs)
 FILTERS = {
     "html2text": "filter:\n  - html2text\n",
     "tuned": "filter:\n  - css: article\n  - html2text\n  - re.sub: 'Views: \\d+'\n",
+    # The gov.kz API's item, as given: its JSON compared as text (equal effort).
+    "plain": "",
+    # The gov.kz API's item, by a user who read its JSON: the fields that are the
+    # release (jq, which urlwatch 2.29 supports with the `jq` package), as text.
+    "api-tuned": "filter:\n  - jq: '.title, .created_date, .body'\n  - html2text\n",
 }
 CONFIG = """\
 display:
@@ -57,14 +63,14 @@ def ensure_venv(venv: Path) -> Path:
     """The urlwatch executable, installing urlwatch==2.29 into `venv` if needed."""
     exe = venv / "bin" / "urlwatch"
     python = venv / "bin" / "python"
-    if exe.exists() and _installed_version(python) == VERSION:
+    if exe.exists() and _installed_version(python) == VERSION and _has_jq(python):
         return exe
     if venv.exists():
         shutil.rmtree(venv)
     print(f"bench: installing urlwatch=={VERSION} into {venv} ...", flush=True)
     quiet_run([sys.executable, "-m", "venv", str(venv)])
     quiet_run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-               f"urlwatch=={VERSION}"])
+               f"urlwatch=={VERSION}", JQ])
     if _installed_version(python) != VERSION:
         raise RuntimeError(f"could not install urlwatch=={VERSION} into {venv}")
     return exe
@@ -75,6 +81,10 @@ def quiet_run(argv: list[str]) -> None:
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed:\n{done.stdout}{done.stderr}")
+
+
+def _has_jq(python: Path) -> bool:
+    return subprocess.run([str(python), "-c", "import jq"], capture_output=True).returncode == 0
 
 
 def _installed_version(python: Path) -> str | None:
@@ -107,7 +117,7 @@ class UrlwatchWatcher:
         self._write("urlwatch.yaml", CONFIG)
         self._write("hooks.py", "import urlwatch.worker\n\n"
                                 f"urlwatch.worker.MAX_WORKERS = {self.concurrency}\n")
-        self._page_of = {url: int(url.rsplit("/", 1)[1]) for url in urls}
+        self._page_of = {url: page_number(url) for url in urls}
 
     def first_pass(self) -> PassResult:
         return self.check_pass()

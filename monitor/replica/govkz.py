@@ -27,6 +27,7 @@ from monitor.replica.baseline import (
 )
 from monitor.replica.challenge import ChallengeGate
 from monitor.replica.noise import Noise
+from monitor.replica.reserialise import Reserialiser
 from monitor.replica.server import ReplicaServer, Reply, Request
 
 _PAGE = re.compile(
@@ -53,7 +54,9 @@ class GovkzReplica(ReplicaServer):
     `{"error":"notFound"}`), "null" (200 `null`) or "data-null" (200
     `{"data": null}`), the answers public clients of the portal handle; and
     `soft_404_pages`: its page is the portal's not-found page with 200, as the
-    single-page portal serves every address, instead of a 404."""
+    single-page portal serves every address, instead of a 404. `reserialise`: every
+    JSON answer of the API is written differently (key order, whitespace, escaping;
+    monitor.replica.reserialise), as real APIs do."""
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class GovkzReplica(ReplicaServer):
         block: bool = False,
         block_status: int = 200,
         seed: int | None = None,
+        reserialise: bool = False,
     ) -> None:
         super().__init__(host=host, port=port)
         self.articles = ArticleStore()
@@ -82,6 +86,8 @@ class GovkzReplica(ReplicaServer):
         self.refusal = "error"
         self.refusal_status = 400
         self.refuse_all = False
+        self.reserialise = reserialise
+        self._writer = Reserialiser(seed)
 
     # -- settings ------------------------------------------------------------------
 
@@ -242,7 +248,7 @@ class GovkzReplica(ReplicaServer):
             article = self.articles.get(item.group(2), lang, section)
             if article is None:
                 return self._missing()
-            return Reply.json(200, self._item(article))
+            return self._json(self._item(article))
         entity = api.listing_entity(request.query)
         slug = api.slug_filter(request.query)
         if slug is not None:
@@ -251,7 +257,12 @@ class GovkzReplica(ReplicaServer):
             direction = api.listing_direction(request.query)
             found = (self.articles.listing(entity, lang, section, direction)
                      if entity or direction is not None else [])
-        return Reply.json(200, [self._item(a) for a in api.listing_page(found, request.query)])
+        return self._json([self._item(a) for a in api.listing_page(found, request.query)])
+
+    def _json(self, data: object) -> Reply:
+        if not self.reserialise:
+            return Reply.json(200, data)
+        return Reply(200, self._writer.dumps(data), "application/json; charset=utf-8")
 
     def _missing(self) -> Reply:
         if self.missing_answer == "null":
