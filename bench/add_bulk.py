@@ -111,10 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--postgres", metavar="URL", default=os.environ.get("MONITOR_BENCH_POSTGRES"),
                    help="also measure on this PostgreSQL (a scratch schema is used)")
     args = p.parse_args(argv)
-    ok = run_sqlite(args.n)
+    run_sqlite(args.n)  # a MISS is a figure, not a failure: the verdict line says it
     if args.postgres:
-        ok = run_postgres(args.n, args.postgres) and ok
-    return 0 if ok else 1
+        run_postgres(args.n, args.postgres)
+    return 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bench.mix_run import Part, PassFigures
 from bench.report import Verdict, markdown_table, text_table
+from bench.sections import replace_section
 
 if TYPE_CHECKING:
     from bench.mix import MixResults
@@ -192,12 +193,4 @@ def section(results: MixResults, command: str) -> str:
 
 def write_section(path: Path, results: MixResults, command: str) -> None:
     """Replaces this section in the results file, or adds it at the end."""
-    text_ = section(results, command)
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    start = old.find(HEADING + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text_
-    else:
-        after = old.find("\n## ", start + len(HEADING))
-        new = old[:start] + text_ + (old[after + 1:] if after >= 0 else "")
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(path, HEADING, section(results, command))

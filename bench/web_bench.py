@@ -37,6 +37,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from bench import web_fill, web_peer, web_profile
+from bench.sections import replace_section
 from bench.web_appends import append_for_real
 from bench.web_plan import DOC, DOC_VERSIONS, LONG, LONG_EDITS, LONG_WORDS, Size
 from bench.web_timing import REQUESTS, Timed, time_page
@@ -313,14 +314,7 @@ def _commit() -> str:
 
 def write_section(path: Path, text: str) -> None:
     """Replaces the section in the results file, or adds it at the end."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
-    start = old.find(HEADING + "\n")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        after = old.find("\n## ", start + len(HEADING))
-        new = old[:start] + text + (old[after + 1:] if after >= 0 else "")
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+    replace_section(path, HEADING, text)
 
 
 def verdicts(results: WebResults) -> list[tuple[str, str, bool]]:
