@@ -244,13 +244,32 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_schema_url(base)
 
 
-@pytest.fixture
-def store(db_url: str):  # type: ignore[no-untyped-def]
-    """An initialized event store (schema at head) with projections."""
-    from monitor.store import migrate, open_store
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from store_template import SqliteTemplate
 
+    return SqliteTemplate(tmp_path_factory.mktemp("store-template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_template():  # type: ignore[no-untyped-def]
+    from store_template import PostgresTemplate
+
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(POSTGRES_MISSING)
+    return PostgresTemplate(base, postgres_schema_url)
+
+
+@pytest.fixture
+def store(db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """An initialized event store (schema at head) with projections: a copy of one the
+    migrations made once per test process (tests/store_template.py)."""
+    from monitor.store import open_store
+
+    kind = "_sqlite_template" if db_url.startswith("sqlite:") else "_postgres_template"
+    request.getfixturevalue(kind).copy_to(db_url)
     s = open_store(db_url, check_schema=False)
-    migrate.upgrade(s.engine)
     yield s
     s.engine.dispose()
 
