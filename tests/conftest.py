@@ -261,14 +261,18 @@ def _postgres_template():  # type: ignore[no-untyped-def]
     return PostgresTemplate(base, postgres_schema_url)
 
 
+def _template(request: pytest.FixtureRequest, db_url: str):  # type: ignore[no-untyped-def]
+    kind = "_sqlite_template" if db_url.startswith("sqlite:") else "_postgres_template"
+    return request.getfixturevalue(kind)
+
+
 @pytest.fixture
 def store(db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """An initialized event store (schema at head) with projections: a copy of one the
     migrations made once per test process (tests/store_template.py)."""
     from monitor.store import open_store
 
-    kind = "_sqlite_template" if db_url.startswith("sqlite:") else "_postgres_template"
-    request.getfixturevalue(kind).copy_to(db_url)
+    _template(request, db_url).copy_to(db_url)
     s = open_store(db_url, check_schema=False)
     yield s
     s.engine.dispose()
@@ -341,10 +345,14 @@ def smtp():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def run(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    """`monitor …` in a subprocess, against an initialized store of each kind."""
+def run(tmp_path: Path, db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """`monitor …` (cli_helpers.monitor), against an initialized store of each kind.
+
+    The store starts as a copy of the migrated template, so `init` does the rest of
+    its work (the checkpoint key) without running every migration again."""
     from cli_helpers import Result, monitor
 
+    _template(request, db_url).copy_to(db_url)
     env = {"MONITOR_DATABASE_URL": db_url}
     assert monitor("init", cwd=tmp_path, env=env).code == 0
 
