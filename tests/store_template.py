@@ -91,7 +91,14 @@ class PostgresTemplate:
         if shutil.which("pg_dump") is None:
             self.why_not = "no pg_dump"
             return
-        made = schema_url(base)
+        try:
+            self._trust()
+        except Exception as exc:  # pg_dump older than the server, say: as before, then
+            self.dump = None
+            self.why_not = f"{type(exc).__name__}: {exc}"
+
+    def _trust(self) -> None:
+        made = self.schema_url(self.base)
         url = next(made)
         try:
             migrated(url)
@@ -101,7 +108,7 @@ class PostgresTemplate:
         finally:
             made.close()
         self.dump = dump
-        trial = schema_url(base)
+        trial = self.schema_url(self.base)
         try:
             url = next(trial)
             self.copy_to(url)
