@@ -20,6 +20,14 @@ from pathlib import Path
 
 import pytest
 
+
+def _fast_stopping_servers() -> None:
+    from monitor.replica.archive_api import FakeArchive
+    from monitor.replica.webhook_sink import WebhookReceiver
+
+    WebhookReceiver.poll_interval = FakeArchive.poll_interval = 0.05
+
+
 # Every test server listens on loopback, which the fetcher refuses by default: allow it
 # here, at import, so that the commands tests start in subprocesses inherit it too.
 # The tests of the address policy turn it back on explicitly.
@@ -30,6 +38,10 @@ os.environ.setdefault("MONITOR_WEB_LISTEN", "127.0.0.1:0")
 # Password hashes with 1 MiB instead of 64 (argon2id all the same): the web tests sign in
 # hundreds of times, and the 64 MiB hash took a second each on a loaded CI machine.
 os.environ.setdefault("MONITOR_ARGON2_MEMORY_KIB", "1024")
+
+# The webhook receiver and the fake archive stop within 50 ms, not the standard
+# library's 0.5 s poll (as monitor.replica's servers do): ~200 tests stop one each.
+_fast_stopping_servers()
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"
