@@ -20,6 +20,14 @@ from pathlib import Path
 
 import pytest
 
+
+def _fast_stopping_servers() -> None:
+    from monitor.replica.archive_api import FakeArchive
+    from monitor.replica.webhook_sink import WebhookReceiver
+
+    WebhookReceiver.poll_interval = FakeArchive.poll_interval = 0.05
+
+
 # Every test server listens on loopback, which the fetcher refuses by default: allow it
 # here, at import, so that the commands tests start in subprocesses inherit it too.
 # The tests of the address policy turn it back on explicitly.
@@ -30,6 +38,10 @@ os.environ.setdefault("MONITOR_WEB_LISTEN", "127.0.0.1:0")
 # Password hashes with 1 MiB instead of 64 (argon2id all the same): the web tests sign in
 # hundreds of times, and the 64 MiB hash took a second each on a loaded CI machine.
 os.environ.setdefault("MONITOR_ARGON2_MEMORY_KIB", "1024")
+
+# The webhook receiver and the fake archive stop within 50 ms, not the standard
+# library's 0.5 s poll (as monitor.replica's servers do): ~200 tests stop one each.
+_fast_stopping_servers()
 
 POSTGRES_ENV = "MONITOR_TEST_POSTGRES_URL"
 REQUIRE_ENV = "MONITOR_REQUIRE_SERVICES"
@@ -244,13 +256,36 @@ def postgres_url() -> Iterator[str]:
     yield from postgres_schema_url(base)
 
 
-@pytest.fixture
-def store(db_url: str):  # type: ignore[no-untyped-def]
-    """An initialized event store (schema at head) with projections."""
-    from monitor.store import migrate, open_store
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from store_template import SqliteTemplate
 
+    return SqliteTemplate(tmp_path_factory.mktemp("store-template"))
+
+
+@pytest.fixture(scope="session")
+def _postgres_template():  # type: ignore[no-untyped-def]
+    from store_template import PostgresTemplate
+
+    base = postgres_base_url()
+    if base is None:
+        pytest.skip(POSTGRES_MISSING)
+    return PostgresTemplate(base, postgres_schema_url)
+
+
+def _template(request: pytest.FixtureRequest, db_url: str):  # type: ignore[no-untyped-def]
+    kind = "_sqlite_template" if db_url.startswith("sqlite:") else "_postgres_template"
+    return request.getfixturevalue(kind)
+
+
+@pytest.fixture
+def store(db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """An initialized event store (schema at head) with projections: a copy of one the
+    migrations made once per test process (tests/store_template.py)."""
+    from monitor.store import open_store
+
+    _template(request, db_url).copy_to(db_url)
     s = open_store(db_url, check_schema=False)
-    migrate.upgrade(s.engine)
     yield s
     s.engine.dispose()
 
@@ -322,10 +357,14 @@ def smtp():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def run(tmp_path: Path, db_url: str):  # type: ignore[no-untyped-def]
-    """`monitor …` in a subprocess, against an initialized store of each kind."""
+def run(tmp_path: Path, db_url: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """`monitor …` (cli_helpers.monitor), against an initialized store of each kind.
+
+    The store starts as a copy of the migrated template, so `init` does the rest of
+    its work (the checkpoint key) without running every migration again."""
     from cli_helpers import Result, monitor
 
+    _template(request, db_url).copy_to(db_url)
     env = {"MONITOR_DATABASE_URL": db_url}
     assert monitor("init", cwd=tmp_path, env=env).code == 0
 

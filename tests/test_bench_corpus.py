@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO))  # the bench is a package of the repository, not installed
 from bench.corpus import CorpusPage, edited_markup, load_corpus, run_corpus
+from bench.measure import Run
 
 
 def _corpus(directory: Path) -> Path:
@@ -72,7 +75,29 @@ def test_an_edit_is_made_only_where_a_reader_sees_it_once() -> None:
     assert edited_markup(wrapped) == "<p>The xylograph\n   was approved</p>"
 
 
-@pytest.mark.slow
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The harness's `monitor` commands run in this process (cli_helpers.monitor), and
+    learning loads a page twice 50 ms apart, not 3 s (the site's clock is to the
+    millisecond): a fresh interpreter for each of its nine commands cost most of the
+    test. test_the_harness_scores_every_shape_at_one keeps the real processes."""
+    from cli_helpers import monitor
+
+    import bench.monitor_run
+    from monitor.sources import html
+
+    def run(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> Run:
+        assert env is None and Path(argv[0]).name == "monitor", argv
+        started = time.perf_counter()
+        done = monitor(*argv[1:], cwd=cwd)
+        return Run(tuple(argv), done.code, time.perf_counter() - started, 0.0, 0,
+                   done.out, done.err)
+
+    monkeypatch.setattr(bench.monitor_run, "run", run)
+    monkeypatch.setattr(html, "DEFAULT_LEARN_DELAY", 0.05)
+
+
+@pytest.mark.usefixtures("in_process")
 def test_segments_are_scored_and_boilerplate_edits_only_reported(tmp_path: Path) -> None:
     """The truth.json layout: "with" pieces are scored like paragraphs (a piece may be
     part of one); an edit in a "without" piece is counted apart, never an error."""

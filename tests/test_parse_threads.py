@@ -82,6 +82,7 @@ STRESS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # seconds of threads in a child: started first, not left for the end
 @pytest.mark.parametrize("first", ["html", "docx"])
 def test_many_threads_parse_rename_and_extract_at_once_without_corruption(first: str) -> None:
     """`docx`: each thread reads a Word file first, which python-docx parses with a

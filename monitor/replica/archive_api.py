@@ -39,6 +39,10 @@ class _Job:
 
 
 class FakeArchive:
+    # How often the serving thread looks for a stop: each stop waits for one look.
+    # The standard library's 0.5 s; the tests set it shorter (tests/conftest.py).
+    poll_interval = 0.5
+
     def __init__(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY,
                  pending_polls: int = 1) -> None:
         self.expected = f"LOW {access_key}:{secret_key}"
@@ -53,7 +57,8 @@ class FakeArchive:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(self.poll_interval,),
+                         daemon=True).start()
 
     @property
     def url(self) -> str:

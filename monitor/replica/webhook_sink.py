@@ -54,6 +54,10 @@ class Received:
 
 
 class WebhookReceiver:
+    # How often the serving thread looks for a stop: each stop waits for one look.
+    # The standard library's 0.5 s; the tests set it shorter (tests/conftest.py).
+    poll_interval = 0.5
+
     def __init__(self, secret: str = SECRET) -> None:
         self.secret = secret
         self.received: list[Received] = []
@@ -99,7 +103,8 @@ class WebhookReceiver:
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(self.poll_interval,),
+                         daemon=True).start()
 
     def down(self) -> None:
         """Stop listening: connections are refused until `up()`."""
