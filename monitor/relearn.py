@@ -23,6 +23,7 @@ Recorded as a SourceReconfigured of the source's `volatile` (reason `RELEARNED`)
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, replace
 from typing import Any
@@ -40,6 +41,8 @@ from monitor.store.snapshots import get_blob
 
 MAX_NEW_MASKS = 4
 EVERY_CHECKS = 20
+log = logging.getLogger(__name__)
+
 RELEARNED = "learned volatile elements from an unchanged page"
 
 
@@ -88,6 +91,7 @@ def relearned(store: EventStore, row: SourceRow, spec: SourceSpec, adapter: Any,
     existing = tuple(spec.volatile)
     added = _new_masks(before, now, masking.css_masks(spec.ignore, existing))
     if not added or len(added) > MAX_NEW_MASKS:
+        log.debug("%s: %d new masks, none recorded", row.name, len(added))
         return None
     masked = replace(spec, volatile=(*existing, *added))
     try:
@@ -95,6 +99,7 @@ def relearned(store: EventStore, row: SourceRow, spec: SourceSpec, adapter: Any,
     except MonitorError:
         return None
     if document.content_hash != row.content_hash:
+        log.debug("%s: masks %s would change the text, not recorded", row.name, added)
         return None  # a new mask would change the text: it is not only noise
     root = parse_html(now)
     masking.remove_masked(root, masking.css_masks(masked.ignore, masked.volatile))
