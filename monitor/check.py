@@ -41,6 +41,7 @@ from monitor.flaps import LEARNED, flap_events
 from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
+from monitor.relearn import RELEARNED, RelearnGate, relearned
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import (
@@ -97,6 +98,7 @@ class Checker:
     learn_later: bool = False
     first_loads: FirstLoads = field(default_factory=FirstLoads)
     recent_raw: RecentRaw = field(default_factory=RecentRaw)  # delta bases for first captures
+    relearn: RelearnGate = field(default_factory=RelearnGate)  # monitor.relearn
     clock: Clock = SYSTEM  # times checks; a test gives it the store's ManualClock
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
@@ -238,11 +240,7 @@ class Checker:
         if isinstance(captured, NotModified) or (
             captured.document.content_hash == row.content_hash
         ):
-            if recovered:
-                self.store.append(row.stream_id, row.stream_version, recovered)
-            if isinstance(captured, Capture):
-                self._remember_key(row.stream_id, captured)
-            return CheckResult(row.name, "unchanged", event_types(recovered))
+            return self._unchanged(row, adapter, captured, recovered)
         document = captured.document
         if not document.paragraphs and row.document_version:
             emptied = self._emptied(row, captured)
@@ -317,6 +315,29 @@ class Checker:
             "empty", f"{captured.final_url}: the answer has no text where the stored version "
             f"has {count} paragraph{'s' * (count != 1)} (recorded as a change once seen on "
             f"{needed} checks in a row)"))
+
+    def _unchanged(self, row: SourceRow, adapter: SourceAdapter,
+                   captured: Capture | NotModified, recovered: list[Event]) -> CheckResult:
+        """The page gave the stored text. When its key missed (a Capture: the text was
+        extracted), what differs from the stored page may be noise learning missed:
+        masked, the next check's key hits (monitor.relearn)."""
+        learned, events = None, list(recovered)
+        missed = isinstance(captured, Capture)
+        if self.learn and learns_volatile(adapter) and self.relearn.due(row.stream_id, missed):
+            assert isinstance(captured, Capture)
+            learned = relearned(self.store, row, spec_of(row), adapter, captured)
+        if learned is not None:
+            events.append(SourceReconfigured(changes={"volatile": list(learned.volatile)},
+                                             reason=RELEARNED))
+            log.info("learned on %s from an unchanged page: %s", row.name,
+                     ", ".join(learned.added))
+        if events:
+            self.store.append(row.stream_id, row.stream_version, events)
+        if learned is not None:
+            self.page_keys.put(row.stream_id, row.content_hash or "", learned.page_key)
+        elif isinstance(captured, Capture):
+            self._remember_key(row.stream_id, captured)
+        return CheckResult(row.name, "unchanged", event_types(events))
 
     def _remember_key(self, stream_id: str, captured: Capture) -> None:
         """The page's key, next to the text it gave, once that text is stored."""

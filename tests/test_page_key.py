@@ -234,3 +234,64 @@ def test_masks_learned_twice_are_merged_and_what_a_group_covers_is_dropped() -> 
     second = (f"{group}:nth-of-type(3)", f"{group}:nth-of-type(2) > a:nth-of-type(1) @href",
               "html > head > link:nth-of-type(1) @href", "html > body > p.views")
     assert merged(first, second) == (*first, "html > body > p.views")
+
+
+_ARTICLE = ("<html><head><title>Heating season</title></head><body>"
+            '<div class="topbar"><a class="promo" href="/promo">{banner}</a></div>'
+            "<article><h1>Heating season</h1>{paragraphs}</article></body></html>")
+_PARAGRAPHS = [f"<p>The city's heating season starts on 1 October in district {n}; "
+               "residents are asked to check their radiators and report leaks to the "
+               "utility's hotline before the pressure tests begin next week.</p>"
+               for n in range(1, 6)]
+
+
+def test_noise_that_learning_missed_is_learned_from_an_unchanged_check(
+    store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A banner that stayed put while the source was learned rotates afterwards: the
+    first unchanged check misses its key and learns the banner, the later ones hit,
+    and an edit of the article is still a change."""
+    from conftest import fast_config
+
+    from monitor.catalog import register
+    from monitor.config import SourceConfig
+    from monitor.relearn import RELEARNED
+    from monitor.replica.article_site import ArticleSite
+    from monitor.runner import build_checker
+    from monitor.sources import html as html_module
+    from monitor.store.queries import source_by_stream
+
+    extracted: list[str] = []
+    real = html_module._main_text
+    monkeypatch.setattr(html_module, "_main_text",
+                        lambda root, url: extracted.append(url) or real(root, url))
+
+    def page(banner: str, paragraphs: list[str] = _PARAGRAPHS) -> str:
+        return _ARTICLE.format(banner=banner, paragraphs="".join(paragraphs))
+
+    with ArticleSite(noise=False) as site:
+        url = site.set_page(1, page("Subscribe to our newsletter"))
+        register(store, SourceConfig(name="page", url=url, kind="html", interval_seconds=60))
+        checker = build_checker(fast_config(db_url), store, learn_delay=0.01)
+        try:
+            assert checker.check("page").outcome == "captured"
+            row = source_by_stream(store.engine, "page")
+            assert row is not None and not row.volatile  # three identical loads
+            site.set_page(1, page("Apply online for public services"))
+            result = checker.check("page")
+            assert result.outcome == "unchanged" and result.events == ("SourceReconfigured",)
+            assert len(extracted) == 3  # the capture, this check, the text read again
+            row = source_by_stream(store.engine, "page")
+            assert row is not None and row.volatile and all(
+                "promo" in m or "topbar" in m for m in row.volatile)
+            history = store.read_stream(row.stream_id, 1)
+            assert history[-1].data["reason"] == RELEARNED
+            for banner in ("Take part in the public survey", "New hotline: 1414"):
+                site.set_page(1, page(banner))
+                assert checker.check("page").outcome == "unchanged"
+            assert len(extracted) == 3  # the key hit: no extraction
+            edited = [_PARAGRAPHS[0].replace("1 October", "15 October"), *_PARAGRAPHS[1:]]
+            site.set_page(1, page("Subscribe to our newsletter", edited))
+            assert checker.check("page").outcome == "changed"
+        finally:
+            checker.fetcher.close()
