@@ -41,7 +41,7 @@ from monitor.flaps import LEARNED, flap_events
 from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
-from monitor.relearn import RELEARNED, RelearnGate, relearned
+from monitor.relearn import HOLD_SECONDS, RELEARNED, RelearnGate, relearned
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import (
@@ -323,9 +323,12 @@ class Checker:
         masked, the next check's key hits (monitor.relearn)."""
         learned, events = None, list(recovered)
         missed = isinstance(captured, Capture)
-        if self.learn and learns_volatile(adapter) and self.relearn.due(row.stream_id, missed):
+        now, tried = self.clock.time(), False
+        if (self.learn and learns_volatile(adapter) and self.relearn.due(row.stream_id, missed)
+                and self.page_keys.may_relearn(row.stream_id, now)):
             assert isinstance(captured, Capture)
             learned = relearned(self.store, row, spec_of(row), adapter, captured)
+            tried = True
         if learned is not None:
             events.append(SourceReconfigured(changes={"volatile": list(learned.volatile)},
                                              reason=RELEARNED))
@@ -337,6 +340,8 @@ class Checker:
             self.page_keys.put(row.stream_id, row.content_hash or "", learned.page_key)
         elif isinstance(captured, Capture):
             self._remember_key(row.stream_id, captured)
+            if tried:  # nothing to mask: don't pay for the comparison again soon
+                self.page_keys.hold_relearn(row.stream_id, int(now) + HOLD_SECONDS)
         return CheckResult(row.name, "unchanged", event_types(events))
 
     def _remember_key(self, stream_id: str, captured: Capture) -> None:

@@ -17,7 +17,9 @@ Bounds, so that this never hides a change:
 - this page read again under the new masks must give exactly the stored text: a mask
   that removes anything the extraction reads (the article's text) is never recorded;
 - at most one attempt per source in `EVERY_CHECKS` checks (per process; RelearnGate),
-  so a page whose differences cannot be masked pays for the comparison rarely.
+  and, after an attempt that found nothing to mask, none for `HOLD_SECONDS` (kept with
+  the page key, migration 0011, so `check --all` from cron holds off too): a page whose
+  differences cannot be masked pays for the comparison rarely.
 Recorded as a SourceReconfigured of the source's `volatile` (reason `RELEARNED`).
 """
 
@@ -41,6 +43,7 @@ from monitor.store.snapshots import get_blob
 
 MAX_NEW_MASKS = 4
 EVERY_CHECKS = 20
+HOLD_SECONDS = 24 * 3600  # after an attempt that found nothing to mask
 log = logging.getLogger(__name__)
 
 RELEARNED = "learned volatile elements from an unchanged page"

@@ -295,3 +295,57 @@ def test_noise_that_learning_missed_is_learned_from_an_unchanged_check(
             assert checker.check("page").outcome == "changed"
         finally:
             checker.fetcher.close()
+
+
+def test_noise_nothing_can_mask_holds_relearning_off_across_processes(
+    store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stamp in an HTML comment changes on every load: no mask reaches it, so each
+    unchanged check misses its key. One attempt to learn from it finds nothing and
+    holds further attempts off for a day, kept with the page key, so a new checker
+    (the next `check --all` from cron) does not pay for the comparison again."""
+    from conftest import fast_config
+
+    from monitor import relearn
+    from monitor.catalog import register
+    from monitor.clock import ManualClock
+    from monitor.config import SourceConfig
+    from monitor.replica.article_site import ArticleSite
+    from monitor.runner import build_checker
+    from monitor.store.schema import page_keys
+
+    compared: list[int] = []
+    real = relearn.volatile_selectors
+    monkeypatch.setattr(relearn, "volatile_selectors",
+                        lambda *a, **k: compared.append(1) or real(*a, **k))
+
+    def page(stamp: int) -> str:
+        body = _ARTICLE.format(banner="Subscribe", paragraphs="".join(_PARAGRAPHS))
+        return body.replace("<article>", f"<!-- generated {stamp} --><article>")
+
+    clock = ManualClock()
+    with ArticleSite(noise=False) as site:
+        url = site.set_page(1, page(0))
+        register(store, SourceConfig(name="page", url=url, kind="html", interval_seconds=60))
+        for stamp in (1, 2):  # each a new process: a new checker, nothing in memory
+            checker = build_checker(fast_config(db_url), store, learn_delay=0.01, clock=clock)
+            try:
+                if stamp == 1:
+                    assert checker.check("page").outcome == "captured"
+                site.set_page(1, page(stamp))
+                result = checker.check("page")
+                assert result.outcome == "unchanged" and result.events == ()
+            finally:
+                checker.fetcher.close()
+        assert len(compared) == 1  # the second checker held off
+        with store.engine.connect() as conn:
+            held = conn.execute(page_keys.select()).one().relearn_after
+        assert held == int(clock.time()) + relearn.HOLD_SECONDS
+        clock.advance(relearn.HOLD_SECONDS + 1)  # a day later it may try again
+        checker = build_checker(fast_config(db_url), store, learn_delay=0.01, clock=clock)
+        try:
+            site.set_page(1, page(3))
+            assert checker.check("page").outcome == "unchanged"
+        finally:
+            checker.fetcher.close()
+        assert len(compared) == 2

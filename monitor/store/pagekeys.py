@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,6 +33,7 @@ class PageKeys:
         self.engine = engine
         self._known: dict[str, tuple[str, str]] = {}
         self._others: dict[str, tuple[str, tuple[str, ...]]] = {}  # content hash, keys
+        self._held: dict[str, int] = {}  # no relearning before (Unix seconds; relearn.py)
         self._lock = threading.Lock()
 
     def load(self, stream_ids: Iterable[str] | None = None) -> None:
@@ -40,11 +41,14 @@ class PageKeys:
         query = select(page_keys)
         wanted = None if stream_ids is None else set(stream_ids)
         with self.engine.connect() as conn:
-            rows = [(r.stream_id, r.content_hash, r.page_key) for r in conn.execute(query)]
+            rows = [(r.stream_id, r.content_hash, r.page_key, r.relearn_after)
+                    for r in conn.execute(query)]
         with self._lock:
-            for stream_id, content_hash, key in rows:
+            for stream_id, content_hash, key, held in rows:
                 if wanted is None or stream_id in wanted:
                     self._known[stream_id] = (content_hash, key)
+                    if held:
+                        self._held[stream_id] = held
             for stream_id in wanted or ():
                 self._known.setdefault(stream_id, ("", ""))
 
@@ -56,11 +60,14 @@ class PageKeys:
             known = self._known.get(stream_id)
         if known is None:
             with self.engine.connect() as conn:
-                row = conn.execute(select(page_keys.c.content_hash, page_keys.c.page_key)
+                row = conn.execute(select(page_keys.c.content_hash, page_keys.c.page_key,
+                                          page_keys.c.relearn_after)
                                    .where(page_keys.c.stream_id == stream_id)).first()
             known = ("", "") if row is None else (row.content_hash, row.page_key)
             with self._lock:
                 self._known[stream_id] = known
+                if row is not None and row.relearn_after:
+                    self._held[stream_id] = row.relearn_after
         return known[1] if known[0] == content_hash else None
 
     def known(self, stream_id: str, content_hash: str | None
@@ -100,3 +107,22 @@ class PageKeys:
             return
         with self._lock:
             self._known[stream_id] = (content_hash, key)
+
+    def may_relearn(self, stream_id: str, now: float) -> bool:
+        """Whether no failed relearning attempt holds this source off at `now` (Unix
+        seconds). Read after `get`/`known` for the source, which load what is stored."""
+        with self._lock:
+            return self._held.get(stream_id, 0) <= now
+
+    def hold_relearn(self, stream_id: str, until: int) -> None:
+        """No relearning for this source before `until`, here and in the store (so a
+        new process, `check --all` from cron, holds off too). Only a cache: a failure
+        is logged; the source's row exists once its key was recorded."""
+        with self._lock:
+            self._held[stream_id] = until
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                conn.execute(update(page_keys).where(page_keys.c.stream_id == stream_id)
+                             .values(relearn_after=until))
+        except SQLAlchemyError as exc:
+            log.warning("could not record the relearning hold of %s: %s", stream_id, exc)

@@ -74,6 +74,9 @@ page_keys = Table(
     Column("stream_id", String(200), primary_key=True),
     Column("content_hash", String(64), nullable=False),
     Column("page_key", String(64), nullable=False),
+    # Unix seconds before which no relearning from an unchanged page is tried again
+    # (monitor.relearn; migration 0011); NULL: none held.
+    Column("relearn_after", BigInteger, nullable=True),
 )
 
 # --- the check ledger: one compact row per check (monitor.evidence.ledger) ---
