@@ -353,7 +353,8 @@ def _check_share(config: Config, database_url: str, index: int, share: Share,
 
     queue = _results
     try:
-        store = open_store(database_url, check_schema=False)  # the parent checked it
+        # the parent checked it
+        store = open_store(database_url, check_schema=False, threads=share.workers)
         fetch = replace(config.fetch, max_concurrent_per_host=share.max_concurrent_per_host)
         checker = build_checker(replace(config, fetch=fetch), store, learn=learn,
                                 learn_later=True)  # run_pass comes back (Revisits)

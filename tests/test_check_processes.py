@@ -159,3 +159,24 @@ def test_an_uninitialized_store_is_refused_with_the_command_to_run(tmp_path: Pat
 
     with pytest.raises(SchemaError, match="monitor init"):
         open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+
+
+def test_checks_never_fail_for_want_of_a_pooled_connection(store, noisy_site,
+                                                             db_url: str) -> None:
+    """SQLAlchemy's default pool (5 + 10 overflow) made the 16th thread's check fail
+    after 30 s (`QueuePool limit of size 5 overflow 10`). Hold that many connections,
+    then check on 4 more threads: the pool sized to the workers hands them theirs."""
+    from monitor.store import open_store
+
+    names = _register_pages(store, noisy_site, 4)
+    busy = open_store(db_url, check_schema=False, threads=16)
+    held = [busy.engine.connect() for _ in range(15)]
+    checker = build_checker(_config(db_url), busy, learn=False)
+    try:
+        results = run_pass(checker, names, 4).results
+        assert {r.outcome for r in results} == {"captured"}, [r.detail for r in results]
+    finally:
+        checker.fetcher.close()
+        for conn in held:
+            conn.close()
+        busy.engine.dispose()

@@ -43,7 +43,8 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
     """Check sources once and record what changed. Exits 0 when the checks ran,
     even if pages changed or failed; 1 when a check ended in `error` (the monitor
     itself failed on a source: a bug, or the store), after checking all the others."""
-    store = app.store()
+    workers = workers or app.config.workers
+    store = app.store(threads=workers)
     if check_all == bool(names):
         raise UsageError("name sources to check, or use --all")
     rows = source_rows(store)
@@ -53,7 +54,6 @@ def check(app: AppContext, names: tuple[str, ...], check_all: bool, workers: int
         named = [get_source(store.engine, n) for n in names]
         rows.update((r.stream_id, r) for r in named)
         targets = [r.stream_id for r in named]
-    workers = workers or app.config.workers
     urls = {name: rows[name].url for name in targets}
     shares = plan_processes(urls, processes or default_processes(), workers, app.config)
     bar: Any = None

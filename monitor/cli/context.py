@@ -43,10 +43,12 @@ class AppContext:
                 opened.engine.dispose()
         self._store = self._reader = None
 
-    def store(self, check_schema: bool = True, *, read_only: bool = False) -> EventStore:
+    def store(self, check_schema: bool = True, *, read_only: bool = False,
+              threads: int | None = None) -> EventStore:
         """The store, opened once per command. `read_only` for commands that only look:
         nothing can be written through it, so they work on a write-protected copy of
-        the evidence and cannot change it by mistake."""
+        the evidence and cannot change it by mistake. `threads`: the checks the
+        command runs at once, for the connection pool (the first call's counts)."""
         if read_only:
             if self._reader is None:
                 self._require_sqlite_file()
@@ -55,7 +57,7 @@ class AppContext:
         if self._store is None:
             if check_schema:
                 self._require_sqlite_file()
-            self._store = open_store(self.url, check_schema=check_schema)
+            self._store = open_store(self.url, check_schema=check_schema, threads=threads)
         return self._store
 
     def refuse_store_file(self, output: Path) -> None:

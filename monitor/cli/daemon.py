@@ -49,13 +49,14 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
         run_distributed(app, workers, log_level)
         return
     configure_logging(log_level)
-    store = app.store()
+    workers = workers or app.config.workers
+    store = app.store(threads=workers)
     sync_configured_sources(store, app.config)
     # A new page's second load is scheduled (the result's again_at), not slept on.
     checker = build_checker(app.config, store, learn_later=True)
     dispatch = _dispatcher(app, store)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
-    daemon = Daemon(store, checker, workers or app.config.workers, dispatch=dispatch,
+    daemon = Daemon(store, checker, workers, dispatch=dispatch,
                     dispatch_seconds=app.config.dispatch_every,
                     confirmations=confirmations, checkpoint=_checkpointer(app, store))
     served = web_app(app, store)

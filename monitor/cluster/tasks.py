@@ -91,8 +91,10 @@ class Cluster:
         return True
 
     # --- working (a worker process) ----------------------------------------------
-    def start_work(self, **checker_options: Any) -> Work:
-        self.work = Work(self.config, self.settings, self.state, **checker_options)
+    def start_work(self, threads: int | None = None, **checker_options: Any) -> Work:
+        """`threads`: the worker's threads, each running checks (sizes the pool)."""
+        self.work = Work(self.config, self.settings, self.state, threads=threads,
+                         **checker_options)
         return self.work
 
     def _check(self, source: str, due_at: float) -> None:
@@ -121,9 +123,9 @@ class Work:
     """What one worker process holds to run messages: store, checker, dispatcher."""
 
     def __init__(self, config: Config, settings: ClusterSettings, state: ClusterState,
-                 **checker_options: Any) -> None:
+                 threads: int | None = None, **checker_options: Any) -> None:
         self.state = state
-        self.store = open_store(config.database_url)
+        self.store = open_store(config.database_url, threads=threads or config.workers)
         self.politeness = ClusterPoliteness(
             RedisBackend(client=state.client), settings.namespace,
             limit=settings.max_concurrent_per_host, min_delay=settings.min_delay_per_host,

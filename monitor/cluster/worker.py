@@ -135,7 +135,7 @@ class WorkerLife(dramatiq.Middleware):
         self.beating: threading.Thread | None = None
 
     def before_worker_boot(self, broker: Any, worker: Any) -> None:
-        self.cluster.start_work()
+        self.cluster.start_work(threads=self.options.threads)
 
     def after_worker_boot(self, broker: Any, worker: Any) -> None:
         settings = self.cluster.settings

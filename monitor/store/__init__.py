@@ -8,13 +8,14 @@ from monitor.store.migrate import require_current
 
 
 def open_store(url: str, *, check_schema: bool = True, read_only: bool = False,
-               clock: Clock = utcnow) -> EventStore:
+               clock: Clock = utcnow, threads: int | None = None) -> EventStore:
     """The event store for a database URL, with the projections kept in step.
 
     `read_only` opens it so that nothing can be written (what `sources`, `events`,
-    `verify` and the other commands that only look use)."""
+    `verify` and the other commands that only look use). `threads`: how many checks
+    will run on it at once (sizes the connection pool: monitor.store.database)."""
     store = EventStore.open(url, projectors=[projections.apply, search_index.apply],
-                            read_only=read_only, clock=clock)
+                            read_only=read_only, clock=clock, threads=threads)
     if check_schema:
         try:
             require_current(store.engine)

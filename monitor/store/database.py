@@ -19,6 +19,14 @@ WRITE = {"monitor_write": True}  # execution option: this transaction will appen
 
 BUSY_TIMEOUT = 30.0  # seconds a SQLite writer waits for the lock; the URL's ?timeout= overrides
 CONNECT_TIMEOUT = 10  # seconds to reach PostgreSQL; the URL's ?connect_timeout= overrides
+# The connection pool. A check must never fail because every pooled connection is
+# in use (SQLAlchemy's default, 5 + 10 overflow, refused the 16th thread after 30 s):
+# SQLite connections are cheap, so its pool keeps up to SQLITE_POOL open and opens
+# more when asked; PostgreSQL's is sized to the threads that share it (`pool_size`,
+# plus POOL_SPARE for the daemon's own services) and a thread waits POOL_WAIT for one.
+SQLITE_POOL = 64
+POOL_SPARE = 5
+POOL_WAIT = 600.0
 
 
 def stored_json(value: Any) -> str:
@@ -35,11 +43,13 @@ def stored_json(value: Any) -> str:
     return text
 
 
-def open_engine(url: str, *, read_only: bool = False) -> Engine:
+def open_engine(url: str, *, read_only: bool = False, threads: int | None = None) -> Engine:
     """An Engine for a database URL, with our per-dialect settings applied.
 
     `read_only` opens the store so that nothing can be written through it: what the
     commands that only look use, so they work on a write-protected copy of the evidence.
+    `threads`: how many threads will use it at once (the checks' workers), which
+    sizes a PostgreSQL pool (SQLite's never refuses).
     """
     try:
         parsed = make_url(_with_driver(url))
@@ -49,7 +59,7 @@ def open_engine(url: str, *, read_only: bool = False) -> Engine:
         return _sqlite_engine(parsed, read_only)
     if parsed.get_backend_name() == "postgresql":
         try:
-            return _postgres_engine(parsed, read_only)
+            return _postgres_engine(parsed, read_only, threads)
         except NoSuchModuleError as exc:  # pragma: no cover - depends on installed driver
             raise ConfigError(f"no driver for {url!r}: install psycopg[binary]") from exc
     raise ConfigError(f"database URL {url!r}: only sqlite and postgresql are supported")
@@ -70,10 +80,12 @@ def _with_driver(url: str) -> str:
     return url
 
 
-def _postgres_engine(parsed: URL, read_only: bool) -> Engine:
+def _postgres_engine(parsed: URL, read_only: bool, threads: int | None) -> Engine:
     if "connect_timeout" not in parsed.query:  # libpq would wait forever for a lost host
         parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT)})
-    engine = create_engine(parsed, pool_pre_ping=True, future=True, json_serializer=stored_json)
+    engine = create_engine(parsed, pool_pre_ping=True, future=True, json_serializer=stored_json,
+                           pool_size=max(5, (threads or 0) + POOL_SPARE), max_overflow=10,
+                           pool_timeout=POOL_WAIT)
     if read_only:
         @event.listens_for(engine, "connect")
         def _read_only(dbapi_connection: Any, _record: Any) -> None:
@@ -96,7 +108,8 @@ def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
                             query={**parsed.query, "uri": "true", **_read_only_options(path)})
     elif file_db:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, future=True, json_serializer=stored_json)
+    pool: dict[str, Any] = {"pool_size": SQLITE_POOL, "max_overflow": -1} if file_db else {}
+    engine = create_engine(parsed, future=True, json_serializer=stored_json, **pool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

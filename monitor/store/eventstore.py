@@ -74,8 +74,8 @@ class EventStore:
 
     @classmethod
     def open(cls, url: str, projectors: Sequence[Projector] = (), *, read_only: bool = False,
-             clock: Clock = utcnow) -> EventStore:
-        return cls(open_engine(url, read_only=read_only), projectors, clock)
+             clock: Clock = utcnow, threads: int | None = None) -> EventStore:
+        return cls(open_engine(url, read_only=read_only, threads=threads), projectors, clock)
 
     def append(
         self,
