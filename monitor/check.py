@@ -25,7 +25,7 @@ from monitor import catalog, trace
 from monitor.clock import SYSTEM, Clock
 from monitor.config import Config, SourceConfig
 from monitor.diff import diff_documents
-from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError
+from monitor.errors import ConcurrencyConflict, FetchFailed, MonitorError, PersistenceError
 from monitor.events import (
     ChangeDetected,
     DocumentPublished,
@@ -54,6 +54,7 @@ from monitor.sources.base import (
     learns_volatile,
 )
 from monitor.store import EventStore
+from monitor.store.eventstore import Write
 from monitor.store.pagekeys import PageKeys
 from monitor.store.queries import source_by_stream, version_document
 from monitor.store.rows import SourceRow
@@ -138,16 +139,46 @@ class Checker:
         return result
 
     def _leave_trace(self, name: str, result: CheckResult, seen: trace.Trace) -> None:
-        """The check's row in the ledger (monitor.evidence.ledger); a check that did not
-        get as far as recording anything leaves none."""
-        outcome = OUTCOMES.get(result.outcome)
-        if outcome is None or not seen.noted:
+        """The check's row in the ledger (monitor.evidence.ledger), unless it went in
+        with the check's own write (a page read: `_record_capture`); a check that did
+        not get as far as recording anything leaves none."""
+        if seen.ledgered:
             return
-        raw = None if outcome == FAILED else raw_column(seen.body, seen.version_raw)
         try:
-            self.ledger.record(name, self.store.clock(), seen.status, outcome, seen.version, raw)
+            write = self._ledger_row(name, result.outcome, seen)
+            if write is not None:
+                self.store.write([write])
         except MonitorError as exc:  # the check itself is recorded; its trace is lost
             log.warning("check of %s: its ledger row was not written: %s", name, exc)
+
+    def _ledger_row(self, name: str, outcome_name: str, seen: trace.Trace) -> Write | None:
+        """The insert of the check's ledger row as its trace says (None: no row)."""
+        outcome = OUTCOMES.get(outcome_name)
+        if outcome is None or not seen.noted:
+            return None
+        raw = None if outcome == FAILED else raw_column(seen.body, seen.version_raw)
+        return self.ledger.row(name, self.store.clock(), seen.status, outcome, seen.version, raw)
+
+    def _writes(self, row: SourceRow, outcome: str, seen: trace.Trace | None,
+                key: tuple[str, str] | None) -> tuple[list[Write], tuple[str, str] | None]:
+        """What a page read writes besides its events, in their transaction (one write
+        lock a check): its ledger row (when the check is traced) and the page's key,
+        (content hash, key), when that is new; and the key, for `_written`."""
+        writes: list[Write] = []
+        if seen is not None and (ledger_row := self._ledger_row(row.stream_id, outcome, seen)):
+            writes.append(ledger_row)
+        upsert = self.page_keys.write(row.stream_id, *key) if key else None
+        if upsert is None:
+            return writes, None
+        return [*writes, upsert], key
+
+    def _written(self, row: SourceRow, seen: trace.Trace | None,
+                 key: tuple[str, str] | None) -> None:
+        """The check's write committed: its ledger row is in, its page key recorded."""
+        if seen is not None:
+            seen.ledgered = True
+        if key:
+            self.page_keys.recorded(row.stream_id, *key)
 
     def _check(self, name: str, row: SourceRow | None = None) -> CheckResult:
         if row is None:
@@ -233,14 +264,15 @@ class Checker:
     def _record_capture(self, row: SourceRow, adapter: SourceAdapter,
                         captured: Capture | NotModified) -> CheckResult:
         recovered: list[Event] = [SourceRecovered(failures=row.failures)] if row.failures else []
-        seen = trace.current() or trace.Trace()
+        traced = trace.current()
+        seen = traced or trace.Trace()
         seen.noted, seen.version, seen.version_raw = True, row.document_version, row.raw_hash
         if isinstance(captured, Capture):
             seen.body = captured.raw
         if isinstance(captured, NotModified) or (
             captured.document.content_hash == row.content_hash
         ):
-            return self._unchanged(row, adapter, captured, recovered)
+            return self._unchanged(row, adapter, captured, recovered, traced)
         document = captured.document
         if not document.paragraphs and row.document_version:
             emptied = self._emptied(row, captured)
@@ -291,11 +323,16 @@ class Checker:
                                               raw_hash, self.config.apply_proposed_masks)
                 new, blobs = new + flapped, blobs + reread
                 outcome = "changed"
-        self.store.append(row.stream_id, row.stream_version, new, blobs=blobs)
         seen.version, seen.version_raw = row.document_version + 1, raw_hash
+        writes, key = self._writes(row, outcome, traced, _page_key(captured))
+        try:
+            self.store.append(row.stream_id, row.stream_version, new, blobs=blobs, also=writes)
+        except BaseException:
+            seen.version, seen.version_raw = row.document_version, row.raw_hash
+            raise
+        self._written(row, traced, key)
         if raw_hash and raw_base is None:  # a chain's root: siblings start one deep
             self.recent_raw.remember(captured.final_url, raw_hash)
-        self._remember_key(row.stream_id, captured)
         return CheckResult(row.name, outcome, event_types(new), significance=significance)
 
     def _emptied(self, row: SourceRow, captured: Capture) -> CheckResult | None:
@@ -317,10 +354,12 @@ class Checker:
             f"{needed} checks in a row)"))
 
     def _unchanged(self, row: SourceRow, adapter: SourceAdapter,
-                   captured: Capture | NotModified, recovered: list[Event]) -> CheckResult:
+                   captured: Capture | NotModified, recovered: list[Event],
+                   seen: trace.Trace | None) -> CheckResult:
         """The page gave the stored text. When its key missed (a Capture: the text was
         extracted), what differs from the stored page may be noise learning missed:
-        masked, the next check's key hits (monitor.relearn)."""
+        masked, the next check's key hits (monitor.relearn). Its ledger row, page key
+        and events, if any, take the write lock once."""
         learned, events = None, list(recovered)
         missed = isinstance(captured, Capture)
         now, tried = self.clock.time(), False
@@ -329,26 +368,27 @@ class Checker:
             assert isinstance(captured, Capture)
             learned = relearned(self.store, row, spec_of(row), adapter, captured)
             tried = True
+        key = _page_key(captured)
         if learned is not None:
             events.append(SourceReconfigured(changes={"volatile": list(learned.volatile)},
                                              reason=RELEARNED))
             log.info("learned on %s from an unchanged page: %s", row.name,
                      ", ".join(learned.added))
-        if events:
-            self.store.append(row.stream_id, row.stream_version, events)
-        if learned is not None:
-            self.page_keys.put(row.stream_id, row.content_hash or "", learned.page_key)
-        elif isinstance(captured, Capture):
-            self._remember_key(row.stream_id, captured)
-            if tried:  # nothing to mask: don't pay for the comparison again soon
-                self.page_keys.hold_relearn(row.stream_id, int(now) + HOLD_SECONDS)
+            key = (row.content_hash or "", learned.page_key)
+        writes, key = self._writes(row, "unchanged", seen, key)
+        try:
+            self.store.append(row.stream_id, row.stream_version, events, also=writes)
+        except PersistenceError as exc:
+            if events:
+                raise
+            # No event lost: the key is only a cache, and the row is tried alone
+            # (`_leave_trace`), as it was before it shared the key's transaction.
+            log.warning("check of %s: its page key was not written: %s", row.name, exc)
+            return CheckResult(row.name, "unchanged")
+        self._written(row, seen, key)
+        if tried and learned is None:  # nothing to mask: don't pay for the comparison again soon
+            self.page_keys.hold_relearn(row.stream_id, int(now) + HOLD_SECONDS)
         return CheckResult(row.name, "unchanged", event_types(events))
-
-    def _remember_key(self, stream_id: str, captured: Capture) -> None:
-        """The page's key, next to the text it gave, once that text is stored."""
-        if captured.validators.page_key:
-            self.page_keys.put(stream_id, captured.document.content_hash,
-                               captured.validators.page_key)
 
     def _published(self, row: SourceRow, adapter: SourceAdapter, captured: Capture) -> list[Event]:
         """Items the list shows now that its previous version did not."""
@@ -390,6 +430,13 @@ class Checker:
         if (seen := trace.current()) is not None:
             seen.noted, seen.status, seen.version = True, exc.status or 0, None
         return CheckResult(row.name, outcome, events, detail=detail)
+
+
+def _page_key(captured: Capture | NotModified) -> tuple[str, str] | None:
+    """(content hash, page key) of a page read that has a key."""
+    if isinstance(captured, Capture) and captured.validators.page_key:
+        return captured.document.content_hash, captured.validators.page_key
+    return None
 
 
 def spec_of(row: SourceRow) -> SourceSpec:

@@ -21,6 +21,7 @@ class Trace:
     noted: bool = False  # the check got as far as recording its result
     version: int | None = None  # the document version whose text the check read
     version_raw: str | None = None  # that version's kept raw page (hex sha256), if any
+    ledgered: bool = False  # its ledger row went in with the check's own write
 
 
 @contextmanager

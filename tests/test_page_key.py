@@ -155,13 +155,13 @@ def test_unchanged_checks_skip_the_extraction_and_an_edit_still_records_a_change
     store, db_url: str, noisy: NoisySite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from conftest import fast_config
-    from sqlalchemy import delete, func, select
+    from sqlalchemy import delete, event, func, select
 
     from monitor.catalog import register
     from monitor.config import SourceConfig
     from monitor.runner import build_checker
     from monitor.sources import html as html_module
-    from monitor.store.schema import events, page_keys
+    from monitor.store.schema import check_ledger, events, page_keys
 
     extracted: list[str] = []
     real = html_module._main_text
@@ -182,23 +182,36 @@ def test_unchanged_checks_skip_the_extraction_and_an_edit_still_records_a_change
         assert {checker.check("page").outcome for _ in range(10)} == {"unchanged"}
         assert len(extracted) == 1 and logged() == before
 
+        # Each check takes the write lock once: its ledger row, its page key when that
+        # is new and its events (a change) go in one transaction (issue 13).
+        writes: list[int] = []
+        event.listen(store.engine, "begin", lambda conn: writes.append(1)
+                     if conn.get_execution_options().get("monitor_write") else None)
+
         # The cache lost: the next check extracts once, finds the same text, keeps quiet.
         with store.engine.begin() as conn:
             conn.execute(delete(page_keys))
         fresh = build_checker(fast_config(db_url), store)
         assert fresh.check("page").outcome == "unchanged"
+        assert len(writes) == 1  # the ledger row and the key written again
         assert fresh.check("page").outcome == "unchanged"
-        assert len(extracted) == 2 and logged() == before
+        assert len(extracted) == 2 and logged() == before and len(writes) == 2
         fresh.fetcher.close()
+        with store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(page_keys)).scalar_one() == 1
 
         page = noisy.page(5)
         assert page is not None
         noisy.edit_page(5, paragraphs=[page.paragraphs[0].replace(" ", " 12 ", 1),
                                        *page.paragraphs[1:]])
         assert checker.check("page").outcome == "changed"
-        assert len(extracted) == 3
+        assert len(extracted) == 3 and len(writes) == 3
         assert checker.check("page").outcome == "unchanged"
-        assert len(extracted) == 3
+        assert len(extracted) == 3 and len(writes) == 4
+        with store.engine.connect() as conn:
+            outcomes = conn.execute(select(check_ledger.c.outcome)
+                                    .order_by(check_ledger.c.id)).scalars().all()
+        assert outcomes == [1] + [0] * 12 + [1, 0]
     finally:
         checker.fetcher.close()
 

@@ -38,10 +38,12 @@ from monitor.events import ChecksSummarized
 from monitor.evidence import merkle
 from monitor.store import EventStore
 from monitor.store.database import WRITE
+from monitor.store.eventstore import Write
 from monitor.store.faults import translated
 from monitor.store.mapper import canonical_json
 from monitor.store.schema import check_ledger, check_sources, versions
 
+_INSERT = insert(check_ledger)  # built once: a check's row is the hot path's insert
 STREAM = "evidence/checks"
 RAW_BYTES = 20
 UNCHANGED, NEW_VERSION, FAILED = 0, 1, 2
@@ -75,12 +77,26 @@ class Ledger:
 
     def record(self, stream_id: str, at: datetime, status: int, outcome: int,
                version: int | None, raw: bytes | None) -> None:
+        """Write the row in a transaction of its own."""
+        write = self.row(stream_id, at, status, outcome, version, raw)
+        with translated(self.engine), \
+                self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            write(conn)
+
+    def row(self, stream_id: str, at: datetime, status: int, outcome: int,
+            version: int | None, raw: bytes | None) -> Write:
+        """The row's insert, for the caller's write transaction (a check's: with its
+        events, monitor.check). The source's number is taken now: a source checked for
+        the first time is numbered in a transaction of its own, once."""
         with translated(self.engine):
             number = self._number(stream_id)
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                conn.execute(insert(check_ledger).values(
-                    source=number, at=seconds(at), status=status, outcome=outcome,
-                    version=version, raw=raw))
+        values = {"source": number, "at": seconds(at), "status": status,
+                  "outcome": outcome, "version": version, "raw": raw}
+
+        def write(conn: Connection) -> None:
+            conn.execute(_INSERT, values)
+
+        return write
 
     def _number(self, stream_id: str) -> int:
         with self._lock:

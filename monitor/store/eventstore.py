@@ -32,6 +32,11 @@ STREAM_VERSION_CONSTRAINTS = frozenset({
 # outbox rows. If one raises, nothing of the append is kept.
 Projector = Callable[[Connection, Sequence[StoredEvent]], None]
 
+# What a caller writes with its events, in their transaction after the projectors
+# (a check's ledger row and page key: monitor.check): kept or lost with them, under
+# one write lock.
+Write = Callable[[Connection], None]
+
 
 def chain_hash(prev_hash: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + canonical_json(payload)).encode("utf-8")).hexdigest()
@@ -84,11 +89,14 @@ class EventStore:
         new_events: Sequence[Event],
         *,
         blobs: Sequence[Blob] = (),
+        also: Sequence[Write] = (),
     ) -> list[StoredEvent]:
         """Append events atomically, or raise and write nothing: ConcurrencyConflict when
         another writer took the stream's next version, another PersistenceError (never a
-        driver's exception) when the database refuses."""
+        driver's exception) when the database refuses. `also`: the caller's writes, in
+        the same transaction (with no events, `write` runs them alone)."""
         if not new_events:
+            self.write(also)
             return []
         try:
             encoded: list[dict[str, Any]] = []
@@ -105,6 +113,8 @@ class EventStore:
                 self._move_head(conn, stream_id, current, stored[-1])
                 for project in self.projectors:
                     project(conn, stored)
+                for write in also:
+                    write(conn)
                 return stored
         except DBAPIError as exc:
             error = self.error(exc)
@@ -123,6 +133,16 @@ class EventStore:
             what = f"the number in {field} is too big" if field else _one_line(exc)
             raise DataRejected(f"the database refused a value ({what}); nothing was "
                                "written") from exc
+
+    def write(self, writes: Sequence[Write]) -> None:
+        """Run `writes` in one write transaction (no event): all of them or, raising a
+        PersistenceError, none."""
+        if not writes:
+            return
+        with translated(self.engine), \
+                self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            for write in writes:
+                write(conn)
 
     def append_many(self, appends: Sequence[tuple[str, int, Sequence[Event]]]
                     ) -> list[StoredEvent]:

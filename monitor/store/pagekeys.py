@@ -9,11 +9,12 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.store.database import WRITE
+from monitor.store.eventstore import Write
 from monitor.store.schema import page_keys
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,13 @@ class PageKeys:
         self._others: dict[str, tuple[str, tuple[str, ...]]] = {}  # content hash, keys
         self._held: dict[str, int] = {}  # no relearning before (Unix seconds; relearn.py)
         self._lock = threading.Lock()
+        # Built once (a check's write, on the hot path); values bound per execution.
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(page_keys)
+        self._upsert = stmt.on_conflict_do_update(
+            index_elements=["stream_id"],
+            set_={"content_hash": stmt.excluded.content_hash,
+                  "page_key": stmt.excluded.page_key})
 
     def load(self, stream_ids: Iterable[str] | None = None) -> None:
         """Read the keys of these sources (all when None) into memory."""
@@ -85,26 +93,40 @@ class PageKeys:
         """Record the key; a failure is logged, never raised (it is only a cache), and
         leaves the key unknown here so that a later check writes it again. The key it
         replaces for the same text is kept in memory (`known`)."""
+        write = self.write(stream_id, content_hash, key)
+        if write is None:
+            return
+        try:
+            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                write(conn)
+        except SQLAlchemyError as exc:
+            log.warning("could not record the page key of %s: %s", stream_id, exc)
+            return
+        self.recorded(stream_id, content_hash, key)
+
+    def write(self, stream_id: str, content_hash: str, key: str) -> Write | None:
+        """The upsert that records the key, for the caller's write transaction (a
+        check's: with its events and ledger row); None when it is recorded already.
+        Once that transaction has committed, the caller tells `recorded`; until then
+        the key stays unknown here, so a rolled-back one is written again."""
         with self._lock:
             known = self._known.get(stream_id)
             if known == (content_hash, key):
-                return
+                return None
             if known is not None and known[0] == content_hash and known[1]:
                 hash_, kept = self._others.get(stream_id, (content_hash, ()))
                 kept = tuple(k for k in kept if k != known[1]) if hash_ == content_hash else ()
                 self._others[stream_id] = (content_hash, (*kept, known[1])[-OTHER_KEYS:])
-        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        upsert = self._upsert
         values = {"stream_id": stream_id, "content_hash": content_hash, "page_key": key}
-        stmt = insert(page_keys).values(**values).on_conflict_do_update(
-            index_elements=["stream_id"],
-            set_={"content_hash": content_hash, "page_key": key},
-        )
-        try:
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                conn.execute(stmt)
-        except SQLAlchemyError as exc:
-            log.warning("could not record the page key of %s: %s", stream_id, exc)
-            return
+
+        def write(conn: Connection) -> None:
+            conn.execute(upsert, values)
+
+        return write
+
+    def recorded(self, stream_id: str, content_hash: str, key: str) -> None:
+        """The key's write (`write`) has committed."""
         with self._lock:
             self._known[stream_id] = (content_hash, key)
 
