@@ -376,6 +376,8 @@ class Checker:
                      ", ".join(learned.added))
             key = (row.content_hash or "", learned.page_key)
         writes, key = self._writes(row, "unchanged", seen, key)
+        if tried and learned is None:  # nothing to mask: don't pay for the comparison again soon
+            writes.append(self.page_keys.hold(row.stream_id, int(now) + HOLD_SECONDS))
         try:
             self.store.append(row.stream_id, row.stream_version, events, also=writes)
         except PersistenceError as exc:
@@ -386,8 +388,6 @@ class Checker:
             log.warning("check of %s: its page key was not written: %s", row.name, exc)
             return CheckResult(row.name, "unchanged")
         self._written(row, seen, key)
-        if tried and learned is None:  # nothing to mask: don't pay for the comparison again soon
-            self.page_keys.hold_relearn(row.stream_id, int(now) + HOLD_SECONDS)
         return CheckResult(row.name, "unchanged", event_types(events))
 
     def _published(self, row: SourceRow, adapter: SourceAdapter, captured: Capture) -> list[Event]:

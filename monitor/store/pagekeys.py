@@ -136,15 +136,17 @@ class PageKeys:
         with self._lock:
             return self._held.get(stream_id, 0) <= now
 
-    def hold_relearn(self, stream_id: str, until: int) -> None:
-        """No relearning for this source before `until`, here and in the store (so a
-        new process, `check --all` from cron, holds off too). Only a cache: a failure
-        is logged; the source's row exists once its key was recorded."""
+    def hold(self, stream_id: str, until: int) -> Write:
+        """No relearning for this source before `until`, here at once and in the store
+        by the write returned, for the caller's transaction (a check's, after its key's
+        upsert: the row exists then), so a new process (`check --all` from cron) holds
+        off too. Only a cache, written with the check's ledger row."""
         with self._lock:
             self._held[stream_id] = until
-        try:
-            with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                conn.execute(update(page_keys).where(page_keys.c.stream_id == stream_id)
-                             .values(relearn_after=until))
-        except SQLAlchemyError as exc:
-            log.warning("could not record the relearning hold of %s: %s", stream_id, exc)
+        held = update(page_keys).where(page_keys.c.stream_id == stream_id) \
+            .values(relearn_after=until)
+
+        def write(conn: Connection) -> None:
+            conn.execute(held)
+
+        return write
