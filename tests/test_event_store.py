@@ -273,3 +273,33 @@ def test_a_number_too_big_for_the_database_is_rejected_naming_its_field(store) -
         store.append("doc", 0, [huge])
     assert "\n" not in str(caught.value) and "nothing was written" in str(caught.value)
     assert store.read_all() == [] and store.stream_version("doc") == 0
+
+
+def test_the_writer_lock_is_handed_on_however_a_write_ends(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The threads of a process queue for SQLite's write lock on a lock of the engine's
+    (monitor.store.database): a write that fails, or a connection dropped mid-write,
+    must hand it on, or every later write would first wait out the busy timeout."""
+    import gc
+    import time
+    import warnings
+
+    from monitor.store.database import WRITE, open_engine
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'lock.db'}?timeout=3")
+    try:
+        for _ in range(2):
+            with pytest.raises(ZeroDivisionError), \
+                    engine.connect().execution_options(**WRITE) as conn, conn.begin():
+                raise ZeroDivisionError
+        dropped = engine.connect().execution_options(**WRITE)
+        dropped.begin()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SQLAlchemy's note of the dropped connection
+            del dropped
+            gc.collect()
+        started = time.monotonic()
+        with engine.connect().execution_options(**WRITE) as conn, conn.begin():
+            pass
+        assert time.monotonic() - started < 2  # a leaked lock: the 3 s timeout first
+    finally:
+        engine.dispose()
