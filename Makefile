@@ -31,6 +31,7 @@ MILLION ?= 1000000
 bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see bench/README.md
 	$(BIN)/python -m bench
 	$(RECORD) "The cluster" -- $(BIN)/python -m bench.cluster_bench
+	$(RECORD) "One write transaction a check" -- $(BIN)/python -m bench.write_lock
 	$(RECORD) "Adding 100,000 URLs" -- $(BIN)/python -m bench.add_bulk
 	$(RECORD) "Learning a first pass" -- $(BIN)/python -m bench.learn_pass
 	$(RECORD) "The daemon at 100,000 sources" -- $(BIN)/python -m bench.hundred_k
