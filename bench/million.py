@@ -319,7 +319,10 @@ def simulate(count: int, seconds: float, processes: int) -> dict[str, Any]:
         "checks_in_window": len(window),
         "expected_in_window": sum(launched + WARMUP_S <= t <= launched + WARMUP_S + seconds
                                   for t in due_times),
-        "rate": round(len(window) / seconds, 1),
+        # the rate over the part of the window in which checks fell due (the due times
+        # start `started_at`, a few seconds after the scheduler, so not the whole window)
+        "rate": round(len(window) / max(1.0, launched + WARMUP_S + seconds
+                                        - max(launched + WARMUP_S, started_at)), 1),
         "sent": _stats([r[1] - r[0] for r in window]),
         "checked": _stats([r[2] - r[0] for r in window]),
         "checked_loading": _stats([r[2] - r[0] for r in window if loaded_at is not None
@@ -401,7 +404,7 @@ def report(f: dict[str, Any]) -> list[str]:
         f"{WARMUP_S:.0f} s warm-up; load average {f['loadavg']}",
         f"  checks in the window {f['checks_in_window']:,} of the {f['expected_in_window']:,} "
         f"due in it "
-        f"({f['rate']}/s); outcomes {f['outcomes']}",
+        f"({f['rate']}/s while checks fell due); outcomes {f['outcomes']}",
         f"  due -> sent:    {fmt(f['sent'])}",
         f"  due -> checked: {fmt(f['checked'])}",
         f"    of which due while the scheduler read the catalog: {fmt(f['checked_loading'])}",
