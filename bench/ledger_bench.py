@@ -9,7 +9,10 @@ an hourly checkpoint): the store's growth over the passes alone / (K x N) is the
 ledger row's cost per unchanged check (SQLite pages, after a WAL checkpoint: N >= 200
 and K >= 10 keep the page rounding within a few bytes); the growth over the
 checkpoints is each one's ChecksSummarized (2 bytes of tag per check) and
-CheckpointSigned, given per checkpoint and spread over the pass's checks.
+CheckpointSigned, given per checkpoint and spread over the pass's checks. The passes'
+growth is also given per table and index (SQLite's dbstat), so a change in the figure
+names its cause (the ledger's index by source and time, migration 0008, is about 20 of
+the bytes).
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from __future__ import annotations
 import statistics
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.measure import run, sqlite_bytes
+from bench.measure import run, sqlite_bytes, sqlite_tables
 from bench.monitor_run import MonitorWatcher
 from bench.pages import BenchSite
 
@@ -36,13 +40,16 @@ def measure(n: int = 200, passes: int = 10,
         run(watcher.command("checkpoint"), cwd=watcher.workdir).check()
         rows = signing = 0
         walls = []
+        tables: Counter[str] = Counter()
         for _ in range(passes):
             before = sqlite_bytes(watcher.db)
+            tables.subtract(sqlite_tables(watcher.db))
             done = watcher.check_pass()
             if done.outcomes != {"unchanged": n}:
                 raise RuntimeError(f"an unchanged pass found {dict(done.outcomes)}")
             walls.append(done.run.wall)
             checked = sqlite_bytes(watcher.db)
+            tables.update(sqlite_tables(watcher.db))
             run(watcher.command("checkpoint"), cwd=watcher.workdir).check()
             rows += checked - before
             signing += sqlite_bytes(watcher.db) - checked
@@ -55,6 +62,8 @@ def measure(n: int = 200, passes: int = 10,
             "witness_line_bytes": statistics.median(len(line) + 1 for line in witness[1:]),
             "pass_seconds": statistics.median(walls),
         }
+        by_table = {name: grown / (n * passes) for name, grown in tables.most_common()
+                    if grown}
     log(f"ledger: N={n}, {passes} unchanged passes of noisy pages (the body differs on "
         f"every load), each followed by a checkpoint: "
         f"{figures['bytes_per_unchanged_check']:.1f} bytes per unchanged check (its ledger "
@@ -63,6 +72,8 @@ def measure(n: int = 200, passes: int = 10,
         f"{figures['bytes_per_unchanged_check_signed']:.1f} per check with it; witness "
         f"{figures['witness_line_bytes']:.0f} bytes per checkpoint; median pass "
         f"{figures['pass_seconds']:.1f} s")
+    log("ledger: bytes per unchanged check by table: "
+        + ", ".join(f"{name} {size:.1f}" for name, size in by_table.items()))
     return figures
 
 
