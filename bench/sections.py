@@ -14,5 +14,6 @@ def replace_section(path: Path, heading: str, text: str) -> None:
         new = old.rstrip("\n") + "\n\n" + text
     else:
         after = old.find("\n## ", start + len(heading))
-        new = old[:start] + text + (old[after + 1:] if after >= 0 else "")
+        rest = old[after + 1:] if after >= 0 else ""
+        new = old[:start] + text.rstrip("\n") + "\n" + ("\n" + rest if rest else "")
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
