@@ -88,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
           f"workers: learning asleep {asleep:.1f} s (bound {sleep_bound:.0f} s), learning "
           f"come back {later:.1f} s (politeness bound {polite_bound:.0f} s): "
           f"{asleep / later:.1f}x faster (load {load})")
+    # issue 13: new sources learned as fast as the per-host limits allow (a quarter over
+    # the politeness bound allowed for the pass's own start and end)
+    fast = later <= 1.25 * polite_bound
+    print(f"  learned as fast as the per-host limits allow (<= {1.25 * polite_bound:.0f} s): "
+          f"{'PASS' if fast else 'MISS'} ({later:.1f} s)")
     return 0
 
 
