@@ -141,6 +141,13 @@ class SchedulerRole:
         log.info("active scheduler %s", self.scheduler_id)
         metrics.SCHEDULER_ACTIVE.set(1)
         self._beat(since)
+        try:  # marks the last scheduler may have left without sending (state.py)
+            dropped = self.cluster.state.forget_queued()
+            if dropped:
+                log.info("%d checks marked queued by the last scheduler may be sent again",
+                         dropped)
+        except Exception as exc:  # Redis away: its marks age out (stale_after) instead
+            log.warning("could not clear the queued marks: %s", exc)
         dispatch = self.cluster.send_alert_run if self.cluster.config.alerts else None
         daemon = Daemon(self.store, None, self.threads, dispatch=dispatch, send=self._submit,
                         dispatch_seconds=self.cluster.config.dispatch_every,

@@ -9,7 +9,8 @@ Every key starts with `{namespace}:cluster:`:
     intervals        hash: source name -> its interval in seconds (for the claim)
     pending          sorted set: source name -> when its check fell due, until a worker
                      has finished it; the scheduler sends a check only for a source not
-                     in it, so a backlog holds at most one check per source
+                     in it, so a backlog holds at most one check per source; a
+                     scheduler taking over clears it (forget_queued)
     minute:{epoch}   hash: checks finished in that minute, by outcome (kept two hours)
     alerts-queued    set while an alert-delivery run waits in the queue
 
@@ -87,6 +88,18 @@ class ClusterState:
 
     def unmark_queued(self, source: str) -> None:
         self.client.zrem(self.key("pending"), source)
+
+    def forget_queued(self) -> int:
+        """Drop every "queued" mark; how many there were. A scheduler taking over does
+        this: the last one may have died between marking a check and sending it, and
+        such a mark would hold its source off for `stale_after` (ten minutes). The
+        cost: a check that was really queued may be sent once more, which records
+        nothing twice."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zcard(self.key("pending"))
+            pipe.delete(self.key("pending"))
+            count, _ = pipe.execute()
+        return int(count)
 
     def scheduler_beat(self, info: dict[str, Any], ttl: float) -> None:
         self.client.set(self.key("scheduler"), json.dumps(info), px=int(ttl * 1000))
