@@ -17,11 +17,11 @@ import random
 import shutil
 import sys
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from bench.measure import Run, run
+from bench.pg import postgres_schema
 
 TARGET_SECONDS = 60.0
 AGENCIES = ("mfa", "minfin", "economy", "mvd", "dsm", "edu", "kazstat", "mzsr", "aqmola",
@@ -85,24 +85,12 @@ def run_sqlite(n: int, log: Callable[[str], None] = print) -> bool:
 
 
 def run_postgres(n: int, url: str, log: Callable[[str], None] = print) -> bool:
-    from sqlalchemy import text
-
-    from monitor.store.database import open_engine
-
-    schema = f"add_bulk_{uuid.uuid4().hex[:8]}"
-    admin = open_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     work = Path(tempfile.mkdtemp(prefix="add-bulk-"))
-    sep = "&" if "?" in url else "?"
     try:
-        scoped = f"{url}{sep}options=-csearch_path%3D{schema}"
-        return report("PostgreSQL", n, measure(n, scoped, work), log)
+        with postgres_schema(url, prefix="add_bulk_") as scoped:
+            return report("PostgreSQL", n, measure(n, scoped, work), log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,6 +37,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench.pg import postgres_schema
+
 POSTGRES = os.environ.get("MONITOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("MONITOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 THREADS = 8
@@ -92,7 +94,7 @@ def run_bench(sources: int, process_counts: Sequence[int]) -> dict[str, Any]:
 
     figures: dict[str, Any] = {"sources": sources, "threads_per_process": THREADS,
                                "cpus": os.cpu_count()}
-    with _schema() as database_url, _namespace() as namespace, \
+    with postgres_schema(POSTGRES) as database_url, _namespace() as namespace, \
             tempfile.TemporaryDirectory(prefix="cluster-bench-") as work, \
             GovkzReplica() as replica:
         bench = _Bench(Path(work), database_url, namespace, replica, sources)
@@ -390,22 +392,6 @@ def _wait(condition: Any, timeout: float, failure: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"{failure} within {timeout:.0f}s")
         time.sleep(0.05)
-
-
-@contextmanager
-def _schema() -> Iterator[str]:
-    import psycopg
-
-    base = POSTGRES.replace("postgresql+psycopg://", "postgresql://")
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES else "?"
-    try:
-        yield f"{POSTGRES}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @contextmanager

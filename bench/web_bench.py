@@ -37,6 +37,7 @@ from fastapi import FastAPI
 from starlette.routing import Match
 
 from bench import web_fill, web_peer, web_profile
+from bench.pg import postgres_schema
 from bench.sections import replace_section
 from bench.web_appends import append_for_real
 from bench.web_plan import DOC, DOC_VERSIONS, LONG, LONG_EDITS, LONG_WORDS, Size
@@ -127,7 +128,7 @@ def run(size: Size, *, postgres: str | None, requests_count: int = REQUESTS,
         with web_fill.postgres_copy(postgres, sqlite, log) as url:
             runs.append(measure(url, "PostgreSQL", requests_count, profile, work, log))
         if append_rate:
-            with web_fill.postgres_schema(postgres) as url:
+            with postgres_schema(postgres) as url:
                 notes.append(real_append_rate(url, size, "PostgreSQL", log))
     found = web_peer.run(sqlite, work, requests_count, log) if peer else None
     return WebResults(size, runs, found, notes, time.monotonic() - started,

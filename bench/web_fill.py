@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, func, insert, select, text
 
+from bench.pg import postgres_schema
 from bench.web_history import History, Step, build
 from bench.web_plan import Size, SourcePlan, plan
 from bench.web_project import Rows, project
@@ -316,24 +317,6 @@ def verify_sample(engine: Engine, stream_ids: Sequence[str], log: Log,
         f"{report.projection_rows} projection rows replayed through projections.apply): "
         f"intact, in {time.monotonic() - started:.0f} s")
 
-
-
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    """A schema of its own on the PostgreSQL server of `base_url` (a
-    MONITOR_TEST_POSTGRES_URL-style URL): the URL that uses it. Dropped afterwards."""
-    import psycopg
-
-    plain = base_url.replace("postgresql+psycopg://", "postgresql://")
-    schema = "webbench_" + uuid.uuid4().hex[:10]
-    with psycopg.connect(plain, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @contextmanager
