@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bench.mix_run import Part, PassFigures
-from bench.report import Verdict, markdown_table, text_table
+from bench.report import Verdict, markdown_table, ratio, text_table
 from bench.sections import replace_section
 
 if TYPE_CHECKING:
@@ -19,14 +19,6 @@ if TYPE_CHECKING:
 OURS = "monitor"
 HEADING = "## The real mix: busy days, the gov.kz API, real pages (bench/mix.py)"
 UNCHANGED_GOVKZ_MS = 0.5
-
-
-def _ratio(ours: float | None, peer: float | None) -> str:
-    if ours is None or peer is None:
-        return ""
-    if peer == 0:
-        return "=" if ours == 0 else "inf"
-    return f"{ours / peer:.3g}x"
 
 
 _ROWS: tuple[tuple[str, Callable[[PassFigures], float | None], str], ...] = (
@@ -45,7 +37,7 @@ def table(part: Part) -> list[list[str]]:
         for i, (row, value, fmt) in enumerate(_ROWS):
             cells = [label if i == 0 else "", row]
             cells += [_fmt(value(by_name[w]), fmt) for w in part.watchers]
-            cells += [_ratio(value(by_name[OURS]), value(by_name[p])) for p in peers]
+            cells += [ratio(value(by_name[OURS]), value(by_name[p])) for p in peers]
             rows.append(cells)
         said = [_said(by_name[w], edited, label) for w in part.watchers]
         rows.append(["", f"changed ({len(edited)} edited)", *said, *[""] * len(peers)])
@@ -105,10 +97,10 @@ def _against(part: Part, label: str, value: Callable[[PassFigures], float | None
     best = _best(part, label, value, higher)
     if ours is None or best is None:
         return ours, None, "n/a"
-    others = [f"{_ratio(ours, v)} of {w}" for w in part.watchers if w not in (OURS, best[0])
+    others = [f"{ratio(ours, v)} of {w}" for w in part.watchers if w not in (OURS, best[0])
               for f in [part.figures(label, w)] if f is not None
               for v in [value(f)] if v is not None]
-    said = f"{_ratio(ours, best[1])} of {best[0]}" + (f" ({'; '.join(others)})" if others
+    said = f"{ratio(ours, best[1])} of {best[0]}" + (f" ({'; '.join(others)})" if others
                                                       else "")
     return ours, best[1], said
 
@@ -149,7 +141,7 @@ def verdicts(parts: list[Part]) -> list[Verdict]:
             best = min(peers, key=lambda wv: wv[1]) if peers else None
             hits = key_hits(part)
             said = ("n/a" if ours is None or best is None else
-                    f"{_ratio(ours, best[1])} of {best[0]} ({ours:.1f} vs {best[1]:.1f} ms)")
+                    f"{ratio(ours, best[1])} of {best[0]} ({ours:.1f} vs {best[1]:.1f} ms)")
             out.append(Verdict(f"an unchanged real page costs <= 1/3 of urlwatch's CPU, {at}",
                                said + (f"; page key hits {hits}" if hits else ""),
                                ours is not None and best is not None and 3 * ours <= best[1]))

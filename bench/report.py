@@ -85,7 +85,7 @@ def _fmt(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else fmt.format(value)
 
 
-def _ratio(ours: float | None, peer: float | None) -> str:
+def ratio(ours: float | None, peer: float | None) -> str:
     if ours is None or peer is None:
         return ""
     if peer == 0:
@@ -101,10 +101,10 @@ def table(scenario: Scenario, results: list[Figures]) -> list[list[str]]:
     rows = [header]
     for row in ROWS:
         cells = [row.label] + [_fmt(row.value(by_name[n]), row.fmt) for n in names]
-        ratio = ""
+        shown = ""
         if row.ratio and OURS in by_name and PEER in by_name:
-            ratio = _ratio(row.value(by_name[OURS]), row.value(by_name[PEER]))
-        rows.append([*cells, ratio])
+            shown = ratio(row.value(by_name[OURS]), row.value(by_name[PEER]))
+        rows.append([*cells, shown])
     return rows
 
 
@@ -144,16 +144,16 @@ def verdicts(scenarios: list[tuple[Scenario, list[Figures]]],
         ours, peer = by_name[OURS], by_name[PEER]
         out += [
             Verdict(f"pages/s >= 3x urlwatch, {at}",
-                    _ratio(ours.pages_per_second, peer.pages_per_second),
+                    ratio(ours.pages_per_second, peer.pages_per_second),
                     ours.pages_per_second >= 3 * peer.pages_per_second),
             Verdict(f"CPU per page <= 1/3 of urlwatch, {at}",
-                    _ratio(ours.cpu_ms_per_page, peer.cpu_ms_per_page),
+                    ratio(ours.cpu_ms_per_page, peer.cpu_ms_per_page),
                     3 * ours.cpu_ms_per_page <= peer.cpu_ms_per_page),
             Verdict(f"bytes per unchanged check <= 1/10 of urlwatch, {at}",
-                    _ratio(ours.bytes_per_unchanged_check, peer.bytes_per_unchanged_check),
+                    ratio(ours.bytes_per_unchanged_check, peer.bytes_per_unchanged_check),
                     10 * ours.bytes_per_unchanged_check <= peer.bytes_per_unchanged_check),
             Verdict(f"bytes per change <= 1/10 of urlwatch (the target read per change), "
-                    f"{at}", _ratio(ours.bytes_per_change, peer.bytes_per_change),
+                    f"{at}", ratio(ours.bytes_per_change, peer.bytes_per_change),
                     ours.bytes_per_change is not None and peer.bytes_per_change is not None
                     and 10 * ours.bytes_per_change <= peer.bytes_per_change),
         ]
@@ -162,7 +162,7 @@ def verdicts(scenarios: list[tuple[Scenario, list[Figures]]],
         if ours_day is not None and peer_day:
             out.append(Verdict(
                 f"store after a day of hourly checks <= 1/10 of urlwatch, measured, "
-                f"N={day.pages}", _ratio(ours_day, peer_day), 10 * ours_day <= peer_day))
+                f"N={day.pages}", ratio(ours_day, peer_day), 10 * ours_day <= peer_day))
             out.append(Verdict(f"every edit of the day reported once, nothing else, "
                                f"N={day.pages}", "yes" if exact(day, OURS) else "no",
                                exact(day, OURS)))
@@ -181,10 +181,10 @@ def day_table(day: Day) -> list[list[str]]:
     header = ["", *names, f"{OURS} / {PEER}" if {OURS, PEER} <= set(names) else ""]
     rows = [header]
     for label, values in day_rows(day):
-        ratio = ""
+        shown = ""
         if label.startswith("store") and OURS in values and PEER in values:
-            ratio = _ratio(float(values[OURS]), float(values[PEER]))
-        rows.append([label, *[values[n] for n in names], ratio])
+            shown = ratio(float(values[OURS]), float(values[PEER]))
+        rows.append([label, *[values[n] for n in names], shown])
     return rows
 
 
