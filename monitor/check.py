@@ -248,9 +248,10 @@ class Checker:
         """The next step of learning in two steps: the first load (kept; come back
         after the adapter's pause), or, once that pause is over, the learned selectors."""
         pause = adapter.learn_after(spec)
-        first = self.first_loads.get(row.stream_id)
+        first = self.first_loads.get(row.stream_id, now=self.clock.time())
         if first is None:
-            first = self.first_loads.keep(row.stream_id, adapter.learn_first(spec, self.fetcher))
+            first = self.first_loads.keep(row.stream_id, adapter.learn_first(spec, self.fetcher),
+                                          at=self.clock.time())
         due = first.at + pause
         if self.clock.time() < due:
             return CheckResult(row.name, "learning", detail="learning what changes on every "

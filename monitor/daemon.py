@@ -175,7 +175,7 @@ class Daemon:
                     idle = self.workers - self.taken
                     taken = self.due.pop_due(now, idle) if idle > 0 else []
                     self.taken += len(taken)
-                    next_at = self.due.next_at() if not taken else None
+                    next_at = self.due.next_at() if idle > 0 and not taken else None
             except Exception:  # the cluster's Redis away: try again, say it each time
                 log.exception("taking the due sources failed; will retry")
                 self.stopping.wait(IDLE_WAIT_SECONDS)
@@ -318,6 +318,8 @@ class Daemon:
         scheduled = self.scheduled
         shared = getattr(self.due, "thread_safe", False)  # Redis: no need for our lock
         for part in source_schedule_batches(self.store.engine):
+            if self.stopping.is_set():  # a signal, or (a scheduler) the lock lost: the
+                return  # rest is not ours to schedule, nor `retain` ours to apply
             now = time.time()
             items = []
             for row_number, (name, interval, kind, state) in enumerate(part):
@@ -329,12 +331,11 @@ class Daemon:
                     continue
                 wanted.add(name)
                 schedule = _schedule_of(interval, kind)
-                if scheduled.get(name) is schedule:
-                    continue
                 try:
                     seconds = _parsed_interval(interval)
                 except Exception as exc:
                     self._refuse(name, schedule, exc)
+                    self._forget_due(name, shared)  # a last scheduler's entry in Redis
                     continue
                 scheduled[name] = schedule
                 spread = min(self.first_run_spread, seconds)
@@ -355,6 +356,13 @@ class Daemon:
                 self.due.retain(wanted)
         for name in [n for n in self.refused if n not in wanted]:
             del self.refused[name]
+
+    def _forget_due(self, name: str, shared: bool) -> None:
+        if shared:
+            self.due.discard(name)
+        else:
+            with self._lock:
+                self.due.discard(name)
 
     def _reconcile(self, since: int) -> None:
         """Reschedule the sources with catalog events after log position `since`."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from monitor.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 WRITE = {"monitor_write": True}  # execution option: this transaction will append
 
@@ -137,6 +140,8 @@ def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
         immediate = conn.get_execution_options().get("monitor_write")
         if immediate:  # held in the connection's record: released however it ends
             conn.info[_WRITER] = writers.acquire(timeout=timeout)
+            if not conn.info[_WRITER]:  # a writer of ours held on: SQLite queues this one
+                log.warning("waited %.0f s for this process's other writer; going on", timeout)
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
         except BaseException:
@@ -147,8 +152,32 @@ def _sqlite_engine(parsed: URL, read_only: bool) -> Engine:
         if info.pop(_WRITER, False):
             writers.release()
 
-    for ended in ("commit", "rollback"):
-        event.listen(engine, ended, lambda conn: _release(conn.info))
+    # Released once the COMMIT or ROLLBACK has run (the engine's "commit" event comes
+    # before it: the next writer would meet SQLite's lock still held, and poll).
+    dialect = engine.dialect
+    plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            plain_commit(dbapi_connection)
+        finally:
+            _release_held(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            plain_rollback(dbapi_connection)
+        finally:
+            _release_held(dbapi_connection)
+
+    def _release_held(dbapi_connection: Any) -> None:
+        try:  # the pool's own resets pass connections without an `info` of their own
+            info = dbapi_connection.info
+        except (AttributeError, NotImplementedError):
+            return  # check-in releases what such a connection held
+        _release(info)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
     # a connection dropped without either (garbage collected) is reset on check-in
     event.listen(engine.pool, "checkin", lambda _dbapi, record: _release(record.info))
 
