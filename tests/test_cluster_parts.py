@@ -215,9 +215,12 @@ def test_a_source_is_queued_once_until_a_worker_has_checked_it(
     assert state.mark_queued("a", 110.0, stale_after=600)
     assert state.mark_queued("a", 800.0, stale_after=600)  # a lost message is sent anew
     assert state.queued() == 1
-    # A scheduler taking over forgets the marks (one may be a send that never happened)
-    assert state.forget_queued() == 1 and state.queued() == 0
+    # A scheduler taking over forgets the recent marks (one may be a send that never
+    # happened); an older backlog stays marked
+    assert state.mark_queued("old", 50.0, stale_after=600)
+    assert state.forget_queued(since=700.0) == 1 and state.queued() == 1
     assert state.mark_queued("a", 801.0, stale_after=600)
+    assert not state.mark_queued("old", 60.0, stale_after=600)
     state.client.close()
 
 

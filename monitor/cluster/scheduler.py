@@ -41,6 +41,10 @@ log = logging.getLogger("monitor.cluster")
 
 POLL_SECONDS = 3.0  # a standby tries the lock, an active scheduler checks it, this often
 HEARTBEAT_TTL = 15.0
+# A scheduler that took over forgets the "queued" marks of checks due this far back: the
+# last scheduler died at most some 15 s ago (lost session, then a standby's poll), and a
+# mark it made but never sent is for a check due shortly before.
+TAKEOVER_WINDOW = 60.0
 # Server side: notice a vanished client machine in 5 + 3 * 2 = 11 s and end its session.
 _SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 5", "SET tcp_keepalives_interval = 2",
                       "SET tcp_keepalives_count = 3")
@@ -142,7 +146,7 @@ class SchedulerRole:
         metrics.SCHEDULER_ACTIVE.set(1)
         self._beat(since)
         try:  # marks the last scheduler may have left without sending (state.py)
-            dropped = self.cluster.state.forget_queued()
+            dropped = self.cluster.state.forget_queued(since - TAKEOVER_WINDOW)
             if dropped:
                 log.info("%d checks marked queued by the last scheduler may be sent again",
                          dropped)

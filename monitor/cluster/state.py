@@ -10,7 +10,7 @@ Every key starts with `{namespace}:cluster:`:
     pending          sorted set: source name -> when its check fell due, until a worker
                      has finished it; the scheduler sends a check only for a source not
                      in it, so a backlog holds at most one check per source; a
-                     scheduler taking over clears it (forget_queued)
+                     scheduler taking over clears its recent marks (forget_queued)
     minute:{epoch}   hash: checks finished in that minute, by outcome (kept two hours)
     alerts-queued    set while an alert-delivery run waits in the queue
 
@@ -89,16 +89,14 @@ class ClusterState:
     def unmark_queued(self, source: str) -> None:
         self.client.zrem(self.key("pending"), source)
 
-    def forget_queued(self) -> int:
-        """Drop every "queued" mark; how many there were. A scheduler taking over does
-        this: the last one may have died between marking a check and sending it, and
-        such a mark would hold its source off for `stale_after` (ten minutes). The
-        cost: a check that was really queued may be sent once more, which records
-        nothing twice."""
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.zcard(self.key("pending"))
-            pipe.delete(self.key("pending"))
-            count, _ = pipe.execute()
+    def forget_queued(self, since: float) -> int:
+        """Drop the "queued" marks of checks due since `since` (Unix seconds); how many.
+        A scheduler taking over does this: the last one may have died between marking
+        a check and sending it, and such a mark would hold its source off for
+        `stale_after` (ten minutes). Only the recent marks can be such: an older
+        backlog stays marked. The cost: a recent check that really was queued may be
+        sent once more, which records nothing twice."""
+        count: Any = self.client.zremrangebyscore(self.key("pending"), since, "+inf")
         return int(count)
 
     def scheduler_beat(self, info: dict[str, Any], ttl: float) -> None:
