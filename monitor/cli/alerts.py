@@ -125,3 +125,6 @@ def retry(app: AppContext, ids: tuple[int, ...], all_dead: bool, fmt: str) -> No
 def kinds() -> None:
     """The channel kinds and their settings."""
     click.echo(kinds_help())
+
+
+from monitor.cli import alert_channels  # noqa: E402, F401  (add, list, remove: the channels)

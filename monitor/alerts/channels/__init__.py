@@ -22,7 +22,7 @@ from monitor.config import Config
 from monitor.registry import discover_kinds
 from monitor.validation import name_problem
 
-__all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "routes"]
+__all__ = ["Channel", "DeliveryFailed", "Route", "kinds", "kinds_help", "route", "routes"]
 
 
 @dataclass(frozen=True)
@@ -53,25 +53,30 @@ def kinds_help() -> str:
 def routes(config: Config) -> dict[str, Route]:
     """Every configured channel, checked: a bad setting is a ConfigError naming
     the file and the key."""
-    default_failing_after = _default_failing_after(config)
     result: dict[str, Route] = {}
     for index, alert in enumerate(config.alerts):
         settings = Settings(alert, index, config.path)
-        if problem := name_problem(alert.name):
-            raise settings.fail("name", problem)
         if alert.name in result:
             raise settings.fail("name", f"{alert.name!r} is used by another channel")
-        cls = kinds().get(alert.kind)
-        if cls is None:
-            raise settings.fail("kind", f"unknown kind {alert.kind!r} "
-                                f"(known: {', '.join(kinds())})")
-        policy = Policy.read(settings, default_failing_after)
-        readers = Audience.read(settings, config)
-        channel = cls(settings)
-        channel.reader = readers.reader
-        settings.check_known()
-        result[alert.name] = Route(alert.name, policy, channel, readers)
+        result[alert.name] = route(settings, config)
     return result
+
+
+def route(settings: Settings, config: Config) -> Route:
+    """One channel built from its table, every key checked (`routes`, and
+    `monitor alerts add` before it writes a table)."""
+    alert = settings.alert
+    if problem := name_problem(alert.name):
+        raise settings.fail("name", problem)
+    cls = kinds().get(alert.kind)
+    if cls is None:
+        raise settings.fail("kind", f"unknown kind {alert.kind!r} (known: {', '.join(kinds())})")
+    policy = Policy.read(settings, _default_failing_after(config))
+    readers = Audience.read(settings, config)
+    channel = cls(settings)
+    channel.reader = readers.reader
+    settings.check_known()
+    return Route(alert.name, policy, channel, readers)
 
 
 def _default_failing_after(config: Config) -> float:

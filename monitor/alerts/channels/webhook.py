@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from urllib.parse import urlsplit
@@ -24,7 +25,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 class Webhook(Channel):
     """POST each alert as JSON, signed per the Standard Webhooks convention.
 
-    url         http(s) URL to POST to (required)
+    url         http(s) URL to POST to (this or url_env)
+    url_env     environment variable holding the URL, for one that carries a
+                password (user:password@) or a token
     secret_env  environment variable holding the signing secret, "whsec_" +
                 base64 (a secret without the prefix is used as raw bytes; required)
     timeout     how long to wait for the receiver (default 10s)
@@ -41,14 +44,16 @@ class Webhook(Channel):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self.url = settings.text("url", required=True)
-        if not re.match(r"^https?://[^/\s]+", self.url) or _invalid(self.url):
-            raise settings.fail("url", f"{redacted_url(self.url)!r} is not an http(s) URL with a "
-                                "valid host (and port, 1 to 65535)")
+        self.url = settings.text("url")
+        self.url_env = settings.env_name("url_env")
+        if bool(self.url) == bool(self.url_env):
+            raise settings.fail("url", "set exactly one of url and url_env")
+        if self.url and (problem := _url_problem(self.url)):
+            raise settings.fail("url", problem)
         # Receivers often take a token in the path (/hooks/T0K3N): messages show the
         # scheme and host only, and whatever else may quote the URL is scrubbed.
-        self.shown_url = redacted_url(self.url)
-        self._secrets = _secret_parts(self.url)
+        self.shown_url = redacted_url(self.url) if self.url else f"${self.url_env}"
+        self._secrets = _secret_parts(self.url) if self.url else []
         self.secret_env = settings.env_name("secret_env", required=True)
         self.timeout = settings.duration("timeout", 10.0)
 
@@ -57,7 +62,9 @@ class Webhook(Channel):
         return self.shown_url
 
     def shown(self) -> list[Shown]:
-        return [Shown("url", self.shown_url), Shown.secret("secret_env", self.secret_env),
+        where = (Shown("url", self.shown_url) if self.url
+                 else Shown.secret("url_env", self.url_env))
+        return [where, Shown.secret("secret_env", self.secret_env),
                 Shown("timeout", f"{self.timeout:g}s")]
 
     def _key(self) -> bytes:
@@ -73,8 +80,19 @@ class Webhook(Channel):
     def send_digest(self, bundle: digest.Digest) -> str:
         return self._post(bundle.id, digest.payload(bundle))
 
+    def _target(self) -> str:
+        """The URL to POST to; one read from url_env is checked when it is read."""
+        if self.url:
+            return self.url
+        url = secret(self.where, str(self.url_env))
+        if problem := _url_problem(url):
+            raise ConfigError(f"{self.where}: {self.url_env}: {problem}")
+        return url
+
     def _post(self, ident: str, content: dict[str, object]) -> str:
         key = self._key()
+        url = self._target()
+        shown = redacted_url(url)
         body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
         timestamp = int(time.time())
         headers = {
@@ -85,19 +103,20 @@ class Webhook(Channel):
             "webhook-signature": signature(key, ident, timestamp, body),
         }
         try:
-            with requests.post(self.url, data=body, headers=headers, timeout=self.timeout,
+            with requests.post(url, data=body, headers=headers, timeout=self.timeout,
                                allow_redirects=False, stream=True) as answer:
                 said = self.scrub(_said(answer))  # a receiver may echo the URL back
         except requests.Timeout:
-            raise DeliveryFailed(f"{self.shown_url}: no answer within {self.timeout:g} s") from None
+            raise DeliveryFailed(f"{shown}: no answer within {self.timeout:g} s") from None
         except requests.ConnectionError as exc:
-            raise DeliveryFailed(f"{self.shown_url}: cannot connect ({_reason(exc)})") from None
+            raise DeliveryFailed(f"{shown}: cannot connect ({_reason(exc)})") from None
         except requests.RequestException as exc:
-            raise DeliveryFailed(f"{self.shown_url}: {type(exc).__name__}") from None
-        return _judge(self.shown_url, answer.status_code, said, answer.headers.get("retry-after"))
+            raise DeliveryFailed(f"{shown}: {type(exc).__name__}") from None
+        return _judge(shown, answer.status_code, said, answer.headers.get("retry-after"))
 
     def scrub(self, message: str) -> str:
-        for part in self._secrets:
+        found = os.environ.get(self.url_env) if self.url_env else None
+        for part in _secret_parts(found) if found else self._secrets:
             message = message.replace(part, "…")
         return message
 
@@ -120,6 +139,13 @@ def _said(answer: requests.Response) -> str:
     except requests.RequestException:
         return ""
     return _one_line(start.decode("utf-8", "replace"))[:200]
+
+
+def _url_problem(url: str) -> str | None:
+    if not re.match(r"^https?://[^/\s]+", url) or _invalid(url):
+        return (f"{redacted_url(url)!r} is not an http(s) URL with a valid host "
+                "(and port, 1 to 65535)")
+    return None
 
 
 def _invalid(url: str) -> bool:
