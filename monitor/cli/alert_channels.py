@@ -213,7 +213,7 @@ def list_channels(app: AppContext, fmt: str) -> None:
                    "apprise|wayback NAME …")
         return
     for found in channels:
-        click.echo(one_line(f"{found['name']}  {found['kind']}  {found['target']}"))
+        click.echo("  ".join(one_line(found[key]) for key in ("name", "kind", "target")))
         shown = [f"{key} {value}" for key, value in found["settings"].items()]
         shown += [f"sources {', '.join(found['sources'])}",
                   f"min_significance {found['min_significance']}",
@@ -221,11 +221,11 @@ def list_channels(app: AppContext, fmt: str) -> None:
                   f"language {found['language']}", f"timezone {found['timezone']}"]
         if found["digest_seconds"]:
             shown.append(f"digest {found['digest_seconds']:g}s")
-        click.echo("    " + one_line("; ".join(shown)))
+        click.echo("    " + "; ".join(one_line(part) for part in shown))
         if found["variables"]:
-            needs = ", ".join(f"{v['variable']} ({'set' if v['set'] else 'NOT SET'})"
+            needs = ", ".join(f"{one_line(v['variable'])} ({'set' if v['set'] else 'NOT SET'})"
                               for v in found["variables"])
-            click.echo("    needs " + one_line(needs))
+            click.echo("    needs " + needs)
 
 
 @alerts.command()
@@ -255,7 +255,8 @@ def remove(app: AppContext, name: str) -> None:
     click.echo(f"removed channel {one_line(name)} from {path}")
     waiting = _waiting(app, name)
     if waiting:
-        click.echo(f"{waiting} deliveries to it wait in the outbox: nothing sends them while "
+        many = "deliveries to it wait" if waiting > 1 else "delivery to it waits"
+        click.echo(f"{waiting} {many} in the outbox: nothing sends them while "
                    f"no channel is named {one_line(name)}; they go out if one is added again "
                    "under that name (`monitor alerts --channel NAME` lists them)")
 
