@@ -45,10 +45,11 @@ def append_table(text: str, path: Path, array: str, table: dict[str, Any]) -> st
     """`text` with `table` added as the last `[[array]]` table, at the end of the
     file after one blank line."""
     before = parsed(text, path)
-    head = text if not text or text.endswith("\n") else text + "\n"
-    if head.strip() and not head.endswith("\n\n"):
-        head += "\n"
-    result = head + table_text(array, table)
+    newline = "\r\n" if "\r\n" in text else "\n"  # the file's own line ends
+    head = text if not text or text.endswith("\n") else text + newline
+    if head.strip() and not head.endswith(newline * 2):
+        head += newline
+    result = head + table_text(array, table).replace("\n", newline)
     expected = copy.deepcopy(before)
     expected.setdefault(array, []).append(table)
     _prove(result, path, expected)
