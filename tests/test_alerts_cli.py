@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import stat
 import threading
 from pathlib import Path
@@ -299,6 +300,39 @@ def test_remove_says_what_becomes_of_deliveries_still_in_the_outbox(
     assert gone.code == 0, gone.err
     assert "1 delivery to it waits in the outbox" in gone.out
     assert "they go out if one is added again under that name" in gone.out
+
+
+def test_a_file_with_alerts_after_another_table_and_crlf_line_ends_is_kept(
+        tmp_path: Path) -> None:
+    # tomlkit would move the second [[alerts]] up to the first when writing the file back.
+    text = ('[[alerts]]\r\nname = "a"\r\nkind = "webhook"\r\nurl = "https://e.org/a"\r\n'
+            'secret_env = "S"\r\n\r\n[web]\r\nlisten = "127.0.0.1:1"\r\n\r\n[[alerts]]\r\n'
+            'name = "b"\r\nkind = "webhook"\r\nurl = "https://e.org/b"\r\nsecret_env = "S"')
+    path = write(tmp_path, text)
+    assert alerts(tmp_path, "add", "webhook", "c", "--url", "https://e.org/c",
+                  "--secret-env", "S").code == 0
+    after = path.read_bytes().decode()
+    assert after == text + '\r\n\r\n[[alerts]]\r\nname = "c"\r\nkind = "webhook"\r\n' \
+        'url = "https://e.org/c"\r\nsecret_env = "S"\r\n'
+    assert alerts(tmp_path, "remove", "c").code == 0
+    assert path.read_bytes().decode() == text + "\r\n"
+    assert alerts(tmp_path, "remove", "a").code == 0
+    assert path.read_bytes().decode() == text[text.index("[web]"):] + "\r\n"
+
+
+def test_a_webhook_url_from_the_environment_never_shows_its_token(tmp_path: Path) -> None:
+    write(tmp_path, "")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+    env = {HOOK_SECRET: SECRET, HOOK_URL: f"http://127.0.0.1:{closed}/hooks/T0K3NT0K3N"}
+    assert alerts(tmp_path, "add", "webhook", "w", "--url-env", HOOK_URL, "--secret-env",
+                  HOOK_SECRET, env=env).code == 0
+    tried = alerts(tmp_path, "test", "w", env=env)
+    assert tried.code == 1 and "Connection refused" in tried.err
+    assert f"127.0.0.1:{closed}/…" in tried.err and "T0K3N" not in tried.err + tried.out
+    unset = alerts(tmp_path, "test", "w", env={HOOK_SECRET: SECRET})
+    assert unset.code == 2 and f"environment variable {HOOK_URL} is not set" in unset.err
 
 
 # --- list --------------------------------------------------------------------------
