@@ -271,7 +271,8 @@ def test_remove_of_the_table_that_breaks_the_file_is_allowed(tmp_path: Path) -> 
 
 
 def test_remove_says_what_becomes_of_deliveries_still_in_the_outbox(
-        tmp_path: Path, receiver: WebhookReceiver, _sqlite_template) -> None:  # type: ignore[no-untyped-def]
+        tmp_path: Path, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch,
+        _sqlite_template) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     _sqlite_template.copy_to(url)
     write(tmp_path, f'[database]\nurl = "{url}"\n')
@@ -289,12 +290,10 @@ def test_remove_says_what_becomes_of_deliveries_still_in_the_outbox(
         classes=diff.classes, summary=diff.summary(), change=diff.to_dict())])
     receiver.answer_always(503)
     config = load_config(str(tmp_path / "monitor.toml"))
-    os.environ[HOOK_SECRET] = SECRET
-    try:
+    with monkeypatch.context() as patched:
+        patched.setenv(HOOK_SECRET, SECRET)
         assert Dispatcher(store, config).run_once().retrying == 1
-    finally:
-        del os.environ[HOOK_SECRET]
-        store.engine.dispose()
+    store.engine.dispose()
 
     gone = alerts(tmp_path, "remove", "hook")
     assert gone.code == 0, gone.err
