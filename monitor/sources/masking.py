@@ -13,6 +13,11 @@ set of masks becomes one XPath union, evaluated in one walk of the tree, so ever
 selector matches the page as it was fetched (which is also the page the learned
 selectors were computed on) and not one already cut by an earlier mask.
 
+An entry written `xpath:<expression>` is an XPath 1.0 expression instead of a CSS
+selector (what urlwatch and changedetection.io filters often are): only the elements it
+selects count (a text node or an attribute selects nothing), and it is compiled without
+lxml's EXSLT regular expressions, so it cannot run a pattern of its own on a page.
+
 `regex:` patterns are the user's, run on a page's text: they are compiled by the
 `regex` module (VERSION0: the syntax of `re`), which takes a time limit, so a pattern
 that backtracks without end on some page (`(a|aa)+$` on forty `a`s and a `!`) fails
@@ -35,11 +40,13 @@ from monitor.errors import ConfigError, FetchFailed
 from monitor.sources.blocks import Element
 
 REGEX_PREFIX = "regex:"
+XPATH_PREFIX = "xpath:"
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
 _ATTRIBUTE_MASK = re.compile(rf"^(?P<selector>.*\S)\s+@(?P<attribute>{ATTRIBUTE_NAME.pattern})$")
 PATTERN_SECONDS = 1.0  # what one `regex:` pattern may take on one page
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
+_EMPTY_PAGE = etree.fromstring("<html><body/></html>")
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
 
 
@@ -93,14 +100,17 @@ def ignore_problem(entry: str) -> str | None:
 
 
 def _css_problem(entry: str) -> str | None:
-    """Compiled as a check compiles it, so what passes here cannot fail a check."""
+    """Compiled as a check compiles it, and an XPath run once on an empty page (an
+    expression that yields a number or a string fails only when run), so what passes
+    here cannot fail a check."""
     elements, attributes = _split((entry,))
     try:
-        _query(elements or (attributes[0][0],))
+        _query(elements or (attributes[0][0],))(_EMPTY_PAGE)
     except ConfigError as exc:
         return str(exc)
-    except etree.XPathSyntaxError as exc:  # pragma: no cover - cssselect writes valid XPath
-        return f"CSS selector {entry!r} is not valid: {exc}"
+    except etree.XPathError as exc:
+        what = "XPath" if entry.startswith(XPATH_PREFIX) else "CSS selector"
+        return f"{what} {entry!r} is not valid: {exc}"
     return None
 
 
@@ -184,7 +194,7 @@ def _query(selectors: tuple[str, ...]) -> etree.XPath:
     if query is None:
         if len(cache) >= _CACHED:
             cache.clear()
-        query = cache[selectors] = etree.XPath(_xpath(selectors))
+        query = cache[selectors] = etree.XPath(_xpath(selectors), regexp=False)
     return query
 
 
@@ -192,6 +202,9 @@ def _query(selectors: tuple[str, ...]) -> etree.XPath:
 def _xpath(selectors: tuple[str, ...]) -> str:
     parts = []
     for selector in selectors:
+        if selector.startswith(XPATH_PREFIX):  # elements only: see the module's docstring
+            parts.append(f"({selector[len(XPATH_PREFIX):]})[self::*]")
+            continue
         try:
             parts.append(_translator.css_to_xpath(selector))
         except SelectorError as exc:
