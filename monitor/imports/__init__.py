@@ -157,7 +157,7 @@ def carried_tags(entry: Entry, labels: list[str], what: str) -> None:
         if tag is None:
             entry.dropped.append(f"{what} {label!r}: nothing of it can be a tag")
             continue
-        if tag != label:
+        if tag != label.lower():  # a capital made small is not worth a line
             entry.changed.append(f"{what} {label!r}: tagged {tag!r} (tags are lowercase "
                                  "words joined by '-')")
         if tag not in entry.tags:

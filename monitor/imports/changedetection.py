@@ -198,6 +198,9 @@ def _filters(entry: Entry, watch: dict[str, Any]) -> None:
             except SelectorError:
                 entry.dropped.append(f"include filter {one_line(value, 60)!r}: not a CSS "
                                      "selector")
+        if css:
+            entry.changed.append("include filters: the CSS ones written as XPath, to be one "
+                                 "selector with the XPath ones")
         css = []
     if xpaths:
         entry.selector = "xpath:" + " | ".join(xpaths)

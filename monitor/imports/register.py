@@ -60,9 +60,9 @@ class Checked:
 
 
 def checked(config: Config, imported: ImportFile, tags: tuple[str, ...],
-            interval: str | None) -> list[Checked]:
+            interval: str | None, file: str = "") -> list[Checked]:
     """Every entry's settings checked; the unusable ones reported on the entry and left
-    out. UsageError naming every entry whose URL cannot be watched."""
+    out. UsageError naming every entry whose URL cannot be watched (in `file`)."""
     options = adding.checked(config, Wanted(urls=("https://example.com/",), tags=tags,
                                             interval=interval))  # --tag and --interval
     found, bad = [], []
@@ -77,11 +77,12 @@ def checked(config: Config, imported: ImportFile, tags: tuple[str, ...],
             continue
         found.append(Checked(entry, wanted))
     if len(bad) == 1:
-        raise UsageError(f"{bad[0]}; nothing was imported")
+        raise UsageError(f"{file}{': ' if file else ''}{bad[0]}; nothing was imported")
     if bad:
         shown = "\n".join(f"  {problem}" for problem in bad[:SHOWN_PROBLEMS])
         more = len(bad) - SHOWN_PROBLEMS
-        raise UsageError(f"{len(bad)} entries cannot be watched, so nothing was imported:\n"
+        raise UsageError(f"{file}{': ' if file else ''}{len(bad)} entries cannot be "
+                         "watched, so nothing was imported:\n"
                          + shown + (f"\n  … and {more} more" if more > 0 else ""))
     return found
 
@@ -99,7 +100,7 @@ def _wanted(entry: Entry, tags: tuple[str, ...], interval: str | None) -> Wanted
     seconds = entry.interval_seconds
     if seconds is not None:
         try:
-            parse_interval(seconds)
+            parse_interval(f"{seconds}s")
         except ValueError as exc:
             entry.dropped.append(f"interval: {exc}; the default is used")
             seconds = None
