@@ -36,7 +36,7 @@ def import_command(app: AppContext, file: Path, source_format: str | None, dry_r
     over. The URLs are not fetched. A page watched already keeps its settings. If any
     URL cannot be watched, nothing is imported."""
     found = read(file, source_format)
-    entries = checked(app.config, found, tag, interval, str(file))  # all, before the store is opened
+    entries = checked(app.config, found, tag, interval, str(file))  # before the store opens
     outcomes = imported(app.store(), app.config, entries, found.format, dry_run=dry_run)
     counts = {state: sum(o.state == state for o in outcomes)
               for state in ("imported", "watched", "skipped")}

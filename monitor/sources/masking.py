@@ -46,7 +46,14 @@ _ATTRIBUTE_MASK = re.compile(rf"^(?P<selector>.*\S)\s+@(?P<attribute>{ATTRIBUTE_
 PATTERN_SECONDS = 1.0  # what one `regex:` pattern may take on one page
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
-_EMPTY_PAGE = etree.fromstring("<html><body/></html>")
+# What an XPath is run on when it is given: conditions on the usual elements and
+# attributes are evaluated (an unknown function in one fails here), though a page's own
+# markup can still reach one this does not (see _run).
+_SAMPLE_PAGE = etree.fromstring(
+    '<html lang="ru"><head><title>t</title><meta name="m" content="c"/></head><body>'
+    '<div id="i" class="c" style="s"><h1>h</h1><p>p <a href="/h" title="t">a</a>'
+    '<span>s</span></p><ul><li>l</li></ul><table><tr><td>d</td></tr></table></div>'
+    '<section><article><main>m</main></article></section></body></html>')
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
 
 
@@ -100,12 +107,12 @@ def ignore_problem(entry: str) -> str | None:
 
 
 def _css_problem(entry: str) -> str | None:
-    """Compiled as a check compiles it, and an XPath run once on an empty page (an
-    expression that yields a number or a string fails only when run), so what passes
-    here cannot fail a check."""
+    """Compiled as a check compiles it, and run once on a small page (an expression
+    that yields a number or a string, or calls an unknown function, fails only when
+    run), so what passes here does not fail a check."""
     elements, attributes = _split((entry,))
     try:
-        _query(elements or (attributes[0][0],))(_EMPTY_PAGE)
+        _query(elements or (attributes[0][0],))(_SAMPLE_PAGE)
     except ConfigError as exc:
         return str(exc)
     except etree.XPathError as exc:
@@ -121,8 +128,9 @@ def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:
     if not selectors:
         return
     elements, attributes = _split(selectors)
-    stripped = [(e, name) for name, query in _attribute_queries(attributes) for e in query(root)]
-    dropped = list(_query(elements)(root)) if elements else []
+    stripped = [(e, name) for name, query in _attribute_queries(attributes)
+                for e in _run(query, root)]
+    dropped = _run(_query(elements), root) if elements else []
     for element, name in stripped:
         element.attrib.pop(name, None)
     for element in dropped:
@@ -136,13 +144,13 @@ def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:
 
 def select(root: Element, selector: str) -> list[Element]:
     """The elements `selector` matches, in document order."""
-    return list(_query((selector,))(root))
+    return _run(_query((selector,)), root)
 
 
 def select_any(root: Element, selectors: tuple[str, ...]) -> list[Element]:
     """The elements any of `selectors` matches (attribute masks: their elements)."""
     elements, attributes = _split(selectors)
-    return list(_query((*elements, *(s for s, _ in attributes)))(root))
+    return _run(_query((*elements, *(s for s, _ in attributes))), root)
 
 
 def mask_texts(texts: Sequence[str], patterns: Iterable[regex.Pattern[str]]) -> list[str]:
@@ -184,6 +192,16 @@ def _attribute_queries(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, et
     for selector, name in pairs:
         by_name.setdefault(name, []).append(selector)
     return [(name, _query(tuple(group))) for name, group in sorted(by_name.items())]
+
+
+def _run(query: etree.XPath, root: Element) -> list[Element]:
+    """The elements `query` finds. An `xpath:` entry may call a function lxml does not
+    have in a condition that only a real page reaches: that check fails (kind parse),
+    naming the expression, as a pattern that takes too long does."""
+    try:
+        return list(query(root))
+    except etree.XPathEvalError as exc:
+        raise FetchFailed("parse", f"XPath {query.path!r} failed on this page: {exc}") from None
 
 
 def _query(selectors: tuple[str, ...]) -> etree.XPath:
