@@ -16,8 +16,12 @@ from hypothesis import strategies as st
 from lxml import html
 
 from monitor.errors import FetchFailed
+from monitor.fetch import Fetcher
 from monitor.imports import as_tag, detected
+from monitor.replica import NoisySite
 from monitor.sources import masking
+from monitor.sources.base import Capture, SourceSpec
+from monitor.sources.html import HtmlPage
 from monitor.tags import tag_problem
 
 DATA = Path(__file__).parent / "data" / "import"
@@ -260,3 +264,17 @@ def test_an_xpath_that_fails_only_on_some_page_fails_that_check_in_words() -> No
     page = html.fromstring("<html><body><nav>menu</nav><p>text</p></body></html>")
     with pytest.raises(FetchFailed, match="failed on this page"):
         masking.select(page, expression)
+
+
+def test_an_html_source_reads_the_same_text_through_xpath_as_through_css(
+        fetcher: Fetcher) -> None:
+    with NoisySite(pages=5, seed=7) as site:
+        texts = []
+        for selector, ignore in (("article", ".views"),
+                                 ("xpath://article", "xpath://*[contains(@class, 'views')]")):
+            spec = SourceSpec(name="page", url=site.page_url(4), kind="html",
+                              selector=selector, ignore=(ignore,))
+            got = HtmlPage().capture(spec, fetcher)
+            assert isinstance(got, Capture)
+            texts.append(got.document.canonical_text())
+    assert texts[0] == texts[1] and "Views:" not in texts[1]
