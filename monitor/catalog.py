@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -224,15 +224,20 @@ def register(
     return Registration(spec.name, created=False, reconfigured=tuple(changed))
 
 
-def register_new(store: EventStore, specs: Sequence[SourceConfig]) -> None:
+def register_new(store: EventStore, specs: Sequence[SourceConfig],
+                 paused: Mapping[str, str] | None = None) -> None:
     """Register sources no stream has yet, all in one transaction (EventStore
     .append_many): what `register` records for each, checked the same way first.
-    ConcurrencyConflict, and nothing written, when another writer took one of the
-    names meanwhile."""
+    `paused`: names of those registered paused, with the reason (`monitor import` of a
+    page paused in another tool). ConcurrencyConflict, and nothing written, when
+    another writer took one of the names meanwhile."""
     for spec in specs:
         if problem := source_problem(spec):
             raise UsageError(f"source {spec.name!r}: {problem}")
-    store.append_many([(spec.name, 0, [_registered(spec)]) for spec in specs])
+    paused = paused or {}
+    store.append_many([(spec.name, 0, [_registered(spec)] + (
+        [SourcePaused(reason=paused[spec.name])] if spec.name in paused else []))
+        for spec in specs])
 
 
 def _registered(spec: SourceConfig) -> SourceRegistered:

@@ -13,6 +13,11 @@ set of masks becomes one XPath union, evaluated in one walk of the tree, so ever
 selector matches the page as it was fetched (which is also the page the learned
 selectors were computed on) and not one already cut by an earlier mask.
 
+An entry written `xpath:<expression>` is an XPath 1.0 expression instead of a CSS
+selector (what urlwatch and changedetection.io filters often are): only the elements it
+selects count (a text node or an attribute selects nothing), and it is compiled without
+lxml's EXSLT regular expressions, so it cannot run a pattern of its own on a page.
+
 `regex:` patterns are the user's, run on a page's text: they are compiled by the
 `regex` module (VERSION0: the syntax of `re`), which takes a time limit, so a pattern
 that backtracks without end on some page (`(a|aa)+$` on forty `a`s and a `!`) fails
@@ -35,11 +40,20 @@ from monitor.errors import ConfigError, FetchFailed
 from monitor.sources.blocks import Element
 
 REGEX_PREFIX = "regex:"
+XPATH_PREFIX = "xpath:"
 ATTRIBUTE_NAME = re.compile(r"[A-Za-z_:][-\w:.]*")
 _ATTRIBUTE_MASK = re.compile(rf"^(?P<selector>.*\S)\s+@(?P<attribute>{ATTRIBUTE_NAME.pattern})$")
 PATTERN_SECONDS = 1.0  # what one `regex:` pattern may take on one page
 _CACHED = 1024  # distinct selector sets kept compiled (per thread)
 _translator = HTMLTranslator()
+# What an XPath is run on when it is given: conditions on the usual elements and
+# attributes are evaluated (an unknown function in one fails here), though a page's own
+# markup can still reach one this does not (see _run).
+_SAMPLE_PAGE = etree.fromstring(
+    '<html lang="ru"><head><title>t</title><meta name="m" content="c"/></head><body>'
+    '<div id="i" class="c" style="s"><h1>h</h1><p>p <a href="/h" title="t">a</a>'
+    '<span>s</span></p><ul><li>l</li></ul><table><tr><td>d</td></tr></table></div>'
+    '<section><article><main>m</main></article></section></body></html>')
 _compiled = threading.local()  # lxml's XPath objects are not shared between threads
 
 
@@ -93,14 +107,17 @@ def ignore_problem(entry: str) -> str | None:
 
 
 def _css_problem(entry: str) -> str | None:
-    """Compiled as a check compiles it, so what passes here cannot fail a check."""
+    """Compiled as a check compiles it, and run once on a small page (an expression
+    that yields a number or a string, or calls an unknown function, fails only when
+    run), so what passes here does not fail a check."""
     elements, attributes = _split((entry,))
     try:
-        _query(elements or (attributes[0][0],))
+        _query(elements or (attributes[0][0],))(_SAMPLE_PAGE)
     except ConfigError as exc:
         return str(exc)
-    except etree.XPathSyntaxError as exc:  # pragma: no cover - cssselect writes valid XPath
-        return f"CSS selector {entry!r} is not valid: {exc}"
+    except etree.XPathError as exc:
+        what = "XPath" if entry.startswith(XPATH_PREFIX) else "CSS selector"
+        return f"{what} {entry!r} is not valid: {exc}"
     return None
 
 
@@ -111,8 +128,9 @@ def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:
     if not selectors:
         return
     elements, attributes = _split(selectors)
-    stripped = [(e, name) for name, query in _attribute_queries(attributes) for e in query(root)]
-    dropped = list(_query(elements)(root)) if elements else []
+    stripped = [(e, name) for name, query in _attribute_queries(attributes)
+                for e in _run(query, root)]
+    dropped = _run(_query(elements), root) if elements else []
     for element, name in stripped:
         element.attrib.pop(name, None)
     for element in dropped:
@@ -126,13 +144,13 @@ def remove_masked(root: Element, selectors: tuple[str, ...]) -> None:
 
 def select(root: Element, selector: str) -> list[Element]:
     """The elements `selector` matches, in document order."""
-    return list(_query((selector,))(root))
+    return _run(_query((selector,)), root)
 
 
 def select_any(root: Element, selectors: tuple[str, ...]) -> list[Element]:
     """The elements any of `selectors` matches (attribute masks: their elements)."""
     elements, attributes = _split(selectors)
-    return list(_query((*elements, *(s for s, _ in attributes)))(root))
+    return _run(_query((*elements, *(s for s, _ in attributes))), root)
 
 
 def mask_texts(texts: Sequence[str], patterns: Iterable[regex.Pattern[str]]) -> list[str]:
@@ -176,6 +194,16 @@ def _attribute_queries(pairs: tuple[tuple[str, str], ...]) -> list[tuple[str, et
     return [(name, _query(tuple(group))) for name, group in sorted(by_name.items())]
 
 
+def _run(query: etree.XPath, root: Element) -> list[Element]:
+    """The elements `query` finds. An `xpath:` entry may call a function lxml does not
+    have in a condition that only a real page reaches: that check fails (kind parse),
+    naming the expression, as a pattern that takes too long does."""
+    try:
+        return list(query(root))
+    except etree.XPathEvalError as exc:
+        raise FetchFailed("parse", f"XPath {query.path!r} failed on this page: {exc}") from None
+
+
 def _query(selectors: tuple[str, ...]) -> etree.XPath:
     cache: dict[tuple[str, ...], etree.XPath] | None = getattr(_compiled, "queries", None)
     if cache is None:
@@ -184,7 +212,7 @@ def _query(selectors: tuple[str, ...]) -> etree.XPath:
     if query is None:
         if len(cache) >= _CACHED:
             cache.clear()
-        query = cache[selectors] = etree.XPath(_xpath(selectors))
+        query = cache[selectors] = etree.XPath(_xpath(selectors), regexp=False)
     return query
 
 
@@ -192,6 +220,9 @@ def _query(selectors: tuple[str, ...]) -> etree.XPath:
 def _xpath(selectors: tuple[str, ...]) -> str:
     parts = []
     for selector in selectors:
+        if selector.startswith(XPATH_PREFIX):  # elements only: see the module's docstring
+            parts.append(f"({selector[len(XPATH_PREFIX):]})[self::*]")
+            continue
         try:
             parts.append(_translator.css_to_xpath(selector))
         except SelectorError as exc:
