@@ -58,7 +58,8 @@ def test_urlwatch_jobs_become_sources_with_their_filters_as_selectors(run: Any) 
     assert "navigate: a browser job" in out
     assert ":contains-text() is unknown; the whole page is watched" in out
     assert "job 8 (the first job again): the same page as job 1" in out
-    assert "6 imported, 0 already watched, 2 not imported, 9 settings not carried over" in out
+    assert "job 9 (local notes): a file: URL (only http and https pages are watched)" in out
+    assert "6 imported, 0 already watched, 3 not imported, 9 settings not carried over" in out
     verified = run("verify")  # registered and paused in one transaction, as a replay has it
     assert verified.code == 0, verified.out + verified.err
 

@@ -70,6 +70,13 @@ def checked(config: Config, imported: ImportFile, tags: tuple[str, ...],
         if entry.skipped or entry.url is None:
             found.append(Checked(entry, None))
             continue
+        scheme = entry.url.partition(":")[0].strip().lower()
+        if imported.format != "urls" and scheme not in ("http", "https") and "/" not in scheme:
+            # Another tool's file job or data: URL is one entry not carried over, not a
+            # reason to refuse the pages beside it (a plain list is refused, as add's).
+            entry.skipped = f"a {scheme}: URL (only http and https pages are watched)"
+            found.append(Checked(entry, None))
+            continue
         try:
             wanted = adding.checked(config, _wanted(entry, options.tags, interval))
         except UsageError as exc:
