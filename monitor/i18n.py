@@ -1,11 +1,11 @@
-"""The reader's language and timezone: gettext catalogs and Babel dates.
+"""The reader's language and timezone: gettext catalogs (read with Babel) and moments.
 
 English is the source language: the strings in the code and the templates are
 the msgids. Russian and Kazakh live as gettext `.po` sources in
 monitor/locale/{ru,kk}/LC_MESSAGES/monitor.po; they are read with Babel when
 first used (no compile step, so a clean checkout and an installed wheel read
-the same files). Moments are formatted with Babel in the reader's locale and
-timezone (IANA names, read with zoneinfo).
+the same files). Moments are written by monitor.moments in the reader's
+timezone (IANA names, read with zoneinfo), in one shape for every language.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from monitor.moments import human, human_day, zone_label
 
 LANGUAGES = ("en", "ru", "kk")
 DEFAULT_LANGUAGE = "en"
@@ -93,18 +95,17 @@ class Reader:
         return aware.astimezone(self.zone)
 
     def moment(self, moment: datetime) -> str:
-        """'January 5, 2026, 2:30:12 PM +0500': the locale's long form, in the
-        reader's timezone, with its UTC offset so readers elsewhere can compare."""
-        from babel.dates import format_datetime
-
-        return format_datetime(self.local(moment.replace(microsecond=0)), "long",
-                               tzinfo=self.zone, locale=self.language)
+        """'2026-01-05 14:30 +05:00' in the reader's timezone: the one human form
+        (monitor.moments.human), the same shape in every language."""
+        return human(moment, self.zone)
 
     def day(self, moment: datetime) -> str:
-        """'5 January 2026': the date of a moment in the reader's timezone."""
-        from babel.dates import format_date
+        """'2026-01-05': the date of a moment in the reader's timezone."""
+        return human_day(moment, self.zone)
 
-        return format_date(self.local(moment).date(), "long", locale=self.language)
+    def zone_label(self, at: datetime | None = None) -> str:
+        """'Asia/Almaty (UTC+05:00)': which zone this reader's times are in."""
+        return zone_label(self.timezone, at)
 
 
 DEFAULT_READER = Reader()

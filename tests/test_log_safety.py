@@ -139,8 +139,8 @@ def test_verify_warns_when_a_streams_clock_went_back(db_url: str, tmp_path: Path
     assert report.intact
     assert len(report.warnings) == 2
     assert report.warnings[0] == (
-        "stream 'doc': event 3 (position 3) was recorded at 2026-03-01T12:02:00Z, before "
-        "event 2 (2026-03-01T12:05:00Z): the clock went back")
+        "stream 'doc': event 3 (position 3) was recorded at 2026-03-01T12:02:00.000000Z, before "
+        "event 2 (2026-03-01T12:05:00.000000Z): the clock went back")
     assert report.warnings[1].startswith("stream 'other': event 2 (position 5)")
     result = monitor("--database", db_url, "verify", cwd=tmp_path)
     assert result.code == 0, result.err
@@ -165,8 +165,8 @@ def test_verify_warns_for_every_event_still_before_the_latest_moment_after_a_jum
     assert len(report.warnings) == 2, report.warnings
     assert report.warnings[0].startswith("stream 'doc': event 3 (position 3)")
     assert report.warnings[1] == (
-        "stream 'doc': event 4 (position 4) was recorded at 2026-03-01T12:05:00Z, before "
-        "event 2 (2026-03-01T12:10:00Z): the clock went back")
+        "stream 'doc': event 4 (position 4) was recorded at 2026-03-01T12:05:00.000000Z, before "
+        "event 2 (2026-03-01T12:10:00.000000Z): the clock went back")
     s.engine.dispose()
 
 

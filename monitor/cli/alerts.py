@@ -14,6 +14,7 @@ from monitor.alerts.trial import send_test
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
+from monitor.moments import human
 from monitor.store.eventstore import utcnow
 from monitor.untrusted import one_line
 
@@ -41,13 +42,14 @@ def alerts(ctx: click.Context, app: AppContext, states: tuple[str, ...], channel
     if not rows:
         click.echo("no deliveries" + (" in that state" if states else ""))
         return
+    zone = app.config.display_timezone
     for row in rows:
         click.echo(f"{row.id:>6}  {row.state:<9}  {row.channel}  {row.kind:<9}  "
                    f"{row.stream_id}  {one_line(row.summary)}")
-        when = f"next try {row.next_attempt_at:%Y-%m-%d %H:%M:%S}Z" if row.state in (
+        when = f"next try {human(row.next_attempt_at, zone)}" if row.state in (
             "pending", "retrying", "sending") else ""
         if row.state == "delivered" and row.delivered_at:
-            when = f"delivered {row.delivered_at:%Y-%m-%d %H:%M:%S}Z"
+            when = f"delivered {human(row.delivered_at, zone)}"
         tail = f"  last error: {one_line(row.last_error)}" if row.last_error else ""
         click.echo(f"        {row.attempts} attempts  {when}{tail}".rstrip())
 
@@ -57,14 +59,10 @@ def _row_json(row: Any) -> dict[str, Any]:
         "id": row.id, "alert_id": row.alert_id, "state": row.state, "channel": row.channel,
         "kind": row.kind, "source": row.stream_id, "summary": row.summary,
         "event_id": row.event_id, "event_position": row.event_position,
-        "attempts": row.attempts, "next_attempt_at": _utc(row.next_attempt_at),
-        "last_error": row.last_error, "created_at": _utc(row.created_at),
-        "delivered_at": _utc(row.delivered_at),
+        "attempts": row.attempts, "next_attempt_at": row.next_attempt_at,
+        "last_error": row.last_error, "created_at": row.created_at,
+        "delivered_at": row.delivered_at,
     }
-
-
-def _utc(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat(timespec="seconds") + "Z"
 
 
 @alerts.command()

@@ -12,6 +12,7 @@ import click
 from monitor.cli.context import echo_json
 from monitor.evidence import ledger
 from monitor.evidence.checkpoints import STREAM as CHECKPOINTS
+from monitor.moments import human, utc_iso
 from monitor.report.filters import parse_since, parse_until
 from monitor.store import EventStore
 from monitor.store.rows import SourceRow
@@ -22,7 +23,8 @@ COVERED = {"signed": "signed", "summarized": "summarized, not signed yet",
 
 
 def show_checks(store: EventStore, row: SourceRow, since: str | None, until: str | None,
-                fmt: str) -> None:
+                fmt: str, zone: str) -> None:
+    """`zone`: the IANA timezone of the text's times."""
     now = datetime.now(UTC).replace(tzinfo=None)
     start = ledger.seconds(parse_since(since, now)) if since else None
     end = ledger.seconds(parse_until(until)) - 1 if until else None  # --until is exclusive
@@ -34,7 +36,7 @@ def show_checks(store: EventStore, row: SourceRow, since: str | None, until: str
         return
     click.echo(f"{one_line(row.name)}: {len(found)} check{'s' * (len(found) != 1)}")
     for line in found:
-        click.echo("  " + _text(line, covered))
+        click.echo("  " + _text(line, covered, zone))
 
 
 def _raw(line: ledger.CheckLine) -> str:
@@ -43,8 +45,8 @@ def _raw(line: ledger.CheckLine) -> str:
     return f"raw sha256:{line.raw_hash}" + ("…" if line.raw_stored else "")
 
 
-def _text(line: ledger.CheckLine, covered: ledger.Coverage) -> str:
-    when = ledger.moment(line.at).strftime("%Y-%m-%d %H:%M:%S")
+def _text(line: ledger.CheckLine, covered: ledger.Coverage, zone: str) -> str:
+    when = human(ledger.moment(line.at), zone)
     status = str(line.status) if line.status else "-"
     text = (f"v{line.version} text sha256:{line.text_hash}" if line.text_hash
             else "no text")
@@ -53,7 +55,8 @@ def _text(line: ledger.CheckLine, covered: ledger.Coverage) -> str:
 
 
 def _json(line: ledger.CheckLine, covered: ledger.Coverage) -> dict[str, Any]:
-    return {"row": line.id, "checked_at": ledger.iso(line.at), "status": line.status or None,
+    return {"row": line.id, "checked_at": utc_iso(ledger.moment(line.at)),
+            "status": line.status or None,
             "outcome": line.outcome_name, "version": line.version,
             "text_sha256": line.text_hash, "raw_sha256": line.raw_hash,
             "raw_sha256_bits": 8 * ledger.RAW_BYTES if line.raw_stored else (

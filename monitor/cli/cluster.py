@@ -12,6 +12,7 @@ import click
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
+from monitor.moments import human
 
 
 @cli.command()
@@ -67,10 +68,10 @@ def status(app: AppContext, fmt: str) -> None:
     if fmt == "json":
         echo_json(report.as_dict())
         return
-    _print_status(report)
+    _print_status(report, app.config.display_timezone)
 
 
-def _print_status(report: Any) -> None:
+def _print_status(report: Any, zone: str) -> None:
     q = report.checks_queue
     taken = "" if q.taken < 0 else f", {q.taken} being checked"
     click.echo(f"cluster {report.namespace} ({report.broker})")
@@ -80,7 +81,8 @@ def _print_status(report: Any) -> None:
     if s is None:
         click.echo("scheduler: none active (start `monitor run --distributed`)")
     else:
-        click.echo(f"scheduler: {s['id']}, active since {_when(s['since'])}, "
+        since = human(datetime.fromtimestamp(s["since"], UTC), zone)
+        click.echo(f"scheduler: {s['id']}, active since {since}, "
                    f"seen {report.at - s['seen']:.0f}s ago")
     click.echo(f"workers seen in the last minute: {len(report.workers)}")
     for w in report.workers:
@@ -103,10 +105,6 @@ def _print_status(report: Any) -> None:
     click.echo(f"failing sources: {report.failing_count}")
     for f in report.failing:
         click.echo(f"  {f['name']}: {f['failures']} failures, last: {f['last_failure'] or '?'}")
-
-
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _duration(seconds: float) -> str:

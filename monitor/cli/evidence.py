@@ -11,6 +11,7 @@ from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.evidence import checkpoints, tsa
 from monitor.evidence.keys import load_signing_key
 from monitor.evidence.settings import evidence_settings
+from monitor.moments import human
 
 
 @cli.command()
@@ -52,6 +53,7 @@ def checkpoint(app: AppContext, fmt: str) -> None:
     click.echo(f"checkpoint signed: {taken.events} events up to position {taken.position}, "
                f"root {taken.root[:16]}…, key {taken.key_id}")
     click.echo(f"witness: {settings.witness_file}")
-    if taken.tsa_token is not None:
+    stamped = tsa.stamp_time(taken.tsa_token) if taken.tsa_token is not None else None
+    if stamped is not None:
         click.echo(f"timestamp: {settings.tsa_url} stamped it at "
-                   f"{tsa.stamp_time(taken.tsa_token)}")
+                   f"{human(stamped, app.config.display_timezone)}")

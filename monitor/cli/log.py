@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,15 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.errors import UsageError
 from monitor.event_data import event_data
+from monitor.moments import human
 from monitor.removal import removal_said
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
 from monitor.untrusted import json_text, one_line, printable
 
 
-def describe(event: StoredEvent) -> str:
-    """One human line about an event."""
+def describe(event: StoredEvent, zone: str) -> str:
+    """One human line about an event (its times in `zone`)."""
     d = event.data
     match event.type:
         case "SourceRegistered":
@@ -49,12 +51,21 @@ def describe(event: StoredEvent) -> str:
         case "MasksProposed":
             return f"{d['reason']}: {', '.join(d['volatile'])} (accept: monitor learn --accept)"
         case "ChecksSummarized":
-            return (f"{d['checks']} checks of {d['sources']} sources, {d['first_at']} to "
-                    f"{d['last_at']}, root {d['root'][:16]}")
+            span = f"{_when(d['first_at'], zone)} to {_when(d['last_at'], zone)}"
+            return f"{d['checks']} checks of {d['sources']} sources, {span}, root {d['root'][:16]}"
         case "CheckpointSigned":
             return f"{d['events']} events up to position {d['position']}, root {d['root'][:16]}"
         case _:
             return d.get("reason", "") or ""
+
+
+def _when(value: object, zone: str) -> str:
+    """A moment an event's data holds as RFC 3339 text, for people (as recorded if it
+    is not one)."""
+    try:
+        return human(datetime.fromisoformat(str(value)), zone)
+    except ValueError:
+        return str(value)
 
 
 @cli.command()
@@ -70,6 +81,7 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
            fmt: str) -> None:
     """Print the event log in order (the source of truth)."""
     store = app.store(read_only=True)
+    zone = app.config.display_timezone
     lines = as_json or fmt == "json"
     position = since_position
     while True:
@@ -77,9 +89,9 @@ def events(app: AppContext, since_position: int, follow: bool, poll: float, as_j
             if lines:
                 click.echo(_compact(event_data(event)))
             else:
-                click.echo(f"{event.position:>6}  {event.recorded_at:%Y-%m-%d %H:%M:%S}  "
+                click.echo(f"{event.position:>6}  {human(event.recorded_at, zone)}  "
                            f"{event.stream_id} #{event.version}  {event.type}  "
-                           f"{one_line(describe(event))}")  # it quotes pages and servers
+                           f"{one_line(describe(event, zone))}")  # it quotes pages and servers
             position = event.position
         if not follow:
             return
@@ -115,12 +127,13 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
     if checks:
         from monitor.cli.checks_view import show_checks
 
-        show_checks(store, row, since, until, fmt)
+        show_checks(store, row, since, until, fmt, app.config.display_timezone)
         return
     if since or until:
         raise UsageError("--since and --until go with --checks")
     versions = list_versions(engine, row.stream_id)
     changes = list_changes(engine, row.stream_id)
+    zone = app.config.display_timezone
     if fmt == "json":
         echo_json({
             "title": row.title,
@@ -142,10 +155,10 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
         # A version's title is shown where it first appears or changes.
         title = f"  title: {one_line(v.title, MAX_TITLE)}" if v.title and v.title != known else ""
         known = v.title or known
-        click.echo(f"  v{v.document_version}  {v.captured_at:%Y-%m-%d %H:%M:%S}  {v.origin:<8} "
+        click.echo(f"  v{v.document_version}  {human(v.captured_at, zone)}  {v.origin:<8} "
                    f"sha256:{v.content_hash[:12]}{title}")
     for c in changes:
-        click.echo(f"  {c.detected_at:%Y-%m-%d %H:%M:%S}  {c.kind:<9} [{c.significance}] "
+        click.echo(f"  {human(c.detected_at, zone)}  {c.kind:<9} [{c.significance}] "
                    f"{one_line(c.summary)}")
     if not versions and not changes:
         click.echo("  nothing recorded yet")

@@ -38,7 +38,8 @@ from monitor.report.gather import gather_report, gather_version_diff
               help="Language of the html format: its lang, headings and summaries "
                    "(default: [display] language, else en).")
 @click.option("--timezone", metavar="ZONE",
-              help="IANA timezone of the times in the html format, e.g. Asia/Almaty "
+              help="IANA timezone of the times people read (text, markdown, html, Atom's "
+                   "texts), e.g. Asia/Almaty "
                    "(default: [display] timezone, else Asia/Almaty).")
 @pass_app
 def report(app: AppContext, since: str, until: str | None, source_glob: str | None,
@@ -72,7 +73,8 @@ def diff(app: AppContext, source: str, from_version: int | None, to_version: int
     """The word-level difference between two stored versions of a source."""
     engine = app.store(read_only=True).engine
     compared = gather_version_diff(engine, source, from_version, to_version)
-    _emit(render_diff(compared, fmt, color=_color(fmt, output)), output)
+    reader = Reader(timezone=app.config.display_timezone)
+    _emit(render_diff(compared, fmt, color=_color(fmt, output), reader=reader), output)
 
 
 def _color(fmt: str, output: Path | None) -> bool:

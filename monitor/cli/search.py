@@ -8,6 +8,7 @@ import click
 from monitor.changes.titles import MAX_TITLE, label
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.moments import human
 from monitor.search.query import MAX_LIMIT, MAX_OFFSET, search
 from monitor.untrusted import printable
 
@@ -40,10 +41,11 @@ def search_command(app: AppContext, query: str, source: str | None, limit: int, 
     if not result.hits:
         click.echo("nothing found" if not offset else "no more hits")
         return
+    zone = app.config.display_timezone
     for hit in result.hits:
         gone = "" if hit.in_latest else f"  (not in the latest version, v{hit.latest_version})"
         click.echo(f"{label(hit.title, hit.source, limit=MAX_TITLE)}  v{hit.version}  "
-                   f"{hit.captured_at:%Y-%m-%d %H:%M}{gone}")
+                   f"{human(hit.captured_at, zone)}{gone}")
         # Page text (one line already): controls shown as U+FFFD; matches bold on a terminal.
         click.echo("  " + "".join(click.style(printable(s.text), bold=True, underline=True)
                                   if s.match else printable(s.text) for s in hit.passage))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from monitor.adding import Wanted
 from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.moments import human
 from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
 from monitor.tags import tags_of
@@ -39,8 +41,10 @@ def sources_command(app: AppContext, show_name: str | None, include_removed: boo
         if fmt == "json":
             echo_json(data)
         else:
+            zone = app.config.display_timezone
             for key, value in data.items():
-                shown = one_line(str(value)) if value not in (None, [], "") else "-"
+                shown = (human(value, zone) if isinstance(value, datetime) else
+                         one_line(str(value)) if value not in (None, [], "") else "-")
                 click.echo(f"{key:>17}: {shown}")
         return
     rows = list_sources(engine, include_removed=include_removed)

@@ -10,6 +10,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import listen_problem
 from monitor.errors import UsageError
+from monitor.moments import human
 from monitor.web.accounts.roles import ROLES, WHAT
 
 
@@ -78,9 +79,10 @@ def users_list(app: AppContext, fmt: str) -> None:
         return
     if not found:
         click.echo("no users (the daemon prints a link that creates the first admin)")
+    zone = app.config.display_timezone
     for u in found:
         tail = "" if u.has_password else "\ttokens only"
-        click.echo(f"{u.name}\t{u.role}\t{u.created_at:%Y-%m-%d}{tail}")
+        click.echo(f"{u.name}\t{u.role}\t{human(u.created_at, zone)}{tail}")
 
 
 @users.command("remove")
@@ -139,9 +141,10 @@ def tokens_list(app: AppContext, user_name: str | None, fmt: str) -> None:
     if fmt == "json":
         echo_json([t.__dict__ for t in found])
         return
+    zone = app.config.display_timezone
     for t in found:
-        state = f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else (
-            f"used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used")
+        state = f"revoked {human(t.revoked_at, zone)}" if t.revoked_at else (
+            f"used {human(t.last_used_at, zone)}" if t.last_used_at else "never used")
         click.echo(f"{t.id}\t{t.user}\t{t.label or '-'}\t{state}")
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from monitor.evidence import merkle, witness
 from monitor.evidence.checkpoints import Checkpoint, from_record, leaf, leaf_rows
 from monitor.evidence.keys import PublicKey
+from monitor.moments import utc_iso
 from monitor.store.eventstore import as_datetime
 from monitor.store.faults import translated
 from monitor.store.schema import events
@@ -225,6 +226,6 @@ class _LogPass:
             c = self.covering
             self.report.problems.append(
                 f"stream {row.stream_id!r} event {row.version} (position "
-                f"{row.position}) is dated {recorded.isoformat(timespec='seconds')}Z, before "
+                f"{row.position}) is dated {utc_iso(recorded)}, before "
                 f"the checkpoint of {c.time}, which covers positions up to {c.position} and "
                 "not this one: it was added afterwards (or by a clock over 5 minutes behind)")

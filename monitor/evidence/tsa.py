@@ -16,7 +16,7 @@ import base64
 import binascii
 import hashlib
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -115,8 +115,8 @@ def check_token(token: str, message: bytes, certificates: list[x509.Certificate]
     return ""
 
 
-def stamp_time(token: str) -> str | None:
-    """When the TSA says it stamped (RFC 3339, UTC), or None for a bad token."""
+def stamp_time(token: str) -> datetime | None:
+    """When the TSA says it stamped (naive UTC), or None for a bad token."""
     try:
         response = decode_timestamp_response(base64.b64decode(token, validate=True))
     except (binascii.Error, ValueError):
@@ -124,7 +124,7 @@ def stamp_time(token: str) -> str | None:
     moment = response.tst_info.gen_time
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    return moment.isoformat() + "Z"
+    return moment
 
 
 def _short(exc: Exception) -> str:

@@ -16,29 +16,32 @@ DIFF_FORMATS = ("text", "markdown", "html", "json")
 
 def render_report(report: Report, fmt: str, color: bool = False,
                   reader: Reader = DEFAULT_READER) -> str:
-    """`reader`: the language and timezone of the html format."""
+    """`reader`: the timezone of the times people read (text, markdown, html, Atom's
+    texts) and the language of the html format."""
     match fmt:
         case "text":
-            return report_text(report, color)
+            return report_text(report, color, reader)
         case "markdown":
-            return report_markdown(report)
+            return report_markdown(report, reader)
         case "html":
             return report_html(report, reader)
         case "json":
             return report_json(report)
         case "atom":
-            return report_atom(report)
+            return report_atom(report, reader=reader)
     raise ValueError(f"unknown report format {fmt!r}")
 
 
-def render_diff(diff: VersionDiff, fmt: str, color: bool = False) -> str:
+def render_diff(diff: VersionDiff, fmt: str, color: bool = False,
+                reader: Reader = DEFAULT_READER) -> str:
+    """`reader`: the timezone of the times (the words stay in English)."""
     match fmt:
         case "text":
-            return diff_text(diff, color)
+            return diff_text(diff, color, reader)
         case "markdown":
-            return diff_markdown(diff)
+            return diff_markdown(diff, reader)
         case "html":
-            return diff_html(diff)
+            return diff_html(diff, reader)
         case "json":
             return diff_json(diff)
     raise ValueError(f"unknown diff format {fmt!r}")

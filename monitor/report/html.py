@@ -15,7 +15,7 @@ from monitor.changes.record import CHANGED, PUBLISHED, REMOVED, ChangeRecord
 from monitor.changes.titles import label, record_label
 from monitor.i18n import DEFAULT_READER, Reader
 from monitor.report.escape import link_url, printable
-from monitor.report.model import Report, VersionDiff, utc_text
+from monitor.report.model import Report, VersionDiff
 from monitor.report.render import CSS, change_html
 from monitor.report.text import count_line
 
@@ -31,7 +31,6 @@ _ENV = Environment(
     loader=PackageLoader("monitor.report", "templates"), autoescape=True,
     undefined=StrictUndefined, finalize=_finalize, trim_blocks=True, lstrip_blocks=True,
 )
-_ENV.filters["utc"] = utc_text
 _ENV.filters["link"] = link_url
 
 
@@ -65,10 +64,11 @@ def _report_context(report: Report, r: Reader, styled: bool) -> dict[str, Any]:
     }
 
 
-def diff_html(diff: VersionDiff) -> str:
+def diff_html(diff: VersionDiff, reader: Reader = DEFAULT_READER) -> str:
+    """In English, with times in the reader's timezone."""
     return _ENV.get_template("diff.html").render(
         title=label(diff.title, diff.source), diff=diff, hunks=change_html(diff.hunks),
-        css=Markup(CSS), lang="en",
+        css=Markup(CSS), lang="en", when=reader.moment,
     )
 
 

@@ -4,28 +4,30 @@ from __future__ import annotations
 
 from monitor.changes.record import ChangeRecord
 from monitor.changes.titles import label, record_label
+from monitor.i18n import Reader
 from monitor.report.escape import escape_markdown, link_url
-from monitor.report.model import Report, VersionDiff, utc_text
+from monitor.report.model import Report, VersionDiff
 from monitor.report.render import change_markdown
 from monitor.report.text import count_line, last_stored, report_title
 
 
-def report_markdown(report: Report) -> str:
-    parts = [f"# {report_title(report)}",
-             f"Generated {utc_text(report.generated_at)} · {count_line(report.changes)}"]
-    parts += [_change_markdown(change) for change in report.changes]
+def report_markdown(report: Report, reader: Reader) -> str:
+    """`reader`: the timezone of the times (the words stay in English)."""
+    parts = [f"# {report_title(report, reader)}",
+             f"Generated {reader.moment(report.generated_at)} · {count_line(report.changes)}"]
+    parts += [_change_markdown(change, reader) for change in report.changes]
     return "\n\n".join(parts) + "\n"
 
 
-def diff_markdown(diff: VersionDiff) -> str:
+def diff_markdown(diff: VersionDiff, reader: Reader) -> str:
     parts = [
         f"# {escape_markdown(label(diff.title, diff.source))}",
         _facts([
             ("Source", f"{escape_markdown(diff.source)}: version {diff.from_version} → "
                        f"{diff.to_version}"),
             ("URL", _url(diff.url)),
-            (f"Version {diff.from_version}", f"captured {utc_text(diff.from_captured_at)}"),
-            (f"Version {diff.to_version}", f"captured {utc_text(diff.to_captured_at)}"),
+            (f"Version {diff.from_version}", f"captured {reader.moment(diff.from_captured_at)}"),
+            (f"Version {diff.to_version}", f"captured {reader.moment(diff.to_captured_at)}"),
             ("Summary", _summary(diff.significance, diff.summary) if diff.hunks
              else "no differences"),
         ]),
@@ -35,13 +37,13 @@ def diff_markdown(diff: VersionDiff) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _change_markdown(change: ChangeRecord) -> str:
+def _change_markdown(change: ChangeRecord, reader: Reader) -> str:
     facts = [("Source", escape_markdown(change.source)),
-             ("Detected", utc_text(change.detected_at)), ("URL", _url(change.url))]
+             ("Detected", reader.moment(change.detected_at)), ("URL", _url(change.url))]
     if change.from_version and change.to_version:
         facts.append(("Versions",
                       f"v{change.from_version.number} → v{change.to_version.number}"))
-    if last := last_stored(change):
+    if last := last_stored(change, reader):
         facts.append(("Last stored", escape_markdown(last.removeprefix("last stored: "))))
     facts += [("Summary", _summary(change.significance, change.summary)),
               ("Event", f"`{change.event_id}` (position {change.event_position})")]

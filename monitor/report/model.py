@@ -8,8 +8,7 @@ from datetime import datetime
 from monitor.changes.record import CHANGED, PUBLISHED, REMOVED, ChangeRecord
 from monitor.diff import Hunk
 
-__all__ = ["CHANGED", "PUBLISHED", "REMOVED", "ChangeRecord", "Report", "VersionDiff",
-           "utc_text"]
+__all__ = ["CHANGED", "PUBLISHED", "REMOVED", "ChangeRecord", "Report", "VersionDiff"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,3 @@ class VersionDiff:
     hunks: tuple[Hunk, ...]
 
 
-def utc_text(moment: datetime) -> str:
-    """'2025-12-11 09:30 UTC', for people."""
-    return f"{moment:%Y-%m-%d %H:%M} UTC"

@@ -7,29 +7,31 @@ from collections.abc import Sequence
 
 from monitor.changes.record import ChangeRecord
 from monitor.changes.titles import label, record_label
+from monitor.i18n import Reader
 from monitor.report.escape import printable
-from monitor.report.model import Report, VersionDiff, utc_text
+from monitor.report.model import Report, VersionDiff
 from monitor.report.render import change_text
 
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 
 
-def report_text(report: Report, color: bool) -> str:
-    lines = [_heading(report_title(report), color),
-             f"generated {utc_text(report.generated_at)} · {count_line(report.changes)}"]
+def report_text(report: Report, color: bool, reader: Reader) -> str:
+    """`reader`: the timezone of the times (the words stay in English)."""
+    lines = [_heading(report_title(report, reader), color),
+             f"generated {reader.moment(report.generated_at)} · {count_line(report.changes)}"]
     for change in report.changes:
-        lines += ["", _change_text(change, color)]
+        lines += ["", _change_text(change, color, reader)]
     return "\n".join(lines) + "\n"
 
 
-def diff_text(diff: VersionDiff, color: bool) -> str:
+def diff_text(diff: VersionDiff, color: bool, reader: Reader) -> str:
     head = f"{diff.source}: version {diff.from_version} → {diff.to_version}"
     lines = [
         _heading(label(diff.title, diff.source), color),
         f"  {printable(head)}",
         f"  {printable(diff.url)}",
-        f"  v{diff.from_version} captured {utc_text(diff.from_captured_at)}, "
-        f"v{diff.to_version} captured {utc_text(diff.to_captured_at)}",
+        f"  v{diff.from_version} captured {reader.moment(diff.from_captured_at)}, "
+        f"v{diff.to_version} captured {reader.moment(diff.to_captured_at)}",
     ]
     if not diff.hunks:
         return "\n".join([*lines, "", "  no differences"]) + "\n"
@@ -37,10 +39,10 @@ def diff_text(diff: VersionDiff, color: bool) -> str:
     return "\n".join(lines) + "\n" + _indent(change_text(diff.hunks, color)) + "\n"
 
 
-def report_title(report: Report) -> str:
-    """'Changes from 2025-12-04 10:00 UTC to 2025-12-11 10:00 UTC'."""
-    start = f"from {utc_text(report.since)}" if report.since else "from the beginning"
-    end = f"to {utc_text(report.until)}" if report.until else "until now"
+def report_title(report: Report, reader: Reader) -> str:
+    """'Changes from 2025-12-04 15:00 +05:00 to 2025-12-11 15:00 +05:00'."""
+    start = f"from {reader.moment(report.since)}" if report.since else "from the beginning"
+    end = f"to {reader.moment(report.until)}" if report.until else "until now"
     return f"Changes {start} {end}"
 
 
@@ -57,14 +59,14 @@ def count_line(changes: Sequence[ChangeRecord]) -> str:
     return f"{len(changes)} {noun} ({by_level}) in {where}"
 
 
-def _change_text(change: ChangeRecord, color: bool) -> str:
+def _change_text(change: ChangeRecord, color: bool, reader: Reader) -> str:
     head = f"== {record_label(change)} · {change.kind} · {change.significance.upper()}"
     lines = [
         _heading(printable(head), color),
-        f"   {utc_text(change.detected_at)}  {printable(change.url)}",
+        f"   {reader.moment(change.detected_at)}  {printable(change.url)}",
         f"   {_versions(change)}{printable(change.summary)}",
     ]
-    if last := last_stored(change):
+    if last := last_stored(change, reader):
         lines.append(f"   {last}")
     lines.append(f"   event {change.event_id} (position {change.event_position})")
     if change.archive_url:
@@ -80,13 +82,13 @@ def _versions(change: ChangeRecord) -> str:
     return ""
 
 
-def last_stored(change: ChangeRecord) -> str:
-    """For a removal: 'last stored: v3, captured 2025-12-11 09:30 UTC, dated 2025-12-11'."""
+def last_stored(change: ChangeRecord, reader: Reader) -> str:
+    """For a removal: 'last stored: v3, captured 2025-12-11 14:30 +05:00, dated 2025-12-11'."""
     last = change.from_version
     if change.removal is None or last is None:
         return ""
     dated = f", dated {printable(last.published)}" if last.published else ""
-    return f"last stored: v{last.number}, captured {utc_text(last.captured_at)}{dated}"
+    return f"last stored: v{last.number}, captured {reader.moment(last.captured_at)}{dated}"
 
 
 def _heading(text: str, color: bool) -> str:

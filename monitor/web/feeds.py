@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Engine, select
 
+from monitor.i18n import Reader
 from monitor.report.atom import feed_id, report_atom
 from monitor.report.filters import ReportFilter
 from monitor.report.gather import gather_report
@@ -117,8 +118,9 @@ def feed_sources(engine: Engine, feed: Feed) -> set[str] | None:
 
 
 def feed_atom(engine: Engine, feed: Feed, names: set[str] | None, site: str,
-              now: datetime) -> str:
-    """The feed's Atom document as read at `site` (the app's base URL) now."""
+              now: datetime, reader: Reader) -> str:
+    """The feed's Atom document as read at `site` (the app's base URL) now; `reader`:
+    the timezone of the times in its texts."""
     report = gather_report(engine, ReportFilter(), now, site, only=names, latest=ENTRIES)
     return report_atom(report, feed_key=feed.id, title=feed.title, self_url=site + feed.path,
-                       pages=site)
+                       pages=site, reader=reader)

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from monitor.moments import html_datetime
 from monitor.web import labels
 from monitor.web.csrf import csrf_token
 from monitor.web.language import reader_of
@@ -53,7 +54,7 @@ def _moment(value: datetime | None) -> str:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.isoformat(timespec="seconds") + "Z" if value is not None else ""
+    return html_datetime(value) if value is not None else ""
 
 
 env.filters["moment"] = _moment

@@ -24,6 +24,7 @@ from monitor.web.feeds import (
     feed_sources,
     sources_by_tag,
 )
+from monitor.web.language import reader_of
 from monitor.web.templating import gettext, render
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
@@ -56,7 +57,7 @@ def routes(app: FastAPI) -> None:
             raise HTTPException(404, gettext("There is no feed %(key)s: no such source or tag.",
                                              key=feed.key))
         now = datetime.now(UTC).replace(tzinfo=None)
-        body = feed_atom(engine, feed, names, site_url(request), now)
+        body = feed_atom(engine, feed, names, site_url(request), now, reader_of(request))
         return Response(body, media_type=ATOM_TYPE)
 
     @app.get("/feeds/all.atom", name="feed_all", include_in_schema=False)

@@ -77,7 +77,8 @@ def routes(app: FastAPI) -> None:
             return _form_again(request, form, str(exc))
         if fmt == "atom":
             site = site_url(request)
-            body = report_atom(report, self_url=f"{site}/report.atom?{form.query()}", pages=site)
+            body = report_atom(report, self_url=f"{site}/report.atom?{form.query()}", pages=site,
+                               reader=reader_of(request))
         else:
             body = render_report(report, fmt, reader=reader_of(request))
         headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
