@@ -154,7 +154,7 @@ def test_one_dead_url_of_several_registers_none(run, server) -> None:  # type: i
     assert registered(run) == []
 
 
-def test_no_probe_registers_a_dead_url_and_a_file_is_not_probed(run, server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_probe_adds_a_dead_url_and_a_file_is_not_probed(run, server, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     server.route("/later", Reply(404))
     added = run("add", server.url("/later"), "--no-probe", "--name", "later")
     assert added.code == 0, added.err
