@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from monitor import adding, catalog, trace
 from monitor.check import CHECK_DEADLINES
@@ -32,6 +32,9 @@ log = logging.getLogger("monitor.preview")
 SHOWN_PARAGRAPHS = 8
 SHOWN_ITEMS = 10
 SHOWN_LINE = 100  # characters of a probed page's title and first line
+# A probe tries again once, not [fetch] retries times with their backoff: someone waits
+# at the terminal, and a dead port or an unknown host is said in a second, not seven.
+PROBE_RETRIES = 1
 
 
 class PreviewFailed(MonitorError):
@@ -118,24 +121,39 @@ class Probe:
                 "items": self.item_count}
 
 
+@dataclass(frozen=True)
+class Unread:
+    """Why a URL about to be added could not be read (`probe`)."""
+
+    url: str
+    message: str
+    exit_code: int
+
+    def said(self) -> str:
+        """The message, naming the URL given (a gov.kz read's may name only the API's)."""
+        shown = one_line(self.url)
+        return self.message if shown in self.message else f"{shown}: {self.message}"
+
+
 def probe(config: Config, specs: Sequence[SourceConfig],
-          kind_given: bool) -> Iterator[Probe | MonitorError]:
+          kind_given: bool) -> Iterator[Probe | Unread]:
     """Each source read once, as its first check would read it, in order: what it
     showed, or why it cannot be read (a page with nothing to watch included). One
     fetcher for all, so its per-host politeness holds across them."""
     settings = fetch_settings(config)
+    settings = replace(settings, retries=min(settings.retries, PROBE_RETRIES))
     with Fetcher(settings) as fetcher:
         for spec in specs:
             try:
-                captured, status = _capture(fetcher, settings, spec)
+                captured, status = _capture(fetcher, settings, spec, quiet=True)
             except MonitorError as exc:
-                yield exc
+                yield Unread(spec.url, str(exc), exc.exit_code)
                 continue
             document = captured.document
             if not document.paragraphs and not captured.items:
-                yield FetchFailed("empty", f"{spec.url}: no text to watch on the page (a page "
-                                  "its browser builds with JavaScript? a --selector that "
-                                  "keeps nothing?)", status=status)
+                yield Unread(spec.url, one_line(f"{spec.url}: no text to watch on the page (a "
+                             "page its browser builds with JavaScript? a --selector that "
+                             "keeps nothing?)"), FetchFailed.exit_code)
                 continue
             first = document.paragraphs[0] if document.paragraphs else captured.items[0].title
             yield Probe(
@@ -147,9 +165,11 @@ def probe(config: Config, specs: Sequence[SourceConfig],
                 kind_guessed=None if kind_given else catalog.guessed_kind(spec.url)[1])
 
 
-def _capture(fetcher: Fetcher, settings: FetchSettings,
-             spec: SourceConfig) -> tuple[Capture, int]:
-    """The source read once, and the HTTP status of the answer the read ended on."""
+def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
+             quiet: bool = False) -> tuple[Capture, int]:
+    """The source read once, and the HTTP status of the answer the read ended on.
+    `quiet`: a crash's traceback is logged at debug level (a command line shows one
+    line), not as an error (the web app's log keeps it)."""
     source = SourceSpec(
         name=spec.name, url=spec.url, kind=spec.kind, language=spec.language,
         selector=spec.selector, ignore=spec.ignore, follow=spec.follow,
@@ -163,7 +183,8 @@ def _capture(fetcher: Fetcher, settings: FetchSettings,
     except MonitorError:
         raise
     except Exception as exc:  # a page that trips a bug ends the preview, not the app
-        log.exception("preview of %s crashed", spec.url)
+        log.log(logging.DEBUG if quiet else logging.ERROR, "preview of %s crashed", spec.url,
+                exc_info=True)
         raise PreviewFailed(f"{one_line(spec.url)}: the page could not be read "
                             f"({type(exc).__name__})") from None
     if not isinstance(captured, Capture):  # pragma: no cover - no validators were sent

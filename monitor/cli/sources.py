@@ -163,7 +163,7 @@ def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list
     """Each source `wanted` would newly register, read once (monitor.preview.probe),
     each shown as it is read (text format). ProbeFailed naming every one that could not
     be read; nothing is written either way."""
-    from monitor.preview import Probe, probe
+    from monitor.preview import Probe, Unread, probe
 
     names = catalog.SourceNames(store)
     specs: dict[str, SourceConfig] = {}
@@ -171,7 +171,7 @@ def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list
         if not names.taken(plan.spec.name):
             specs.setdefault(plan.spec.url, plan.spec)
     found: list[Probe] = []
-    failed: list[MonitorError] = []
+    failed: list[Unread] = []
     for seen in probe(config, list(specs.values()), kind_given=wanted.kind is not None):
         if isinstance(seen, Probe):
             found.append(seen)
@@ -181,7 +181,7 @@ def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list
             failed.append(seen)
     if not failed:
         return found
-    said = [str(exc) for exc in failed]
+    said = [unread.said() for unread in failed]
     if len(specs) == 1:
         error = ProbeFailed(f"{said[0]}; nothing was added (--no-probe adds it unread)")
     else:
@@ -190,7 +190,7 @@ def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list
         error = ProbeFailed(f"{len(failed)} of {len(specs)} URLs cannot be read, so none "
                             f"was added (--no-probe adds them unread):\n{listed}"
                             + (f"\n  … and {more} more" if more > 0 else ""))
-    error.exit_code = max(exc.exit_code for exc in failed)
+    error.exit_code = max(unread.exit_code for unread in failed)
     raise error
 
 
