@@ -167,11 +167,15 @@ def test_no_probe_adds_a_dead_url_and_a_file_is_not_probed(run, server, tmp_path
            "each once)" in from_file.out
     assert server.hits("/later") == [] and server.hits("/later/2") == []
     assert len(registered(run)) == 2
-    # Asked for, a file's URLs are read too; one already watched is not read again.
+    # A URL given beside the file is read; asked for, the file's are too (one already
+    # watched is not read again).
+    mixed = run("add", server.url("/later/4"), "--from-file", str(listing))
+    assert f"{server.url('/later/4')} answered 404 Not Found" in refused(mixed)
+    assert [s.path for s in server.seen] == ["/later/4"]
     listing.write_text(f"{server.url('/later/2')}\n{server.url('/later/3')}\n")
     probed = run("add", "--from-file", str(listing), "--probe", "--interval", "1h")
     assert f"{server.url('/later/3')} answered 404 Not Found; nothing was added" in refused(probed)
-    assert [s.path for s in server.seen] == ["/later/3"]
+    assert [s.path for s in server.seen] == ["/later/4", "/later/3"]
     assert len(registered(run)) == 2
 
 
@@ -191,3 +195,23 @@ def test_a_hostile_page_is_shown_as_text(run, server) -> None:  # type: ignore[n
     as_json = run("add", server.url("/hostile/2"), "--format", "json")
     assert "\x1b" not in as_json.out and "\u202e" not in as_json.out
     assert json.loads(as_json.out)["probed"][0]["title"].endswith("<b>bold</b>")
+
+
+def test_each_language_version_and_a_list_are_looked_at(run) -> None:  # type: ignore[no-untyped-def]
+    with GovkzReplica() as replica:
+        url = replica.add_article("mfa", 30, lang="en", title="Only in English",
+                                  paragraphs=["Text."], created_date=CREATED)
+        replica.add_article("mfa", 31, lang="ru", title="Брифинг", paragraphs=["Текст."],
+                            created_date=CREATED)
+        both = run("add", url, "--languages", "en,kk")
+        listed = run("add", replica.list_page_url("mfa", lang="ru"))
+        api = replica.api_item_url(30)
+    kk = url.replace("lang=en", "lang=kk")
+    assert refused(both).splitlines() == [
+        "error: 1 of 2 URLs cannot be read, so none was added (--no-probe adds them unread):",
+        f"  {kk}: {api} answered 404 Not Found"]
+    assert "   title: Only in English" in both.out  # the version that answered was shown
+    assert listed.code == 0, listed.err
+    assert "    kind: govkz-list (guessed: a gov.kz news list's address" in listed.out
+    assert "    text: 1 items listed; first: 2026-07-14 Брифинг (31)" in listed.out
+    assert len(registered(run)) == 1
