@@ -124,10 +124,16 @@ def _refuse_bad_urls(urls: tuple[str, ...], allow_private: bool) -> None:
     if len(bad) == 1:
         raise UsageError(bad[0])
     if bad:
-        shown = "\n".join(f"  {problem}" for problem in bad[:SHOWN_PROBLEMS])
-        more = len(bad) - SHOWN_PROBLEMS
-        raise UsageError(f"{len(bad)} of {len(urls)} URLs cannot be watched, so none "
-                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
+        raise UsageError(none_added(bad, len(urls), "cannot be watched"))
+
+
+def none_added(problems: list[str], total: int, cannot: str, after: str = "") -> str:
+    """The refusal of a list of URLs of which some cannot be added: how many, then each
+    problem on a line of its own (the first SHOWN_PROBLEMS)."""
+    shown = "\n".join(f"  {problem}" for problem in problems[:SHOWN_PROBLEMS])
+    more = len(problems) - SHOWN_PROBLEMS
+    return (f"{len(problems)} of {total} URLs {cannot}, so none was added{after}:\n{shown}"
+            + (f"\n  … and {more} more" if more > 0 else ""))
 
 
 def interval_seconds(config: Config, wanted: Wanted, label: Label = option) -> int:

@@ -185,11 +185,8 @@ def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list
     if len(specs) == 1:
         error = ProbeFailed(f"{said[0]}; nothing was added (--no-probe adds it unread)")
     else:
-        listed = "\n".join(f"  {line}" for line in said[:adding.SHOWN_PROBLEMS])
-        more = len(said) - adding.SHOWN_PROBLEMS
-        error = ProbeFailed(f"{len(failed)} of {len(specs)} URLs cannot be read, so none "
-                            f"was added (--no-probe adds them unread):\n{listed}"
-                            + (f"\n  … and {more} more" if more > 0 else ""))
+        error = ProbeFailed(adding.none_added(said, len(specs), "cannot be read",
+                                             " (--no-probe adds them unread)"))
     error.exit_code = max(unread.exit_code for unread in failed)
     raise error
 
