@@ -213,5 +213,5 @@ def test_each_language_version_and_a_list_are_looked_at(run) -> None:  # type: i
     assert "   title: Only in English" in both.out  # the version that answered was shown
     assert listed.code == 0, listed.err
     assert "    kind: govkz-list (guessed: a gov.kz news list's address" in listed.out
-    assert "    text: 1 items listed; first: 2026-07-14 Брифинг (31)" in listed.out
+    assert "    text: 1 item listed; first: 2026-07-14 Брифинг (31)" in listed.out
     assert len(registered(run)) == 1

@@ -200,7 +200,8 @@ def _show_probe(seen: Probe) -> None:
                              if seen.kind_guessed else " (--kind)")
     text = seen.first_line or "-"
     if seen.item_count:
-        text = f"{seen.item_count} items listed; first: {text}"
+        items = "1 item" if seen.item_count == 1 else f"{seen.item_count} items"
+        text = f"{items} listed; first: {text}"
     click.echo(one_line(seen.spec.url))
     for label, value in (("status", status), ("title", seen.title or "(none)"),
                          ("kind", kind), ("text", text)):
