@@ -186,15 +186,17 @@ BATCH = 2000  # new sources registered in one transaction
 
 
 def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option, *,
-        checked_already: bool = False) -> Added:
+        checked_already: bool = False, names: catalog.SourceNames | None = None) -> Added:
     """Register what `wanted` asks for; a source watched already keeps the settings
     the user did not name. Nothing is written unless every setting is good. New
     sources are written BATCH to a transaction (a list of 100,000 URLs is a minute,
     not the ten a commit each took); sources watched already go one by one.
-    `checked_already`: `wanted` is what `checked` returned (not checked twice)."""
+    `checked_already`: `wanted` is what `checked` returned (not checked twice); `names`:
+    the store's names, read by the caller for this add (a second read of 100,000 costs
+    seconds)."""
     if not checked_already:
         wanted = checked(config, wanted, label)
-    names = catalog.SourceNames(store)
+    names = names or catalog.SourceNames(store)
     done = Added()
     batch: list[Planned] = []
     for plan in planned(names, config, wanted):

@@ -22,7 +22,6 @@ from monitor.untrusted import one_line
 
 if TYPE_CHECKING:
     from monitor.preview import Probe
-    from monitor.store import EventStore
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
 
@@ -139,9 +138,10 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, probe: b
                     tags=tag)
     wanted = adding.checked(app.config, wanted)  # every option, before the store is opened
     store = app.store()
+    names = catalog.SourceNames(store)
     looked = wanted.urls if probe else wanted.urls[:len(urls)] if probe is None else ()
-    probes = _probed(store, app.config, replace(wanted, urls=looked), fmt) if looked else []
-    done = adding.add(store, app.config, wanted, checked_already=True)
+    probes = _probed(names, app.config, replace(wanted, urls=looked), fmt) if looked else []
+    done = adding.add(store, app.config, wanted, checked_already=True, names=names)
     if from_file is not None and not probe and len(wanted.urls) > len(urls):
         done.notes.append(f"the URLs of {one_line(from_file.name)} were added without being "
                           "fetched first (--probe fetches each once)")
@@ -159,13 +159,13 @@ class ProbeFailed(MonitorError):
     """A URL to add could not be read, so nothing was added."""
 
 
-def _probed(store: EventStore, config: Config, wanted: Wanted, fmt: str) -> list[Probe]:
+def _probed(names: catalog.SourceNames, config: Config, wanted: Wanted,
+            fmt: str) -> list[Probe]:
     """Each source `wanted` would newly register, read once (monitor.preview.probe),
     each shown as it is read (text format). ProbeFailed naming every one that could not
     be read; nothing is written either way."""
     from monitor.preview import Probe, Unread, probe
 
-    names = catalog.SourceNames(store)
     specs: dict[str, SourceConfig] = {}
     for plan in adding.planned(names, config, wanted):  # watched already: its checks tell
         if not names.taken(plan.spec.name):
