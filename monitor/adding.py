@@ -196,7 +196,7 @@ def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option
     seconds)."""
     if not checked_already:
         wanted = checked(config, wanted, label)
-    names = names or catalog.SourceNames(store)
+    names = catalog.SourceNames(store) if names is None else names
     done = Added()
     batch: list[Planned] = []
     for plan in planned(names, config, wanted):

@@ -110,7 +110,7 @@ class Probe:
     final_url: str
     redirected: bool
     title: str | None  # printable, on one line, cut to SHOWN_LINE
-    first_line: str | None  # the text's first paragraph, so
+    first_line: str | None  # the text's first paragraph (a list's first item), likewise
     item_count: int  # a list source's items
     kind_guessed: str | None  # what in the URL chose the kind; None: --kind said it
 
