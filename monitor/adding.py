@@ -124,10 +124,16 @@ def _refuse_bad_urls(urls: tuple[str, ...], allow_private: bool) -> None:
     if len(bad) == 1:
         raise UsageError(bad[0])
     if bad:
-        shown = "\n".join(f"  {problem}" for problem in bad[:SHOWN_PROBLEMS])
-        more = len(bad) - SHOWN_PROBLEMS
-        raise UsageError(f"{len(bad)} of {len(urls)} URLs cannot be watched, so none "
-                         f"was added:\n{shown}" + (f"\n  … and {more} more" if more > 0 else ""))
+        raise UsageError(none_added(bad, len(urls), "cannot be watched"))
+
+
+def none_added(problems: list[str], total: int, cannot: str, after: str = "") -> str:
+    """The refusal of a list of URLs of which some cannot be added: how many, then each
+    problem on a line of its own (the first SHOWN_PROBLEMS)."""
+    shown = "\n".join(f"  {problem}" for problem in problems[:SHOWN_PROBLEMS])
+    more = len(problems) - SHOWN_PROBLEMS
+    return (f"{len(problems)} of {total} URLs {cannot}, so none was added{after}:\n{shown}"
+            + (f"\n  … and {more} more" if more > 0 else ""))
 
 
 def interval_seconds(config: Config, wanted: Wanted, label: Label = option) -> int:
@@ -180,15 +186,17 @@ BATCH = 2000  # new sources registered in one transaction
 
 
 def add(store: EventStore, config: Config, wanted: Wanted, label: Label = option, *,
-        checked_already: bool = False) -> Added:
+        checked_already: bool = False, names: catalog.SourceNames | None = None) -> Added:
     """Register what `wanted` asks for; a source watched already keeps the settings
     the user did not name. Nothing is written unless every setting is good. New
     sources are written BATCH to a transaction (a list of 100,000 URLs is a minute,
     not the ten a commit each took); sources watched already go one by one.
-    `checked_already`: `wanted` is what `checked` returned (not checked twice)."""
+    `checked_already`: `wanted` is what `checked` returned (not checked twice); `names`:
+    the store's names, read by the caller for this add (a second read of 100,000 costs
+    seconds)."""
     if not checked_already:
         wanted = checked(config, wanted, label)
-    names = catalog.SourceNames(store)
+    names = catalog.SourceNames(store) if names is None else names
     done = Added()
     batch: list[Planned] = []
     for plan in planned(names, config, wanted):

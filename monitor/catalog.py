@@ -66,16 +66,21 @@ _GOVKZ_ITEM = re.compile(r"/memleket/entities/[^/]+/(?:press/news|press/events|d
 
 
 def guess_kind(url: str) -> str:
+    return guessed_kind(url)[0]
+
+
+def guessed_kind(url: str) -> tuple[str, str]:
+    """The kind a URL is watched as when none is given, and what in the URL chose it."""
     path = urlsplit(url).path
     suffix = path[path.rfind("."):].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if suffix in _FILE_SUFFIXES:
-        return _FILE_SUFFIXES[suffix]
+        return _FILE_SUFFIXES[suffix], f"the path ends in {suffix}"
     if GOVKZ_ARTICLE.search(path) or _GOVKZ_ITEM.search(path):
-        return "govkz"
+        return "govkz", "a gov.kz article's address, read through the portal's API"
     if (re.search(r"/memleket/entities/[^/]+/press/news(?:/\d+)?/?$", path)
             or "content-manager/news" in path):
-        return "govkz-list"
-    return "html"
+        return "govkz-list", "a gov.kz news list's address"
+    return "html", "no other kind's address: a web page"
 
 
 def chosen_language(url: str, kind: str, language: str | None) -> tuple[str | None, str | None]:

@@ -1,19 +1,22 @@
 """What adding a URL would watch, shown before anything is recorded: the page fetched
 once by the monitor's fetcher (its address policy, size cap and deadline) and read by
-the source's adapter, as a check reads it, with what that one load shows of the
-page's noise (monitor.sources.one_load). Nothing is written to the store."""
+the source's adapter, as a check reads it. The web app's preview adds what that one
+load shows of the page's noise (monitor.sources.one_load); `monitor add` probes each
+new URL so (`probe`) and registers none if one cannot be read. Nothing is written to
+the store."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 
-from monitor import adding, catalog
+from monitor import adding, catalog, trace
 from monitor.check import CHECK_DEADLINES
 from monitor.config import Config, SourceConfig
 from monitor.content import decode
-from monitor.errors import MonitorError, UsageError
-from monitor.fetch import Fetcher
+from monitor.errors import FetchFailed, MonitorError, UsageError
+from monitor.fetch import Fetcher, FetchSettings
 from monitor.naming import same_url
 from monitor.netguard import check_scope
 from monitor.one_check import fetch_settings
@@ -28,6 +31,10 @@ log = logging.getLogger("monitor.preview")
 
 SHOWN_PARAGRAPHS = 8
 SHOWN_ITEMS = 10
+SHOWN_LINE = 100  # characters of a probed page's title and first line
+# A probe tries again once, not [fetch] retries times with their backoff: someone waits
+# at the terminal, and a dead port or an unknown host is said in a second, not seven.
+PROBE_RETRIES = 1
 
 
 class PreviewFailed(MonitorError):
@@ -71,7 +78,9 @@ def preview(store: EventStore, config: Config, wanted: adding.Wanted,
                              f"{one_line(existing.url)}; choose another {label('name')}")
         watched_as = spec.name
     adapter = adapter_for(spec.kind)
-    captured = _capture(config, spec)
+    settings = fetch_settings(config)
+    with Fetcher(settings) as fetcher:
+        captured, _ = _capture(fetcher, settings, spec)
     document = captured.document
     noise = None
     if learns_volatile(adapter) and "html" in captured.content_type and captured.raw:
@@ -92,7 +101,75 @@ def preview(store: EventStore, config: Config, wanted: adding.Wanted,
     )
 
 
-def _capture(config: Config, spec: SourceConfig) -> Capture:
+@dataclass(frozen=True)
+class Probe:
+    """What one read of a URL about to be added showed (`probe`)."""
+
+    spec: SourceConfig  # the source as it would be registered
+    status: int  # the last answer's HTTP status (a gov.kz article's: the API's)
+    final_url: str
+    redirected: bool
+    title: str | None  # printable, on one line, cut to SHOWN_LINE
+    first_line: str | None  # the text's first paragraph (a list's first item), likewise
+    item_count: int  # a list source's items
+    kind_guessed: str | None  # what in the URL chose the kind; None: --kind said it
+
+    def data(self) -> dict[str, object]:
+        return {"url": self.spec.url, "status": self.status, "final_url": self.final_url,
+                "title": self.title, "kind": self.spec.kind,
+                "kind_guessed_from": self.kind_guessed, "first_line": self.first_line,
+                "items": self.item_count}
+
+
+@dataclass(frozen=True)
+class Unread:
+    """Why a URL about to be added could not be read (`probe`)."""
+
+    url: str
+    message: str
+    exit_code: int
+
+    def said(self) -> str:
+        """The message, naming the URL given (a gov.kz read's may name only the API's)."""
+        shown = one_line(self.url)
+        return self.message if shown in self.message else f"{shown}: {self.message}"
+
+
+def probe(config: Config, specs: Sequence[SourceConfig],
+          kind_given: bool) -> Iterator[Probe | Unread]:
+    """Each source read once, as its first check would read it, in order: what it
+    showed, or why it cannot be read (a page with nothing to watch included). One
+    fetcher for all, so its per-host politeness holds across them."""
+    settings = fetch_settings(config)
+    settings = replace(settings, retries=min(settings.retries, PROBE_RETRIES))
+    with Fetcher(settings) as fetcher:
+        for spec in specs:
+            try:
+                captured, status = _capture(fetcher, settings, spec, quiet=True)
+            except MonitorError as exc:
+                yield Unread(spec.url, str(exc), exc.exit_code)
+                continue
+            document = captured.document
+            if not document.paragraphs and not captured.items:
+                yield Unread(spec.url, one_line(f"{spec.url}: no text to watch on the page (a "
+                             "page its browser builds with JavaScript? a --selector that "
+                             "keeps nothing?)"), FetchFailed.exit_code)
+                continue
+            first = document.paragraphs[0] if document.paragraphs else captured.items[0].title
+            yield Probe(
+                spec=spec, status=status, final_url=captured.final_url,
+                redirected=bool(captured.redirects)
+                and same_url(captured.final_url) != same_url(spec.url),
+                title=one_line(document.title, SHOWN_LINE) if document.title else None,
+                first_line=one_line(first, SHOWN_LINE) or None, item_count=len(captured.items),
+                kind_guessed=None if kind_given else catalog.guessed_kind(spec.url)[1])
+
+
+def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
+             quiet: bool = False) -> tuple[Capture, int]:
+    """The source read once, and the HTTP status of the answer the read ended on.
+    `quiet`: a crash's traceback is logged at debug level (a command line shows one
+    line), not as an error (the web app's log keeps it)."""
     source = SourceSpec(
         name=spec.name, url=spec.url, kind=spec.kind, language=spec.language,
         selector=spec.selector, ignore=spec.ignore, follow=spec.follow,
@@ -100,19 +177,19 @@ def _capture(config: Config, spec: SourceConfig) -> Capture:
                  if (value := getattr(spec, key)) not in (None, "")},
     )
     adapter = adapter_for(spec.kind)
-    settings = fetch_settings(config)
     try:  # the fetches of one read (a gov.kz challenge, then the API) share a check's budget
-        with Fetcher(settings) as fetcher, check_scope(CHECK_DEADLINES * settings.deadline):
+        with trace.tracing() as seen, check_scope(CHECK_DEADLINES * settings.deadline):
             captured = adapter.capture(source, fetcher, None)
     except MonitorError:
         raise
     except Exception as exc:  # a page that trips a bug ends the preview, not the app
-        log.exception("preview of %s crashed", spec.url)
+        log.log(logging.DEBUG if quiet else logging.ERROR, "preview of %s crashed", spec.url,
+                exc_info=True)
         raise PreviewFailed(f"{one_line(spec.url)}: the page could not be read "
                             f"({type(exc).__name__})") from None
     if not isinstance(captured, Capture):  # pragma: no cover - no validators were sent
         raise PreviewFailed(f"{one_line(spec.url)}: the server sent nothing to read")
-    return captured
+    return captured, seen.status
 
 
 def _noise(captured: Capture, spec: SourceConfig) -> OneLoad | None:

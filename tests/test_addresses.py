@@ -232,4 +232,4 @@ def test_add_refuses_an_internal_address_up_front(tmp_path: Path) -> None:
     assert "Traceback" not in result.err
     assert monitor("sources", cwd=tmp_path, env=on).out.startswith("no sources")
     allowed = {**on, "MONITOR_ALLOW_PRIVATE_NETWORKS": "1"}
-    assert monitor("add", "http://10.0.0.5/x", cwd=tmp_path, env=allowed).code == 0
+    assert monitor("add", "--no-probe", "http://10.0.0.5/x", cwd=tmp_path, env=allowed).code == 0

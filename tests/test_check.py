@@ -268,7 +268,7 @@ def test_check_cli_runs_a_pass_and_exits_0_even_when_pages_fail(tmp_path: Path) 
     # Refused connections are retried as configured, 50 ms apart (the default: 1 s, 2 s).
     (tmp_path / "monitor.toml").write_text('[fetch]\nbackoff = "0.05s"\n')
     assert monitor("init", cwd=tmp_path, env=env).code == 0
-    assert monitor("add", "http://127.0.0.1:9/a", cwd=tmp_path, env=env).code == 0
+    assert monitor("add", "--no-probe", "http://127.0.0.1:9/a", cwd=tmp_path, env=env).code == 0
     result = monitor("check", "--all", "--format", "json", cwd=tmp_path, env=env)
     assert result.code == 0, result.err
     assert result.json()["counts"] == {"failed": 1}

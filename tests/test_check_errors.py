@@ -178,7 +178,7 @@ def test_check_exits_0_when_only_pages_failed(tmp_path: Path) -> None:
     env, _ = _cli_store(tmp_path)
     with FaultServer() as server:
         server.route("/down", Reply(500))
-        assert monitor("add", server.url("/down"), "--name", "down", cwd=tmp_path,
+        assert monitor("add", "--no-probe", server.url("/down"), "--name", "down", cwd=tmp_path,
                        env=env).code == 0
         result = monitor("check", "--all", cwd=tmp_path, env=env)
     assert result.code == 0, result.err

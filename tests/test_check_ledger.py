@@ -40,7 +40,7 @@ def test_each_check_is_traced_covered_and_checked(run, server, db_url: str, tmp_
     (tmp_path / "monitor.toml").write_text('[fetch]\nbackoff = "0.05s"\n')
     server.route("/doc", Reply.page(first), Reply.page(noisy), Reply.page(first),
                  Reply(status=503))
-    assert run("add", server.url("/doc"), "--name", "doc").code == 0
+    assert run("add", "--no-probe", server.url("/doc"), "--name", "doc").code == 0
     for _ in range(4):
         assert run("check", "--all", "--no-learn").code == 0
 
@@ -81,7 +81,7 @@ def test_each_check_is_traced_covered_and_checked(run, server, db_url: str, tmp_
 def test_a_removed_row_is_counted_and_quiet_checks_make_a_checkpoint_due(  # type: ignore[no-untyped-def]
         run, server, db_url: str, tmp_path: Path) -> None:
     server.route("/doc", Reply.page(PAGE.format(token="x")))
-    assert run("add", server.url("/doc"), "--name", "doc").code == 0
+    assert run("add", "--no-probe", server.url("/doc"), "--name", "doc").code == 0
     assert run("check", "--all", "--no-learn").code == 0
     assert run("checkpoint").code == 0
     settings = EvidenceSettings(key_file=tmp_path / "k", witness_file=tmp_path / "w",
@@ -112,7 +112,7 @@ def test_checks_in_parallel_all_leave_their_row(run, server, db_url: str, tmp_pa
         '[fetch]\nmin_delay_per_host = "0s"\nmax_concurrent_per_host = 12\n')
     for n in range(12):
         server.route(f"/p{n}", Reply.page(PAGE.format(token=n)))
-    added = run("add", *(server.url(f"/p{n}") for n in range(12)))
+    added = run("add", "--no-probe", *(server.url(f"/p{n}") for n in range(12)))
     assert added.code == 0, added.err
     for _ in range(2):
         done = run("check", "--all", "--no-learn", "--workers", "12", "--format", "json")

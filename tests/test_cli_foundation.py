@@ -89,7 +89,7 @@ def test_rebuild_reproduces_projections_row_for_row(db_url: str, workdir: Path) 
         FetchFailedEvent(kind="not_found", message="404", status=404),
         DocumentRemoved(status=404, confirmations=3),
     ])
-    assert monitor("add", "http://127.0.0.1:9/page", "--name", "extra", cwd=workdir,
+    assert monitor("add", "--no-probe", "http://127.0.0.1:9/page", "--name", "extra", cwd=workdir,
                    env=env).code == 0
     before = {t.name: table_rows(s.engine, t) for t in PROJECTION_TABLES}
     assert len(before["changes"]) == 2 and len(before["versions"]) == 2
@@ -163,7 +163,8 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 def test_add_languages_links_three_translations(workdir: Path) -> None:
     assert monitor("init", cwd=workdir).code == 0
     url = "https://www.gov.kz/memleket/entities/mfa/press/news/details/555?lang=ru"
-    added = monitor("add", url, "--languages", "ru,kk,en", "--format", "json", cwd=workdir)
+    added = monitor("add", "--no-probe", url, "--languages", "ru,kk,en", "--format", "json",
+                    cwd=workdir)
     assert added.code == 0, added.err
     assert added.json()["added"] == ["govkz-mfa-555-ru", "govkz-mfa-555-kk", "govkz-mfa-555-en"]
     shown = monitor("sources", "--show", "govkz-mfa-555-kk", "--format", "json",
@@ -216,7 +217,8 @@ def test_add_refuses_urls_and_intervals_that_cannot_work(workdir: Path) -> None:
 def test_adding_a_watched_page_again_changes_only_what_is_asked(workdir: Path) -> None:
     assert monitor("init", cwd=workdir).code == 0
     url = "http://127.0.0.1:9/page"
-    assert monitor("add", url, "--name", "page", "--interval", "1m", cwd=workdir).code == 0
+    assert monitor("add", "--no-probe", url, "--name", "page", "--interval", "1m",
+                   cwd=workdir).code == 0
     again = monitor("add", url, cwd=workdir)
     assert again.code == 0 and "already watched as page (nothing changed)" in again.out
     faster = monitor("add", url, "--interval", "30s", cwd=workdir)
@@ -230,7 +232,7 @@ def test_adding_a_watched_page_again_changes_only_what_is_asked(workdir: Path) -
 def test_a_removed_source_stays_removed_when_added_again(workdir: Path) -> None:
     assert monitor("init", cwd=workdir).code == 0
     url = "http://127.0.0.1:9/gone"
-    assert monitor("add", url, "--name", "gone", cwd=workdir).code == 0
+    assert monitor("add", "--no-probe", url, "--name", "gone", cwd=workdir).code == 0
     assert monitor("remove", "gone", cwd=workdir).code == 0
     again = monitor("add", url, "--name", "gone", cwd=workdir)
     assert again.code == 0 and "gone was removed earlier and stays removed" in again.out

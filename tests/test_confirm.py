@@ -298,7 +298,7 @@ def test_add_takes_confirm_and_refuses_a_bad_one(run) -> None:
     url = "https://www.example.org/statement"
     bad = run("add", url, "--confirm", "5d")
     assert bad.code != 0 and "--confirm" in bad.err and "Traceback" not in bad.err
-    assert run("add", url, "--name", "st", "--confirm", "90s").code == 0
+    assert run("add", "--no-probe", url, "--name", "st", "--confirm", "90s").code == 0
     assert run("add", url, "--confirm", "0").code == 0  # 0: off, kept to override defaults
     assert run("add", url, "--interval", "1h").code == 0  # --confirm not given: kept
     recorded = [json.loads(line)["data"] for line in run("events", "--json").out.splitlines()]

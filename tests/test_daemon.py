@@ -44,8 +44,8 @@ def test_the_daemon_records_an_edit_alerts_once_follows_new_sources_and_restarts
         daemon = start(config, env)
         try:
             wait_for(lambda: "VersionCaptured" in types(db_url), 20, "the first capture")
-            added = monitor("--config", str(config), "add", second, "--name", "second",
-                            "--interval", "1s", cwd=tmp_path)
+            added = monitor("--config", str(config), "add", "--no-probe", second, "--name",
+                            "second", "--interval", "1s", cwd=tmp_path)
             assert added.code == 0, added.err
             replica.edit_article(41, "en", paragraphs=["Inspectors made 41 visits.",
                                                        "Findings follow."])

@@ -415,12 +415,12 @@ def test_add_picks_pdf_and_docx_from_the_url_or_kind_and_kinds_lists_them(
 
     env = {"MONITOR_DATABASE_URL": f"sqlite:///{tmp_path / 'm.db'}"}
     assert monitor("init", cwd=tmp_path, env=env).code == 0
-    assert monitor("add", "https://adilet.zan.kz/rus/docs/V2300033000.PDF", "--name", "a",
-                   cwd=tmp_path, env=env).code == 0
-    assert monitor("add", "https://www.gov.kz/uploads/2026/1/order.docx", "--name", "b",
-                   cwd=tmp_path, env=env).code == 0
-    assert monitor("add", "https://example.kz/download?id=5", "--kind", "pdf", "--name", "c",
-                   cwd=tmp_path, env=env).code == 0
+    assert monitor("add", "--no-probe", "https://adilet.zan.kz/rus/docs/V2300033000.PDF",
+                   "--name", "a", cwd=tmp_path, env=env).code == 0
+    assert monitor("add", "--no-probe", "https://www.gov.kz/uploads/2026/1/order.docx",
+                   "--name", "b", cwd=tmp_path, env=env).code == 0
+    assert monitor("add", "--no-probe", "https://example.kz/download?id=5", "--kind", "pdf",
+                   "--name", "c", cwd=tmp_path, env=env).code == 0
     listed = monitor("sources", "--format", "json", cwd=tmp_path, env=env).json()
     kinds = {s["name"]: s["kind"] for s in listed}
     assert {k: kinds[k] for k in "abc"} == {"a": "pdf", "b": "docx", "c": "pdf"}

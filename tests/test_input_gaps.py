@@ -36,14 +36,14 @@ def _log_text(db_url: str) -> str:
 
 
 def test_a_name_never_moves_to_another_url(run: Run) -> None:
-    assert run("add", "--name", "law", "https://example.net/one").code == 0
+    assert run("add", "--no-probe", "--name", "law", "https://example.net/one").code == 0
     _refused(run("add", "--name", "law", "https://example.net/two"),
              "--name law already watches https://example.net/one", "choose another --name",
              "removed and added again")
     nfd = "\u0438\u0306"  # и + combining breve: й spelled in two code points
-    assert run("add", "--name", "\u0439", "https://example.net/yot").code == 0
+    assert run("add", "--no-probe", "--name", "\u0439", "https://example.net/yot").code == 0
     _refused(run("add", "--name", nfd, "https://example.net/other"), "already watches")
-    again = run("add", "--name", "law", "https://EXAMPLE.net:443/one")
+    again = run("add", "--no-probe", "--name", "law", "https://EXAMPLE.net:443/one")
     assert again.code == 0 and "already watched as law" in again.out, again.err
     assert _watched(run) == {"law": "https://example.net/one",
                              "\u0439": "https://example.net/yot"}
@@ -57,7 +57,7 @@ def test_a_name_never_moves_to_another_url(run: Run) -> None:
     "ftp://user:s3cretpw@example.com/p",
 ])
 def test_no_message_quotes_a_password(run: Run, tmp_path: Path, url: str) -> None:
-    result = run("add", url)
+    result = run("add", "--no-probe", url)
     assert result.code == 2 and "Traceback" not in result.err, result.err
     assert "s3cretpw" not in result.err and "…" in result.err, result.err
     config = tmp_path / "pw.toml"
@@ -67,7 +67,8 @@ def test_no_message_quotes_a_password(run: Run, tmp_path: Path, url: str) -> Non
 
 
 def test_a_fragment_is_dropped_before_the_url_is_registered(run: Run, db_url: str) -> None:
-    result = run("add", "https://example.com/page#user:s3cretpw@x", "--format", "json")
+    result = run("add", "--no-probe", "https://example.com/page#user:s3cretpw@x", "--format",
+                 "json")
     assert result.code == 0, result.err
     assert _watched(run) == {"example-com-page": "https://example.com/page"}
     assert "s3cretpw" not in _log_text(db_url)
@@ -87,14 +88,14 @@ def test_a_configured_fragment_is_dropped(tmp_path: Path) -> None:
                                       "https://example.com./a/b", "https://example.com/a/%2E/b"])
 def test_dot_segments_and_a_trailing_dot_name_the_same_page(run: Run, spelling: str) -> None:
     assert same_url(spelling) == same_url("https://example.com/a/b")
-    assert run("add", "https://example.com/a/b").code == 0
-    again = run("add", spelling)
+    assert run("add", "--no-probe", "https://example.com/a/b").code == 0
+    again = run("add", "--no-probe", spelling)
     assert again.code == 0 and "already watched as example-com-a-b" in again.out, again.err
     assert list(_watched(run)) == ["example-com-a-b"]
 
 
 def test_a_new_source_is_registered_under_its_plain_address(run: Run) -> None:
-    result = run("add", "https://Example.com./a/./c/../b?q=1#top", "--format", "json")
+    result = run("add", "--no-probe", "https://Example.com./a/./c/../b?q=1#top", "--format", "json")
     assert result.code == 0, result.err
     assert list(_watched(run).values()) == ["https://Example.com/a/b?q=1"]
 

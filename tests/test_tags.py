@@ -66,8 +66,8 @@ def test_tags_from_config_and_add_reach_sources_and_the_board_and_survive_rebuil
     env = {"MONITOR_DATABASE_URL": db_url}
     _write(tmp_path, '"mfa", "human-rights", "mfa"')
     assert monitor("init", cwd=tmp_path, env=env).code == 0
-    added = monitor("add", "http://127.0.0.1:9/verdicts", "--name", "verdicts", "--tag",
-                    "court", "--tag", "права", cwd=tmp_path, env=env)
+    added = monitor("add", "--no-probe", "http://127.0.0.1:9/verdicts", "--name", "verdicts",
+                    "--tag", "court", "--tag", "права", cwd=tmp_path, env=env)
     assert added.code == 0, added.err
     listed = {s["name"]: s["tags"] for s in
               monitor("sources", "--format", "json", cwd=tmp_path, env=env).json()}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,11 +14,16 @@ from monitor.adding import Wanted
 from monitor.changes.titles import UNKNOWN
 from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
+from monitor.config import Config, SourceConfig
+from monitor.errors import MonitorError
 from monitor.moments import human
 from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
 from monitor.tags import tags_of
 from monitor.untrusted import one_line
+
+if TYPE_CHECKING:
+    from monitor.preview import Probe
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
 
@@ -86,7 +92,12 @@ def _human(seconds: Any) -> str:
 @cli.command()
 @click.argument("urls", nargs=-1)
 @click.option("--from-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Read URLs from a file, one per line (# comments and blank lines skipped).")
+              help="Read URLs from a file, one per line (# comments and blank lines skipped); "
+              "they are not fetched first unless --probe is given.")
+@click.option("--probe/--no-probe", default=None,
+              help="Fetch each new URL once before adding it, and add none if one cannot "
+              "be read (default: the URLs on the command line, not a --from-file's). "
+              "--no-probe adds them unread.")
 @click.option("--name", help="Name of the source (only with a single URL): letters of any "
               "alphabet, digits, '.', '_', '-'.")
 @click.option("--kind", help="Source kind: govkz, govkz-list, html, pdf or docx (guessed from "
@@ -108,16 +119,19 @@ def _human(seconds: Any) -> str:
               "repeatable. Given for a watched source, its tags become these.")
 @format_option
 @pass_app
-def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: str | None,
-        kind: str | None, interval: str | None, selector: str | None, language: str | None,
-        ignore: tuple[str, ...], follow: bool, languages: str | None, auth_env: str | None,
-        confirm: str | None, tag: tuple[str, ...], fmt: str) -> None:
+def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, probe: bool | None,
+        name: str | None, kind: str | None, interval: str | None, selector: str | None,
+        language: str | None, ignore: tuple[str, ...], follow: bool, languages: str | None,
+        auth_env: str | None, confirm: str | None, tag: tuple[str, ...], fmt: str) -> None:
     """Start watching one or more URLs.
 
-    The kind is guessed from the URL (see `monitor kinds`); a gov.kz article added
-    with --languages ru,kk,en becomes three sources linked as translations of one
-    document. Each URL gets a name of its own, made of its words: the same URL added
-    again is the same source, and two URLs never share one."""
+    Each new URL is fetched once first, as its first check will read it, and what it
+    showed is printed: the HTTP status, the title, the kind and the first line of
+    text. If one cannot be read (no answer, a 404, no text) none is added. The kind is
+    guessed from the URL (see `monitor kinds`); a gov.kz article added with
+    --languages ru,kk,en becomes three sources linked as translations of one document.
+    Each URL gets a name of its own, made of its words: the same URL added again is the
+    same source, and two URLs never share one."""
     all_urls = list(urls)
     if from_file is not None:
         lines = from_file.read_text(encoding="utf-8").splitlines()
@@ -127,14 +141,75 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, name: st
                     languages=languages, auth_env=auth_env, confirm=confirm,
                     tags=tag)
     wanted = adding.checked(app.config, wanted)  # every option, before the store is opened
-    done = adding.add(app.store(), app.config, wanted, checked_already=True)
+    store = app.store()
+    names = catalog.SourceNames(store)
+    looked = wanted.urls if probe else wanted.urls[:len(urls)] if probe is None else ()
+    probes = _probed(names, app.config, replace(wanted, urls=looked), fmt) if looked else []
+    done = adding.add(store, app.config, wanted, checked_already=True, names=names)
+    if from_file is not None and not probe and len(wanted.urls) > len(urls):
+        done.notes.append(f"the URLs of {one_line(from_file.name)} were added without being "
+                          "fetched first (--probe fetches each once)")
     if fmt == "json":
-        echo_json({"added": done.added, "existing": done.existing, "notes": done.notes})
+        echo_json({"probed": [p.data() for p in probes], "added": done.added,
+                   "existing": done.existing, "notes": done.notes})
         return
     for source_name in done.added:
         click.echo(f"added {source_name}")
     for note in done.notes:
         click.echo(note)
+
+
+class ProbeFailed(MonitorError):
+    """A URL to add could not be read, so nothing was added."""
+
+
+def _probed(names: catalog.SourceNames, config: Config, wanted: Wanted,
+            fmt: str) -> list[Probe]:
+    """Each source `wanted` would newly register, read once (monitor.preview.probe),
+    each shown as it is read (text format). ProbeFailed naming every one that could not
+    be read; nothing is written either way."""
+    from monitor.preview import Probe, Unread, probe
+
+    specs: dict[str, SourceConfig] = {}
+    for plan in adding.planned(names, config, wanted):  # watched already: its checks tell
+        if not names.taken(plan.spec.name):
+            specs.setdefault(plan.spec.url, plan.spec)
+    found: list[Probe] = []
+    failed: list[Unread] = []
+    for seen in probe(config, list(specs.values()), kind_given=wanted.kind is not None):
+        if isinstance(seen, Probe):
+            found.append(seen)
+            if fmt != "json":
+                _show_probe(seen)
+        else:
+            failed.append(seen)
+    if not failed:
+        return found
+    said = [unread.said() for unread in failed]
+    if len(specs) == 1:
+        error = ProbeFailed(f"{said[0]}; nothing was added (--no-probe adds it unread)")
+    else:
+        error = ProbeFailed(adding.none_added(said, len(specs), "cannot be read",
+                                             " (--no-probe adds them unread)"))
+    error.exit_code = max(unread.exit_code for unread in failed)
+    raise error
+
+
+def _show_probe(seen: Probe) -> None:
+    """What one read of a new URL showed; every value came from the page or its server."""
+    status = str(seen.status)
+    if seen.redirected:
+        status += f" (redirected to {one_line(seen.final_url)})"
+    kind = seen.spec.kind + (f" (guessed: {seen.kind_guessed}; --kind to choose)"
+                             if seen.kind_guessed else " (--kind)")
+    text = seen.first_line or "-"
+    if seen.item_count:
+        items = "1 item" if seen.item_count == 1 else f"{seen.item_count} items"
+        text = f"{items} listed; first: {text}"
+    click.echo(one_line(seen.spec.url))
+    for label, value in (("status", status), ("title", seen.title or "(none)"),
+                         ("kind", kind), ("text", text)):
+        click.echo(f"  {label:>6}: {value}")
 
 
 def _state_command(name: str, action: Any, help_text: str) -> None:
