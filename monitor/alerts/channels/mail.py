@@ -5,6 +5,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -87,7 +88,13 @@ class Email(Channel):
     def _message(self, ident: str, title: str, text: str, html: str) -> EmailMessage:
         address = parseaddr(self.sender)[1]
         msg = EmailMessage()
-        msg["Subject"] = title
+        if title.isascii():
+            msg["Subject"] = title
+        else:
+            # Python's own folding of a long non-ASCII header can drop the space at a fold
+            # ("2026-01-05: 6" arrives as "2026-01-05:6"); email.header keeps each space
+            # inside its encoded word, and the folded value is stored as it is.
+            msg.set_raw("Subject", Header(title, "utf-8", header_name="Subject").encode())
         msg["From"] = self.sender
         msg["To"] = ", ".join(self.to)
         msg["Date"] = formatdate(usegmt=True)
