@@ -61,12 +61,13 @@ def run_worker(options: WorkerOptions, processes: int) -> int:
 def serve(options: WorkerOptions) -> int:
     """Run one Dramatiq worker in this process until SIGTERM or SIGINT."""
     from monitor.cluster import metrics
+    from monitor.cluster.settings import cluster_settings
 
     configure_logging(options.log_level)
-    cluster = worker_cluster(options)
-    port = _metrics_port(options, cluster.settings.metrics_port)
-    if options.metrics and port is not None:
+    port = _metrics_port(options, cluster_settings(_load_config(options)).metrics_port)
+    if options.metrics and port is not None:  # first: a taken port is said before connecting
         metrics.serve(port)
+    cluster = worker_cluster(options)
     worker = dramatiq.Worker(cluster.broker, worker_threads=options.threads)
     stopping = threading.Event()
     _on_signals(stopping.set)
