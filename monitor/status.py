@@ -98,7 +98,7 @@ def gather(engine: Engine, now: datetime, *, scheduling: bool | None = None,
         scheduling = bool(running)
     taken_up = min((b.started_at for b in running), default=None)
     found = [_source(row, now, scheduling, taken_up) for row in _rows(engine)]
-    found.sort(key=lambda s: (s.state not in ("failing", "gone"), not s.late, s.name))
+    found.sort(key=lambda s: (s.state != "failing", not s.late, s.name))
     counts = {"sources": len(found)}
     for state in ("active", "paused", "failing", "gone"):
         counts[state] = sum(1 for s in found if s.state == state)
@@ -140,7 +140,7 @@ def _source(row: Any, now: datetime, scheduling: bool,
         allowance = max(LATE_AFTER, timedelta(seconds=interval / 10))
         if now - next_due > allowance:
             late_by = now - next_due
-    failing = row.state in ("failing", "gone") or row.failures > 0
+    failing = row.state == "failing"  # paused while failing: paused; gone: confirmed removed
     return SourceStatus(
         name=row.name, state=row.state, interval_seconds=interval, last_checked=last,
         last_outcome=OUTCOME_NAMES.get(row.outcome) if row.outcome is not None else None,
