@@ -18,7 +18,7 @@ from http_faults import FaultServer, Reply
 from monitor.catalog import register
 from monitor.config import SourceConfig
 from monitor.evidence.ledger import FAILED, UNCHANGED, Ledger
-from monitor.heartbeat import Heartbeat, Vitals
+from monitor.heartbeat import Heartbeat, Vitals, read_beats
 from monitor.status import gather
 from monitor.store import open_store
 from monitor.store.eventstore import utcnow
@@ -163,13 +163,17 @@ def test_a_heartbeat_older_than_three_beats_means_not_running(run, db_url: str) 
     """A daemon on another machine (its pid cannot be asked) that last beat three
     minutes ago is not running; a fresh beat from there is."""
     store = open_store(db_url)
-    three_minutes_ago = utcnow() - timedelta(minutes=3)
+    moments = iter([utcnow() - timedelta(minutes=m) for m in (5, 4, 3)])  # start, 2 beats
     try:
         old = Heartbeat(store.engine, lambda: Vitals(8, 0, 0, 0, None),
-                        clock=lambda: three_minutes_ago)
+                        clock=lambda: next(moments))
         old.host, old.pid, old.daemon_id = "elsewhere", 4242, "elsewhere:4242"
         old.beat()
+        old.beat()  # its row again, not a second one
+        (beat,) = read_beats(store.engine)
+        assert beat.beat_at - beat.started_at > timedelta(seconds=110)
         assert not gather(store.engine, utcnow()).running
+        assert gather(store.engine, beat.beat_at + timedelta(seconds=20)).running  # fresh then
     finally:
         store.engine.dispose()
     text = run("status")
