@@ -70,11 +70,16 @@ MAX_ATTEMPTS = 3
 CHECK_DEADLINES = 2
 
 
+CHECK_OUTCOMES = ("unchanged", "captured", "changed", "published", "failed", "removed",
+                  "skipped", "learning", "error")
+
+
 @dataclass(frozen=True)
 class CheckResult:
     source: str
     # unchanged | captured | changed | published | failed | removed | skipped: the page's
-    # news, and failures of the page itself; error: the monitor failed (a bug, the store)
+    # news, and failures of the page itself; learning: half done (see again_at); error:
+    # the monitor failed (a bug, the store). Every one is in CHECK_OUTCOMES.
     outcome: str
     events: tuple[str, ...] = ()
     detail: str = ""

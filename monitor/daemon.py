@@ -35,8 +35,9 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from monitor.check import CHECKABLE, Checker
+from monitor.check import CHECKABLE, Checker, CheckResult
 from monitor.due import DueHeap, DueTimes
+from monitor.heartbeat import Vitals
 from monitor.one_check import run_check
 from monitor.store import EventStore
 from monitor.store.queries import source_schedule_batches, source_schedules
@@ -78,6 +79,7 @@ class Daemon:
         checkpoint: Callable[[], Any] | None = None,
         due: DueTimes | None = None,
         send: Callable[[str, float], object] | None = None,
+        on_result: Callable[[CheckResult], object] | None = None,
     ) -> None:
         if checker is None and submit is None and send is None:
             raise ValueError("a daemon needs a checker or a submit callable")
@@ -97,6 +99,9 @@ class Daemon:
         # checker here: a distributed daemon leaves them to the dispatcher's fallback.
         self.confirmations = confirmations if checker is not None else None
         self.checkpoint = checkpoint  # signs the log when due (monitor.evidence.cadence)
+        self.on_result = on_result  # each local check's result (its metrics, when served)
+        # Called once the checks are stopped, before the exit (the heartbeat's last beat).
+        self.on_stop: Callable[[], object] | None = None
         self.scheduler = BackgroundScheduler(
             executors={"service": ThreadPoolExecutor(max_workers=2)},
             job_defaults={"coalesce": True, "max_instances": 1},
@@ -112,6 +117,8 @@ class Daemon:
         self.position = 0
         self.stopping = threading.Event()
         self.in_flight = 0
+        self.checks = 0  # local checks finished since the start (the heartbeat says it)
+        self.last_check_at: datetime | None = None  # naive UTC, as the store's moments
         self._lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------
@@ -145,6 +152,13 @@ class Daemon:
     def _install_signal_handlers(self) -> None:
         stop_on_signals(self.stopping)
 
+    def vitals(self) -> Vitals:
+        """What the heartbeat writes (monitor.heartbeat)."""
+        with self._lock:
+            return Vitals(workers=self.workers, scheduled=len(self.scheduled),
+                          in_flight=self.in_flight, checks=self.checks,
+                          last_check_at=self.last_check_at)
+
     def _stop(self) -> int:
         self.scheduler.pause()
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -157,6 +171,11 @@ class Daemon:
         with self._lock:
             abandoned = self.in_flight
         self.scheduler.shutdown(wait=False)
+        if self.on_stop is not None:
+            try:
+                self.on_stop()
+            except Exception:
+                log.exception("stopping: the last heartbeat failed")
         if abandoned:
             log.info("daemon stopped: %d checks abandoned (nothing of them was written)",
                      abandoned)
@@ -231,6 +250,11 @@ class Daemon:
     def _check_here(self, name: str) -> object:
         assert self.checker is not None
         result = run_check(self.checker, name)  # a crash is an `error` result, never raised
+        with self._lock:
+            self.checks += 1
+            self.last_check_at = self.store.clock()
+        if self.on_result is not None:
+            self.on_result(result)
         if result.outcome in ALERTING_OUTCOMES and self.dispatch is not None:
             self._wake_dispatch()
         return result

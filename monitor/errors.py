@@ -84,6 +84,13 @@ class SchemaError(PersistenceError):
     """The database schema is missing or not at the version this code needs."""
 
 
+# Every FetchFailed kind (its docstring says what each means).
+FETCH_FAILURE_KINDS = ("timeout", "connection", "dns", "tls", "http_error", "server_error",
+                       "not_found", "too_large", "binary", "content_type", "encoding",
+                       "empty", "redirect_loop", "blocked", "challenge", "parse",
+                       "rate_limited", "invalid_url", "internal")
+
+
 class FetchFailed(MonitorError):
     """A page could not be fetched or read; `kind` classifies why.
 

@@ -66,16 +66,17 @@ def write_config(tmp_path: Path, db_url: str, *tables: str, retries: int = 1,
 
 
 class Daemon:
-    """`monitor run --workers 4` in a subprocess, its output in `log`."""
+    """`monitor run --workers 4 [args]` in a subprocess, its output in `log`."""
 
-    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, config: Path, log: Path, env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
         full = child_environment()
         full["MONITOR_CONFIG"] = str(config)
         full.update(env or {})
         self.log = log
         with open(log, "w") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "run", "--workers", "4"],
+                [sys.executable, "-m", "monitor", "run", "--workers", "4", *args],
                 cwd=config.parent, env=full, stdout=out, stderr=subprocess.STDOUT, text=True)
 
     def text(self) -> str:
@@ -101,8 +102,9 @@ class Daemon:
 
 
 def start(config: Path, env: dict[str, str] | None = None,
-          log: str = "daemon.log") -> Daemon:
-    return Daemon(config, config.parent / log, env)
+          log: str = "daemon.log", args: tuple[str, ...] = ()) -> Daemon:
+    """`monitor run --workers 4`, then `args` (`--metrics-port 9310`)."""
+    return Daemon(config, config.parent / log, env, args)
 
 
 def wait_for(predicate: Callable[[], T], timeout: float, what: str,

@@ -447,7 +447,10 @@ def test_worker_processes_beat_serve_summed_metrics_and_stop_on_sigterm(
     config = _worker_config(tmp_path, postgres_url, redis_url, namespace, port)
     with _supervised_workers(config, redis_url, namespace, 2) as (parent, pids):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
-            assert b"monitor_queue_lag_seconds_count 0.0" in answer.read()  # both children
+            summed = answer.read()
+        assert b"monitor_queue_lag_seconds_count 0.0" in summed  # both children
+        assert b'monitor_checks_total{outcome="changed"} 0.0' in summed  # from the start
+        assert b"monitor_scheduler_active" not in summed  # a scheduler's, not a worker's
         parent.send_signal(signal.SIGTERM)
         assert parent.wait(timeout=60) == 0
         assert not any(_alive(pid) for pid in pids)

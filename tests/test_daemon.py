@@ -61,6 +61,9 @@ def test_the_daemon_records_an_edit_alerts_once_follows_new_sources_and_restarts
             stopped_at = time.monotonic()
             daemon.stop(signal.SIGTERM)
         assert time.monotonic() - stopped_at < 10
+        stopped = monitor("--config", str(config), "status", cwd=tmp_path).out
+        assert "daemon: not running (stopped at " in stopped, stopped  # its last beat
+        assert f"pid {daemon.process.pid}@" in stopped, stopped
         assert len(hook.received) == 1 and len(smtp.messages) == 1
         assert "[high]" in smtp.messages[0]["Subject"]
         log = daemon.text()

@@ -23,7 +23,7 @@ COMMAND_MODULES = {
     "events": "log", "history": "log", "show": "log",
     "check": "checking", "learn": "checking",
     "run": "daemon", "report": "report", "diff": "report", "alerts": "alerts",
-    "demo": "demo", "worker": "cluster", "status": "cluster",
+    "demo": "demo", "worker": "cluster", "status": "status",
     "keys": "evidence", "checkpoint": "evidence",
     "export": "bundle", "verify-bundle": "bundle",
     "serve": "web", "users": "web", "tokens": "web",

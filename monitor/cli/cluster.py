@@ -1,4 +1,5 @@
-"""Commands of the cluster: `monitor worker`, `monitor status`, `monitor run --distributed`."""
+"""Commands of the cluster: `monitor worker`, `monitor run --distributed`, and the cluster's
+part of `monitor status` (monitor.cli.status)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from typing import Any
 import click
 
 from monitor.cli import cli
-from monitor.cli.context import AppContext, echo_json, format_option, pass_app
-from monitor.errors import UsageError
+from monitor.cli.context import AppContext, metrics_port_option, pass_app
 from monitor.moments import human
 
 
@@ -22,8 +22,10 @@ from monitor.moments import human
               help="Checks at once in each process (default from config: 8).")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning"]), default="info",
               show_default=True)
+@metrics_port_option
 @pass_app
-def worker(app: AppContext, processes: int, threads: int | None, log_level: str) -> None:
+def worker(app: AppContext, processes: int, threads: int | None, log_level: str,
+           metrics_port: int | None) -> None:
     """Run checks (and alert deliveries) sent by `monitor run --distributed`.
 
     Start as many as you like, on as many machines: they share the queue from
@@ -37,26 +39,21 @@ def worker(app: AppContext, processes: int, threads: int | None, log_level: str)
     libpq_url(app.url)
     app.store()  # the schema must be current before workers write to it
     options = WorkerOptions(config_path=app.config_path, database_url=app.database_url,
-                            threads=threads or app.config.workers, log_level=log_level)
+                            threads=threads or app.config.workers, log_level=log_level,
+                            metrics_port=metrics_port)
     raise click.exceptions.Exit(run_worker(options, processes))
 
 
-@cli.command()
-@format_option
-@pass_app
-def status(app: AppContext, fmt: str) -> None:
-    """How the cluster is doing: queue, scheduler, workers, checks per minute,
-    failing sources and the check that has waited longest."""
+def cluster_status(app: AppContext) -> Any:
+    """The cluster's figures for `monitor status` (monitor.cli.status), from its Redis,
+    its broker and the store; an unreachable Redis or broker is one clear line."""
     from monitor.cluster.settings import cluster_settings
     from monitor.cluster.status import gather
     from monitor.cluster.tasks import Cluster
 
-    if not app.config.cluster:
-        raise UsageError("no [cluster] table in the configuration: `monitor status` reports "
-                         "on a cluster (README: \"Running on several machines\")")
     cluster = Cluster(app.config, cluster_settings(app.config))
     try:
-        report = gather(cluster, app.store().engine)
+        return gather(cluster, app.store(read_only=True).engine)
     except Exception as exc:
         if _is_connection_error(exc):
             from monitor.errors import MonitorError
@@ -65,13 +62,9 @@ def status(app: AppContext, fmt: str) -> None:
         raise
     finally:
         cluster.close()
-    if fmt == "json":
-        echo_json(report.as_dict())
-        return
-    _print_status(report, app.config.display_timezone)
 
 
-def _print_status(report: Any, zone: str) -> None:
+def print_cluster_status(report: Any, zone: str) -> None:
     q = report.checks_queue
     taken = "" if q.taken < 0 else f", {q.taken} being checked"
     click.echo(f"cluster {report.namespace} ({report.broker})")
@@ -102,9 +95,7 @@ def _print_status(report: Any, zone: str) -> None:
     else:
         click.echo(f"oldest due check: {oldest['source']}, due {oldest['waiting']:.0f}s ago "
                    f"({report.queued_sources} sources queued)")
-    click.echo(f"failing sources: {report.failing_count}")
-    for f in report.failing:
-        click.echo(f"  {f['name']}: {f['failures']} failures, last: {f['last_failure'] or '?'}")
+    click.echo(f"failing sources: {report.failing_count} (listed below)")
 
 
 def _duration(seconds: float) -> str:
@@ -131,7 +122,8 @@ def _is_connection_error(exc: Exception) -> bool:
 # --- `monitor run --distributed` -------------------------------------------------
 # `run --distributed` (monitor/cli/daemon.py) hands its checks to the cluster here.
 
-def run_distributed(app: AppContext, workers: int | None, log_level: str) -> None:
+def run_distributed(app: AppContext, workers: int | None, log_level: str,
+                    metrics_port: int | None = None) -> None:
     from monitor.bootstrap import sync_configured_sources
     from monitor.cluster import metrics
     from monitor.cluster.scheduler import SchedulerRole
@@ -145,8 +137,10 @@ def run_distributed(app: AppContext, workers: int | None, log_level: str) -> Non
     configure_logging(log_level)
     store = app.store()
     sync_configured_sources(store, app.config)
-    if settings.metrics_port is not None:
-        metrics.serve(settings.metrics_port)
+    port = metrics_port if metrics_port is not None else settings.metrics_port
+    if port is not None:
+        metrics.serve(port)
+        metrics.scheduler_gauges().active.set(0)  # a standby says so from the start
     cluster = Cluster(app.config, settings)
     role = SchedulerRole(store, cluster, app.url, threads=min(8, workers or 4))
     from monitor.cli.daemon import web_app

@@ -97,6 +97,11 @@ format_option = click.option(
     help="Output format; json is for scripts.",
 )
 
+metrics_port_option = click.option(
+    "--metrics-port", type=click.IntRange(1, 65535), default=None, metavar="PORT",
+    help="Serve Prometheus /metrics on this port (overrides [cluster] metrics_port; each "
+         "process on a host needs its own).")
+
 
 def echo_json(value: Any) -> None:
     click.echo(json_text(json.dumps(value, ensure_ascii=False, indent=2, default=_json_value)))

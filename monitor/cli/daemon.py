@@ -9,9 +9,10 @@ import click
 
 from monitor.bootstrap import sync_configured_sources
 from monitor.cli import cli
-from monitor.cli.context import AppContext, pass_app
+from monitor.cli.context import AppContext, metrics_port_option, pass_app
 from monitor.confirm import Confirmations, ConfirmPlan
 from monitor.daemon import Daemon
+from monitor.heartbeat import Heartbeat
 from monitor.one_check import build_checker
 
 
@@ -36,19 +37,28 @@ def configure_logging(level: str) -> None:
               help="Be the cluster's scheduler: send due checks to the queue for `monitor "
                    "worker`s (one active at a time; start more as standbys). Needs PostgreSQL "
                    "and [cluster].")
+@metrics_port_option
 @pass_app
-def run(app: AppContext, workers: int | None, log_level: str, distributed: bool) -> None:
+def run(app: AppContext, workers: int | None, log_level: str, distributed: bool,
+        metrics_port: int | None) -> None:
     """Run the daemon: check every source on its interval, record changes, send alerts.
 
     Stops cleanly on SIGTERM or Ctrl-C (exit 0). Sources added or changed while it
-    runs are picked up without a restart.
+    runs are picked up without a restart. It writes a heartbeat to the store every
+    few seconds: `monitor status` shows it.
     """
     if distributed:
         from monitor.cli.cluster import run_distributed
 
-        run_distributed(app, workers, log_level)
+        run_distributed(app, workers, log_level, metrics_port)
         return
     configure_logging(log_level)
+    on_result = None
+    if metrics_port is not None:  # bound first: a taken port is said before any check
+        from monitor.cluster import metrics
+
+        metrics.serve(metrics_port)
+        on_result = metrics.observe_check
     workers = workers or app.config.workers
     store = app.store(threads=workers)
     sync_configured_sources(store, app.config)
@@ -58,8 +68,10 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool)
     confirmations = Confirmations(store, ConfirmPlan.of(app.config))
     daemon = Daemon(store, checker, workers, dispatch=dispatch,
                     dispatch_seconds=app.config.dispatch_every,
-                    confirmations=confirmations, checkpoint=_checkpointer(app, store))
+                    confirmations=confirmations, checkpoint=_checkpointer(app, store),
+                    on_result=on_result)
     served = web_app(app, store)
+    daemon.on_stop = Heartbeat(store.engine, daemon.vitals, clock=store.clock).start().stop
     try:
         code = daemon.run()
     finally:

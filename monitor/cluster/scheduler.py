@@ -143,7 +143,7 @@ class SchedulerRole:
         """Schedule until a signal (False) or until the lock is lost (True)."""
         since = time.time()
         log.info("active scheduler %s", self.scheduler_id)
-        metrics.SCHEDULER_ACTIVE.set(1)
+        metrics.scheduler_gauges().active.set(1)
         self._beat(since)
         try:  # marks the last scheduler may have left without sending (state.py)
             dropped = self.cluster.state.forget_queued(since - TAKEOVER_WINDOW)
@@ -162,7 +162,7 @@ class SchedulerRole:
         try:
             daemon.run()  # returns once daemon.stopping is set: by a signal, or by _watch
         finally:
-            metrics.SCHEDULER_ACTIVE.set(0)
+            metrics.scheduler_gauges().active.set(0)
             try:
                 self.cluster.state.scheduler_gone(self.scheduler_id)
             except Exception as exc:
@@ -185,7 +185,7 @@ class SchedulerRole:
         try:
             self.cluster.state.scheduler_beat(info, HEARTBEAT_TTL)
             depth = queue_depth(self.cluster.broker, self.cluster.settings.checks_queue)
-            metrics.QUEUE_DEPTH.set(depth.ready)
+            metrics.scheduler_gauges().queue_depth.set(depth.ready)
         except Exception as exc:  # Redis away: the sends fail too, and say so
             log.warning("scheduler heartbeat failed: %s", exc)
 

@@ -6,7 +6,7 @@
     namespace = "monitor"                      # prefix of every Redis key and queue name
     max_concurrent_per_host = 2                # across all workers; default: [fetch]'s
     min_delay_per_host = "1s"                  # between request starts, across all workers
-    metrics_port = 9310                        # Prometheus /metrics; unset: no server
+    metrics_port = 9310                        # Prometheus /metrics; --metrics-port overrides
     time_limit = "5m"                          # a check running longer is interrupted
     max_retries = 3                            # for checks that crash (not for page errors)
     redeliver_after = "60s"                    # a silent worker's messages go to others

@@ -156,12 +156,7 @@ class Work:
                 self.state.check_done(source, outcome)
             except Exception as exc:  # only figures are lost; the check is recorded
                 log.warning("could not count the check of %s: %s", source, exc)
-        metrics.CHECK_SECONDS.observe(result.ms / 1000)
-        metrics.CHECKS.labels(outcome).inc()
-        if outcome == "changed":
-            metrics.CHANGES.labels(result.significance or "unknown").inc()
-        elif outcome in ("failed", "removed"):
-            metrics.FAILURES.labels(result.detail.partition(":")[0] or "unknown").inc()
+        metrics.observe_check(result)
         if outcome != "unchanged":
             log.info("check source=%s outcome=%s ms=%d%s", source, outcome, result.ms,
                      f" detail={result.detail!r}" if result.detail else "")

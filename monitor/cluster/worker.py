@@ -48,6 +48,7 @@ class WorkerOptions:
     threads: int
     log_level: str = "info"
     metrics: bool = True  # serve metrics from this process (False in a child of the CLI)
+    metrics_port: int | None = None  # --metrics-port: overrides [cluster] metrics_port
     parent_pid: int | None = None  # a child stops when this process is gone
 
 
@@ -60,11 +61,13 @@ def run_worker(options: WorkerOptions, processes: int) -> int:
 def serve(options: WorkerOptions) -> int:
     """Run one Dramatiq worker in this process until SIGTERM or SIGINT."""
     from monitor.cluster import metrics
+    from monitor.cluster.settings import cluster_settings
 
     configure_logging(options.log_level)
+    port = _metrics_port(options, cluster_settings(_load_config(options)).metrics_port)
+    if options.metrics and port is not None:  # first: a taken port is said before connecting
+        metrics.serve(port)
     cluster = worker_cluster(options)
-    if options.metrics and cluster.settings.metrics_port is not None:
-        metrics.serve(cluster.settings.metrics_port)
     worker = dramatiq.Worker(cluster.broker, worker_threads=options.threads)
     stopping = threading.Event()
     _on_signals(stopping.set)
@@ -82,7 +85,7 @@ def run_processes(options: WorkerOptions, processes: int) -> int:
     from monitor.cluster.settings import cluster_settings
 
     configure_logging(options.log_level)
-    port = cluster_settings(_load_config(options)).metrics_port
+    port = _metrics_port(options, cluster_settings(_load_config(options)).metrics_port)
     made: str | None = None
     if port is not None and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Before metrics is imported anywhere: the children inherit the directory.
@@ -105,6 +108,10 @@ def run_processes(options: WorkerOptions, processes: int) -> int:
     finally:
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
+
+
+def _metrics_port(options: WorkerOptions, configured: int | None) -> int | None:
+    return options.metrics_port if options.metrics_port is not None else configured
 
 
 def options_from_environment() -> WorkerOptions:

@@ -105,6 +105,28 @@ check_ledger = Table(
     Index("ix_check_ledger_source_at", "source", "at"),
 )
 
+# --- ephemeral state: not part of the record, not rebuilt, safe to lose -------
+# One row per daemon process (`monitor run`), written every few seconds by its
+# heartbeat (monitor.heartbeat) and read by `monitor status` (migration 0012). A backup
+# may leave it out: a running daemon writes its row again within seconds.
+daemon_heartbeats = Table(
+    "daemon_heartbeats",
+    metadata,
+    Column("daemon_id", String(200), primary_key=True),  # host:pid
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(32), nullable=False),  # of the program
+    Column("started_at", DateTime(timezone=False), nullable=False),  # UTC, as every moment
+    Column("beat_at", DateTime(timezone=False), nullable=False),
+    Column("beat_every", Integer, nullable=False),  # seconds between two beats
+    Column("stopped_at", DateTime(timezone=False)),  # a clean stop; NULL while it runs
+    Column("workers", Integer, nullable=False),  # checks at once
+    Column("scheduled", Integer, nullable=False),  # sources it schedules
+    Column("in_flight", Integer, nullable=False),  # checks under way at the beat
+    Column("checks", Integer, nullable=False),  # checks finished since it started
+    Column("last_check_at", DateTime(timezone=False)),  # when the last of them finished
+)
+
 # --- projections: rebuilt from the log by `monitor rebuild` -----------------
 sources = Table(
     "sources",
