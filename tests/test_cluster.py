@@ -17,6 +17,7 @@ import itertools
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -316,6 +317,9 @@ def test_status_shows_the_scheduler_the_workers_and_the_rate(cluster: Cluster) -
     assert status["checks_queue"]["dead"] == 0
     assert status["failing_count"] == 0
     assert set(status) >= {"checks_queue", "minutes", "oldest_due", "failing"}
+    moments = [status["at"], status["scheduler"]["since"], status["scheduler"]["seen"],
+               *(w["seen"] for w in status["workers"]), *(m["minute"] for m in status["minutes"])]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", m) for m in moments), moments
     text = monitor("--config", str(cluster.config), "status", cwd=cluster.workdir)
     assert text.code == 0 and f"workers seen in the last minute: {WORKERS}" in text.out
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from monitor.cluster.broker import QueueDepth, queue_depth
 from monitor.cluster.state import ClusterState
+from monitor.moments import utc_iso
 from monitor.store.schema import sources
 
 RATE_MINUTES = 5
@@ -42,7 +44,8 @@ class ClusterStatus:
         return sum(_total(m) for m in self.minutes) / len(self.minutes) if self.minutes else 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        """For machines: every moment (kept here as Unix seconds) in RFC 3339, UTC."""
+        data = _moments_iso(asdict(self))
         data["checks_last_minute"] = self.checks_last_minute
         data["checks_this_minute"] = _total(self.this_minute)
         data[f"checks_per_minute_{RATE_MINUTES}m"] = round(self.checks_per_minute, 1)
@@ -91,3 +94,16 @@ def _failing(engine: Engine) -> tuple[int, list[dict[str, Any]]]:
 
 def _total(minute: dict[str, Any]) -> int:
     return sum(v for k, v in minute.items() if k != "minute")
+
+
+MOMENT_KEYS = frozenset({"at", "since", "seen", "started", "due_at", "minute"})
+
+
+def _moments_iso(value: Any, key: str = "") -> Any:
+    if isinstance(value, dict):
+        return {k: _moments_iso(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moments_iso(v, key) for v in value]
+    if key in MOMENT_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+        return utc_iso(datetime.fromtimestamp(value, UTC))
+    return value
