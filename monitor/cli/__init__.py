@@ -28,6 +28,7 @@ COMMAND_MODULES = {
     "export": "bundle", "verify-bundle": "bundle",
     "serve": "web", "users": "web", "tokens": "web",
     "search": "search",
+    "backup": "backup", "restore": "backup",
 }
 
 
