@@ -180,18 +180,21 @@ def write_backup(engine: Engine, output: Path, fmt: str, *, key_file: Path | Non
         raise UsageError(f"{output.parent} is not a folder")
     with tempfile.TemporaryDirectory(prefix=".backup-", dir=output.parent) as work:
         folder = Path(work)
-        if fmt == "sqlite":
-            manifest = _sqlite_members(engine, folder)
-        else:
-            manifest = _logical_members(engine, folder)
-        manifest.update(format=FORMAT, kind=fmt, taken_at=datetime.now(UTC).isoformat(),
-                        source=engine.dialect.name, key_id=key_id, files={})
+        # The files before the snapshot: every checkpoint the witness names then covers
+        # events already committed, so the copied log holds all it witnesses.
+        files = {}
         for member, source in ((WITNESS_MEMBER, witness_file), (KEY_MEMBER, key_file)):
             if source is not None:
                 target = folder / member
                 target.parent.mkdir(exist_ok=True)
                 target.write_bytes(source.read_bytes())
-                manifest["files"][member] = _member_info(target)
+                files[member] = _member_info(target)
+        if fmt == "sqlite":
+            manifest = _sqlite_members(engine, folder)
+        else:
+            manifest = _logical_members(engine, folder)
+        manifest.update(format=FORMAT, kind=fmt, taken_at=datetime.now(UTC).isoformat(),
+                        source=engine.dialect.name, key_id=key_id, files=files)
         partial = folder / "backup.tar"
         _write_tar(partial, folder, manifest)
         os.replace(partial, output)
@@ -247,8 +250,14 @@ def _logical_members(engine: Engine, folder: Path) -> dict[str, Any]:
                                       "columns": [c.name for c in table.columns],
                                       **_member_info(folder / member)}
                 if table is events and last is not None:
-                    head = {"position": last[0], "hash": last[9]}
+                    head = _head(last)
     return {"schema": revision, "tables": tables, "head": head}
+
+
+def _head(row: list[Any]) -> dict[str, Any]:
+    """The head of the log as the manifest names it, from the last events row."""
+    names = list(events.c.keys())
+    return {"position": row[names.index("position")], "hash": row[names.index("hash")]}
 
 
 def _dump(conn: Connection, table: Table, path: Path) -> tuple[int, list[Any] | None]:
@@ -501,13 +510,9 @@ def _check_table(path: Path, tar: tarfile.TarFile, table: Table, info: dict[str,
         raise Damaged(f"{path}: {member} does not decompress") from None
     if count != info["rows"]:
         raise Damaged(f"{path}: {member} holds {count} rows, the manifest says {info['rows']}")
-    if table is events:
-        ends = None
-        if last is not None:
-            row = json.loads(last)
-            ends = {"position": row[0], "hash": row[9]}
-        if ends != head:
-            raise Damaged(f"{path}: the log's last event is not the manifest's head")
+    ends = _head(json.loads(last)) if table is events and last is not None else None
+    if table is events and ends != head:
+        raise Damaged(f"{path}: the log's last event is not the manifest's head")
 
 
 def _lines(tar: tarfile.TarFile, member: str) -> Iterator[bytes]:
