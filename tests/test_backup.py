@@ -209,6 +209,14 @@ def test_sqlite_moves_to_postgresql_through_a_logical_backup(
     assert at(place, postgres_url, "checkpoint").code == 0
     again = at(place, postgres_url, "verify", "--format", "json")
     assert again.code == 0 and again.json()["checkpoints"]["matched"] == 2, again.out
+    # And back: PostgreSQL's logical export (its default) restores into SQLite.
+    assert at(place, postgres_url, "backup", "-o", str(tmp_path / "pg.tar"), "--kind",
+              "sqlite").code == 2
+    assert at(place, postgres_url, "backup", "-o", str(tmp_path / "pg.tar")).code == 0
+    home = f"sqlite:///{tmp_path / 'home' / 'monitor.db'}"
+    assert at(tmp_path / "home", home, "restore", str(tmp_path / "pg.tar")).code == 0
+    assert rows(home, events) == rows(postgres_url, events)
+    assert at(tmp_path / "home", home, "verify").code == 0
 
 
 def _without_moment(result: Result) -> Any:
