@@ -19,11 +19,11 @@ from conftest import fast_config
 from sqlalchemy import func, inspect, select, text
 
 from monitor.alerts.schema import deliveries
+from monitor.backup import COPIED, DERIVED, unclassified
 from monitor.catalog import register
 from monitor.config import SourceConfig
 from monitor.runner import build_checker
 from monitor.store import open_store
-from monitor.store.backup import COPIED, DERIVED, unclassified
 from monitor.store.database import open_engine
 from monitor.store.queries import table_rows
 from monitor.store.schema import PROJECTION_TABLES, check_ledger, events
@@ -344,7 +344,7 @@ def test_a_different_key_at_the_target_is_refused_before_anything_is_written(
 
 
 def test_every_table_of_the_schema_is_copied_or_rebuilt(store: Any, db_url: str) -> None:
-    """A new migration's table must be classified in monitor/store/backup.py, or backups
+    """A new migration's table must be classified in monitor/backup/__init__.py, or backups
     would leave it out: this fails until it is."""
     names = tables_of(db_url)
     assert unclassified(names) == []

@@ -34,7 +34,7 @@ def backup(app: AppContext, output: Path, kind: str | None, with_keys: bool, fmt
     check ledger, blobs, accounts, the alert outbox and the page keys, never the
     projections (a restore rebuilds them). The witness file goes with it; the private
     checkpoint key only with --with-keys."""
-    from monitor.store.backup import write_backup
+    from monitor.backup.write import write_backup
 
     app.refuse_store_file(output)
     store = app.store(read_only=True)
@@ -92,8 +92,9 @@ def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
     the schema, then the copied tables, then the projections rebuilt from the log, in one
     transaction. The whole file is checked first; a damaged or altered one, one from a
     newer schema, or a store that is not empty is refused with nothing written."""
-    from monitor.store.backup import KEY_MEMBER, WITNESS_MEMBER, open_backup
-    from monitor.store.backup import restore as load
+    from monitor.backup import KEY_MEMBER, WITNESS_MEMBER
+    from monitor.backup.read import open_backup
+    from monitor.backup.restore import restore as load
 
     settings = evidence_settings(app.config, app.url)
     with open_backup(file) as opened:
