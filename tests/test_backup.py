@@ -207,6 +207,8 @@ def test_sqlite_moves_to_postgresql_through_a_logical_backup(
         assert (there.json() if args[0] != "report" else _without_moment(there)) == here, args
     # The sequences moved past the loaded ids: the moved store takes new appends.
     assert at(place, postgres_url, "checkpoint").code == 0
+    assert at(place, postgres_url, "users", "add", "bob", "--role", "viewer",
+              "--no-password").code == 0
     again = at(place, postgres_url, "verify", "--format", "json")
     assert again.code == 0 and again.json()["checkpoints"]["matched"] == 2, again.out
     # And back: PostgreSQL's logical export (its default) restores into SQLite.
