@@ -35,6 +35,7 @@ from monitor.errors import UsageError
 from monitor.store import migrate
 from monitor.store.database import open_engine
 from monitor.store.schema import events
+from monitor.untrusted import one_line
 
 
 class Damaged(UsageError):
@@ -60,10 +61,6 @@ class Backup:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-    @property
-    def events(self) -> int:
-        return int(self.manifest["tables"]["events"]["rows"])
 
     def rows(self, table: Table) -> Iterator[dict[str, Any]]:
         """The table's rows as values to insert."""
@@ -111,12 +108,12 @@ def _open(path: Path, stack: ExitStack) -> Backup:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         said = manifest.get("format") if isinstance(manifest, dict) else None
         raise Damaged(f"{path} is not a govkz-monitor backup this program reads "
-                      f"(format {str(said)[:40]!r})")
+                      f"(format {one_line(str(said), 40)!r})")
     try:
         backup = _checked(path, tar, manifest, stack)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise Damaged(f"{path}: the manifest is not one a backup writes ({type(exc).__name__}: "
-                      f"{str(exc)[:80]})") from None
+                      f"{one_line(str(exc), 80)})") from None
     return backup
 
 
@@ -153,7 +150,7 @@ def _checked(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any],
         for table in RECORD + STATE:
             _check_table(path, tar, table, tables[table.name], manifest["head"])
     else:
-        raise Damaged(f"{path}: unknown kind {str(manifest['kind'])[:20]!r}")
+        raise Damaged(f"{path}: unknown kind {one_line(str(manifest['kind']), 20)!r}")
     return backup
 
 
@@ -166,11 +163,11 @@ def _check_schema(path: Path, manifest: dict[str, Any]) -> None:
     if older:
         raise UsageError(
             f"{path} holds a store at schema {revision}, older than this program's {head}: "
-            "restore it with the govkz-monitor that made it, run `monitor init` there to "
-            "upgrade the store, and back it up again")
-    raise UsageError(f"{path} holds a store at schema {str(revision)[:20]}, which this program "
-                     f"does not know (it knows up to {head}): restore it with a newer "
-                     "govkz-monitor")
+            "restore it with the govkz-monitor version that made it; this version's "
+            "`monitor init` then upgrades that store")
+    raise UsageError(f"{path} holds a store at schema {one_line(str(revision), 20)!r}, which "
+                     f"this program does not know (it knows up to {head}): restore it with a "
+                     "newer govkz-monitor")
 
 
 def _member(tar: tarfile.TarFile, name: str) -> IO[bytes]:
