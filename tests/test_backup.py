@@ -285,6 +285,7 @@ def _flip(member: str) -> Any:
 
 DAMAGE = {
     "a flipped byte in the log": (_flip("tables/events.jsonl.zst"), "not what the manifest"),
+    "a flipped byte in the SQLite copy": (_flip("store.sqlite.zst"), "not what the manifest"),
     "a flipped byte in the key": (_flip("files/checkpoint.ed25519"), "not what the manifest"),
     "a manifest that counts one event more": (
         _manifest(lambda m: m["tables"]["events"].update(rows=m["tables"]["events"]["rows"] + 1)),
@@ -300,7 +301,8 @@ DAMAGE = {
 def test_a_damaged_or_altered_backup_is_refused_with_nothing_written(
         source: Source, tmp_path: Path, damage: str) -> None:
     backup, bad = tmp_path / "b.tar", tmp_path / "bad.tar"
-    assert source.run("backup", "-o", str(backup), "--kind", "logical", "--with-keys").code == 0
+    kind = "sqlite" if "SQLite" in damage else "logical"
+    assert source.run("backup", "-o", str(backup), "--kind", kind, "--with-keys").code == 0
     change, said = DAMAGE[damage]
     _rewritten(backup, bad, change)
     target = tmp_path / "t"
