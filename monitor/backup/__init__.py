@@ -86,6 +86,9 @@ STATE: tuple[Table, ...] = (page_keys, deliveries, dispatch_positions, users, ap
 DERIVED = frozenset({sources.name, versions.name, changes.name, "alembic_version"}
                     | search_index.DIALECT_TABLES)
 COPIED = {table.name: table for table in RECORD + STATE}
+# Neither copied nor rebuilt: what a restored store is right to start without (a running
+# process's own marks, such as a heartbeat). Empty so far.
+TRANSIENT: frozenset[str] = frozenset()
 
 CHUNK = 1 << 20
 KEY_MEMBER = "files/checkpoint.ed25519"
@@ -95,8 +98,8 @@ STORE_MEMBER = "store.sqlite.zst"
 
 def unclassified(names: list[str]) -> list[str]:
     """The tables of a store that backups do not know (SQLite's own tables aside)."""
-    return sorted(n for n in names
-                  if n not in COPIED and n not in DERIVED and not n.startswith("sqlite_"))
+    return sorted(n for n in names if n not in COPIED and n not in DERIVED
+                  and n not in TRANSIENT and not n.startswith("sqlite_"))
 
 
 def refuse_unclassified(conn: Connection) -> None:
@@ -104,7 +107,7 @@ def refuse_unclassified(conn: Connection) -> None:
     if unknown:
         raise UsageError(
             f"the store has table(s) backups do not know: {', '.join(unknown)}; nothing was "
-            "written (classify them in monitor/backup/__init__.py: copied or rebuilt)")
+            "written (classify them in monitor/backup/__init__.py: copied, rebuilt or transient)")
 
 
 # --- values: one JSON array per row ------------------------------------------------------
