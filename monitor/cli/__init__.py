@@ -28,7 +28,7 @@ COMMAND_MODULES = {
     "export": "bundle", "verify-bundle": "bundle",
     "serve": "web", "users": "web", "tokens": "web",
     "search": "search",
-    "import": "importing",
+    "import": "importing", "backup": "backup", "restore": "backup",
 }
 
 

@@ -70,25 +70,31 @@ def rebuild(engine: Engine, batch: int = 2000) -> int:
     source, and leave it at document_version 0 with a stale content_hash (issue 9).
     Appends wait; readers do not.
     """
-    count = 0
     with translated(engine), engine.connect().execution_options(**WRITE) as conn, conn.begin():
         serialize_appends(conn)
-        for table in PROJECTION_TABLES:
-            conn.execute(delete(table))
-        search_index.clear(conn)
-        position = 0
-        while True:
-            rows = conn.execute(
-                select(events).where(events.c.position > position)
-                .order_by(events.c.position).limit(batch)
-            ).all()
-            if not rows:
-                break
-            replayed = [_stored(row) for row in rows]
-            apply(conn, replayed)
-            search_index.apply(conn, replayed)
-            count += len(rows)
-            position = rows[-1].position
+        return replay(conn, batch)
+
+
+def replay(conn: Connection, batch: int = 2000) -> int:
+    """Empty the projections and replay the whole log into them, inside the caller's
+    write transaction (`rebuild`, and a restore after loading the log); how many events."""
+    count = 0
+    for table in PROJECTION_TABLES:
+        conn.execute(delete(table))
+    search_index.clear(conn)
+    position = 0
+    while True:
+        rows = conn.execute(
+            select(events).where(events.c.position > position)
+            .order_by(events.c.position).limit(batch)
+        ).all()
+        if not rows:
+            break
+        replayed = [_stored(row) for row in rows]
+        apply(conn, replayed)
+        search_index.apply(conn, replayed)
+        count += len(rows)
+        position = rows[-1].position
     return count
 
 
