@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shlex
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -116,24 +114,13 @@ def announce_sources(store, say: Callable[[str], None]) -> None:  # type: ignore
 
 
 def next_steps() -> str:
-    """What to try next, in two lines, and how to reach `monitor` from another terminal:
-    the venv to activate when this `monitor` is not on PATH (as under `make run`)."""
-    reach = ""
-    here = Path(sys.prefix) / "bin" / "monitor"
-    found = shutil.which("monitor")
-    if found is None or Path(found).resolve() != here.resolve():
-        activate = Path(sys.prefix) / "bin" / "activate"
-        if sys.prefix != sys.base_prefix and activate.exists():
-            try:
-                shown = str(activate.relative_to(Path.cwd()))
-            except ValueError:
-                shown = str(activate)
-            reach = f". {shlex.quote(shown)} && "
-        else:
-            reach = f"PATH={shlex.quote(str(here.parent))}:$PATH && "
+    """What to try next, in two lines, with how to reach `monitor` from another
+    terminal (monitor.reach: the venv to activate, as under `make run`)."""
+    from monitor.reach import reach_prefix
+
     return (f"try next, in another terminal in {Path.cwd()} (README: \"Watch your own "
             f"page\"; Ctrl-C here stops the daemon):\n"
-            f"  {reach}monitor add URL && monitor check --all && monitor report")
+            f"  {reach_prefix()}monitor add URL && monitor check --all && monitor report")
 
 
 def _say(line: str) -> None:
