@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +40,7 @@ from monitor.report.filters import parse_filter
 from monitor.report.formats import render_report
 from monitor.report.gather import gather_report
 from monitor.report.model import Report
-from monitor.store import EventStore, migrate, open_store
+from monitor.store import migrate, open_store
 from monitor.store.verify import verify_log
 from monitor.untrusted import one_line
 
@@ -130,7 +131,7 @@ def run_demo(say: Say, color: bool = False, keep: Path | None = None,
         verdict = verify_log(store.engine)
         say(f"6. monitor verify: {'log intact' if verdict.intact else 'ALTERED'} — "
             f"{verdict.events_checked} events, hash chain recomputed.")
-        written = _write_output(output, store, config, name, report, smtp, hook)
+        written = _write_output(output, workdir, name, report, smtp, hook)
         say(f"\n7. What the demo made is in {output}{os.sep}:")
         for file, what in written:
             say(f"   {file.name:<{max(len(f.name) for f, _ in written)}}  {what}")
@@ -143,8 +144,8 @@ def run_demo(say: Say, color: bool = False, keep: Path | None = None,
         return 0 if second.outcome == "changed" and hook.received and smtp.messages else 1
 
 
-def _write_output(output: Path, store: EventStore, config: Config, name: str, report: Report,
-                  smtp: SmtpSink, hook: WebhookReceiver) -> list[tuple[Path, str]]:
+def _write_output(output: Path, workdir: Path, name: str, report: Report, smtp: SmtpSink,
+                  hook: WebhookReceiver) -> list[tuple[Path, str]]:
     """The report, the alerts as they arrived and the changed source's evidence bundle
     (what `monitor export` writes), into `output`; each file with a line on it."""
     written: list[tuple[Path, str]] = []
@@ -160,12 +161,29 @@ def _write_output(output: Path, store: EventStore, config: Config, name: str, re
     if hook.received:
         put(WEBHOOK_FILE, hook.received[0].body,
             "the webhook's body, as received (Standard Webhooks, signed)")
-    settings = evidence_settings(config)
-    create_key(settings.key_file)  # in the demo's own folder, as `monitor init` makes one
     bundle = output / BUNDLE_FILE
-    export_bundle(store, settings, name, None, None, bundle)
+    _export(workdir, name, bundle)
     written.append((bundle, "the changed page's evidence bundle (as `monitor export`)"))
     return written
+
+
+def _export(workdir: Path, name: str, bundle: Path) -> None:
+    """`monitor export` of the demo's store, from a copy with a key of its own: the
+    checkpoint it signs goes into the copy, so a store kept with --keep stays as the
+    story left it (no key, no checkpoint: `monitor init` makes them there)."""
+    with tempfile.TemporaryDirectory(prefix="monitor-demo-bundle-") as tmp:
+        copy = Path(tmp) / "demo.db"
+        with closing(sqlite3.connect(workdir / "demo.db")) as source, \
+                closing(sqlite3.connect(copy)) as target:
+            source.backup(target)
+        config = Config(path=None, database_url=f"sqlite:///{copy}")
+        settings = evidence_settings(config)
+        create_key(settings.key_file)  # beside the copy, as `monitor init` makes one
+        store = open_store(config.database_url)
+        try:
+            export_bundle(store, settings, name, None, None, bundle)
+        finally:
+            store.engine.dispose()
 
 
 def _edit(paragraph: str) -> str:

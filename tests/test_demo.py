@@ -52,6 +52,7 @@ def test_demo_shows_an_edit_reaching_email_and_webhook_offline(tmp_path: Path) -
     assert checked.code == 0 and "bundle intact: mfa-human-rights-penitentiary-en: " \
         "versions 1-3" in checked.out, checked.out + checked.err
     assert not (tmp_path / "var").exists()  # the user's store is not touched
+    assert not (tmp_path / "demo" / "keys").exists()  # the bundle was made from a copy
 
 
 def test_a_demo_folder_that_cannot_be_made_is_said_before_the_demo_runs(tmp_path: Path) -> None:
