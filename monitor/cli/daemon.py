@@ -107,8 +107,8 @@ def announce_sources(store, say: Callable[[str], None]) -> None:  # type: ignore
                              .order_by(sources.c.name).limit(WATCHED_SHOWN)).all()
     say(f"watching {count} source{'' if count == 1 else 's'}" + (":" if count else ""))
     for name, url, interval, state in shown:
-        paused = "" if state != "paused" else " (paused)"
-        say(f"  {one_line(name)}  every {short_duration(interval)}{paused}  {one_line(url)}")
+        marked = "" if state == "active" else f" ({one_line(state)})"  # paused, failing …
+        say(f"  {one_line(name)}  every {short_duration(interval)}{marked}  {one_line(url)}")
     if count > len(shown):
         say(f"  … and {count - len(shown)} more (`monitor sources` lists them all)")
 
