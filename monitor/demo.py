@@ -65,8 +65,6 @@ OUTPUT = Path("demo-output")
 REPORT_FILE = "report.html"
 EMAIL_FILE = "alert-email.eml"
 WEBHOOK_FILE = "alert-webhook.json"
-
-
 BUNDLE_FILE = "evidence-bundle.zip"
 
 
@@ -140,7 +138,7 @@ def run_demo(say: Say, color: bool = False, keep: Path | None = None,
             f"{shlex.quote(str(output / BUNDLE_FILE))}")
         if keep is not None:
             say(f"\nThe demo store is kept in {workdir}; try:\n"
-                f"   monitor --database {config.database_url} history {name}")
+                f"   {reach_prefix()}monitor --database {config.database_url} history {name}")
         return 0 if second.outcome == "changed" and hook.received and smtp.messages else 1
 
 
