@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -48,9 +49,15 @@ def test_demo_shows_an_edit_reaching_email_and_webhook_offline(tmp_path: Path) -
     hook = json.loads((made / "alert-webhook.json").read_bytes())
     assert set(hook) == {"type", "timestamp", "data"}  # the Standard Webhooks envelope
     assert hook["type"] == "change.detected" and hook["data"]["title"].startswith(TITLE)
-    checked = monitor("verify-bundle", str(made / "evidence-bundle.zip"), cwd=tmp_path)
-    assert checked.code == 0 and "bundle intact: mfa-human-rights-penitentiary-en: " \
-        "versions 1-3" in checked.out, checked.out + checked.err
+    # The command it prints, as printed, in a new shell with the PATH the demo had.
+    command = re.search(r"^   Check the bundle as anyone could: (.+)$", out, re.M)
+    assert command, out
+    checked = subprocess.run(["env", "-i", f"HOME={tmp_path}", f"PATH={os.environ['PATH']}",
+                              "bash", "-e", "-c", command.group(1)], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert ("bundle intact: mfa-human-rights-penitentiary-en: versions 1-3"
+            in checked.stdout), checked.stdout
     assert not (tmp_path / "var").exists()  # the user's store is not touched
     assert not (tmp_path / "demo" / "keys").exists()  # the bundle was made from a copy
 
