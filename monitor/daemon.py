@@ -51,6 +51,7 @@ log = logging.getLogger("monitor.daemon")
 CATALOG_EVENTS = frozenset({"SourceRegistered", "SourceReconfigured", "SourcePaused",
                             "SourceResumed", "SourceRemoved", "DocumentRemoved"})
 ALERTING_OUTCOMES = frozenset({"changed", "published", "removed", "failed"})
+RETRIED_OUTCOMES = frozenset({"failed", "error"})  # their log line says when the next try is
 SYNC_SECONDS = 2.0
 STOP_GRACE_SECONDS = 8.0
 CHECKPOINT_SECONDS = 30.0  # how often the daemon asks whether a checkpoint is due
@@ -143,8 +144,12 @@ class Daemon:
             self.scheduler.add_job(self._checkpoint, "interval", seconds=CHECKPOINT_SECONDS,
                                    id="_checkpoint", executor="service")
         self.scheduler.start()
-        log.info("daemon started sources=%d workers=%d pid=%d", len(self.scheduled),
-                 self.workers, os.getpid())
+        log.info("daemon started sources=%d workers=%d pid=%d: %s", len(self.scheduled),
+                 self.workers, os.getpid(),
+                 f"first checks within {self.first_run_spread:g}s, then each source on its "
+                 "interval; a failed check says when it is tried again" if self.scheduled
+                 else "nothing to check yet (`monitor add URL` adds a page; it is picked up "
+                 "within seconds)")
         self.stopping.wait()
         self.wake.set()
         return self._stop()
@@ -213,10 +218,12 @@ class Daemon:
             self.wake.clear()
 
     def _run_due(self, name: str, due_at: float) -> None:
-        again_at: float | None = None
+        result: object = None
+        next_at: float | None = None
         try:
-            again_at = self._check(name, due_at)
+            result = self._check(name, due_at)
         finally:
+            again_at = getattr(result, "again_at", None)
             with self._lock:
                 self.taken -= 1
                 schedule = self.scheduled.get(name)
@@ -224,22 +231,33 @@ class Daemon:
                 if schedule is not None:
                     try:
                         self.due.checked(name, due_at, _parsed_interval(schedule.interval),
-                                         again_at)
+                                         None if again_at is None else float(again_at))
+                        if getattr(result, "outcome", None) in RETRIED_OUTCOMES:
+                            next_at = self._due_at(name)
                     except Exception:  # the cluster's Redis: its claim set the next already
                         log.exception("could not reschedule %s", name)
             self.wake.set()
+        if next_at is not None:
+            # The check's own line says what failed; this one says when it is tried
+            # again, so an hour of silence after it is not a mystery.
+            log.info("source=%s %s: next try in %s, at %s", name,
+                     getattr(result, "outcome", ""), _in(next_at - time.time()),
+                     datetime.fromtimestamp(next_at).astimezone().isoformat(timespec="seconds"))
+
+    def _due_at(self, name: str) -> float | None:
+        due_at = getattr(self.due, "due_at", None)  # a DueTimes that can say it
+        return due_at(name) if due_at is not None else None
 
     # --- jobs --------------------------------------------------------------
-    def _check(self, name: str, due_at: float) -> float | None:
-        """Run or send one check; the time learning asked to come back, if any."""
+    def _check(self, name: str, due_at: float) -> object:
+        """Run or send one check; its result (`again_at`: the time learning asked to
+        come back, if any; `outcome`), or None."""
         if self.stopping.is_set():
             return None
         with self._lock:
             self.in_flight += 1
         try:
-            result = self.send(name, due_at)
-            again_at = getattr(result, "again_at", None)
-            return float(again_at) if again_at is not None else None
+            return self.send(name, due_at)
         except Exception:  # a bug must not kill the worker thread or the daemon
             log.exception("check of %s crashed", name)
             return None
@@ -471,6 +489,17 @@ def _parsed_interval(stored: Any) -> int:
         found = parse_interval(stored)
         _INTERVALS[stored] = found
     return found
+
+
+def _in(seconds: float) -> str:
+    """'45s', '12 min', '1 h', '1 h 5 min': how long until the next try."""
+    whole = max(0, round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    hours, minutes = divmod(round(whole / 60), 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def _one_line(exc: BaseException) -> str:

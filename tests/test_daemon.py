@@ -8,6 +8,7 @@ import re
 import signal
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,29 @@ def test_a_record_the_daemon_cannot_apply_costs_that_source_only(
     assert any(m.startswith("cannot schedule source=broken: ") for m in refusals)
     assert any("source=steady" in m and "keeps its previous schedule" in m for m in refusals)
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_failed_check_says_when_it_is_tried_again(
+    store, checker, caplog: pytest.LogCaptureFixture  # type: ignore[no-untyped-def]
+) -> None:
+    """Offline, a newcomer's `make run` shows one failure and then an hour of quiet: the
+    failure's line says when the next try is, and the start line says what comes."""
+    register(store, SourceConfig(name="dead", url="http://127.0.0.1:9/gone", kind="html",
+                                 interval_seconds=3600))
+    daemon = _ThreadDaemon(store, checker, workers=1, first_run_spread=0.1,
+                           follow_seconds=0.2)
+    caplog.set_level(logging.INFO, logger="monitor.daemon")
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: "next try" in caplog.text, 15, "the failure's line")
+    finally:
+        daemon.stopping.set()
+        thread.join(timeout=15)
+    lines = [r.getMessage() for r in caplog.records]
+    started = next(m for m in lines if m.startswith("daemon started sources=1 "))
+    assert "first checks within 0.1s, then each source on its interval" in started
+    retry = next(m for m in lines if "next try" in m)
+    at = re.fullmatch(r"source=dead failed: next try in (59 min|1 h), at (\S+)", retry)
+    assert at, retry
+    assert 3500 < datetime.fromisoformat(at.group(2)).timestamp() - time.time() < 3700

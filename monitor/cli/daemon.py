@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import click
 
@@ -72,6 +74,8 @@ def run(app: AppContext, workers: int | None, log_level: str, distributed: bool,
                     on_result=on_result)
     served = web_app(app, store)
     daemon.on_stop = Heartbeat(store.engine, daemon.vitals, clock=store.clock).start().stop
+    announce_sources(store, _say)
+    _say(next_steps())
     try:
         code = daemon.run()
     finally:
@@ -91,8 +95,48 @@ def web_app(app: AppContext, store):  # type: ignore[no-untyped-def]
 
     sock = bind(app.config.web_listen)
     served = WebThread(create_app(app.config, store), sock).start()
-    announce(app.config, store, base_url(sock), lambda line: click.echo(line, err=True))
+    announce(app.config, store, base_url(sock), _say)
     return served
+
+
+WATCHED_SHOWN = 5  # sources named at the start; the rest are counted
+
+
+def announce_sources(store, say: Callable[[str], None]) -> None:  # type: ignore[no-untyped-def]
+    """What the daemon watches, in a few lines: the first sources by name with their
+    URLs, and how many more."""
+    from sqlalchemy import func, select
+
+    from monitor.store.schema import sources
+    from monitor.untrusted import one_line
+    from monitor.web.durations import short_duration
+
+    watched = sources.c.state != "removed"
+    with store.engine.connect() as conn:
+        count = conn.execute(select(func.count()).where(watched)).scalar_one()
+        shown = conn.execute(select(sources.c.name, sources.c.url, sources.c.interval_seconds,
+                                    sources.c.state).where(watched)
+                             .order_by(sources.c.name).limit(WATCHED_SHOWN)).all()
+    say(f"watching {count} source{'' if count == 1 else 's'}" + (":" if count else ""))
+    for name, url, interval, state in shown:
+        marked = "" if state == "active" else f" ({one_line(state)})"  # paused, failing …
+        say(f"  {one_line(name)}  every {short_duration(interval)}{marked}  {one_line(url)}")
+    if count > len(shown):
+        say(f"  … and {count - len(shown)} more (`monitor sources` lists them all)")
+
+
+def next_steps() -> str:
+    """What to try next, in two lines, with how to reach `monitor` from another
+    terminal (monitor.reach: the venv to activate, as under `make run`)."""
+    from monitor.reach import reach_prefix
+
+    return (f"try next, in another terminal in {Path.cwd()} (README: \"Watch your own "
+            f"page\"; Ctrl-C here stops the daemon):\n"
+            f"  {reach_prefix()}monitor add URL && monitor check --all && monitor report")
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _dispatcher(app: AppContext, store):  # type: ignore[no-untyped-def]

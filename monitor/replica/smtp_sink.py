@@ -20,6 +20,7 @@ class SmtpSink:
     def __init__(self, security: str = "none", certfile: str | None = None,
                  keyfile: str | None = None) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire (DATA)
         self.envelopes: list[tuple[str, list[str]]] = []
         self.reject_with: str | None = None  # e.g. "550 no such user"
         self._lock = threading.Lock()
@@ -42,6 +43,7 @@ class SmtpSink:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.messages.append(message)
+            self.raw.append(bytes(envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 
