@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor.check import CHECKABLE, Checker, CheckResult
 from monitor.due import DueHeap, DueTimes
 from monitor.heartbeat import Vitals
+from monitor.moments import utc_iso
 from monitor.one_check import run_check
 from monitor.store import EventStore
 from monitor.store.queries import source_schedule_batches, source_schedules
@@ -242,7 +243,7 @@ class Daemon:
             # again, so an hour of silence after it is not a mystery.
             log.info("source=%s %s: next try in %s, at %s", name,
                      getattr(result, "outcome", ""), _in(next_at - time.time()),
-                     datetime.fromtimestamp(next_at).astimezone().isoformat(timespec="seconds"))
+                     utc_iso(datetime.fromtimestamp(next_at, UTC)))
 
     def _due_at(self, name: str) -> float | None:
         due_at = getattr(self.due, "due_at", None)  # a DueTimes that can say it
@@ -292,7 +293,7 @@ class Daemon:
                                    id=f"confirm:{pending.event_id}", executor="service",
                                    replace_existing=True, misfire_grace_time=None)
             log.info("confirmation of change %s of %s due at %s", pending.event_id,
-                     pending.stream_id, when.isoformat(timespec="seconds"))
+                     pending.stream_id, utc_iso(when))
 
     def _submit_recheck(self, pending: Pending) -> None:
         """Re-checks share the checks' workers (a few a day: they may wait in line)."""

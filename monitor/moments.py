@@ -12,10 +12,12 @@ Two forms, one rule each:
   pages): `human`, '2026-12-02 11:10 +05:00', to the minute in the reader's time zone
   with its UTC offset on every time, the same shape in every language. `zone_label`
   names the zone once where a page or report says which it uses.
+Log lines (the daemon's, the workers') are machine output: `LogFormatter`.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -27,6 +29,14 @@ def utc_iso(moment: datetime) -> str:
     """RFC 3339 with a Z, for machines: '2025-12-11T09:30:00.123456Z' (six fraction
     digits even when they are zeros)."""
     return _utc(moment).isoformat(timespec="microseconds") + "Z"
+
+
+class LogFormatter(logging.Formatter):
+    """A log line's time as every machine output writes it (`utc_iso`), not the
+    host's local time without a zone."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return utc_iso(datetime.fromtimestamp(record.created, UTC))
 
 
 def html_datetime(moment: datetime) -> str:

@@ -171,3 +171,23 @@ def test_every_json_output_is_utc_with_a_z(place: tuple[Path, EventStore]) -> No
     assert "<updated>2026-01-05T15:30:45.123456Z</updated>" in atom
     # The entries' texts are for people: in the configured zone.
     assert LOCAL in atom and "15:30 UTC" not in atom
+
+
+def test_the_daemons_log_lines_are_machine_output(capfd: pytest.CaptureFixture[str]) -> None:
+    """The daemon's log (what `make run` and a service's journal show) starts each line
+    with the machine form, not the host's local time without a zone."""
+    import logging
+
+    from monitor.cli.daemon import configure_logging
+
+    root = logging.getLogger()
+    kept = root.handlers[:], root.level
+    root.handlers = []
+    try:
+        configure_logging("info")
+        logging.getLogger("monitor.daemon").info("source=x failed")
+    finally:
+        root.handlers, level = kept
+        root.setLevel(level)
+    line = capfd.readouterr().err.strip().splitlines()[-1]
+    assert re.fullmatch(MACHINE.pattern + r" INFO monitor\.daemon source=x failed", line), line

@@ -15,14 +15,14 @@ from monitor.cli.context import AppContext, metrics_port_option, pass_app
 from monitor.confirm import Confirmations, ConfirmPlan
 from monitor.daemon import Daemon
 from monitor.heartbeat import Heartbeat
+from monitor.moments import LogFormatter
 from monitor.one_check import build_checker
 
 
 def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper()), stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=getattr(logging, level.upper()), handlers=[handler])
     # One line per check comes from monitor.check; the libraries' own chatter
     # (each retry, each migration step) would bury it.
     for name in ("apscheduler", "alembic"):

@@ -222,7 +222,12 @@ def _on_signals(stop: Any) -> None:
 def configure_logging(level: str) -> None:
     """The worker's log: basicConfig when nobody configured it yet (Dramatiq's CLI
     has, in its processes), and the level of each logger."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s")
+    from monitor.moments import LogFormatter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter(
+        "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s"))
+    logging.basicConfig(handlers=[handler])
     logging.getLogger().setLevel(getattr(logging, level.upper()))
     for noisy in ("urllib3", "dramatiq", "pika"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
