@@ -83,7 +83,7 @@ def test_the_daemon_sends_one_digest_per_channel_grouped_in_each_readers_languag
     assert str(english["Subject"]).strip().endswith(": 3 changes in 2 documents")
     en_html = english.get_body(("html",)).get_content()
     en_text = english.get_body(("plain",)).get_content()
-    assert '<html lang="en">' in en_html and "+0500" in en_text  # Asia/Almaty by default
+    assert '<html lang="en">' in en_html and " +05:00" in en_text  # Almaty by default
     # Grouped by document, the title first, the most significant document first.
     assert en_text.index("== Inspection report (article) [high]") < en_text.index(
         "== Budget statement (budget) [medium]")
@@ -97,7 +97,7 @@ def test_the_daemon_sends_one_digest_per_channel_grouped_in_each_readers_languag
     assert '<html lang="ru">' in ru_html and russian["Content-Language"] == "ru"
     assert "1 число изменено в абзаце 1" in ru_text and "1 абзац добавлен" in ru_text
     assert "обнаружено" in ru_text and "detected" not in ru_text
-    assert re.search(r"обнаружено \d+ \w+ \d{4}\sг\., [\d:]+ \+0300", ru_text)  # Moscow time
-    assert "+0500" not in ru_text
+    assert re.search(r"обнаружено \d{4}-\d\d-\d\d \d\d:\d\d \+03:00", ru_text)  # Moscow time
+    assert "+05:00" not in ru_text
     log = daemon.text()
     assert "Traceback" not in log and log.count("state=delivered") == 3
