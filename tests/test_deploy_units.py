@@ -159,6 +159,22 @@ def started(manager: ServiceManager, unit: str) -> None:
     assert done.returncode == 0, (done.stderr, manager.log(unit))
 
 
+def readme_init() -> list[str]:
+    """The README's lines that make the store before the daemon's first start (its
+    `monitor` alias runs the program as the service user)."""
+    readme = (UNITS.parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Running as a service"):]
+    lines = [line.split("  #")[0].strip() for line in section.splitlines()]
+    alias = next(line for line in lines if line.startswith("alias monitor="))
+    made = next(line for line in lines if line.startswith("install -d -o govkz-monitor"))
+    as_user = alias.split("=", 1)[1].strip("'")
+    assert "monitor init" in lines
+    return [made, f"{as_user} init"]
+
+
+README_INIT = readme_init()
+
+
 def free_port() -> int:
     import socket
 
@@ -172,7 +188,8 @@ def test_the_daemon_web_and_check_units_run_in_their_sandbox(manager: ServiceMan
     """The single-machine units, as systemd runs them with every sandboxing setting:
     the daemon makes its store and serves the web app; the web unit serves alone; the
     timer's service captures the page, then records an edit and sends its alert. Each
-    stops on SIGTERM with exit 0, and the store belongs to the service user alone."""
+    stops on SIGTERM with exit 0, and every file of the store belongs to the service
+    user, in a folder only it can open."""
     port = free_port()
     with GovkzReplica() as replica, WebhookReceiver() as hook:
         url = replica.add_article("mfa", 51, title="Decree", paragraphs=[
@@ -191,6 +208,9 @@ kind = "govkz"
 interval = "1h"
 """ + webhook(hook.url, HOOK_ENV), f"{HOOK_ENV}={SECRET}\n")
         with manager:
+            for line in README_INIT:  # the store's folder, then `monitor init`, as README says
+                done = manager.inside("sh", "-c", line)
+                assert done.returncode == 0, (line, done.stderr)
             started(manager, "govkz-monitor.service")
             wait_for(lambda: "daemon started" in manager.log("govkz-monitor.service"), 20,
                      "the daemon")
@@ -214,9 +234,11 @@ interval = "1h"
                     state, manager.log("govkz-monitor-check.service"))
             assert len(hook.received) == 1, manager.log("govkz-monitor-check.service")
             assert "13 delegations" in hook.received[0].body.decode()
-    database = manager.stored("/var/lib/govkz-monitor/monitor.db")
-    assert database.stat().st_mode & 0o777 == 0o600
-    assert manager.stored("/var/lib/govkz-monitor").stat().st_mode & 0o777 == 0o700
+    folder = manager.stored("/var/lib/govkz-monitor")
+    assert folder.stat().st_mode & 0o777 == 0o700  # the store is the service user's alone
+    owner = folder.stat().st_uid
+    assert owner != 0 and {p.stat().st_uid for p in folder.rglob("*")} == {owner}
+    database = folder / "monitor.db"
     store = open_store(f"sqlite:///{database}")
     try:
         recorded = [e.type for e in store.read_all() if e.stream_id == "decree"]
