@@ -41,6 +41,7 @@ UNIT_FILES = SERVICES + sorted(p.name for p in UNITS.glob("*.timer"))
 # crosses 1.5.
 EXPOSURE_AT_MOST = 1.5
 HOOK_ENV = "MONITOR_TEST_HOOK_SECRET"
+CONFIG = "/etc/govkz-monitor/monitor.toml"
 
 
 def analyze() -> str:
@@ -188,7 +189,8 @@ def test_the_daemon_web_and_check_units_run_in_their_sandbox(manager: ServiceMan
     """The single-machine units, as systemd runs them with every sandboxing setting:
     the daemon makes its store and serves the web app; the web unit serves alone; the
     timer's service captures the page, then records an edit and sends its alert. Each
-    stops on SIGTERM with exit 0, and every file of the store belongs to the service
+    stops on SIGTERM with exit 0; a bad monitor.toml stops the daemon for good (no
+    restart loop); and every file of the store belongs to the service
     user, in a folder only it can open."""
     port = free_port()
     with GovkzReplica() as replica, WebhookReceiver() as hook:
@@ -234,6 +236,14 @@ interval = "1h"
                     state, manager.log("govkz-monitor-check.service"))
             assert len(hook.received) == 1, manager.log("govkz-monitor-check.service")
             assert "13 delegations" in hook.received[0].body.decode()
+
+            # A mistyped key: one line, exit 2, and no restart loop (else: auto-restart).
+            manager.inside("sh", "-c", "echo '[display]\nlanguag = \"kk\"' >> " + CONFIG)
+            started(manager, "govkz-monitor.service")
+            wait_for(lambda: manager.show("govkz-monitor.service")["ActiveState"] == "failed",
+                     20, "the daemon to give up on a bad monitor.toml")
+            assert manager.show("govkz-monitor.service")["ExecMainStatus"] == "2"
+            assert "languag" in manager.log("govkz-monitor.service").splitlines()[-1]
     folder = manager.stored("/var/lib/govkz-monitor")
     assert folder.stat().st_mode & 0o777 == 0o700  # the store is the service user's alone
     owner = folder.stat().st_uid
