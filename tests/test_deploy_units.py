@@ -34,12 +34,15 @@ __all__ = ["namespace", "redis_url"]  # the fixtures, shared with test_cluster_p
 ANALYZE_MISSING = "systemd-analyze is needed to check the units (apt-get install systemd)"
 SERVICES = sorted(p.name for p in UNITS.glob("*.service"))
 UNIT_FILES = SERVICES + sorted(p.name for p in UNITS.glob("*.timer"))
-# systemd-analyze security's overall exposure, 0.0 (none) to 10.0; the units score 1.2
-# with systemd 252 (what is left: they reach the network, see the host's file system
-# read-only, and their AF_UNIX and IP sockets are not limited further). Losing one of
-# the larger settings (ProtectSystem=strict, the system call filter, PrivateUsers=)
-# crosses 1.5.
-EXPOSURE_AT_MOST = 1.5
+# systemd-analyze security's overall exposure, 0.0 (none) to 10.0. With systemd 252 the
+# units score 1.2 (what is left: they reach the network, see the host's file system
+# read-only, and their AF_UNIX and IP sockets are not limited further). Without one
+# setting, measured: CapabilityBoundingSet= 3.0, SystemCallFilter= or
+# RestrictAddressFamilies= 1.7, PrivateDevices= 1.5, ProtectSystem=, ProtectHome=,
+# PrivateUsers=, PrivateTmp=, NoNewPrivileges= or ProtectKernelTunables= 1.4,
+# MemoryDenyWriteExecute= 1.3 (the next test names that one). One step above today's
+# score is left for another systemd's weights.
+EXPOSURE_AT_MOST = 1.3
 HOOK_ENV = "MONITOR_TEST_HOOK_SECRET"
 CONFIG = "/etc/govkz-monitor/monitor.toml"
 
