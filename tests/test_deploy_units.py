@@ -190,7 +190,7 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_the_daemon_web_and_check_units_run_in_their_sandbox(manager: ServiceManager) -> None:
     """The single-machine units, as systemd runs them with every sandboxing setting:
-    the daemon makes its store and serves the web app; the web unit serves alone; the
+    the daemon serves the web app; the web unit serves alone, in two processes; the
     timer's service captures the page, then records an edit and sends its alert. Each
     stops on SIGTERM with exit 0; a bad monitor.toml stops the daemon for good (no
     restart loop); and every file of the store belongs to the service
@@ -212,6 +212,8 @@ url = "{url}"
 kind = "govkz"
 interval = "1h"
 """ + webhook(hook.url, HOOK_ENV), f"{HOOK_ENV}={SECRET}\n")
+        (manager.root / "etc" / "govkz-monitor" / "web.env").write_text(
+            "WEB_OPTIONS=--processes 2\n", encoding="utf-8")
         with manager:
             for line in README_INIT:  # the store's folder, then `monitor init`, as README says
                 done = manager.inside("sh", "-c", line)
@@ -227,7 +229,10 @@ interval = "1h"
             started(manager, "govkz-monitor-web.service")
             wait_for(lambda: "web app:" in manager.log("govkz-monitor-web.service"), 20,
                      "the web app alone")
-            assert requests.get(f"http://127.0.0.1:{port}/login", timeout=10).ok
+            for _ in range(4):
+                assert requests.get(f"http://127.0.0.1:{port}/login", timeout=10).ok
+            status = manager.systemctl("status", "govkz-monitor-web.service").stdout
+            assert status.count(f"{INSTALLED}/bin/python") >= 3, status  # WEB_OPTIONS: 1 + 2
             ran_and_stopped_cleanly(manager, "govkz-monitor-web.service")
 
             for words in ("12 delegations", "13 delegations"):  # a capture, then an edit

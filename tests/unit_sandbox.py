@@ -96,8 +96,14 @@ echo {python_home}/lib > /etc/ld.so.conf.d/govkz-monitor-python.conf && ldconfig
 {python_home}/bin/python{version} -m venv --without-pip {installed}
 echo 'import site; site.addsitedir("{site}")' \
   > {installed}/lib/python{version}/site-packages/checkout.pth
-printf '#!{installed}/bin/python\nimport sys\nfrom monitor.cli import main\nsys.exit(main())\n' \
-  > {installed}/bin/monitor
+cat > {installed}/bin/monitor <<'SCRIPT'
+#!{installed}/bin/python
+# What pip writes for the console script (the guard: spawned processes import this).
+import sys
+from monitor.cli import main
+if __name__ == "__main__":
+    sys.exit(main())
+SCRIPT
 chmod -R a+rX {installed} && chmod 755 {installed}/bin/monitor
 cp -a "$here/root/." /
 chmod 700 "$here/runtime"
