@@ -270,7 +270,7 @@ def test_the_scheduler_and_a_worker_instance_check_in_their_sandbox(
         manager: ServiceManager, postgres_url: str, redis_url: str, namespace: str,
         tmp_path: Path) -> None:
     """The cluster's units: `monitor run --distributed` and `monitor worker` as
-    govkz-monitor-worker@1 (its options from worker-1.env) capture a page into
+    govkz-monitor-worker@1 (two processes, from worker-1.env) capture a page into
     PostgreSQL through Redis, and both stop on SIGTERM with exit 0."""
     with GovkzReplica() as replica:
         url = replica.add_article("mfa", 61, title="Order", paragraphs=["Order 7 stands."],
@@ -293,7 +293,7 @@ interval = "1h"
 """
         configure(manager, toml)
         (manager.root / "etc" / "govkz-monitor" / "worker-1.env").write_text(
-            "WORKER_OPTIONS=--threads 2\n", encoding="utf-8")
+            "WORKER_OPTIONS=--processes 2 --threads 2\n", encoding="utf-8")
         (tmp_path / "monitor.toml").write_text(toml, encoding="utf-8")
         initialized = monitor("--config", str(tmp_path / "monitor.toml"), "init", cwd=tmp_path)
         assert initialized.code == 0, initialized.err  # once, from any machine (README)
@@ -304,6 +304,7 @@ interval = "1h"
                      "a capture by the cluster")
             worker = manager.show("govkz-monitor-worker@1.service")
             assert worker["User"] == "govkz-monitor", worker
-            assert ": 2 threads on" in manager.log("govkz-monitor-worker@.service")
+            # worker-1.env's options: two processes (Dramatiq's supervisor), two threads each
+            assert manager.log("govkz-monitor-worker@.service").count(": 2 threads on") == 2
             for unit in ("govkz-monitor-worker@1.service", "govkz-monitor-scheduler.service"):
                 ran_and_stopped_cleanly(manager, unit)
