@@ -130,6 +130,8 @@ def test_every_service_has_the_same_sandbox_user_and_configuration() -> None:
         if "Type=oneshot" not in settings:
             assert {"Restart=on-failure", "RestartPreventExitStatus=2",
                     "KillSignal=SIGTERM"} <= set(settings), unit
+        if "$WORKER_OPTIONS" in "".join(settings) or "$WEB_OPTIONS" in "".join(settings):
+            assert "KillMode=mixed" in settings, unit  # --processes: a supervisor's children
 
 
 # --- systemd runs the units ---------------------------------------------------------------
