@@ -45,11 +45,12 @@ def html_datetime(moment: datetime) -> str:
     return _utc(moment).isoformat(timespec="seconds") + "Z"
 
 
-def human(moment: datetime, zone: Zone) -> str:
+def human(moment: datetime, zone: Zone, seconds: bool = False) -> str:
     """'2026-12-02 11:10 +05:00': a moment for people, in `zone` (an IANA name or a
-    tzinfo), to the minute, with the UTC offset it had then."""
+    tzinfo), to the minute (`seconds`: '11:10:42', where checks a minute apart must be
+    told apart: the check ledger), with the UTC offset it had then."""
     local = _aware(moment).astimezone(_zone(zone))
-    return f"{local:%Y-%m-%d %H:%M} {offset(local.utcoffset())}"
+    return f"{local:%Y-%m-%d %H:%M{':%S' if seconds else ''}} {offset(local.utcoffset())}"
 
 
 def human_day(moment: datetime, zone: Zone) -> str:

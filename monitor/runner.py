@@ -299,8 +299,11 @@ def run_pass_in_processes(
             if kind == "results":
                 report(payload)
                 continue
+            # Its pool is shut down with the others, below, and waited for: a pool shut
+            # down here without waiting leaves its manager thread running unjoined, and
+            # Python 3.11's exit hook can then write to that thread's closed wake-up pipe
+            # ("Exception ignored … Bad file descriptor" after a finished pass).
             running.discard(index)
-            pools[index].shutdown(wait=False)  # its work is done: let its process go
             if payload is not None:
                 how, detail = payload
                 if how == "fatal":

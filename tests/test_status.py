@@ -98,7 +98,8 @@ def test_status_shows_the_running_daemon_its_checks_the_failing_source_and_its_e
         assert ISO_Z.match(moment), moment
 
     assert re.search(rf"^daemon: running, pid {daemon.process.pid}@.*, since ", text, re.M)
-    assert "1 failing" in text and "dead: 1 failure since " in text
+    assert "1 failing" in text and "dead: failing since " in text
+    assert "(1 failure recorded): " in text
     assert re.search(r"^page +active +\d s ago +new version +(in \d s|now)$", text, re.M), text
     text = _status(config)
     assert f"daemon: not running (pid {daemon.process.pid}@{socket.gethostname()} is gone" \

@@ -5,6 +5,7 @@ it was, and nothing is written unless the result loads as every command loads it
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from monitor.alerts.channel_tables import (
     url_secret,
     variables,
 )
+from monitor.alerts.derive import human_duration
 from monitor.cli.alerts import alerts
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import config_path, parse_config
@@ -220,7 +222,8 @@ def list_channels(app: AppContext, fmt: str) -> None:
                   f"events {', '.join(found['events'])}",
                   f"language {found['language']}", f"timezone {found['timezone']}"]
         if found["digest_seconds"]:
-            shown.append(f"digest {found['digest_seconds']:g}s")
+            shown.append("digest every "
+                         + human_duration(timedelta(seconds=found["digest_seconds"])))
         click.echo("    " + "; ".join(one_line(part) for part in shown))
         if found["variables"]:
             needs = ", ".join(f"{one_line(v['variable'])} ({'set' if v['set'] else 'NOT SET'})"

@@ -51,7 +51,8 @@ def alerts(ctx: click.Context, app: AppContext, states: tuple[str, ...], channel
         if row.state == "delivered" and row.delivered_at:
             when = f"delivered {human(row.delivered_at, zone)}"
         tail = f"  last error: {one_line(row.last_error)}" if row.last_error else ""
-        click.echo(f"        {row.attempts} attempts  {when}{tail}".rstrip())
+        tries = f"{row.attempts} attempt{'' if row.attempts == 1 else 's'}"
+        click.echo(f"        {tries}  {when}{tail}".rstrip())
 
 
 def _row_json(row: Any) -> dict[str, Any]:

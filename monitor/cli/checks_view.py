@@ -46,7 +46,7 @@ def _raw(line: ledger.CheckLine) -> str:
 
 
 def _text(line: ledger.CheckLine, covered: ledger.Coverage, zone: str) -> str:
-    when = human(ledger.moment(line.at), zone)
+    when = human(ledger.moment(line.at), zone, seconds=True)
     status = str(line.status) if line.status else "-"
     text = (f"v{line.version} text sha256:{line.text_hash}" if line.text_hash
             else "no text")

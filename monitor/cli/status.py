@@ -91,7 +91,7 @@ def _daemon_line(daemon: DaemonStatus, now: datetime, zone: str) -> str:
     last = ("no check yet" if b.last_check_at is None
             else f"last check finished {_ago(b.last_check_at, now)}")
     return (f"daemon: running, {who}, since {human_moment(b.started_at, zone)} "
-            f"(up {_span(now - b.started_at)}), last beat {_ago(b.beat_at, now)}; "
+            f"(up {_span(now - b.started_at)}), last beat {_ago(b.beat_at, now)}; as of it: "
             f"{b.scheduled} sources scheduled, {b.in_flight} of {b.workers} workers busy, "
             f"{b.checks} checks done, {last}")
 
@@ -108,8 +108,11 @@ def _print_sources(status: LocalStatus, limit: int, zone: str) -> None:
     if failing:
         click.echo("failing:")
         for s in failing:
-            since = f" since {human_moment(s.failing_since, zone)}" if s.failing_since else ""
-            click.echo(f"  {one_line(s.name)}: {_failures(s.failures)}{since}: "
+            # The count is of failures recorded in the log, which repeats a failure only
+            # every `repeat_failures_every`: not of failed checks (`history --checks`).
+            since = f"since {human_moment(s.failing_since, zone)} " if s.failing_since else ""
+            click.echo(f"  {one_line(s.name)}: failing {since}({_failures(s.failures)} "
+                       f"recorded): "
                        f"{one_line(s.last_failure or '', ERROR_CHARS)}")
     shown = [s for s in status.sources if s.last_failure or s.late]
     rest = [s for s in status.sources if not (s.last_failure or s.late)]

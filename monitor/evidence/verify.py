@@ -75,7 +75,8 @@ def summary_line(report: AuditReport, files: list[Path]) -> str | None:
     latest = report.latest
     if latest is None:
         return None
-    ledger = (f"; {report.ledger_rows} check ledger rows match their summaries"
+    rows = "row matches its summary" if report.ledger_rows == 1 else "rows match their summaries"
+    ledger = (f"; {report.ledger_rows} check ledger {rows}"
               if report.ledger_rows else "")
     if report.timestamped:
         ledger += (f"; {report.timestamped} carry an RFC 3161 timestamp that verifies "
