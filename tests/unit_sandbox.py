@@ -78,6 +78,14 @@ def missing() -> str | None:
     return None
 
 
+def _under_private_tmp() -> list[str]:
+    """The checkout and the venv's site-packages, where a unit's PrivateTmp= hides them
+    (a CI checkout in /tmp): a test drop-in binds them back in, read-only. An installed
+    service has its code in /opt, which nothing hides."""
+    paths = {str(REPO), sysconfig.get_paths()["purelib"]}
+    return sorted(p for p in paths if p.startswith(("/tmp/", "/var/tmp/")))
+
+
 SETUP = r"""set -eu
 here={here}
 for d in etc var/lib opt; do
@@ -135,6 +143,10 @@ class ServiceManager:
             log = self.log_path(unit.name)
             (drop_in / "output.conf").write_text(
                 f"[Service]\nStandardOutput=append:{log}\nStandardError=inherit\n")
+            hidden = _under_private_tmp()
+            if hidden:  # a checkout in /tmp: the unit's PrivateTmp would hide the code
+                (drop_in / "checkout.conf").write_text(
+                    "[Service]\n" + "".join(f"BindReadOnlyPaths={p}\n" for p in hidden))
         self.root.mkdir()
 
     def log_path(self, unit_file: str) -> Path:
