@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.untrusted import one_line
+
 # ASCII digits only: int() and float() take any script's digits (١٢), a duration does not.
 _DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h|d)?\s*$", re.ASCII)
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
@@ -144,11 +146,16 @@ def url_problem(url: str) -> str | None:
                 "`monitor add --auth-env VAR`")
     if _SPACE.search(url):  # \s is what str.isspace() calls a space
         return f"{redacted(url)!r} is not a URL (it contains spaces)"
+    if _CONTROLS.search(url):  # RFC 3986: they are percent-encoded, never raw
+        return f"{one_line(redacted(url))!r} is not a URL (it contains control characters)"
     if parts.scheme not in ("http", "https"):
         return f"{redacted(url)!r} is not an http(s) URL"
     if not host:
         return f"{redacted(url)!r} has no host"
     return None
+
+
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def redacted(url: str) -> str:

@@ -193,6 +193,9 @@ HOSTILE = {
                       "job 2: 'https://…@example.com/b': a URL must not carry a user name"),
     "broken.zip": (b"PK\x03\x04 not really a zip", "not a readable zip"),
     "notes.txt": ("just some words\n", "not a file `monitor import` knows"),
+    "types.zip": (json.dumps({"watching": {"1b2c": {"url": "https://example.com/a",
+                                                     "browser_steps": 5}}}),
+                  "not a changedetection file as that tool writes it"),
 }
 
 
@@ -281,3 +284,25 @@ def test_an_html_source_reads_the_same_text_through_xpath_as_through_css(
             assert isinstance(got, Capture)
             texts.append(got.document.canonical_text())
     assert texts[0] == texts[1] and "Views:" not in texts[1]
+
+
+@SQLITE
+def test_a_device_a_binary_or_a_terminal_escape_is_one_clean_line(run: Any,
+                                                                   tmp_path: Path) -> None:
+    """Files are read with a cap (stat says 0 bytes for /dev/zero and pipes), a binary
+    is not text, and an escape sequence in a URL never reaches the terminal raw."""
+    endless = run("import", "/dev/zero")
+    assert endless.code == 2 and "/dev/zero: more than 64 MB" in endless.err, endless.err
+    binary = tmp_path / "urls.txt"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe")
+    for args, said in ((("import", str(binary)), "not a file `monitor import` knows"),
+                       (("add", "--from-file", str(binary)), "not UTF-8 text")):
+        refused = run(*args)
+        assert refused.code == 2 and said in refused.err, (args, refused.err)
+    escaped = tmp_path / "escape.txt"
+    escaped.write_text("http://127.0.0.1/\x1b]0;PWNED\x07\n", encoding="utf-8")
+    for args in (("import", str(escaped)), ("add", "--no-probe", "http://127.0.0.1/\x1b]0;x\x07")):
+        said = run(*args)
+        assert said.code != 0 and "\x1b" not in said.err and "\x07" not in said.err, said.err
+        assert "Traceback" not in said.err and len(said.err.strip().splitlines()) == 1
+    assert _sources(run) == {}

@@ -10,6 +10,7 @@ import click
 from monitor import __version__
 from monitor.cli.context import AppContext
 from monitor.errors import MonitorError
+from monitor.untrusted import printable
 
 EXIT_INTERNAL = 70
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     except MonitorError as exc:
         if debug:
             raise
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {printable(str(exc))}", err=True)  # it may quote a URL or a page
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -82,10 +83,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         stored = _database_error(exc)
         if stored is not None:  # a driver error no layer below translated
-            click.echo(f"error: {stored}", err=True)
+            click.echo(f"error: {printable(str(stored))}", err=True)
             sys.exit(stored.exit_code)
-        click.echo(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for "
-                   "the traceback)", err=True)
+        click.echo(f"internal error: {type(exc).__name__}: {printable(str(exc))} (rerun with "
+                   "--debug for the traceback)", err=True)
         sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else 0)
 

@@ -16,6 +16,7 @@ from monitor.cli import cli
 from monitor.cli.context import AppContext, echo_json, format_option, pass_app
 from monitor.config import Config, SourceConfig
 from monitor.errors import MonitorError
+from monitor.input_files import read_text_capped
 from monitor.moments import human
 from monitor.source_data import settings_problem, source_data
 from monitor.store.queries import get_source, list_sources
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from monitor.preview import Probe
 
 LISTED_TITLE = 60  # characters of a title in `monitor sources`
+FROM_FILE_BYTES = 256 * 1024 * 1024  # a million URLs is about 100 MB
 
 
 @cli.command("sources")
@@ -134,7 +136,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, probe: b
     same source, and two URLs never share one."""
     all_urls = list(urls)
     if from_file is not None:
-        lines = from_file.read_text(encoding="utf-8").splitlines()
+        lines = read_text_capped(from_file, FROM_FILE_BYTES, "a list of URLs").splitlines()
         all_urls += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     wanted = Wanted(urls=tuple(all_urls), name=name, kind=kind, interval=interval,
                     selector=selector, language=language, ignore=ignore, follow=follow,

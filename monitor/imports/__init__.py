@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.errors import UsageError
+from monitor.input_files import read_capped
 from monitor.tags import TAG_MAX, tag_problem
 
 FORMATS = ("urlwatch", "changedetection", "opml", "urls")
@@ -52,37 +53,40 @@ class ImportFile:
 def read(path: Path, forced: str | None = None) -> ImportFile:
     """The entries of the file at `path`, in the format `forced` or the one its content
     shows. UsageError, one line, for a file that cannot be read."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UsageError(f"{path}: {size} bytes; an import file is at most "
-                             f"{MAX_FILE_BYTES // 2**20} MB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it: {exc.strerror or exc}") from None
+    data = read_capped(path, MAX_FILE_BYTES, "an import file")
     found = forced or detected(data)
     if found is None:
         raise UsageError(f"{path}: not a file `monitor import` knows (urlwatch urls.yaml, "
                          "changedetection.io backup, OPML or a list of URLs); name the "
                          "format with --from")
-    if found == "changedetection":
-        from monitor.imports.changedetection import read_backup
-
-        imported = read_backup(data, path)
-    elif found == "opml":  # bytes: the XML declaration names their encoding
-        from monitor.imports.opml import read_outlines
-
-        imported = read_outlines(_sized(data, path), path)
-    elif found == "urlwatch":
-        from monitor.imports.urlwatch import read_jobs
-
-        imported = read_jobs(_text(data, path), path)
-    else:
-        imported = ImportFile("urls", url_lines(_text(data, path)))
+    try:
+        imported = _parsed(found, data, path)
+    except (TypeError, AttributeError, KeyError, ValueError) as exc:
+        # A value of another type than the tool writes (a number where it keeps a list):
+        # the readers check the shapes they use, and this is what slipped past them.
+        raise UsageError(f"{path}: not a {found} file as that tool writes it (a value of "
+                         f"an unexpected type: {type(exc).__name__}); nothing was "
+                         "imported") from None
     if len(imported.entries) > MAX_ENTRIES:
         raise UsageError(f"{path}: {len(imported.entries)} entries; an import takes at most "
                          f"{MAX_ENTRIES}")
     return imported
+
+
+def _parsed(found: str, data: bytes, path: Path) -> ImportFile:
+    if found == "changedetection":
+        from monitor.imports.changedetection import read_backup
+
+        return read_backup(data, path)
+    if found == "opml":  # bytes: the XML declaration names their encoding
+        from monitor.imports.opml import read_outlines
+
+        return read_outlines(_sized(data, path), path)
+    if found == "urlwatch":
+        from monitor.imports.urlwatch import read_jobs
+
+        return read_jobs(_text(data, path), path)
+    return ImportFile("urls", url_lines(_text(data, path)))
 
 
 def detected(data: bytes) -> str | None:
