@@ -6,6 +6,7 @@ people see of a channel never holds a secret."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -15,9 +16,21 @@ from monitor.alerts.settings import Settings
 from monitor.config import AlertConfig, Config
 from monitor.errors import ConfigError, UsageError
 
-# Query parameters whose value is a credential (compared lower-case, without - and _).
-_SECRET_PARAMETERS = frozenset({"token", "accesstoken", "key", "apikey", "secret", "password",
-                                "pass", "pwd", "sig", "signature", "auth", "code"})
+# Query parameters whose value is a credential (compared lower-case, without - and _):
+# these names, and any name holding one of the words after them.
+_SECRET_PARAMETERS = frozenset({"key", "pass", "pwd", "sig", "auth", "code"})
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "signature", "apikey", "accesskey",
+                 "privatekey", "credential", "authorization", "xamz")
+# Services whose webhook URL is itself the credential (the token is in the path).
+_TOKEN_PATHS = (("hooks.slack.com", "/services/"), ("discord.com", "/api/webhooks/"),
+                ("discordapp.com", "/api/webhooks/"), ("webhook.office.com", "/"),
+                ("outlook.office.com", "/webhook"), ("api.telegram.org", "/bot"),
+                ("hooks.zapier.com", "/hooks/"), ("maker.ifttt.com", "/trigger/"))
+# A path segment this long and this random is a capability, whatever the service.
+_TOKEN_SEGMENT = re.compile(r"(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{32,}")
+# How the command line takes an environment variable's name: capitals, as such names are
+# written (a lower-case or mixed word is more likely the secret itself, typed by mistake).
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
 # What the command line says instead of the secret itself, per refused option.
 ENV_INSTEAD = {"password": "--password-env", "username": "--username-env",
                "secret": "--secret-env", "access-key": "--access-key-env",
@@ -73,10 +86,27 @@ def url_secret(url: str) -> str | None:
         return None  # not a URL: the channel says so
     if password or user:
         return "carries a user name or password (user:password@)"
-    for name, _ in parse_qsl(parts.query, keep_blank_values=True):
-        if name.lower().replace("-", "").replace("_", "") in _SECRET_PARAMETERS:
-            return f"carries a credential in its query ({name}=…)"
+    for where, text in (("query", parts.query), ("fragment", parts.fragment)):
+        for name, _ in parse_qsl(text, keep_blank_values=True):
+            word = name.lower().replace("-", "").replace("_", "")
+            if word in _SECRET_PARAMETERS or any(w in word for w in _SECRET_WORDS):
+                return f"carries a credential in its {where} ({name}=…)"
+    host = (parts.hostname or "").lower()
+    for service, path in _TOKEN_PATHS:
+        if (host == service or host.endswith("." + service)) and parts.path.startswith(path):
+            return f"is {service}'s webhook address, whose path is its secret token"
+    if any(_TOKEN_SEGMENT.fullmatch(segment) for segment in parts.path.split("/")):
+        return "carries what looks like a secret token in its path"
     return None
+
+
+def env_name_problem(value: str) -> str | None:
+    """Why `value` is not taken as an environment variable's name here, or None."""
+    if ENV_NAME.fullmatch(value):
+        return None
+    return (f"{value[:4]}… is not an environment variable's name in capitals (A-Z, 0-9, _; "
+            "e.g. SMTP_PASSWORD): give the name of the variable that holds the secret, "
+            "never the secret itself")
 
 
 @dataclass(frozen=True)

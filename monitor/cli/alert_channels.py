@@ -15,7 +15,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.alerts.channel_tables import (
     built,
     described,
+    env_name_problem,
     export_hint,
+    option,
     refuse_secrets,
     relative_path,
     url_secret,
@@ -172,6 +174,12 @@ def _add(app: AppContext, name: str, kind: str, own: dict[str, Any], common: dic
                         if e.strip()] or None
     table = {key: value for key, value in [*own.items(), *((k, common[k]) for k in COMMON)]
              if value is not None}
+    for key, value in table.items():
+        if key.endswith("_env") and (problem := env_name_problem(str(value))):
+            raise UsageError(f"{option(key)}: {problem}")
+    for key in ("api_url",):  # the other URLs are checked by their own commands
+        if key in table and (why := url_secret(str(table[key]))):
+            raise UsageError(f"{option(key)}: the URL {why}; nothing was written")
     with locked(path) as text:
         try:
             config = parse_config(text, path)
