@@ -70,10 +70,18 @@ class DaemonBeat:
     def stale_after(self) -> timedelta:
         return timedelta(seconds=max(30, STALE_BEATS * self.beat_every))
 
+    def ahead(self, now: datetime) -> timedelta | None:
+        """How far in the future the last beat is (the daemon's clock ahead of `now`'s
+        by more than a stale window), or None: then whether it runs cannot be told."""
+        lead = self.beat_at - now
+        return lead if lead > self.stale_after else None
+
     def running(self, now: datetime, alive: Callable[[str, int], bool | None]) -> bool:
         """Beating, not stopped, and (when `alive` can tell: the same host) its pid
-        still there, so a `kill -9` shows at once rather than a stale window later."""
-        if self.stopped_at is not None or now - self.beat_at > self.stale_after:
+        still there, so a `kill -9` shows at once rather than a stale window later. A
+        beat from the future (another machine's clock ahead) is not taken as running."""
+        if (self.stopped_at is not None or now - self.beat_at > self.stale_after
+                or self.ahead(now) is not None):
             return False
         return alive(self.host, self.pid) is not False
 
@@ -144,8 +152,9 @@ class Heartbeat:
         cutoff = self.clock() - FORGET_AFTER
         try:
             with self.engine.connect().execution_options(**WRITE) as conn, conn.begin():
-                conn.execute(delete(daemon_heartbeats)
-                             .where(daemon_heartbeats.c.beat_at < cutoff))
+                conn.execute(delete(daemon_heartbeats).where(  # a beat from far in the
+                    (daemon_heartbeats.c.beat_at < cutoff)     # future: a clock set wrong
+                    | (daemon_heartbeats.c.beat_at > self.clock() + FORGET_AFTER)))
         except Exception as exc:
             log.warning("old heartbeats not cleared: %s", " ".join(str(exc).split())[:300])
 
@@ -164,7 +173,7 @@ def pid_alive(host: str, pid: int) -> bool | None:
         return None
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):  # gone, or no pid this system has
         return False
     except PermissionError:  # another user's process: it exists
         return True

@@ -183,6 +183,25 @@ def test_a_heartbeat_older_than_three_beats_means_not_running(run, db_url: str) 
     assert "never checked" in text.out and "no sources" in text.out
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_beat_from_the_future_is_not_taken_for_a_running_daemon(run, db_url: str) -> None:
+    """Another machine's clock a year ahead: its beat cannot tell whether it runs, and
+    status says why rather than "running … last beat in 364 d"."""
+    store = open_store(db_url)
+    ahead = utcnow() + timedelta(days=364)
+    try:
+        skewed = Heartbeat(store.engine, lambda: Vitals(8, 0, 0, 0, None), clock=lambda: ahead)
+        skewed.host, skewed.pid, skewed.daemon_id = "elsewhere", 2**40, "elsewhere:big"
+        skewed.beat()
+        assert not gather(store.engine, utcnow()).running
+    finally:
+        store.engine.dispose()
+    text = run("status")
+    assert text.code == 0, text.err
+    assert "daemon: cannot tell (pid 1099511627776@elsewhere: its last beat is 36" \
+        in text.out and " d in the future" in text.out, text.out
+
+
 def test_status_without_a_store_is_one_line(tmp_path: Path) -> None:
     config = tmp_path / "monitor.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/none.db"\n', encoding="utf-8")

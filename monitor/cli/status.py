@@ -83,6 +83,9 @@ def _daemon_line(daemon: DaemonStatus, now: datetime, zone: str) -> str:
     b = daemon.beat
     who = f"pid {b.pid}@{one_line(b.host)}"
     if not daemon.running:
+        if (lead := b.ahead(now)) is not None:
+            return (f"daemon: cannot tell ({who}: its last beat is {_span(lead)} in the future; "
+                    "that machine's clock and this one's differ)")
         if b.stopped_at is not None:
             return f"daemon: not running (stopped at {human_moment(b.stopped_at, zone)}, {who})"
         gone = " is gone" if now - b.beat_at <= b.stale_after else ""  # a kill -9, seen at once
