@@ -23,7 +23,14 @@ from monitor.events import (
     SourceRemoved,
     SourceResumed,
 )
-from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url, with_suffix
+from monitor.naming import (
+    GOVKZ_ARTICLE,
+    SUFFIX_LENGTHS,
+    derive_name,
+    on_the_portal,
+    same_url,
+    with_suffix,
+)
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
@@ -75,6 +82,8 @@ def guessed_kind(url: str) -> tuple[str, str]:
     suffix = path[path.rfind("."):].lower() if "." in path.rsplit("/", 1)[-1] else ""
     if suffix in _FILE_SUFFIXES:
         return _FILE_SUFFIXES[suffix], f"the path ends in {suffix}"
+    if not on_the_portal(url):
+        return "html", "no other kind's address: a web page"
     if GOVKZ_ARTICLE.search(path) or _GOVKZ_ITEM.search(path):
         return "govkz", "a gov.kz article's address, read through the portal's API"
     if (re.search(r"/memleket/entities/[^/]+/press/news(?:/\d+)?/?$", path)

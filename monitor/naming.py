@@ -32,7 +32,7 @@ def derive_name(url: str, kind: str) -> str:
     after `list-` for a kind that lists items."""
     parts = urlsplit(url)
     match = GOVKZ_ARTICLE.search(parts.path)
-    if match:
+    if match and on_the_portal(url):
         lang = parse_qs(parts.query).get("lang", [""])[0]
         name = f"govkz-{match.group(1)}-{match.group(2)}" + (f"-{lang}" if lang else "")
         return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-")[:120]
@@ -42,6 +42,23 @@ def derive_name(url: str, kind: str) -> str:
     text = " ".join((host + port, _readable(parts.path), _readable(parts.query)))
     name = _join(_words(text)) or "source"
     return f"list-{name}" if _lists_items(kind) else name
+
+
+def on_the_portal(url: str) -> bool:
+    """Whether `url`'s host may be the gov.kz portal: gov.kz itself or one of its
+    subdomains, or an address on your own network (a mirror, a replica). A look-alike
+    host (`www.gov.kz.example`, `evilgov.kz`) never takes a portal article's name or
+    kind: it could hold a name a journalist trusts, before the portal's own page."""
+    from monitor.addresses import numeric_address, refusal
+
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "gov.kz" or host.endswith(".gov.kz") or host == "localhost":
+        return True
+    address = numeric_address(host)
+    return address is not None and refusal(address) is not None
 
 
 def _lists_items(kind: str) -> bool:

@@ -153,3 +153,18 @@ def test_two_adds_of_different_urls_cannot_share_a_derived_name(store) -> None: 
         register(store, spec, only=frozenset({"interval_seconds"}))
     events = store.read_stream("example-com-a-b")
     assert [e.data.get("url") for e in events] == ["https://example.com/a-b"]
+
+
+def test_a_look_alike_of_the_portal_takes_neither_its_names_nor_its_kind() -> None:
+    """`www.gov.kz.example` is not gov.kz: its article-shaped URL is a page of that host,
+    so it can never hold `govkz-mfa-12345-en` before the portal's own article does."""
+    from monitor.catalog import guessed_kind
+    from monitor.naming import derive_name
+
+    path = "/memleket/entities/mfa/press/news/details/12345?lang=en"
+    for host in ("https://www.gov.kz.evil.example", "https://evilgov.kz"):
+        assert guessed_kind(host + path)[0] == "html"
+        assert not derive_name(host + path, "govkz").startswith("govkz-")
+    for host in ("https://www.gov.kz", "https://gov.kz", "http://127.0.0.1:8080"):
+        assert guessed_kind(host + path)[0] == "govkz"  # the portal, or a mirror of yours
+        assert derive_name(host + path, "govkz") == "govkz-mfa-12345-en"
