@@ -6,6 +6,11 @@ real PNG blobs (Pillow) appended through the EventStore, as the check records th
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+import pty
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +18,7 @@ from typing import Any
 
 import lxml.html
 import pytest
-from cli_helpers import Result, monitor
+from cli_helpers import Result, child_environment, monitor
 from screenshot_story import NAME, ShotStory, png, record_shots
 from sqlalchemy import delete, update
 from web_helpers import Client, serve
@@ -23,6 +28,7 @@ from monitor.alerts.dispatcher import Dispatcher
 from monitor.config import AlertConfig, Config
 from monitor.evidence.bundle.check import check_bundle
 from monitor.evidence.bundle.export import export_bundle
+from monitor.evidence.bundle.layout import manifest
 from monitor.evidence.keys import create_key
 from monitor.evidence.settings import EvidenceSettings
 from monitor.replica.smtp_sink import SmtpSink
@@ -87,13 +93,6 @@ def test_show_screenshot_writes_the_png_byte_for_byte_and_history_marks_versions
 
 def test_show_screenshot_refuses_a_terminal_and_the_store_file(
         shots: tuple[EventStore, ShotStory], tmp_path: Path) -> None:
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    from cli_helpers import child_environment
-
     store, _ = shots
     primary, secondary = pty.openpty()
     env = {**child_environment(), "MONITOR_DATABASE_URL": str(store.engine.url)}
@@ -241,6 +240,21 @@ def test_a_bundle_carries_each_screenshot_and_names_a_tampered_one(
         in failed.out
     assert check_bundle(tampered).screenshots == 1
 
+    # A v1 bundle (made before screenshots) still checks, and says what it lacks.
+    info = json.loads(packed["bundle.json"])
+    info["format"] = "govkz-monitor evidence bundle v1"
+    older = {n: b for n, b in packed.items() if not n.startswith("screenshots/")}
+    older["bundle.json"] = json.dumps(info).encode()
+    older["SHA256SUMS"] = manifest({n: b for n, b in older.items() if n != "SHA256SUMS"})
+    v1 = tmp_path / "v1.zip"
+    with zipfile.ZipFile(v1, "w") as z:
+        for name, body in older.items():
+            z.writestr(name, body)
+    kept = verify_bundle(v1, tmp_path)
+    assert kept.code == 0, kept.out
+    assert "note: version 2: its event names a screenshot, which a 'govkz-monitor " \
+        "evidence bundle v1' bundle does not carry" in kept.out
+
 
 def verify_bundle(bundle: Path, cwd: Path) -> Result:
     return monitor("verify-bundle", str(bundle), cwd=cwd)
@@ -263,3 +277,7 @@ def test_verify_names_a_missing_screenshot_blob(store: EventStore, tmp_path: Pat
                      .values(body=Blob.raw(png(words="x")).content, codec="zlib"))
     altered = monitor("verify", cwd=tmp_path, env={"MONITOR_DATABASE_URL": url})
     assert altered.code != 0 and f"blob {gone[:12]}" in altered.out + altered.err
+    shown = monitor("show", f"{NAME}@2", "--screenshot", str(tmp_path / "s.png"),
+                    cwd=tmp_path, env={"MONITOR_DATABASE_URL": url})
+    assert shown.code != 0 and not (tmp_path / "s.png").exists()
+    assert shown.err.count("\n") == 1 and "does not decode" in shown.err

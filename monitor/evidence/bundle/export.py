@@ -243,7 +243,7 @@ def _write_zip(output: Path, members: dict[str, bytes]) -> None:
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
             for name in order:
-                stored = name == layout.CAPTURES  # already gzip'd
+                stored = name == layout.CAPTURES or name.endswith(".png")  # compressed
                 bundle.writestr(name, members[name],
                                 zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         os.replace(partial, output)
