@@ -6,6 +6,7 @@ real PNG blobs (Pillow) appended through the EventStore, as the check records th
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pty
@@ -18,10 +19,12 @@ from typing import Any
 
 import lxml.html
 import pytest
+from browser import chromium, page  # noqa: F401  (fixtures)
 from cli_helpers import Result, child_environment, monitor
+from PIL import Image
 from screenshot_story import NAME, ShotStory, png, record_shots
 from sqlalchemy import delete, update
-from web_helpers import Client, serve
+from web_helpers import PASSWORD, Client, serve
 
 from monitor.alerts.attachment import MAX_BYTES
 from monitor.alerts.dispatcher import Dispatcher
@@ -32,7 +35,7 @@ from monitor.evidence.bundle.layout import manifest
 from monitor.evidence.keys import create_key
 from monitor.evidence.settings import EvidenceSettings
 from monitor.replica.smtp_sink import SmtpSink
-from monitor.screenshots import version_screenshot
+from monitor.screenshots import version_screenshot, versions_with_screenshots
 from monitor.store import EventStore, migrate, open_store
 from monitor.store.schema import blobs
 from monitor.store.snapshots import Blob, put_blobs
@@ -53,14 +56,16 @@ def cli(store: EventStore, cwd: Path, *args: str) -> Result:
 
 # --- reading ---------------------------------------------------------------------------
 def test_a_version_screenshot_is_read_verified_with_its_layout_and_stored_once(
-        shots: tuple[EventStore, ShotStory]) -> None:
-    store, story = shots
+        store: EventStore) -> None:
+    story = record_shots(store)
     shot = version_screenshot(store.engine, NAME, 2)
     assert shot is not None and shot.png == story.png
     assert shot.sha256 == hashlib.sha256(story.png).hexdigest()
     assert (shot.width, shot.height) == (64, 48)
     assert shot.layout is not None and shot.layout["blocks"][0]["box"] == [4, 4, 40, 12]
     assert version_screenshot(store.engine, NAME, 1) is None  # the baseline has none
+    assert versions_with_screenshots(store.engine, NAME) == {2: shot.sha256, 3: shot.sha256}
+    assert version_screenshot(store.engine, NAME, 3).layout is None  # none recorded for v3
     with store.engine.connect() as conn:  # v2 and v3 show the same PNG: one blob
         count = conn.execute(blobs.select().where(blobs.c.sha256 == shot.sha256)).all()
     assert len(count) == 1
@@ -118,9 +123,9 @@ def viewer(shots: tuple[EventStore, ShotStory]) -> Iterator[Client]:
 def test_the_capture_view_shows_the_screenshot_and_the_route_serves_it_strictly(
         shots: tuple[EventStore, ShotStory], viewer: Client) -> None:
     _, story = shots
-    page = viewer.get(f"/sources/{NAME}/versions/2/capture")
-    assert page.status_code == 200
-    image = lxml.html.fromstring(page.text).get_element_by_id("screenshot").find(".//img")
+    shown = viewer.get(f"/sources/{NAME}/versions/2/capture")
+    assert shown.status_code == 200
+    image = lxml.html.fromstring(shown.text).get_element_by_id("screenshot").find(".//img")
     assert image.get("src") == f"/sources/{NAME}/versions/2/screenshot.png"
     served = viewer.get(image.get("src"))
     assert served.status_code == 200 and served.content == story.png
@@ -281,3 +286,27 @@ def test_verify_names_a_missing_screenshot_blob(store: EventStore, tmp_path: Pat
                     cwd=tmp_path, env={"MONITOR_DATABASE_URL": url})
     assert shown.code != 0 and not (tmp_path / "s.png").exists()
     assert shown.err.count("\n") == 1 and "does not decode" in shown.err
+
+
+# --- in a real browser -----------------------------------------------------------------
+def test_a_chromium_screenshot_shows_in_the_capture_view_under_the_apps_policy(
+        page: Any, tmp_path: Path) -> None:  # noqa: F811
+    page.set_content("<h1>Decree 5</h1><p>It gathered 150 participants.</p>")
+    taken = page.screenshot(full_page=True)  # what the rendering fetcher stores
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}", check_schema=False)
+    migrate.upgrade(store.engine)
+    record_shots(store, image=taken)
+    with serve(store) as served:
+        served.user("vera", "viewer")
+        page.goto(f"{served.url}/login?next=/sources/{NAME}/versions/2/capture")
+        page.fill("input[name=name]", "vera")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{served.url}/sources/{NAME}/versions/2/capture")
+        image = page.locator("#screenshot img")
+        image.wait_for()
+        page.wait_for_function("document.querySelector('#screenshot img').complete")
+        assert image.evaluate("img => img.naturalWidth") == Image.open(
+            io.BytesIO(taken)).width
+        assert page.script_errors == []  # no policy refused the image
+    store.engine.dispose()
