@@ -134,6 +134,10 @@ def test_the_capture_view_shows_the_screenshot_and_the_route_serves_it_strictly(
     assert "default-src 'none'" in served.headers["content-security-policy"]
     assert "sandbox" in served.headers["content-security-policy"]
 
+    for language, said in (("ru", "Снимок экрана версии 2"), ("kk", "2 нұсқасының скриншоты")):
+        translated = viewer.get(f"/sources/{NAME}/versions/2/capture",
+                                headers={"Accept-Language": language}).text
+        assert f'alt="{said}"' in translated
     for path in (f"/sources/{NAME}", f"/sources/{NAME}/versions/3"):  # they link to it
         assert f"/sources/{NAME}/versions/3/capture#screenshot" in viewer.get(path).text
     assert viewer.get(f"/sources/{NAME}/versions/1/screenshot.png").status_code == 404
