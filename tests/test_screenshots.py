@@ -140,6 +140,9 @@ def test_the_capture_view_shows_the_screenshot_and_the_route_serves_it_strictly(
         assert f'alt="{said}"' in translated
     for path in (f"/sources/{NAME}", f"/sources/{NAME}/versions/3"):  # they link to it
         assert f"/sources/{NAME}/versions/3/capture#screenshot" in viewer.get(path).text
+    listed = viewer.get(f"/api/v1/sources/{NAME}/versions").json()["items"]
+    assert [v["screenshot_hash"] for v in listed] == [None, *[hashlib.sha256(story.png)
+                                                              .hexdigest()] * 2]
     assert viewer.get(f"/sources/{NAME}/versions/1/screenshot.png").status_code == 404
     assert 'id="screenshot"' not in viewer.get(f"/sources/{NAME}/versions/1/capture").text
     anonymous = Client(viewer.base).get(f"/sources/{NAME}/versions/2/screenshot.png",
