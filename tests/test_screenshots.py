@@ -207,6 +207,28 @@ def test_a_screenshot_over_the_cap_is_left_out_and_the_text_says_how_to_get_it(
     store.engine.dispose()
 
 
+@pytest.mark.parametrize("harm", ["lost", "not a png"])
+def test_a_screenshot_that_cannot_go_leaves_the_alert_to_go_without_it(
+        tmp_path: Path, harm: str) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'monitor.db'}", check_schema=False)
+    migrate.upgrade(store.engine)
+    image = png() if harm == "lost" else b"GIF89a not a png"
+    record_shots(store, image=image)
+    if harm == "lost":
+        with store.engine.begin() as conn:
+            conn.execute(delete(blobs).where(blobs.c.sha256 == Blob.raw(image).sha256))
+    with SmtpSink() as sink:
+        config = mail_config(mail("mail", sink, attach_screenshot=True))
+        assert Dispatcher(store, config).run_once().delivered == 2
+    said = {"lost": "could not be read from the store (`monitor verify` says why)",
+            "not a png": "is not a PNG image, so it is not attached"}[harm]
+    for message in sink.messages:
+        assert not list(message.iter_attachments())
+        assert said in message.get_body(("plain",)).get_content()
+        assert said in message.get_body(("html",)).get_content()
+    store.engine.dispose()
+
+
 def test_attach_screenshot_must_be_true_or_false(tmp_path: Path) -> None:
     (tmp_path / "monitor.toml").write_text(
         '[[alerts]]\nname = "mail"\nkind = "email"\nhost = "127.0.0.1"\n'
