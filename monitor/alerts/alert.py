@@ -52,6 +52,9 @@ class Alert:
     record: ChangeRecord | None = None  # for changed, published and removed
     data: Mapping[str, Any] = field(default_factory=dict)  # the webhook's "data"
     details: Mapping[str, Any] = field(default_factory=dict)  # "failing" only, see README
+    # A change's new version's screenshot (its blob's sha256), when one was taken: the
+    # e-mail channel attaches it when asked to (monitor.screenshots).
+    screenshot: str | None = None
 
     @property
     def type(self) -> str:

@@ -35,6 +35,7 @@ from monitor.evidence.alerting import checkpoint_alert
 from monitor.evidence.alerting import summary as checkpoint_summary
 from monitor.moments import utc_iso
 from monitor.removal import removal_summary
+from monitor.screenshots import version_ref
 from monitor.store.eventstore import as_datetime
 from monitor.store.mapper import to_data, to_event
 from monitor.store.schema import events, sources
@@ -141,9 +142,12 @@ def build_alert(conn: Connection, delivery: Any, public_url: str | None = None) 
     if record is None:
         raise MonitorError(f"event {row.event_id} has no row in the changes projection; "
                            "run `monitor rebuild`")
+    shot = (version_ref(conn, row.stream_id, record.to_version.number)
+            if delivery.kind == "changed" and record.to_version is not None else None)
     return Alert(**common, significance=record.significance, classes=record.classes,
                  summary=record.summary, title=record.title, record=record,
-                 data=change_data(record, public_url))
+                 data=change_data(record, public_url),
+                 screenshot=shot.sha256 if shot is not None else None)
 
 
 def _source(conn: Connection, stream_id: str) -> tuple[str, str, str | None]:

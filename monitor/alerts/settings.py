@@ -92,6 +92,14 @@ class Settings:
             raise self.fail(key, f"must be a whole number >= {minimum}{top}")
         return value
 
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.raw(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(key, "must be true or false")
+        return value
+
     def duration(self, key: str, default: float) -> float:
         value = self.raw(key)
         if value is None:

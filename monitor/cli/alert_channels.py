@@ -94,6 +94,9 @@ def add() -> None:
 @click.option("--timeout", metavar="DURATION", help="Wait for the server (default 30s).")
 @click.option("--ca-bundle", metavar="FILE",
               help="PEM file of CAs to trust for the server beyond the system's.")
+@click.option("--attach-screenshot", is_flag=True,
+              help="Attach the new version's screenshot (PNG) to a change alert, when one "
+                   "was taken.")
 @_refused("password")
 @_refused("username")
 @common_options
@@ -105,7 +108,7 @@ def email(app: AppContext, name: str, fmt: str, password: str | None, username: 
               "security": given.pop("security"), "from": given.pop("sender"),
               "to": to[0] if len(to) == 1 else list(to), "username_env": given.pop("username_env"),
               "password_env": given.pop("password_env"), "timeout": given.pop("timeout"),
-              "ca_bundle": ca_bundle}
+              "ca_bundle": ca_bundle, "attach_screenshot": given.pop("attach_screenshot") or None}
     _add(app, name, "email", values, given, fmt, paths={"ca_bundle"})
 
 

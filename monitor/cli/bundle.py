@@ -27,9 +27,9 @@ from monitor.untrusted import one_line
 @pass_app
 def export(app: AppContext, source: str, first: int | None, last: int | None, output: Path,
            fmt: str) -> None:
-    """Write an evidence bundle of one source: its texts, raw captures (WARC), events,
-    a signed checkpoint covering them with inclusion proofs, the public key and a
-    README.txt on checking it. Anyone can check it with `monitor verify-bundle`, or
+    """Write an evidence bundle of one source: its texts, raw captures (WARC),
+    screenshots, events, a signed checkpoint covering them with inclusion proofs, the
+    public key and a README.txt on checking it. Anyone can check it with `monitor verify-bundle`, or
     with sha256sum and openssl. Signs a checkpoint first when none covers the events."""
     from monitor.evidence.bundle.check import check_bundle
     from monitor.evidence.bundle.export import export_bundle
@@ -71,7 +71,7 @@ def export(app: AppContext, source: str, first: int | None, last: int | None, ou
 def verify_bundle(bundle: Path, public_key: Path | None, tsa_ca: Path | None,
                   fmt: str) -> None:
     """Check an evidence bundle with nothing but itself: the digests of every file,
-    each raw capture and text against the hash its event names, the events' hash
+    each raw capture, text and screenshot against the hash its event names, the events' hash
     chain, each event's inclusion proof to the signed root, and the signature. Exit 1
     and name each failure. Needs no store and no configuration."""
     from monitor.evidence.bundle.check import check_bundle
@@ -91,9 +91,12 @@ def verify_bundle(bundle: Path, public_key: Path | None, tsa_ca: Path | None,
         assert c is not None  # no checkpoint is a problem
         versions = sorted(report.versions)
         span = f"versions {versions[0]}-{versions[-1]}" if versions else "no versions"
+        kept = (f"{report.texts} texts and {report.captures} raw captures"
+                if not report.screenshots else f"{report.texts} texts, {report.captures} raw "
+                f"captures and {report.screenshots} screenshots")
         click.echo(f"bundle intact: {one_line(report.source)}: {span}, {report.events} "
-                   f"events in an unbroken hash chain, {report.texts} texts and "
-                   f"{report.captures} raw captures match the hashes their events name")
+                   f"events in an unbroken hash chain, {kept} match the hashes their "
+                   "events name")
         click.echo(f"every event is in the log signed by key {report.key_id} on {c.time} "
                    f"({c.events} events up to position {c.position}, root {c.root[:16]}…)")
         for address, version in report.archive_copies:
@@ -116,7 +119,8 @@ def _summary(report: Any) -> dict[str, Any]:
     c = report.checkpoint
     return {"intact": report.intact, "source": report.source, "events": report.events,
             "versions": sorted(report.versions), "texts": report.texts,
-            "captures": report.captures, "key_id": report.key_id,
+            "captures": report.captures, "screenshots": report.screenshots,
+            "key_id": report.key_id,
             "independent_key": report.independent_key, "tsa_token": report.tsa_token,
             "archive_copies": [{"archive_url": a, "version": v}
                                for a, v in report.archive_copies],

@@ -16,6 +16,7 @@ from monitor.errors import UsageError
 from monitor.event_data import event_data
 from monitor.moments import human
 from monitor.removal import removal_said
+from monitor.screenshots import versions_with_screenshots
 from monitor.store.mapper import StoredEvent
 from monitor.store.queries import get_source, list_changes, list_versions, version_text
 from monitor.untrusted import json_text, one_line, printable
@@ -133,6 +134,7 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
         raise UsageError("--since and --until go with --checks")
     versions = list_versions(engine, row.stream_id)
     changes = list_changes(engine, row.stream_id)
+    shots = versions_with_screenshots(engine, row.stream_id)
     zone = app.config.display_timezone
     if fmt == "json":
         echo_json({
@@ -140,7 +142,8 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
             "source": row.name,
             "versions": [{"version": v.document_version, "content_hash": v.content_hash,
                           "captured_at": v.captured_at, "origin": v.origin,
-                          "title": v.title, "published": v.published} for v in versions],
+                          "title": v.title, "published": v.published,
+                          "screenshot": shots.get(v.document_version)} for v in versions],
             "changes": [{"event_position": c.event_position, "event_id": c.event_id,
                          "kind": c.kind, "detected_at": c.detected_at,
                          "significance": c.significance, "classes": c.classes,
@@ -155,8 +158,9 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
         # A version's title is shown where it first appears or changes.
         title = f"  title: {one_line(v.title, MAX_TITLE)}" if v.title and v.title != known else ""
         known = v.title or known
+        shot = "  [screenshot]" if v.document_version in shots else ""
         click.echo(f"  v{v.document_version}  {human(v.captured_at, zone)}  {v.origin:<8} "
-                   f"sha256:{v.content_hash[:12]}{title}")
+                   f"sha256:{v.content_hash[:12]}{shot}{title}")
     for c in changes:
         click.echo(f"  {human(c.detected_at, zone)}  {c.kind:<9} [{c.significance}] "
                    f"{one_line(c.summary)}")
@@ -171,9 +175,13 @@ def history(app: AppContext, source: str, checks: bool, since: str | None, until
                    "instead of its canonical text.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="With --raw: write the bytes to FILE.")
+@click.option("--screenshot", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              metavar="FILE", help="Write the version's screenshot (a PNG) to FILE; - for "
+                                   "standard output when it is not a terminal.")
 @format_option
 @pass_app
-def show(app: AppContext, target: str, raw: bool, output: Path | None, fmt: str) -> None:
+def show(app: AppContext, target: str, raw: bool, output: Path | None, screenshot: Path | None,
+         fmt: str) -> None:
     """Print a stored version's canonical text (the latest when no @VERSION)."""
     name, _, number = target.partition("@")
     if number and not (number.isascii() and number.isdigit()):
@@ -182,11 +190,19 @@ def show(app: AppContext, target: str, raw: bool, output: Path | None, fmt: str)
         raise UsageError(f"source {name!r} has no version {number}")
     if output is not None and not raw:
         raise UsageError("--output goes with --raw (the text is printed; redirect it)")
-    if output is not None:
-        app.refuse_store_file(output)
+    if screenshot is not None and raw:
+        raise UsageError("--screenshot and --raw write different things: choose one")
+    for path in (output, screenshot):
+        if path is not None and str(path) != "-":
+            app.refuse_store_file(path)
     engine = app.store(read_only=True).engine
     row = get_source(engine, name)
     version, text = version_text(engine, row.stream_id, int(number) if number else None)
+    if screenshot is not None:
+        from monitor.cli.screenshot_output import emit_screenshot
+
+        emit_screenshot(engine, row, version, screenshot, fmt)
+        return
     if raw:
         from monitor.cli.raw_output import emit_raw, raw_capture
 

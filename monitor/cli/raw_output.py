@@ -47,7 +47,7 @@ def emit_raw(content: bytes, source: SourceRow, version: VersionRow, fmt: str,
                    "content_base64": base64.b64encode(content).decode("ascii")})
         return
     if output is not None:
-        _write(output, content)
+        write_file(output, content)
         return
     if not sys.stdout.isatty():
         sys.stdout.flush()
@@ -73,7 +73,8 @@ def _text(content: bytes) -> str | None:
         return None
 
 
-def _write(output: Path, content: bytes) -> None:
+def write_file(output: Path, content: bytes) -> None:
+    """`content` to `output` whole or not at all (a partial file, then renamed)."""
     partial = output.with_name(output.name + ".partial")
     try:
         partial.write_bytes(content)

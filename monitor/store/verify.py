@@ -4,7 +4,8 @@ and replay the log to show the projections people read say what it says
 
 A blob is checked by decoding it (through its delta base chain) and comparing the
 sha256 of the result with its key; a version whose text or raw bytes the log names
-must have its blob. Both are streamed, so a large store is checked in bounded memory.
+must have its blob, as must a screenshot its evidence names. Both are streamed, so a
+large store is checked in bounded memory.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ from monitor.store.schema import blobs, events, streams
 from monitor.store.snapshots import BlobCache, get_blob
 
 VERSION_EVENTS = ("VersionCaptured", "BaselineImported")  # they name content and raw blobs
+# The blobs a version event names: (what a problem calls it, its JSON path in the data).
+# The screenshot's are written by the check from monitor.sources.base.Capture (issue 15)
+# and read by monitor.screenshots.
+NAMED_BLOBS: tuple[tuple[str, str | tuple[str, ...]], ...] = (
+    ("content_hash", "content_hash"), ("raw_hash", "raw_hash"),
+    ("screenshot", ("evidence", "screenshot", "sha256")),
+    ("screenshot layout", ("evidence", "screenshot", "layout")),
+    ("rendered main document", ("evidence", "rendered", "main_document", "sha256")))
 
 
 @dataclass
@@ -95,9 +104,11 @@ def _verify_blobs(engine: Engine, report: VerifyReport, max_problems: int) -> No
 
 
 def _verify_references(conn: Connection, report: VerifyReport, max_problems: int) -> None:
-    """Every content and raw hash a version event names is a stored blob."""
-    for key in ("content_hash", "raw_hash"):
-        named = events.c.data[key].as_string()
+    """Every content and raw hash a version event names is a stored blob, and so is
+    each hash its evidence names (a screenshot, its layout, a rendered page's main
+    document: monitor.screenshots)."""
+    for key, path in NAMED_BLOBS:
+        named = events.c.data[path].as_string()
         missing = conn.execution_options(yield_per=1000).execute(
             select(events.c.stream_id, events.c.version, events.c.position, named.label("sha"))
             .where(events.c.type.in_(VERSION_EVENTS), named.is_not(None),

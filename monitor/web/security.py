@@ -16,6 +16,9 @@ APP_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 
 CAPTURE_POLICY = ("sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
                   "frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
 
+# A version's screenshot, a PNG: nothing in it may load, run or frame anything.
+SCREENSHOT_POLICY = "default-src 'none'; sandbox; frame-ancestors 'self'; base-uri 'none'"
+
 COMMON = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),

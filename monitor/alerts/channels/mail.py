@@ -8,14 +8,20 @@ from collections.abc import Callable
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
+from html import escape
+from typing import TYPE_CHECKING
 
 from monitor.alerts import digest_render
 from monitor.alerts.alert import Alert
+from monitor.alerts.attachment import Attachment, screenshot_attachment
 from monitor.alerts.channels.base import Channel, DeliveryFailed, Shown
 from monitor.alerts.digest import Digest
 from monitor.alerts.render import html_body, subject, text_body
 from monitor.alerts.settings import Settings, secret
 from monitor.untrusted import one_line
+
+if TYPE_CHECKING:
+    from monitor.store import EventStore
 
 PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
@@ -34,6 +40,10 @@ class Email(Channel):
     timeout       how long to wait for the server (default 30s)
     ca_bundle     PEM file of the CAs to trust for the server's certificate, e.g. a
                   national root or an internal CA (default: the system's)
+    attach_screenshot  true: a change alert carries the new version's screenshot,
+                  when one was taken, as a PNG attachment named SOURCE-vN.png; one
+                  larger than 5 MB is left out and the text says how to get it
+                  (`monitor show SOURCE@N --screenshot FILE`). Digests carry none.
 
     The subject leads with the significance and the document's title, then the
     source, e.g. "[high] Human rights conference (mfa-…): 1 number changed in
@@ -61,6 +71,11 @@ class Email(Channel):
                     raise settings.fail(key, f"{address!r} is not an e-mail address")
         self.timeout = settings.duration("timeout", 30.0)
         self.ca_bundle = settings.path("ca_bundle")
+        self.attach_screenshot = settings.flag("attach_screenshot")
+        self.store: EventStore | None = None
+
+    def attach(self, store: EventStore) -> None:
+        self.store = store  # the screenshots' blobs are read from it at send time
 
     @property
     def target(self) -> str:
@@ -69,6 +84,8 @@ class Email(Channel):
     def shown(self) -> list[Shown]:
         found = [Shown("host", f"{self.host}:{self.port}"), Shown("security", self.security),
                  Shown("from", self.sender), Shown("to", ", ".join(self.to))]
+        if self.attach_screenshot:
+            found.append(Shown("attach_screenshot", "true"))
         if self.username_env:
             found += [Shown.secret("username_env", self.username_env),
                       Shown.secret("password_env", self.password_env)]
@@ -76,8 +93,21 @@ class Email(Channel):
 
     def message(self, alert: Alert) -> EmailMessage:
         r = self.reader
-        return self._message(alert.id, subject(alert, r), text_body(alert, r),
-                             html_body(alert, r))
+        shot = self._screenshot(alert) if self.attach_screenshot else None
+        text, html = text_body(alert, r), html_body(alert, r)
+        if shot is not None and shot.note:
+            text = f"{text.rstrip()}\n\n{shot.note}\n"
+            html = html.replace("</body>", f"<p>{escape(shot.note)}</p>\n</body>", 1)
+        msg = self._message(alert.id, subject(alert, r), text, html)
+        if shot is not None and shot.png is not None:
+            msg.add_attachment(shot.png, maintype="image", subtype="png",
+                               filename=shot.filename)
+        return msg
+
+    def _screenshot(self, alert: Alert) -> Attachment | None:
+        if alert.screenshot is None or alert.record is None or self.store is None:
+            return None
+        return screenshot_attachment(self.store.engine, alert, self.reader)
 
     def digest_message(self, digest: Digest) -> EmailMessage:
         r = self.reader

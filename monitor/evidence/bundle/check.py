@@ -4,7 +4,7 @@ given, a public key obtained elsewhere). No store, no configuration.
 What holds when it passes: the checkpoint was signed by the key; every event is in
 the tree whose root it signs (an inclusion proof each); the events form an unbroken
 hash chain, each hash recomputed from its content; each text's sha256 and each raw
-capture's sha256 is the one its event names, and each WARC record's payload digest
+capture's and screenshot's sha256 is the one its event names, and each WARC record's payload digest
 is its payload's. So no byte of a text, a capture or an event can change without a
 check failing, short of forging the signature.
 """
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from monitor.errors import UsageError
 from monitor.evidence import merkle
-from monitor.evidence.bundle import layout, warc
+from monitor.evidence.bundle import layout, screens, warc
 from monitor.evidence.checkpoints import Checkpoint, from_record
 from monitor.evidence.keys import PublicKey
 from monitor.store.eventstore import chain_hash, hash_payload
@@ -49,6 +49,7 @@ class BundleReport:
     versions: list[int] = field(default_factory=list)
     texts: int = 0
     captures: int = 0
+    screenshots: int = 0
     checkpoint: Checkpoint | None = None
     key_id: str | None = None
     independent_key: bool = False
@@ -87,6 +88,8 @@ def check_bundle(path: Path, given_key: PublicKey | None = None,
     by_position = {e["position"]: e for e in events}
     _check_texts(members, info, by_position, report)
     _check_captures(members, by_position, report)
+    report.screenshots = screens.check(members, info, by_position, report.problems,
+                                       report.notes)
     del report.problems[MAX_PROBLEMS:]
     return report
 
@@ -126,9 +129,9 @@ def _info(path: Path, members: dict[str, bytes]) -> dict[str, Any]:
                          f"{layout.INFO})") from None
     except (ValueError, RecursionError):
         raise UsageError(f"{path}: not a usable bundle ({layout.INFO} is not JSON)") from None
-    if not isinstance(info, dict) or info.get("format") != layout.FORMAT:
+    if not isinstance(info, dict) or info.get("format") not in layout.FORMATS:
         raise UsageError(f"{path}: not a govkz-monitor evidence bundle ({layout.INFO} does "
-                         f"not say {layout.FORMAT!r})")
+                         f"not say {layout.FORMAT!r} or {layout.FORMAT_V1!r})")
     return info
 
 

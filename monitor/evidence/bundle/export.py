@@ -25,7 +25,7 @@ from typing import Any
 
 from monitor.errors import IntegrityViolation, UsageError
 from monitor.evidence import checkpoints, merkle, witness
-from monitor.evidence.bundle import layout, readme
+from monitor.evidence.bundle import layout, readme, screens
 from monitor.evidence.bundle.check import archive_copies
 from monitor.evidence.bundle.warc import Capture
 from monitor.evidence.bundle.warc import write as write_warc
@@ -199,7 +199,8 @@ def _contents(store: EventStore, chosen: list[StoredEvent], numbers: dict[int, i
             raw_hash = data.get("raw_hash")
             versions.append({"version": number, "event_position": event.position,
                              "type": event.type, "content_hash": data["content_hash"],
-                             "text": layout.text_name(number), "raw_hash": raw_hash})
+                             "text": layout.text_name(number), "raw_hash": raw_hash,
+                             "screenshot": screens.export(conn, number, data, texts)})
             if raw_hash:
                 captures.append(Capture(
                     raw=get_blob(conn, raw_hash), event_id=event.event_id,
@@ -242,7 +243,7 @@ def _write_zip(output: Path, members: dict[str, bytes]) -> None:
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as bundle:
             for name in order:
-                stored = name == layout.CAPTURES  # already gzip'd
+                stored = name == layout.CAPTURES or name.endswith(".png")  # compressed
                 bundle.writestr(name, members[name],
                                 zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
         os.replace(partial, output)

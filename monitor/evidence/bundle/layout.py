@@ -6,19 +6,27 @@
     events.jsonl              the document's events exactly as stored, with their hashes
     texts/V.txt               the canonical text of version V
     captures.warc.gz          the raw captures as WARC 1.1 records
+    screenshots/V.png         version V's screenshot, when one was taken (v2)
+    screenshots/V.layout.json where its text blocks are on it, when recorded (v2)
     checkpoints.jsonl         the signed checkpoint covering the events
     checkpoint/statement.bin  the exact bytes it signs
     checkpoint/signature.bin  its Ed25519 signature, raw (64 bytes)
     checkpoint/tsa_token.der  an RFC 3161 time-stamp token for it, when it has one
     proofs.json               an RFC 6962 inclusion proof per event to its root
     public_key.pem            the key that signed it
+
+Each member's sha256 is in SHA256SUMS; each text's, capture's and screenshot's is also
+named by its version's event, which the signed checkpoint covers.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-FORMAT = "govkz-monitor evidence bundle v1"
+# v2 added screenshots/ (issue 15). A v1 bundle still checks: it has none to check.
+FORMAT = "govkz-monitor evidence bundle v2"
+FORMAT_V1 = "govkz-monitor evidence bundle v1"
+FORMATS = (FORMAT, FORMAT_V1)
 README = "README.txt"
 MANIFEST = "SHA256SUMS"
 INFO = "bundle.json"

@@ -22,7 +22,9 @@ it reads. This bundle holds its record of one document:
   exported:  {exported_at}
 {copies}
 For each version: the text as the monitor stored it (texts/V.txt) and, where kept,
-the bytes the server sent (captures.warc.gz, in the WARC 1.1 archive format). With
+the bytes the server sent (captures.warc.gz, in the WARC 1.1 archive format) and,
+where one was taken, a screenshot of the page as a browser showed it
+(screenshots/V.png, with screenshots/V.layout.json: where its text blocks are). With
 them, every event the monitor recorded about the document in that span
 (events.jsonl), and a checkpoint the monitor signed with its Ed25519 key
 (checkpoints.jsonl, checkpoint/statement.bin, checkpoint/signature.bin,
@@ -74,7 +76,11 @@ Checking it with standard tools
    keeps the fetched bytes and some response headers, not the whole exchange; the
    records say in Monitor-Reconstructed what was not kept.
 
-5. The events and the root: each event's hash is sha256 of the previous event's
+5. A screenshot is the one the log names: its sha256 is the "sha256" under
+   "evidence" -> "screenshot" in its version's event (the layout's is "layout"):
+       sha256sum screenshots/2.png
+
+6. The events and the root: each event's hash is sha256 of the previous event's
    hash followed by the canonical JSON (sorted keys, no spaces, UTF-8) of
    event_id, stream_id, version, type, schema_version, data and recorded_at. A
    Merkle leaf is the canonical JSON of position, stream_id, version, prev_hash and
@@ -83,7 +89,7 @@ Checking it with standard tools
 {tsa_steps}"""
 
 TSA_STEPS = """
-6. The time-stamp token (checkpoint/tsa_token.der) is an RFC 3161 token over the
+7. The time-stamp token (checkpoint/tsa_token.der) is an RFC 3161 token over the
    sha256 of checkpoint/statement.bin. With the time-stamp authority's certificate:
        openssl ts -verify -data checkpoint/statement.bin \\
            -in checkpoint/tsa_token.der -token_in -CAfile TSA-CA.pem

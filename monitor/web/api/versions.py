@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, WithJsonSchema
 from monitor.errors import UsageError
 from monitor.report.gather import gather_version_diff
 from monitor.report.jsondoc import diff_dict
+from monitor.screenshots import versions_with_screenshots
 from monitor.store.queries import list_versions, version_text
 from monitor.web.api.common import MAX_NUMBER, NOT_FOUND, Limit, moment, source_row
 from monitor.web.api.openapi import schema_ref
@@ -34,6 +35,9 @@ class Version(BaseModel):
     origin: str = Field(description="captured (read by a check) or baseline (imported).")
     text_hash: str = Field(description="sha256 of the canonical text (…/text).")
     raw_hash: str | None = Field(description="sha256 of the fetched bytes; null when not kept.")
+    screenshot_hash: str | None = Field(
+        default=None, description="sha256 of the page's screenshot (a PNG, the web app's "
+        "/sources/NAME/versions/N/screenshot.png); null when none was taken.")
     title: str | None = Field(description="The title at this version, as far as known.")
     published: str | None
     url: str | None = Field(description="Where it was read (after redirects); null for a "
@@ -71,11 +75,13 @@ def _versions(request: Request, name: str) -> list[Version]:
     at it (a capture without one keeps the previous, as changes say it)."""
     row = source_row(request, name)
     found, title, published = [], None, None
+    shots = versions_with_screenshots(web(request).engine, row.stream_id)
     for v in list_versions(web(request).engine, row.stream_id):
         title, published = v.title or title, v.published or published
         found.append(Version(
             number=v.document_version, captured_at=moment(v.captured_at) or "",
-            origin=v.origin, text_hash=v.content_hash, raw_hash=v.raw_hash, title=title,
+            origin=v.origin, text_hash=v.content_hash, raw_hash=v.raw_hash,
+            screenshot_hash=shots.get(v.document_version), title=title,
             published=published, url=v.url, event_position=v.event_position))
     return found
 

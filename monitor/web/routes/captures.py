@@ -4,6 +4,10 @@
 bytes under CAPTURE_POLICY, a CSP sandbox with no script and a unique origin, so
 whatever the captured page holds never runs, and never runs as the app. A PDF or a
 DOCX is a download, never shown.
+
+A version's screenshot (a PNG the browser made of the page, monitor.screenshots) is
+shown on the capture page as an image from `.../screenshot.png`, served only when its
+bytes are a PNG, under a policy that lets nothing in it load or run.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from monitor.screenshots import MEDIA_TYPE, is_png, version_ref
 from monitor.store.rows import VersionRow
 from monitor.store.schema import events
 from monitor.store.snapshots import get_blob
@@ -22,7 +27,7 @@ from monitor.web.auth import Viewer
 from monitor.web.context import web
 from monitor.web.lookups import source_named, stored_version, version_number
 from monitor.web.rawtype import ServedAs, served_as
-from monitor.web.security import CAPTURE_POLICY
+from monitor.web.security import CAPTURE_POLICY, SCREENSHOT_POLICY
 from monitor.web.templating import gettext, render
 
 
@@ -33,12 +38,34 @@ def routes(app: FastAPI) -> None:
         source = source_named(request, name)
         version = stored_version(request, source, version_number(number, "version"))
         heading = one_line(version.title or source.title or source.name, 300)
+        with web(request).engine.connect() as conn:
+            shot = version_ref(conn, source.stream_id, version.document_version)
         if not version.raw_hash:
-            return render(request, "capture.html", status=404, source=source, version=version,
-                          heading=heading, missing=_missing(version), served=None, size=0)
+            return render(request, "capture.html", status=200 if shot else 404, source=source,
+                          version=version, heading=heading, missing=_missing(version),
+                          served=None, size=0, shot=shot)
         content, served = _raw(request, version)
         return render(request, "capture.html", source=source, version=version, served=served,
-                      size=len(content), heading=heading, missing=None)
+                      size=len(content), heading=heading, missing=None, shot=shot)
+
+    @app.get("/sources/{name}/versions/{number}/screenshot.png", name="screenshot",
+             include_in_schema=False)
+    def screenshot(request: Request, user: Viewer, name: str, number: str) -> Response:
+        source = source_named(request, name)
+        version = stored_version(request, source, version_number(number, "version"))
+        with web(request).engine.connect() as conn:
+            shot = version_ref(conn, source.stream_id, version.document_version)
+            png = get_blob(conn, shot.sha256) if shot else b""
+        if shot is None:
+            raise HTTPException(404, gettext("Version %(number)s has no screenshot.",
+                                              number=version.document_version))
+        if not is_png(png):  # page-derived bytes: an image/png label must be true
+            raise HTTPException(404, gettext("The screenshot stored for version %(number)s "
+                                             "is not a PNG image, so it is not served.",
+                                             number=version.document_version))
+        return Response(png, headers={"content-type": MEDIA_TYPE,
+                                      "content-security-policy": SCREENSHOT_POLICY,
+                                      "x-content-type-options": "nosniff"})
 
     @app.get("/sources/{name}/versions/{number}/raw", name="raw", include_in_schema=False)
     def raw(request: Request, user: Viewer, name: str, number: str) -> Response:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from monitor.alerts import wording
 from monitor.report.escape import link_url
+from monitor.screenshots import version_ref, versions_with_screenshots
 from monitor.store.snapshots import get_text
 from monitor.untrusted import one_line, printable
 from monitor.web.auth import Viewer
@@ -30,7 +31,8 @@ def routes(app: FastAPI) -> None:
         context, reader = web(request), reader_of(request)
         history = read_history(context.engine, source, context.store.clock(), reader,
                                older_than)
-        return render(request, "document.html", source=source, history=history,
+        shots = versions_with_screenshots(context.engine, source.stream_id)
+        return render(request, "document.html", source=source, history=history, shots=shots,
                       heading=one_line(source.title or source.name, 300),
                       link=link_url(source.url), draw=draw, span_words=span_words,
                       said=said, one_line=one_line, linkable=link_url,
@@ -43,6 +45,7 @@ def routes(app: FastAPI) -> None:
         version = stored_version(request, source, version_number(number, "version"))
         with web(request).engine.connect() as conn:
             text = get_text(conn, version.content_hash)
-        return render(request, "version.html", source=source, version=version,
+            shot = version_ref(conn, source.stream_id, version.document_version)
+        return render(request, "version.html", source=source, version=version, shot=shot,
                       heading=one_line(version.title or source.title or source.name, 300),
                       text=printable(text), link=link_url(version.url or source.url))
