@@ -10,7 +10,8 @@ Where the boxes come from, best first:
    spread over several blocks); else the closest block by rapidfuzz's ratio (a
    paragraph with masked parts). A removed paragraph has no place in the new page: it
    is found in the old layout, and a bar is drawn where its nearest neighbour that is
-   still there ends (or begins).
+   still there ends (or begins). Past MAX_SEARCHES texts not found as they are, the
+   rest are only looked up exactly.
 2. Without a layout, or when no changed text was found in it: the pixels. Both images
    are reduced to about WORK_WIDTH px wide and compared (ImageChops.difference over the
    common area, thresholded); the changed rows are grouped into bands and each band's
@@ -20,8 +21,9 @@ Where the boxes come from, best first:
 Cost is bounded: a screenshot over MAX_PIXELS decoded pixels (1280 x 16384, ~63 MB as
 RGB) is refused with VisualDiffError before anything is decoded (the PNG header gives
 its size), so a hostile 30000-px-tall page cannot make the web app decode it; the image
-diff runs on the reduced images; at most MAX_BLOCKS layout blocks are read; the result
-is at most WEB_WIDTH px wide.
+diff runs on the reduced images; at most MAX_BLOCKS layout blocks are read and at most
+MAX_SEARCHES texts searched among them (a whole page rewritten, 5000 blocks: under a
+second); the result is at most WEB_WIDTH px wide.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ __all__ = ["MAX_PIXELS", "Regions", "VisualDiffError", "changed_regions", "fits"
            "visual_diff"]
 
 MAX_PIXELS = 1280 * 16384  # decoded pixels of one screenshot; more is refused
-MAX_BLOCKS = 20_000  # layout blocks read; a page with more is read that far
+MAX_BLOCKS = 5000  # layout blocks read; a page with more is read that far
+MAX_SEARCHES = 100  # texts looked for beyond an exact match (~8 ms each over 5000 blocks)
 WEB_WIDTH = 960  # the result's width at most, for a web page
 WORK_WIDTH = 320  # the image diff compares the screenshots reduced to about this width
 THRESHOLD = 24  # a grey-level difference (0-255) that counts as changed, once reduced
@@ -129,18 +132,19 @@ def _from_layout(old: Screenshot | None, new: Screenshot, size: tuple[int, int],
     blocks = _blocks(new.layout, size)
     if not blocks:
         return None
-    texts = [text for text, _ in blocks]
+    searches = [MAX_SEARCHES]  # shared by the changed and the removed texts
+    now = _Texts([text for text, _ in blocks], searches)
     boxes: list[Box] = []
     unplaced: list[str] = []
     for paragraph in changed:
-        places = _place(paragraph, texts)
+        places = now.place(paragraph)
         boxes.extend(blocks[i][1] for i in places)
         if not places and paragraph.strip():
             unplaced.append(paragraph)
     bars: list[Box] = []
-    before = _blocks(old.layout, (1, 1)) if old is not None else []
+    before = _Texts([t for t, _ in _blocks(old.layout, (1, 1))] if old else [], searches)
     for paragraph in removed:
-        bar = _where_removed(paragraph, [t for t, _ in before], blocks)
+        bar = _where_removed(paragraph, before, blocks)
         if bar is None:
             unplaced.append(paragraph)
         else:
@@ -183,40 +187,52 @@ def _fold(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _place(paragraph: str, texts: list[str]) -> list[int]:
-    """Indices of the blocks that show `paragraph` (folded texts), best way first."""
-    want = _fold(paragraph)
-    if not want:
-        return []
-    exact = [i for i, text in enumerate(texts) if text == want]
-    if exact:
-        return exact[:1]
-    if len(want) >= MIN_TEXT:
-        holding = [i for i, text in enumerate(texts) if want in text]
-        if holding:  # the smallest block holding it: the innermost
-            return [min(holding, key=lambda i: len(texts[i]))]
-        parts = [i for i, text in enumerate(texts) if len(text) >= MIN_TEXT and text in want]
-        if parts:
-            return parts
-    best = process.extractOne(want, texts, scorer=fuzz.ratio, score_cutoff=FUZZY)
-    return [best[2]] if best is not None else []
+class _Texts:
+    """A layout's folded texts, and where a paragraph is among them."""
+
+    def __init__(self, texts: list[str], searches: list[int]) -> None:
+        self.texts = texts
+        self.first: dict[str, int] = {}
+        for index, text in enumerate(texts):
+            self.first.setdefault(text, index)
+        self.searches = searches  # [how many searches are left]
+
+    def place(self, paragraph: str) -> list[int]:
+        """Indices of the blocks that show `paragraph`, the best way first."""
+        want, texts = _fold(paragraph), self.texts
+        if not want:
+            return []
+        if want in self.first:
+            return [self.first[want]]
+        if self.searches[0] <= 0:
+            return []
+        self.searches[0] -= 1
+        if len(want) >= MIN_TEXT:
+            holding = [i for i, text in enumerate(texts) if want in text]
+            if holding:  # the smallest block holding it: the innermost
+                return [min(holding, key=lambda i: len(texts[i]))]
+            parts = [i for i, text in enumerate(texts) if len(text) >= MIN_TEXT and text in want]
+            if parts:
+                return parts
+        best = process.extractOne(want, texts, scorer=fuzz.ratio, score_cutoff=FUZZY)
+        return [best[2]] if best is not None else []
 
 
-def _where_removed(paragraph: str, before: list[str], blocks: list[tuple[str, Box]]
+def _where_removed(paragraph: str, before: _Texts, blocks: list[tuple[str, Box]]
                    ) -> Box | None:
     """A bar in the new page where `paragraph` was: under the nearest block before it in
     the old layout that the new page still has, else above the nearest one after it."""
-    places = _place(paragraph, before)
+    places = before.place(paragraph)
     if not places:
         return None
-    where = places[0]
+    where, texts = places[0], before.texts
     now = dict(reversed(blocks))  # the first block of each text
     for step in range(1, NEIGHBOURS + 1):
-        if where - step >= 0 and before[where - step] in now:
-            left, _, right, bottom = now[before[where - step]]
+        if where - step >= 0 and texts[where - step] in now:
+            left, _, right, bottom = now[texts[where - step]]
             return (left, bottom + 2, right, bottom + 6)
-        if where + step < len(before) and before[where + step] in now:
-            left, top, right, _ = now[before[where + step]]
+        if where + step < len(texts) and texts[where + step] in now:
+            left, top, right, _ = now[texts[where + step]]
             return (left, max(0, top - 6), right, max(0, top - 2))
     return None
 

@@ -28,6 +28,7 @@ from monitor.store.snapshots import Blob
 from monitor.visual_diff import (
     CHANGED,
     MAX_PIXELS,
+    MAX_SEARCHES,
     PAD,
     WEB_WIDTH,
     VisualDiffError,
@@ -201,6 +202,20 @@ def test_a_malformed_or_hostile_layout_is_read_as_far_as_it_goes() -> None:
                            ["x"]).source == "none"
 
 
+def test_past_the_search_budget_only_exact_texts_are_found() -> None:
+    blank = _png(Image.new("RGB", (800, 600), "white"))
+    layout = {"width": 800, "blocks": [
+        {"text": "Exactly as extracted.", "box": [10, 100, 500, 30]},
+        {"text": "He said \u00abyes\u00bb to the plan.", "box": [10, 300, 500, 30]}]}
+    shot = Screenshot("x", blank, 800, 600, layout)
+    retyped = 'He said "yes" to the plan.'
+    assert len(changed_regions(None, shot, [retyped]).boxes) == 1
+    absent = [f"Paragraph {n} is nowhere on this page." for n in range(MAX_SEARCHES)]
+    found = changed_regions(None, shot, [*absent, retyped, "Exactly as extracted."])
+    assert found.boxes == ((10 - PAD, 100 - PAD, 510 + PAD, 130 + PAD),)
+    assert found.unplaced == (*absent, retyped)
+
+
 # --- from the pixels ----------------------------------------------------------------------
 def test_without_a_layout_the_image_difference_finds_the_edit(shots: Shots) -> None:
     before, after = replace(shots.before, layout=None), replace(shots.after, layout=None)
@@ -249,12 +264,12 @@ def _claimed(width: int, height: int) -> bytes:
 def test_a_30000_px_tall_page_is_refused_before_it_is_decoded() -> None:
     tall = Screenshot("t", _claimed(1280, 30000), 1280, 30000, None)
     started = time.perf_counter()
-    with pytest.raises(VisualDiffError, match="1280x30000 px, more than .* too large"):
+    with pytest.raises(VisualDiffError, match=r"1280x30000 px, more than .* too large"):
         visual_diff(None, tall, [])
-    with pytest.raises(VisualDiffError, match="^old screenshot: .*too large"):
+    with pytest.raises(VisualDiffError, match=r"^old screenshot: .*too large"):
         changed_regions(tall, replace(tall, png=_png(Image.new("RGB", (10, 10)))), [])
     assert time.perf_counter() - started < 0.5  # its header only: 115 MB were never decoded
-    assert not fits(tall) and 1280 * 30000 > MAX_PIXELS
+    assert not fits(tall) and MAX_PIXELS < 1280 * 30000
     assert fits(replace(tall, png=_claimed(1280, MAX_PIXELS // 1280)))
     with pytest.raises(VisualDiffError, match="not a readable PNG"):
         visual_diff(None, replace(tall, png=b"<html>not a png</html>"), [])
