@@ -284,6 +284,8 @@ def test_a_wide_screenshot_is_scaled_down_for_the_web() -> None:
 
 # --- the web app --------------------------------------------------------------------------
 NAME = "mfa-rights"
+HUGE = Screenshot(Blob.raw(_claimed(1280, 30000)).sha256, _claimed(1280, 30000), 1280, 30000,
+                  None)
 
 
 def _append(store: EventStore, events: list[Event], blobs: list[Blob]) -> None:
@@ -296,10 +298,10 @@ def _version(shot: Screenshot | None, doc: Document) -> tuple[VersionCaptured, l
     blobs, evidence = [text, raw], {}
     if shot is not None:
         png, layout = Blob.raw(shot.png), Blob.raw(json.dumps(shot.layout).encode())
-        blobs += [png, layout]
+        blobs += [png] if shot.layout is None else [png, layout]
         evidence = {"screenshot": {"sha256": png.sha256, "media_type": "image/png",
                                    "width": shot.width, "height": shot.height,
-                                   "layout": layout.sha256}}
+                                   "layout": None if shot.layout is None else layout.sha256}}
     return VersionCaptured(content_hash=text.sha256, url="https://example.kz/rights",
                            title="Human rights conference", raw_hash=raw.sha256,
                            content_type="text/html", evidence=evidence), blobs
@@ -323,6 +325,11 @@ def served(shots: Shots, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         change=change.to_stored())], blobs)
     third, blobs = _version(None, Document("Human rights conference", None, tuple(AFTER[:2])))
     _append(store, [third], blobs)
+    # Versions 4 and 5: screenshots without a layout, the second a 30000-px-tall one.
+    for shot, paragraphs in ((shots.after, AFTER[:1]), (HUGE, AFTER[:3])):
+        version, blobs = _version(replace(shot, layout=None), Document(
+            "Human rights conference", None, tuple(paragraphs)))
+        _append(store, [version], blobs)
     with serve(store) as found:
         yield found
     store.engine.dispose()
@@ -373,3 +380,15 @@ def test_a_russian_reader_reads_the_caption_in_russian(served: Served) -> None:
     caption = page.text.split("<figcaption>")[1].split("</figcaption>")[0]
     assert "version" not in caption and "верси" in caption
 
+
+
+def test_a_screenshot_too_large_to_compare_is_said_so_not_decoded(served: Served) -> None:
+    viewer = served.user("hugo", "viewer")
+    page = viewer.get(f"/sources/{NAME}/diff?from=4&to=5")
+    assert page.status_code == 200
+    assert "The screenshots are too large to compare here." in page.text
+    assert "<img" not in page.text.split('id="visual-diff"')[1].split("</figure>")[0]
+    refused = viewer.get(f"/sources/{NAME}/visual-diff?from=4&to=5")
+    assert refused.status_code == 422
+    assert ("The screenshots cannot be compared: new screenshot: the screenshot is "
+            "1280x30000 px") in refused.text

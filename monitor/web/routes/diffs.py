@@ -25,6 +25,7 @@ from monitor._visual_screens import version_screenshot
 from monitor.alerts import wording
 from monitor.diff import Change, diff_documents
 from monitor.document import Document
+from monitor.errors import MonitorError
 from monitor.report.escape import link_url
 from monitor.store.rows import SourceRow
 from monitor.store.schema import versions
@@ -148,9 +149,14 @@ def _documents(request: Request, stored: dict[int, Any], old: int,
 
 def _visual(request: Request, source: SourceRow, old: int, new: int) -> dict[str, Any] | None:
     """What the page shows of the visual diff: nothing unless both versions have a
-    screenshot; the image's address, or why it cannot be made."""
+    screenshot; the image's address, or why it cannot be made. A screenshot the store
+    cannot give (its blob missing: `monitor verify` names it) leaves the text diff as it
+    is; the image's own address says what is wrong."""
     engine = web(request).engine
-    before, after = (version_screenshot(engine, source.stream_id, n) for n in (old, new))
+    try:
+        before, after = (version_screenshot(engine, source.stream_id, n) for n in (old, new))
+    except MonitorError:
+        return None
     if before is None or after is None:
         return None
     url = (f"/sources/{quote(source.name, safe='')}/visual-diff?"
