@@ -46,7 +46,7 @@ def version_screenshot(engine: Engine, stream_id: str, version: int) -> Screensh
         if _HEX.fullmatch(str(shot.get("layout") or "")):
             try:
                 found = json.loads(get_blob(conn, shot["layout"]))
-            except ValueError:
+            except (ValueError, RecursionError):
                 found = None
             layout = found if isinstance(found, dict) else None
     width, height = shot.get("width"), shot.get("height")

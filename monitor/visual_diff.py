@@ -54,6 +54,7 @@ MAX_BOXES = 40  # boxes the image diff draws at most
 PAD = 6  # px around each box, on the screenshot's scale
 MIN_TEXT = 8  # characters: a shorter text is not looked for inside others
 FUZZY = 80  # rapidfuzz ratio (0-100) for a block to count as the changed paragraph
+MIN_FUZZY = 20  # characters: a shorter text only matches exactly ('2025-12-11' is not '-12')
 NEIGHBOURS = 5  # blocks looked at on each side of a removed paragraph
 CHANGED = (230, 0, 120)  # magenta: a box around what changed
 REMOVED = (200, 30, 30)  # red: a bar where something was removed
@@ -214,6 +215,8 @@ class _Texts:
             parts = [i for i, text in enumerate(texts) if len(text) >= MIN_TEXT and text in want]
             if parts:
                 return parts
+        if len(want) < MIN_FUZZY:
+            return []
         best = process.extractOne(want, texts, scorer=fuzz.ratio, score_cutoff=FUZZY)
         return [best[2]] if best is not None else []
 

@@ -164,6 +164,9 @@ def test_a_removed_paragraph_is_a_bar_beside_its_neighbour(shots: Shots) -> None
     assert shown.getpixel((round((bar[0] + 20) * scale), round((bar[1] + 2) * scale)))[0] > 180
 
 
+LONG = " ".join(f"Article {n} of the decree sets the fee for permit {n}." for n in range(90))
+
+
 def test_a_paragraph_split_across_blocks_masked_or_retyped_is_still_found() -> None:
     blank = _png(Image.new("RGB", (1280, 900), "white"))
     layout = {"width": 1280, "height": 900, "blocks": [
@@ -173,15 +176,17 @@ def test_a_paragraph_split_across_blocks_masked_or_retyped_is_still_found() -> N
         {"text": "Updated 12.03.2025 10:15 Visas are issued in five days.",
          "box": [40, 300, 800, 30]},
         {"text": "He said \u00abyes\u00bb to the plan.", "box": [40, 500, 800, 30]},
+        {"text": LONG[:2000], "box": [40, 600, 800, 200]},  # the capture keeps 2000 characters
         {"text": "Footer", "box": [0, 850, 1280, 50]}]}
     shot = Screenshot("x", blank, 1280, 900, layout)
     found = changed_regions(None, shot, [
         "The ministry announced the new rules for permits.",  # split in two blocks
         "Visas are issued in five days.",  # its block also holds a masked date
         'He said "yes" to the plan.',  # the extraction made the quotes plain
+        LONG,  # longer than the block's text the capture kept
     ])
     assert found.source == "layout" and found.unplaced == ()
-    assert [b[1] for b in found.boxes] == [100 - PAD, 300 - PAD, 500 - PAD]
+    assert [b[1] for b in found.boxes] == [100 - PAD, 300 - PAD, 500 - PAD, 600 - PAD]
     assert found.boxes[0][3] == 160 + PAD  # both halves, merged into one box
 
 
@@ -198,6 +203,9 @@ def test_a_malformed_or_hostile_layout_is_read_as_far_as_it_goes() -> None:
                             ["Too big", "Off the page", "The real one", "Negative box"])
     assert found.boxes == ((0, 400 - PAD, 800, 440 + PAD),)
     assert set(found.unplaced) == {"Too big", "Off the page", "Negative box"}
+    dated = {"width": 800, "blocks": [{"text": "2025-12-12", "box": [0, 0, 100, 20]}]}
+    assert changed_regions(None, Screenshot("x", blank, 800, 600, dated),
+                           ["2025-12-11"]).unplaced == ("2025-12-11",)  # close is not enough
     assert changed_regions(None, Screenshot("x", blank, 800, 600, {"blocks": "no"}),
                            ["x"]).source == "none"
 
@@ -392,3 +400,11 @@ def test_a_screenshot_too_large_to_compare_is_said_so_not_decoded(served: Served
     assert refused.status_code == 422
     assert ("The screenshots cannot be compared: new screenshot: the screenshot is "
             "1280x30000 px") in refused.text
+
+
+def test_the_texts_looked_for_are_the_new_paragraphs_and_title_not_the_date() -> None:
+    old = Document("Decree", "2025-12-11", ("Kept.", "Edited 120.", "Removed here.", "Moved."))
+    new = Document("Decree No. 5", "2025-12-12", ("Moved.", "Kept.", "Edited 150.", "Added."))
+    changed, removed = changed_texts(diff_documents(old, new))
+    assert sorted(changed) == ["Added.", "Decree No. 5", "Edited 150.", "Moved."]
+    assert removed == ["Removed here."]

@@ -114,9 +114,11 @@ def routes(app: FastAPI) -> None:
 
 
 def changed_texts(change: Change) -> tuple[list[str], list[str]]:
-    """The new version's changed, added and moved texts (paragraphs, title, date), and
-    the old version's removed paragraphs: what the visual diff looks for."""
-    changed = [h.new for h in change.hunks if h.kind != classify.PARAGRAPH_REMOVED and h.new]
+    """The new version's changed, added and moved paragraphs and its title, and the old
+    version's removed paragraphs: what the visual diff looks for. Not the published
+    date: it is kept as 2025-12-11, which the page seldom shows as such."""
+    changed = [h.new for h in change.hunks if h.new and h.kind not in
+               (classify.PARAGRAPH_REMOVED, classify.DATE)]
     removed = [h.old for h in change.hunks if h.kind == classify.PARAGRAPH_REMOVED and h.old]
     return changed, removed
 
