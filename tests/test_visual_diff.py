@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
-from browser import chromium  # noqa: F401  (fixture)
+from browser import chromium, page  # noqa: F401  (fixtures)
 from PIL import Image, ImageChops
-from web_helpers import Client, Served, serve
+from web_helpers import PASSWORD, Client, Served, serve
 
 from monitor._visual_screens import Screenshot, version_screenshot
 from monitor.diff import diff_documents
@@ -36,6 +36,7 @@ from monitor.visual_diff import (
     fits,
     visual_diff,
 )
+from monitor.web.accounts.users import add_user
 from monitor.web.routes.diffs import changed_texts
 
 PARAGRAPHS = [
@@ -73,10 +74,10 @@ class Shots:
     after: Screenshot
 
 
-def _shot(page: Any, paragraphs: list[str]) -> Screenshot:
-    page.set_content(PAGE.format(paragraphs="".join(f"<p>{p}</p>" for p in paragraphs)))
-    layout = page.evaluate(LAYOUT_SCRIPT)
-    png = page.screenshot(full_page=True)
+def _shot(tab: Any, paragraphs: list[str]) -> Screenshot:
+    tab.set_content(PAGE.format(paragraphs="".join(f"<p>{p}</p>" for p in paragraphs)))
+    layout = tab.evaluate(LAYOUT_SCRIPT)
+    png = tab.screenshot(full_page=True)
     width, height = Image.open(io.BytesIO(png)).size
     return Screenshot(Blob.raw(png).sha256, png, width, height, layout)
 
@@ -85,8 +86,8 @@ def _shot(page: Any, paragraphs: list[str]) -> Screenshot:
 def shots(chromium: Any) -> Shots:  # noqa: F811
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     try:
-        page = context.new_page()
-        return Shots(_shot(page, PARAGRAPHS), _shot(page, AFTER))
+        tab = context.new_page()
+        return Shots(_shot(tab, PARAGRAPHS), _shot(tab, AFTER))
     finally:
         context.close()
 
@@ -347,10 +348,10 @@ def test_the_diff_page_shows_the_visual_diff_served_as_a_png(served: Served,
                                                             shots: Shots) -> None:
     viewer = served.user("vera", "viewer")
     assert version_screenshot(served.store.engine, NAME, 2) == shots.after
-    page = viewer.get(f"/sources/{NAME}/diff?from=1&to=2")
-    assert page.status_code == 200
-    assert f'<img src="/sources/{NAME}/visual-diff?from=1&amp;to=2"' in page.text
-    assert 'class="diff-columns with-visual"' in page.text
+    html = viewer.get(f"/sources/{NAME}/diff?from=1&to=2")
+    assert html.status_code == 200
+    assert f'<img src="/sources/{NAME}/visual-diff?from=1&amp;to=2"' in html.text
+    assert 'class="diff-columns with-visual"' in html.text
 
     answer = viewer.get(f"/sources/{NAME}/visual-diff?from=1&to=2")
     assert answer.status_code == 200, answer.text[:300]
@@ -367,8 +368,8 @@ def test_the_diff_page_shows_the_visual_diff_served_as_a_png(served: Served,
 
 def test_without_screenshots_there_is_no_image_and_the_route_says_why(served: Served) -> None:
     viewer = served.user("vic", "viewer")
-    page = viewer.get(f"/sources/{NAME}/diff?from=2&to=3")
-    assert page.status_code == 200 and "visual-diff" not in page.text
+    html = viewer.get(f"/sources/{NAME}/diff?from=2&to=3")
+    assert html.status_code == 200 and "visual-diff" not in html.text
     missing = viewer.get(f"/sources/{NAME}/visual-diff?from=2&to=3")
     assert missing.status_code == 404 and "Version 3 has no screenshot." in missing.text
     assert viewer.get(f"/sources/{NAME}/visual-diff?from=2&to=1").status_code == 400
@@ -383,19 +384,19 @@ def test_the_visual_diff_needs_a_login(served: Served) -> None:
 
 def test_a_russian_reader_reads_the_caption_in_russian(served: Served) -> None:
     viewer = served.user("rita", "viewer")
-    page = viewer.get(f"/sources/{NAME}/diff?from=1&to=2", headers={"Accept-Language": "ru"})
-    assert page.status_code == 200 and "<figcaption>" in page.text
-    caption = page.text.split("<figcaption>")[1].split("</figcaption>")[0]
+    html = viewer.get(f"/sources/{NAME}/diff?from=1&to=2", headers={"Accept-Language": "ru"})
+    assert html.status_code == 200 and "<figcaption>" in html.text
+    caption = html.text.split("<figcaption>")[1].split("</figcaption>")[0]
     assert "version" not in caption and "верси" in caption
 
 
 
 def test_a_screenshot_too_large_to_compare_is_said_so_not_decoded(served: Served) -> None:
     viewer = served.user("hugo", "viewer")
-    page = viewer.get(f"/sources/{NAME}/diff?from=4&to=5")
-    assert page.status_code == 200
-    assert "The screenshots are too large to compare here." in page.text
-    assert "<img" not in page.text.split('id="visual-diff"')[1].split("</figure>")[0]
+    html = viewer.get(f"/sources/{NAME}/diff?from=4&to=5")
+    assert html.status_code == 200
+    assert "The screenshots are too large to compare here." in html.text
+    assert "<img" not in html.text.split('id="visual-diff"')[1].split("</figure>")[0]
     refused = viewer.get(f"/sources/{NAME}/visual-diff?from=4&to=5")
     assert refused.status_code == 422
     assert ("The screenshots cannot be compared: new screenshot: the screenshot is "
@@ -408,3 +409,22 @@ def test_the_texts_looked_for_are_the_new_paragraphs_and_title_not_the_date() ->
     changed, removed = changed_texts(diff_documents(old, new))
     assert sorted(changed) == ["Added.", "Decree No. 5", "Edited 150.", "Moved."]
     assert removed == ["Removed here."]
+
+
+def test_in_a_browser_the_image_loads_beside_the_text_and_under_it_when_narrow(
+        served: Served, page: Any) -> None:  # noqa: F811
+    add_user(served.store.engine, "bea", "viewer", PASSWORD)
+    path = f"/sources/{NAME}/diff?from=1&to=2"
+    page.goto(served.url + path)
+    page.fill("input[name=name]", "bea")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(served.url + path)
+    page.wait_for_function("document.querySelector('#visual-diff img').complete")
+    assert page.eval_on_selector("#visual-diff img", "img => img.naturalWidth") == WEB_WIDTH
+    text, image = page.locator("#diff").bounding_box(), page.locator("#visual-diff").bounding_box()
+    assert image["x"] >= text["x"] + text["width"] and image["y"] < text["y"] + text["height"]
+    page.set_viewport_size({"width": 600, "height": 900})
+    text, image = page.locator("#diff").bounding_box(), page.locator("#visual-diff").bounding_box()
+    assert image["y"] >= text["y"] + text["height"] and image["width"] <= 600
+    assert page.script_errors == []  # no policy refused the image
