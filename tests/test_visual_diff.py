@@ -339,6 +339,11 @@ def served(shots: Shots, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         version, blobs = _version(replace(shot, layout=None), Document(
             "Human rights conference", None, tuple(paragraphs)))
         _append(store, [version], blobs)
+    # Version 6 names a screenshot the store does not hold (what `monitor verify` reports).
+    lost, blobs = _version(replace(shots.after, png=b"\x89PNG never stored", layout=None),
+                           Document("Human rights conference", None, tuple(AFTER[:2])))
+    _append(store, [lost], [b for b in blobs if b.sha256 != Blob.raw(b"\x89PNG never stored")
+                            .sha256])
     with serve(store) as found:
         yield found
     store.engine.dispose()
@@ -428,3 +433,12 @@ def test_in_a_browser_the_image_loads_beside_the_text_and_under_it_when_narrow(
     text, image = page.locator("#diff").bounding_box(), page.locator("#visual-diff").bounding_box()
     assert image["y"] >= text["y"] + text["height"] and image["width"] <= 600
     assert page.script_errors == []  # no policy refused the image
+
+
+def test_a_screenshot_missing_from_the_store_leaves_the_text_diff_alone(served: Served) -> None:
+    viewer = served.user("lou", "viewer")
+    html = viewer.get(f"/sources/{NAME}/diff?from=5&to=6")
+    assert html.status_code == 200 and 'class="hunk' in html.text
+    assert "visual-diff" not in html.text
+    lost = viewer.get(f"/sources/{NAME}/visual-diff?from=5&to=6")
+    assert lost.status_code == 400 and "is missing from the store" in lost.text
