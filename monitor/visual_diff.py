@@ -58,6 +58,7 @@ MIN_FUZZY = 20  # characters: a shorter text only matches exactly ('2025-12-11' 
 NEIGHBOURS = 5  # blocks looked at on each side of a removed paragraph
 CHANGED = (230, 0, 120)  # magenta: a box around what changed
 REMOVED = (200, 30, 30)  # red: a bar where something was removed
+STRIP = 1024  # rows of the result scaled at a time
 FILL_ALPHA = 56  # of 255: the boxes' fill, so the text under them stays readable
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom on the new screenshot, in px
@@ -90,41 +91,67 @@ def visual_diff(old: Screenshot | None, new: Screenshot, changed: list[str],
     boxed. `changed` are the new version's changed paragraph texts, `removed` the old
     version's removed ones. Raises VisualDiffError for a screenshot it will not read."""
     image = _decode(new.png, "new")
-    regions = _regions(old, new, image, changed, removed)
+    size, work = image.size, _reduced(image)
     scale = min(1.0, WEB_WIDTH / image.width)
     if scale < 1.0:
-        image = image.resize((WEB_WIDTH, max(1, round(image.height * scale))),
-                             Image.Resampling.BILINEAR, reducing_gap=2.0)
-    overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
+        image = _shrunk(image, scale)
+    regions = _regions(old, new, size, work, changed, removed)  # one full image at a time
+    draw = ImageDraw.Draw(image)
     line = max(2, round(3 * scale))
-    for box in regions.boxes:
-        draw.rectangle(_scaled(box, scale), fill=(*CHANGED, FILL_ALPHA),
-                       outline=(*CHANGED, 255), width=line)
+    for box in regions.boxes:  # merged: none overlaps another, so each is tinted once
+        left, top, right, bottom = _scaled(box, scale)
+        area = (left, top, right + 1, bottom + 1)
+        tint = Image.new("RGB", (area[2] - left, area[3] - top), CHANGED)
+        image.paste(Image.blend(image.crop(area), tint, FILL_ALPHA / 255), area)
+        draw.rectangle((left, top, right, bottom), outline=CHANGED, width=line)
     for box in regions.removed:
         left, top, right, bottom = _scaled(box, scale)
-        draw.rectangle((left, top, right, max(bottom, top + 2 * line)), fill=(*REMOVED, 230))
-    shown = Image.alpha_composite(image.convert("RGBA"), overlay).convert("RGB")
+        draw.rectangle((left, top, right, max(bottom, top + 2 * line)), fill=REMOVED)
     out = io.BytesIO()
-    shown.save(out, "PNG", compress_level=6)
+    image.save(out, "PNG", compress_level=3)
     return out.getvalue()
 
 
 def changed_regions(old: Screenshot | None, new: Screenshot, changed: Sequence[str],
                     removed: Sequence[str] = ()) -> Regions:
     """The boxes `visual_diff` draws, on the new screenshot's own pixels."""
-    return _regions(old, new, _decode(new.png, "new"), changed, removed)
+    image = _decode(new.png, "new")
+    return _regions(old, new, image.size, _reduced(image), changed, removed)
 
 
-def _regions(old: Screenshot | None, new: Screenshot, image: Image.Image,
-             changed: Sequence[str], removed: Sequence[str]) -> Regions:
-    found = _from_layout(old, new, image.size, changed, removed)
+def _regions(old: Screenshot | None, new: Screenshot, size: tuple[int, int],
+             work: Image.Image, changed: Sequence[str], removed: Sequence[str]) -> Regions:
+    """`size`: the new screenshot's; `work`: it reduced for the image diff."""
+    found = _from_layout(old, new, size, changed, removed)
     if found is not None and (found.boxes or found.removed):
         return found
     if old is None:
         return found or Regions((), (), "none")
-    boxes = _from_pixels(_decode(old.png, "old"), image)
-    return Regions(tuple(_padded(boxes, image.size)), (), "pixels" if boxes else "none")
+    boxes = _from_pixels(_reduced(_decode(old.png, "old"), size[0]), work, size)
+    return Regions(tuple(_padded(boxes, size)), (), "pixels" if boxes else "none")
+
+
+def _shrunk(image: Image.Image, scale: float) -> Image.Image:
+    """The image scaled down to WEB_WIDTH, a strip at a time: a whole-image resize
+    holds an intermediate as large as the output again."""
+    height = max(1, round(image.height * scale))
+    shown = Image.new("RGB", (WEB_WIDTH, height))
+    for top in range(0, height, STRIP):
+        bottom = min(height, top + STRIP)
+        source = (0, top / scale, image.width, min(image.height, bottom / scale))
+        shown.paste(image.resize((WEB_WIDTH, bottom - top), Image.Resampling.BILINEAR,
+                                 box=source), (0, top))
+    return shown
+
+
+def _factor(width: int) -> int:
+    """How much the image diff reduces a screenshot `width` px wide."""
+    return max(1, math.ceil(width / WORK_WIDTH))
+
+
+def _reduced(image: Image.Image, width: int | None = None) -> Image.Image:
+    """The image in grey, reduced by the factor of the new screenshot's `width`."""
+    return image.reduce(_factor(width or image.width)).convert("L")
 
 
 # --- from the layout --------------------------------------------------------------------
@@ -241,10 +268,10 @@ def _where_removed(paragraph: str, before: _Texts, blocks: list[tuple[str, Box]]
 
 
 # --- from the pixels --------------------------------------------------------------------
-def _from_pixels(before: Image.Image, after: Image.Image) -> list[Box]:
-    """Boxes around what differs, on `after`'s pixels: the images compared reduced."""
-    factor = max(1, math.ceil(after.width / WORK_WIDTH))
-    old, new = (image.reduce(factor).convert("L") for image in (before, after))
+def _from_pixels(old: Image.Image, new: Image.Image, size: tuple[int, int]) -> list[Box]:
+    """Boxes around what differs between the reduced screenshots, on the new one's
+    pixels (`size`)."""
+    factor = _factor(size[0])
     width, height = min(old.width, new.width), min(old.height, new.height)
     found: list[Box] = []
     if width and height:
@@ -257,8 +284,8 @@ def _from_pixels(before: Image.Image, after: Image.Image) -> list[Box]:
         found.append((0, height, new.width, new.height))
     if new.width > width:
         found.append((width, 0, new.width, height))
-    return [(left * factor, top * factor, min(after.width, right * factor),
-             min(after.height, bottom * factor)) for left, top, right, bottom in found]
+    return [(left * factor, top * factor, min(size[0], right * factor),
+             min(size[1], bottom * factor)) for left, top, right, bottom in found]
 
 
 def _segments(mask: Image.Image) -> list[Box]:
@@ -342,7 +369,7 @@ def _decode(png: bytes, which: str) -> Image.Image:
         _size(png)
         with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
             image.load()
-            return image.convert("RGB")
+            return image if image.mode == "RGB" else image.convert("RGB")
     except VisualDiffError as exc:
         raise VisualDiffError(f"{which} screenshot: {exc}") from None
     except (OSError, ValueError, SyntaxError) as exc:
