@@ -19,14 +19,14 @@ Where the boxes come from, best first:
    wider than the old one, the extra part is boxed whole.
 
 Cost is bounded: a screenshot over MAX_PIXELS decoded pixels (1280 x 16384, 84 MB
-decoded: Pillow keeps 4 bytes a pixel) is refused with VisualDiffError before anything is decoded (the PNG header gives
-its size), so a hostile 30000-px-tall page cannot make the web app decode it; the image
-diff runs on the reduced images; at most MAX_BLOCKS layout blocks are read and at most
-MAX_SEARCHES texts searched among them (a whole page rewritten, 5000 blocks: under a
-second); the result is at most WEB_WIDTH px wide. One full-size screenshot is decoded
-at a time (the new one is reduced and scaled before the old one is read): a pair at the
-cap peaked 136 MB over the process's own (that screenshot and the 960-px result) and
-took 2 s on a busy 2-core machine.
+decoded: Pillow keeps 4 bytes a pixel) is refused with VisualDiffError before anything
+is decoded (the PNG header gives its size), so a hostile 30000-px-tall page cannot make
+the web app decode it; the image diff runs on the reduced images; at most MAX_BLOCKS
+layout blocks are read and at most MAX_SEARCHES texts searched among them (a whole page
+rewritten, 5000 blocks: under a second); the result is at most WEB_WIDTH px wide. One
+full-size screenshot is decoded at a time (the new one is reduced and scaled before the
+old one is read): a pair at the cap peaked 136 MB over the process's own (that
+screenshot and the 960-px result) and took 2 s on a busy 2-core machine.
 """
 
 from __future__ import annotations
