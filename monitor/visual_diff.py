@@ -40,8 +40,8 @@ from typing import Any
 from PIL import Image, ImageChops, ImageDraw
 from rapidfuzz import fuzz, process
 
-from monitor._visual_screens import Screenshot
 from monitor.errors import MonitorError
+from monitor.screenshots import Screenshot
 
 __all__ = ["MAX_PIXELS", "Regions", "VisualDiffError", "changed_regions", "fits",
            "visual_diff"]

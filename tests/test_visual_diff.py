@@ -19,10 +19,10 @@ from browser import chromium, page  # noqa: F401  (fixtures)
 from PIL import Image, ImageChops
 from web_helpers import PASSWORD, Client, Served, serve
 
-from monitor._visual_screens import Screenshot, version_screenshot
 from monitor.diff import diff_documents
 from monitor.document import Document
 from monitor.events import ChangeDetected, Event, SourceRegistered, VersionCaptured
+from monitor.screenshots import Screenshot, version_screenshot
 from monitor.store import EventStore, migrate, open_store
 from monitor.store.snapshots import Blob
 from monitor.visual_diff import (

@@ -21,12 +21,12 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from monitor import classify
-from monitor._visual_screens import version_screenshot
 from monitor.alerts import wording
 from monitor.diff import Change, diff_documents
 from monitor.document import Document
 from monitor.errors import MonitorError
 from monitor.report.escape import link_url
+from monitor.screenshots import version_screenshot
 from monitor.store.rows import SourceRow
 from monitor.store.schema import versions
 from monitor.store.snapshots import get_text
