@@ -115,8 +115,9 @@ def _check_chains(conn: Connection, backup: Backup) -> None:
     report = VerifyReport()
     heads = {row.stream_id: row for row in conn.execute(select(streams))}
     walker = _StreamWalker(report, heads)
-    found = conn.execution_options(yield_per=1000).execute(
-        select(events).order_by(events.c.stream_id, events.c.version))
+    found = conn.execute(  # on the statement: a connection's options would outlive it
+        select(events).order_by(events.c.stream_id, events.c.version)
+        .execution_options(yield_per=1000))
     for row in found:
         walker.feed(row)
         if report.problems:
