@@ -203,7 +203,7 @@ def _check_fields(manifest: dict[str, Any]) -> None:
     logical = manifest["kind"] == "logical"
     member = ["size", "sha256"]
     infos = [(f"tables.{t.name}", manifest["tables"][t.name],
-              ["rows", *(member + ["member"] if logical else [])]) for t in RECORD + STATE]
+              ["rows", *([*member, "member"] if logical else [])]) for t in RECORD + STATE]
     infos += [(f"files.{n}", i, member) for n, i in manifest["files"].items()]
     if manifest["kind"] == "sqlite":
         infos.append(("store", manifest["store"], member))
@@ -341,11 +341,11 @@ def _open_copy(path: Path, tar: tarfile.TarFile, manifest: dict[str, Any],
         packed.unlink()
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            needs = f" (it needs {info['unpacked'] / 2**20:,.0f} MB)" if "unpacked" in info else ""
             raise MonitorError(
                 f"the temporary folder {folder.parent} is full: restore unpacks the backup's "
-                "SQLite copy there first (it needs about "
-                f"{unpacked_cap(info) // 2**20 + 1:,} MB); free space or set TMPDIR to "
-                "another folder (your store was not touched)") from None
+                f"SQLite copy there first{needs}; free space there or set TMPDIR to another "
+                "folder (your store was not touched)") from None
         raise
     engine = open_engine(f"sqlite:///{copy}", read_only=True)
     stack.callback(engine.dispose)

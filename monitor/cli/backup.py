@@ -91,8 +91,9 @@ def _key_id(settings: EvidenceSettings) -> str | None:
 def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
     """Fill an empty store (the configured one, or --database URL) from a backup FILE:
     the schema, then the copied tables, then the projections rebuilt from the log, in one
-    transaction. The whole file is checked first; a damaged or altered one, one from a
-    newer schema, or a store that is not empty is refused with nothing written."""
+    transaction. The whole file is checked first, its rows and the log's hash chains as
+    they load; a damaged or altered one, one from a newer schema, or a store that is not
+    empty is refused with nothing written."""
     from monitor.backup import KEY_MEMBER, WITNESS_MEMBER
     from monitor.backup.read import open_backup
     from monitor.backup.restore import restore as load
@@ -206,7 +207,10 @@ class _Staged:
             self.temporary.unlink(missing_ok=True)
 
     def discard(self) -> None:
-        self.temporary.unlink(missing_ok=True)
+        try:
+            self.temporary.unlink(missing_ok=True)
+        except OSError:
+            return  # never made (a file where its folder goes)
         for folder in self.made:  # innermost first: only the folders this restore made
             try:
                 folder.rmdir()
