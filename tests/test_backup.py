@@ -584,6 +584,11 @@ def test_the_key_is_written_before_the_store_or_not_at_all(
     assert not (target / "monitor.db").exists()
     assert not (target / "witness.jsonl").exists()
     assert [p.name for p in target.iterdir()] == ["keys"]
+    (target / "keys").unlink()
+    (target / "keys" / "checkpoint.ed25519").mkdir(parents=True)  # a folder at its place
+    refused = at(target, url, "restore", str(backup))
+    assert refused.code == 2 and "is in the way" in refused.err, refused.err
+    assert not (target / "monitor.db").exists()
 
     # A file that appears at the key's place after the commit: the restore is kept, and
     # the one line says how to take the key out of the backup.

@@ -158,6 +158,10 @@ def _refuse_other_files(settings: EvidenceSettings, key_id: str | None,
                         witness: bytes | None) -> None:
     """A key or witness file already at the target that is not the backup's would make
     `verify` fail after the restore: refused before anything is written."""
+    for path in (settings.key_file, settings.witness_file):
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{path} is in the way (not a file): move it away first "
+                             "(nothing was written)")
     if settings.key_file.exists() and key_id is not None:
         there = _key_id(settings)
         if there != key_id:
@@ -195,9 +199,11 @@ class _Staged:
         except OSError as exc:
             staged = cls(path, temporary, made, member, mode)
             staged.discard()
-            where = f" ({one_line(str(exc.filename), 120)})" if exc.filename else ""
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}{where}; nothing "
-                             "was written") from None
+            where = one_line(str(exc.filename), 120) if exc.filename else str(path)
+            why = (f"a file is in the way at {where}"
+                   if isinstance(exc, FileExistsError | NotADirectoryError)
+                   else f"{exc.strerror or exc} ({where})")
+            raise UsageError(f"cannot write {path}: {why}; nothing was written") from None
         return cls(path, temporary, made, member, mode)
 
     def publish(self) -> None:
