@@ -646,13 +646,13 @@ def test_a_killed_backups_work_folder_is_removed_a_day_later(
 
 
 def test_a_write_protected_sqlite_store_is_copied(source: Source, tmp_path: Path) -> None:
-    """A store on a read-only mount (here: a folder and file with no write bits, no -wal):
-    SQLite's online backup reads it through the read-only engine (`immutable`)."""
-    source.close()
+    """A store on a read-only mount (here: a folder and file with no write bits; its -wal
+    file gone with its last writer): SQLite's online backup reads it through the read-only
+    engine (`immutable`), and nothing is made beside it (no -shm: a mount would refuse)."""
+    source.close()  # the last connection: the -wal and -shm files go
     database = source.folder / "monitor.db"
-    with sqlite3.connect(database) as conn:
-        conn.execute("PRAGMA journal_mode=DELETE")  # the -wal file checkpointed and gone
-    conn.close()
+    before = sorted(p.name for p in source.folder.iterdir())
+    assert "monitor.db-wal" not in before
     database.chmod(0o444)
     source.folder.chmod(0o555)
     try:
@@ -661,6 +661,18 @@ def test_a_write_protected_sqlite_store_is_copied(source: Source, tmp_path: Path
         source.folder.chmod(0o755)
         database.chmod(0o644)
     assert made.code == 0, made.err
+    assert sorted(p.name for p in source.folder.iterdir()) == before
     target = f"sqlite:///{tmp_path / 'r' / 'monitor.db'}"
     assert at(tmp_path / "r", target, "restore", str(tmp_path / "ro.tar")).code == 0
     assert rows(target, events) == rows(source.url, events)
+
+
+def test_a_row_longer_than_a_restore_takes_is_refused_by_backup(
+        source: Source, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup never writes what its restore would refuse (the cap lowered here to 1 KB:
+    the stored pages' raw captures are longer)."""
+    monkeypatch.setattr("monitor.backup.write.LINE_MAX", 1024)
+    refused = source.run("backup", "-o", str(tmp_path / "b.tar"), "--kind", "logical")
+    assert refused.code == 2 and refused.err.count("\n") == 1, refused.err
+    assert "table blobs's row" in refused.err and "--kind sqlite" in refused.err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["source"]
