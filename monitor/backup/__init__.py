@@ -9,8 +9,9 @@ table cannot be left out of backups unnoticed (tests/test_backup.py checks the h
 
 The file is a tar archive:
 - `manifest.json`: the format, the schema revision, the database kind it came from, each
-  member's sha256 and size, each table's row count and columns, the head of the log (the
-  last event's position and hash), the checkpoint key's id;
+  member's sha256 and size (and unpacked size, and a table's longest line), each table's
+  row count and columns, the head of the log (the last event's position and hash), the
+  checkpoint key's id;
 - `logical` format: `tables/NAME.jsonl.zst`, one JSON array per row (bytes in base64,
   moments in ISO 8601; an event's data as stored, packed or not), written inside one read
   transaction (a snapshot: REPEATABLE READ on PostgreSQL, a WAL read transaction on
@@ -21,8 +22,10 @@ The file is a tar archive:
   the private signing key, only when asked for (`--with-keys`).
 
 A restore checks all of it (members' sha256, row counts, the head, the schema revision)
-before it writes anything, then loads every table in one transaction together with the
-replay of the projections: a restore that fails leaves the tables empty.
+before it writes anything, unpacking no more than the manifest says (and never a line
+longer than LINE_MAX), then loads every table in one transaction, checks the loaded
+log's hash chains, and replays the projections: a restore that fails leaves the tables
+empty.
 
 Here: which tables are copied, and how a row's values are written. `write` makes a
 backup, `read` opens and checks one, `restore` loads it.
@@ -31,6 +34,7 @@ backup, `read` opens and checks one, `restore` loads it.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from datetime import datetime
 from pathlib import Path
@@ -38,9 +42,12 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Connection,
     DateTime,
+    Integer,
     LargeBinary,
+    String,
     Table,
     func,
     inspect,
@@ -91,6 +98,21 @@ COPIED = {table.name: table for table in RECORD + STATE}
 TRANSIENT: frozenset[str] = frozenset({"daemon_heartbeats"})
 
 CHUNK = 1 << 20
+# The longest JSON line (one row) a logical backup holds. The largest row is a blob: a raw
+# capture of at most fetch.max_bytes (10 MB by default) as stored, zstd-compressed (at
+# worst 1/256 larger), then base64 (4/3): 10 MiB -> 13.4 MiB. 64 MiB leaves room for
+# fetch.max_bytes up to about 47 MiB; `backup` refuses a row above it (it would not restore).
+LINE_MAX = 64 << 20
+# A manifest is a few KB (14 tables, their columns and sizes).
+MANIFEST_MAX = 1 << 20
+
+
+def unpacked_cap(info: dict[str, Any]) -> int:
+    """The most bytes a member may unpack to: what the manifest says (since `unpacked` was
+    recorded), and never more than real data unpacks to (zstd makes JSON lines and SQLite
+    pages 3 to 30 times smaller, never 1000 times but for runs of one byte: a bomb)."""
+    ceiling = (1 << 30) + 1000 * int(info["size"])
+    return min(int(info["unpacked"]), ceiling) if "unpacked" in info else ceiling
 KEY_MEMBER = "files/checkpoint.ed25519"
 WITNESS_MEMBER = "files/witness.jsonl"
 STORE_MEMBER = "store.sqlite.zst"
@@ -148,6 +170,38 @@ def decode(value: Any, kind: str) -> Any:
     if kind == "moment":
         return datetime.fromisoformat(value)
     return value
+
+def check_row(table: Table, row: dict[str, Any]) -> None:
+    """Refuse (ValueError) a decoded row whose values this schema's columns cannot hold: a
+    SQLite table takes a string in an integer column, and the code reading it later would
+    not expect one."""
+    for name, nullable, wanted in _column_types(table):
+        value = row[name]
+        if value is None:
+            if not nullable:
+                raise ValueError(f"{name} is empty")
+        elif wanted is not None and (type(value) is not wanted
+                                     and (not isinstance(value, wanted) or
+                                          (wanted is int and isinstance(value, bool)))):
+            raise ValueError(f"{name} holds a {type(value).__name__}, not a "
+                             f"{wanted.__name__}")
+
+
+@functools.cache
+def _column_types(table: Table) -> list[tuple[str, bool, type | None]]:
+    """Each column's name, whether it may be empty, and the Python type of its values
+    (None: any JSON value)."""
+    found: list[tuple[str, bool, type | None]] = []
+    for column in table.columns:
+        wanted: type | None = None
+        for sql_type, python in ((LargeBinary, bytes), (DateTime, datetime), (Boolean, bool),
+                                 (Integer, int), (String, str)):
+            if isinstance(column.type, sql_type):
+                wanted = python
+                break
+        found.append((column.name, bool(column.nullable), wanted))
+    return found
+
 
 def head_of(row: list[Any]) -> dict[str, Any]:
     """The head of the log as the manifest names it, from the last events row."""

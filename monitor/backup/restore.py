@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, func, insert, inspect, select, text
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from monitor.backup import COPIED, RECORD, STATE
 from monitor.backup.read import Backup, Damaged
@@ -15,7 +16,9 @@ from monitor.errors import UsageError
 from monitor.store import migrate, projections
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
-from monitor.store.schema import events, sources
+from monitor.store.schema import events, sources, streams
+from monitor.store.verify import VerifyReport, _StreamWalker
+from monitor.untrusted import one_line
 
 _BATCH = 500
 
@@ -58,30 +61,74 @@ def restore(backup: Backup, engine: Engine, *, log_only: bool) -> Restored:
             raise UsageError("the store was written to while the restore began; nothing was "
                              "written")
         for table in tables:
-            loaded[table.name] = _load(conn, table, backup.rows(table))
+            loaded[table.name] = _load(conn, table, backup.rows(table), backup)
             expected = backup.manifest["tables"][table.name]["rows"]
             if loaded[table.name] != expected:  # pragma: no cover - checked on opening
                 raise Damaged(f"{backup.path}: {table.name} gave {loaded[table.name]} rows, "
                               f"not {expected}")
+        _check_chains(conn, backup)
         if conn.dialect.name == "postgresql":
             _advance_sequences(conn, tables)
         replayed = projections.replay(conn)
     return Restored(loaded, replayed)
 
 
-def _load(conn: Connection, table: Table, rows: Iterator[dict[str, Any]]) -> int:
-    count, batch = 0, []
+def _load(conn: Connection, table: Table, rows: Iterator[dict[str, Any]],
+          backup: Backup) -> int:
+    """Insert the rows; one the database refuses (a key twice, an empty required value, a
+    value its column cannot hold) is Damaged: the transaction is rolled back."""
+    count, batch = 0, list[dict[str, Any]]()
     statement = insert(table)
+
+    def flush() -> None:
+        try:
+            conn.execute(statement, batch)
+        except (IntegrityError, DataError) as exc:
+            refused(exc)
+        except DBAPIError:
+            raise  # the database's own trouble (a full disk, a lost server), not the rows'
+        except StatementError as exc:  # a value its column's type cannot bind
+            refused(exc)
+
+    def refused(exc: StatementError) -> None:
+        detail = one_line(str(getattr(exc, "orig", None) or exc), 100)
+        raise Damaged(f"{backup.path}: table {table.name}'s rows {count + 1}-"
+                      f"{count + len(batch)} are refused by the database ({detail}): "
+                      "the backup was damaged or altered; nothing was written") from None
+
     for row in rows:
         batch.append(row)
         if len(batch) >= _BATCH:
-            conn.execute(statement, batch)
+            flush()
             count += len(batch)
             batch = []
     if batch:
-        conn.execute(statement, batch)
+        flush()
         count += len(batch)
     return count
+
+
+def _check_chains(conn: Connection, backup: Backup) -> None:
+    """The loaded log's hash chains and stream heads, as `monitor verify` checks them, on
+    the restoring connection before the commit: a log altered in the backup (its manifest
+    rewritten to match) is refused with nothing written, naming the first altered event."""
+    report = VerifyReport()
+    heads = {row.stream_id: row for row in conn.execute(select(streams))}
+    walker = _StreamWalker(report, heads)
+    found = conn.execute(  # on the statement: a connection's options would outlive it
+        select(events).order_by(events.c.stream_id, events.c.version)
+        .execution_options(yield_per=1000))
+    for row in found:
+        walker.feed(row)
+        if report.problems:
+            break
+    else:
+        walker.finish()
+        report.problems.extend(f"stream {s!r}: all its events are missing"
+                               for s in heads if s not in walker.seen)
+    if report.problems:
+        raise Damaged(f"{backup.path}: the log in it was altered: "
+                      f"{one_line(report.problems[0], 160)}; nothing was written")
 
 
 def _advance_sequences(conn: Connection, tables: tuple[Table, ...]) -> None:

@@ -14,6 +14,7 @@ from monitor.errors import ConfigError, MonitorError, UsageError
 from monitor.evidence.keys import load_signing_key
 from monitor.evidence.settings import EvidenceSettings, evidence_settings
 from monitor.store.database import describe
+from monitor.untrusted import one_line
 
 
 @cli.command()
@@ -90,8 +91,9 @@ def _key_id(settings: EvidenceSettings) -> str | None:
 def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
     """Fill an empty store (the configured one, or --database URL) from a backup FILE:
     the schema, then the copied tables, then the projections rebuilt from the log, in one
-    transaction. The whole file is checked first; a damaged or altered one, one from a
-    newer schema, or a store that is not empty is refused with nothing written."""
+    transaction. The whole file is checked first, its rows and the log's hash chains as
+    they load; a damaged or altered one, one from a newer schema, or a store that is not
+    empty is refused with nothing written."""
     from monitor.backup import KEY_MEMBER, WITNESS_MEMBER
     from monitor.backup.read import open_backup
     from monitor.backup.restore import restore as load
@@ -101,14 +103,31 @@ def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
         manifest = opened.manifest
         key, witness = opened.files.get(KEY_MEMBER), opened.files.get(WITNESS_MEMBER)
         _refuse_other_files(settings, manifest.get("key_id"), witness)
-        restored = load(opened, app.store(check_schema=False).engine, log_only=log_only)
-    placed = []
-    if key is not None and not settings.key_file.exists():
-        _place(settings.key_file, key, 0o600)
-        placed.append(str(settings.key_file))
-    if witness is not None and not settings.witness_file.exists():
-        _place(settings.witness_file, witness, 0o644)
-        placed.append(str(settings.witness_file))
+        # The files are written beside their places before the store is, so a place that
+        # cannot take them (a file in the way, no permission) is refused with nothing
+        # written; after the commit they are only linked into place.
+        staged: list[_Staged] = []
+        try:
+            if key is not None and not settings.key_file.exists():
+                staged.append(_Staged.write(settings.key_file, key, 0o600, KEY_MEMBER))
+            if witness is not None and not settings.witness_file.exists():
+                staged.append(_Staged.write(settings.witness_file, witness, 0o644,
+                                            WITNESS_MEMBER))
+            restored = load(opened, app.store(check_schema=False).engine, log_only=log_only)
+        except BaseException:
+            for one in reversed(staged):
+                one.discard()
+            raise
+    placed, lost = [], []
+    for one in staged:
+        try:
+            one.publish()
+            placed.append(str(one.path))
+        except OSError as exc:
+            lost.append(f"{one.path} could not be written ({exc.strerror or exc}): it is "
+                        f"{one.member} in the backup: `tar -xOf {file} {one.member} > "
+                        f"{one.path}`" + (f" and `chmod 600 {one.path}`"
+                                          if one.mode == 0o600 else ""))
     head = manifest["head"] or {"position": 0}
     missing_key = bool(manifest.get("key_id")) and not settings.key_file.exists()
     if fmt == "json":
@@ -116,6 +135,8 @@ def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
                    "rows": restored.rows, "replayed": restored.replayed,
                    "head_position": head["position"], "files": placed,
                    "key_missing": missing_key})
+        if lost:
+            raise MonitorError("the store was restored, but " + "; and ".join(lost))
         return
     click.echo(f"restored into {describe(app.url)}: {restored.replayed} events up to position "
                f"{head['position']}, {sum(restored.rows.values())} rows in "
@@ -129,12 +150,18 @@ def restore(app: AppContext, file: Path, log_only: bool, fmt: str) -> None:
                    f"it to {settings.key_file} before `monitor init` or the daemon makes a "
                    "new one")
     click.echo("next: `monitor verify`")
+    if lost:
+        raise MonitorError("the store was restored, but " + "; and ".join(lost))
 
 
 def _refuse_other_files(settings: EvidenceSettings, key_id: str | None,
                         witness: bytes | None) -> None:
     """A key or witness file already at the target that is not the backup's would make
     `verify` fail after the restore: refused before anything is written."""
+    for path in (settings.key_file, settings.witness_file):
+        if path.exists() and not path.is_file():
+            raise UsageError(f"{path} is in the way (not a file): move it away first "
+                             "(nothing was written)")
     if settings.key_file.exists() and key_id is not None:
         there = _key_id(settings)
         if there != key_id:
@@ -148,10 +175,50 @@ def _refuse_other_files(settings: EvidenceSettings, key_id: str | None,
                          "file: move it away first (nothing was written)")
 
 
-def _place(path: Path, body: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if mode == 0o600 else 0o755)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as out:
-        out.write(body)
-        out.flush()
-        os.fsync(out.fileno())
+class _Staged:
+    """A file restored beside its place under a temporary name, linked into place after
+    the store's commit (never over a file that appeared meanwhile)."""
+
+    def __init__(self, path: Path, temporary: Path, made: list[Path], member: str,
+                 mode: int) -> None:
+        self.path, self.temporary, self.made, self.member, self.mode = (
+            path, temporary, made, member, mode)
+
+    @classmethod
+    def write(cls, path: Path, body: bytes, mode: int, member: str) -> _Staged:
+        made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+        temporary = path.with_name(f".{path.name}.restoring-{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True,
+                              mode=0o700 if mode == 0o600 else 0o755)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with os.fdopen(fd, "wb") as out:
+                out.write(body)
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:
+            staged = cls(path, temporary, made, member, mode)
+            staged.discard()
+            where = one_line(str(exc.filename), 120) if exc.filename else str(path)
+            why = (f"a file is in the way at {where}"
+                   if isinstance(exc, FileExistsError | NotADirectoryError)
+                   else f"{exc.strerror or exc} ({where})")
+            raise UsageError(f"cannot write {path}: {why}; nothing was written") from None
+        return cls(path, temporary, made, member, mode)
+
+    def publish(self) -> None:
+        try:
+            os.link(self.temporary, self.path)
+        finally:
+            self.temporary.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        try:
+            self.temporary.unlink(missing_ok=True)
+        except OSError:
+            return  # never made (a file where its folder goes)
+        for folder in self.made:  # innermost first: only the folders this restore made
+            try:
+                folder.rmdir()
+            except OSError:
+                break
