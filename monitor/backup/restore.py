@@ -17,7 +17,7 @@ from monitor.store import migrate, projections
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.schema import events, sources, streams
-from monitor.store.verify import VerifyReport, _StreamWalker
+from monitor.store.verify import VerifyReport, StreamWalker
 from monitor.untrusted import one_line
 
 _BATCH = 500
@@ -114,7 +114,7 @@ def _check_chains(conn: Connection, backup: Backup) -> None:
     rewritten to match) is refused with nothing written, naming the first altered event."""
     report = VerifyReport()
     heads = {row.stream_id: row for row in conn.execute(select(streams))}
-    walker = _StreamWalker(report, heads)
+    walker = StreamWalker(report, heads)
     found = conn.execute(  # on the statement: a connection's options would outlive it
         select(events).order_by(events.c.stream_id, events.c.version)
         .execution_options(yield_per=1000))

@@ -62,7 +62,7 @@ def _verify(engine: Engine, max_problems: int) -> VerifyReport:
         rows = conn.execution_options(yield_per=1000).execute(
             select(events).order_by(events.c.stream_id, events.c.version)
         )
-        walker = _StreamWalker(report, heads)
+        walker = StreamWalker(report, heads)
         for row in rows:
             walker.feed(row)
             if len(report.problems) >= max_problems:
@@ -124,7 +124,7 @@ def _verify_references(conn: Connection, report: VerifyReport, max_problems: int
                 return
 
 
-class _StreamWalker:
+class StreamWalker:
     def __init__(self, report: VerifyReport, heads: dict[str, Any]) -> None:
         self.report = report
         self.heads = heads
