@@ -17,7 +17,7 @@ from monitor.store import migrate, projections
 from monitor.store.database import WRITE, serialize_appends
 from monitor.store.faults import translated
 from monitor.store.schema import events, sources, streams
-from monitor.store.verify import VerifyReport, StreamWalker
+from monitor.store.verify import StreamWalker, VerifyReport
 from monitor.untrusted import one_line
 
 _BATCH = 500
