@@ -55,7 +55,7 @@ class HtmlPage(SourceAdapter):
         if previous is not None and previous.knows(key):
             return NotModified(validators)
         document = self._document(spec, root, answer.url, answer.status)
-        return Capture(
+        captured = Capture(
             document=document,
             final_url=answer.url,
             raw=answer.content,
@@ -63,6 +63,13 @@ class HtmlPage(SourceAdapter):
             validators=validators,
             redirects=answer.redirects,
         )
+        from monitor.render.response import Rendered  # here: it imports monitor.fetch
+
+        if isinstance(answer, Rendered):  # what the browser saw besides: monitor.render
+            captured = replace(captured, main_document=answer.main_document,
+                               screenshot=answer.screenshot, layout=answer.layout,
+                               evidence={"rendered": dict(answer.rendered)})
+        return captured
 
     def reread(self, spec: SourceSpec, raw: bytes, url: str) -> Document:
         """The document a stored page gives under `spec`'s masks (no fetch): a
