@@ -13,6 +13,7 @@ from http.cookiejar import DefaultCookiePolicy
 
 from requests.cookies import RequestsCookieJar
 
+from monitor import trace
 from monitor.addresses import AddressPolicy
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.netguard import fetch_scope
@@ -57,9 +58,11 @@ class RenderingFetcher(Fetcher):
                                       wait=self.render.wait, headers=dict(headers or {}),
                                       ca_bundle=ca_bundle))
         main = loaded.main
+        html = loaded.html.encode("utf-8")
+        trace.answered(main.status, html)
         return Rendered(
             url=loaded.url, status=main.status, headers=main.headers,
-            content=loaded.html.encode("utf-8"), content_type="text/html", charset="utf-8",
+            content=html, content_type="text/html", charset="utf-8",
             redirects=loaded.redirects, elapsed_ms=round((time.monotonic() - started) * 1000),
             screenshot=loaded.screenshot, layout=loaded.layout, main_document=main.body,
             rendered={"browser": loaded.browser,

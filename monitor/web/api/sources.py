@@ -61,6 +61,9 @@ class Source(BaseModel):
     settings_problem: str | None = Field(
         description="A stored setting no check can use; null when there is none.")
     tags: list[str] = Field(description="The tags it is filed under (monitor.tags).")
+    render: bool = Field(False, description="Read in a browser (render = true).")
+    screenshot: bool = Field(False, description="Keeps a screenshot of its first version "
+                             "too (screenshot = true).")
     links: SourceLinks
 
 
