@@ -4,6 +4,7 @@ page may ask for; the screenshot and layout kept as evidence."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 from collections.abc import Iterator
@@ -222,6 +223,17 @@ def test_browser_is_recycled_after_its_pages(site) -> None:
         rendering.close()
 
 
+def test_crashed_browser_is_started_again(renderer, site) -> None:
+    site.route("/plain", Reply.page("<!doctype html><p>A plain paragraph of text.</p>"))
+    renderer.get(site.url("/plain"))
+    launched = renderer.pool.launches
+    loop = renderer.pool._running()
+    for held in list(renderer.pool._browsers):  # gone from under the pool, as a crash is
+        asyncio.run_coroutine_threadsafe(held.browser.close(), loop).result(timeout=10)
+    assert b"plain paragraph" in renderer.get(site.url("/plain")).content
+    assert renderer.pool.launches == launched + 1
+
+
 def test_not_found_main_document_is_not_found(renderer, site) -> None:
     site.route("/gone", Reply.page("<p>No such page</p>", status=404))
     with pytest.raises(FetchFailed) as gone:
@@ -254,3 +266,29 @@ def test_render_settings_are_kept_in_the_sources_events(store) -> None:
     assert events[0].data["options"] == {"render": True, "screenshot": True}
     assert [e.type for e in events] == ["SourceRegistered", "SourceReconfigured"]
     assert events[1].data["changes"]["options"] == {"render": True}
+
+
+def test_missing_browser_is_one_clear_reason_for_the_source(store, db_url: str, site) -> None:
+    config = fast_config(db_url, render={"executable": "/nonexistent/chromium"})
+    checker = build_checker(config, store, learn=False)
+    watch(store, "shell", site.url("/"))
+    try:
+        result = checker.check("shell")
+    finally:
+        checker.fetcher.close()
+    assert result.outcome == "error"
+    assert result.detail.startswith("internal: no browser at /nonexistent/chromium ([render] "
+                                    "executable): install Debian's chromium")
+    assert site.hits("/") == []
+
+
+def test_add_probe_renders_with_render_and_finds_no_text_without(db_url: str, site) -> None:
+    from monitor.preview import Probe, Unread, probe
+
+    config = fast_config(db_url, render={"timeout": "15s"})
+    spec = SourceConfig(name="shell", url=site.url("/"), kind="html", interval_seconds=60)
+    (plain_read,) = probe(config, [spec], kind_given=True)
+    (rendered,) = probe(config, [replace(spec, render=True)], kind_given=True)
+    assert isinstance(plain_read, Unread) and "no main content" in plain_read.message
+    assert isinstance(rendered, Probe) and rendered.status == 200
+    assert rendered.first_line == TEXT[0]

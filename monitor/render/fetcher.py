@@ -15,6 +15,7 @@ from requests.cookies import RequestsCookieJar
 
 from monitor import trace
 from monitor.addresses import AddressPolicy
+from monitor.errors import FetchFailed
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.netguard import fetch_scope
 from monitor.render.page import Job
@@ -59,6 +60,10 @@ class RenderingFetcher(Fetcher):
                                       ca_bundle=ca_bundle))
         main = loaded.main
         html = loaded.html.encode("utf-8")
+        if len(html) > self.settings.max_bytes:  # a script can build a DOM of any size
+            raise FetchFailed("too_large", f"{loaded.url}: the rendered page is larger than "
+                              f"{self.settings.max_bytes} bytes ([fetch] max_bytes)",
+                              status=main.status)
         trace.answered(main.status, html)
         return Rendered(
             url=loaded.url, status=main.status, headers=main.headers,
