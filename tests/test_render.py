@@ -292,3 +292,20 @@ def test_add_probe_renders_with_render_and_finds_no_text_without(db_url: str, si
     assert isinstance(plain_read, Unread) and "no main content" in plain_read.message
     assert isinstance(rendered, Probe) and rendered.status == 200
     assert rendered.first_line == TEXT[0]
+
+
+def test_a_page_asks_its_host_no_more_than_the_host_gate_allows(site) -> None:
+    one_at_a_time = Fetcher(FetchSettings(min_delay_per_host=0, retries=0,
+                                          max_concurrent_per_host=1))
+    rendering = RenderingFetcher(one_at_a_time.settings, RenderSettings(timeout=10),
+                                 shares=one_at_a_time)
+    images = "".join(f"<img src='/i{n}.png'>" for n in range(4))
+    site.route("/images", Reply.page(f"<!doctype html><p>A page with images.</p>{images}"))
+    for n in range(4):
+        site.route(f"/i{n}.png", Reply(200, b"", {"Content-Type": "image/png"}, delay=0.15))
+    try:
+        rendering.get(site.url("/images"))
+    finally:
+        rendering.close()
+    assert all(site.hits(f"/i{n}.png") for n in range(4))  # every image was asked for ...
+    assert site.max_in_flight == 1  # ... one at a time, as [fetch] max_concurrent_per_host says

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Collection, Mapping
 from http.cookiejar import DefaultCookiePolicy
+from typing import Any
 
 from requests.cookies import RequestsCookieJar
 
@@ -18,6 +19,7 @@ from monitor.addresses import AddressPolicy
 from monitor.errors import FetchFailed
 from monitor.fetch import Fetcher, FetchSettings
 from monitor.netguard import fetch_scope
+from monitor.politeness import HostGate
 from monitor.render.page import Job
 from monitor.render.pool import BrowserPool
 from monitor.render.response import Rendered
@@ -33,6 +35,7 @@ class RenderingFetcher(Fetcher):
     def __init__(self, settings: FetchSettings, render: RenderSettings, *,
                  shares: Fetcher | None = None, addresses: AddressPolicy | None = None) -> None:
         super().__init__(settings, addresses=addresses)
+        self._shares = shares or self
         if shares is not None:
             self._gates, self._gates_lock = shares._gates, shares._gates_lock
         # The browser keeps each page's cookies in its own context; the relay keeps none.
@@ -74,6 +77,15 @@ class RenderingFetcher(Fetcher):
                       "main_document": {"status": main.status,
                                         "content_type": main.content_type or None},
                       "blocked": loaded.blocked})
+
+    def main_gate(self, url: str) -> Any:
+        """The gate a page's main document waits at: the plain fetcher's, whatever it
+        is (a queue worker's holds across the cluster: monitor.cluster.politeness)."""
+        return self._shares._gate(url)
+
+    def page_gate(self, url: str) -> HostGate:
+        """This process's gate of the host, for what a page asks of its own site."""
+        return Fetcher._gate(self, url)
 
     def close(self) -> None:
         self.pool.close()

@@ -22,7 +22,7 @@ from monitor.render.settings import RenderSettings
 from monitor.untrusted import one_line
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.render.fetcher import RenderingFetcher
 
 # A full-page screenshot taller than this is cut here: a page of endless scroll would
 # make a PNG of hundreds of megabytes of pixels.
@@ -64,7 +64,7 @@ class _State:
     blocked: int = 0
 
 
-async def load(browser: Browser, job: Job, fetcher: Fetcher, settings: RenderSettings,
+async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: RenderSettings,
                executor: Executor) -> Loaded:
     loop = asyncio.get_running_loop()
     ends = loop.time() + job.seconds

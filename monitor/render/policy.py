@@ -30,7 +30,7 @@ from monitor.fetch_failures import blocked, failure
 from monitor.netguard import fetch_scope
 
 if TYPE_CHECKING:
-    from monitor.fetch import Fetcher
+    from monitor.render.fetcher import RenderingFetcher
 
 # Sent by us or by the connection, never copied from the browser's request; and
 # never handed back to it (the body it gets is decoded, whole).
@@ -84,7 +84,7 @@ def same_site(url: str, page_host: str) -> bool:
     return bool(host) and site_of(host) == site_of(page_host)
 
 
-def relay(fetcher: Fetcher, method: str, url: str, headers: Mapping[str, str],
+def relay(fetcher: RenderingFetcher, method: str, url: str, headers: Mapping[str, str],
           body: bytes | None, deadline: float, main: bool,
           ca_bundle: str | None = None) -> Answer:
     """Perform one of the page's requests (redirects not followed: the browser follows
@@ -95,8 +95,8 @@ def relay(fetcher: Fetcher, method: str, url: str, headers: Mapping[str, str],
     sent = {k: v for k, v in headers.items() if k.lower() not in _REQUEST_DROPPED}
     sent["User-Agent"] = str(fetcher.session.headers["User-Agent"])
     prepared = requests.Request(method.upper(), url, headers=sent, data=body or None).prepare()
-    gate = fetcher._gate(url)  # the fetcher's own per-host gates: shared with plain fetches
-    with gate.slot() if main else gate.held(), fetch_scope(fetcher.addresses, deadline):
+    gate = fetcher.main_gate(url).slot() if main else fetcher.page_gate(url).held()
+    with gate, fetch_scope(fetcher.addresses, deadline):
         try:
             settings = fetcher.settings
             answer = fetcher.session.send(
@@ -120,7 +120,7 @@ def relay(fetcher: Fetcher, method: str, url: str, headers: Mapping[str, str],
                   headers=handed, body=content, content_type=content_type)
 
 
-def _body(fetcher: Fetcher, answer: requests.Response) -> bytes:
+def _body(fetcher: RenderingFetcher, answer: requests.Response) -> bytes:
     cap = fetcher.settings.max_bytes
     body = bytearray()
     try:

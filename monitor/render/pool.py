@@ -26,7 +26,7 @@ from monitor.render.settings import RenderSettings
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Playwright
 
-    from monitor.fetch import Fetcher
+    from monitor.render.fetcher import RenderingFetcher
 
 log = logging.getLogger("monitor.render")
 
@@ -59,7 +59,7 @@ class _Browser:
 class BrowserPool:
     """Renders pages for every thread of the process; `close` when done."""
 
-    def __init__(self, settings: RenderSettings, fetcher: Fetcher) -> None:
+    def __init__(self, settings: RenderSettings, fetcher: RenderingFetcher) -> None:
         self.settings = settings
         self.fetcher = fetcher
         self.launches = 0  # browsers started, recycled ones and restarts included
