@@ -22,10 +22,10 @@ from monitor.config import SourceConfig, parse_config
 from monitor.diff import Change
 from monitor.errors import ConfigError, FetchFailed
 from monitor.fetch import Fetcher, FetchSettings
-from monitor.render.fetcher import RenderingFetcher
+from monitor.one_check import build_checker, fetch_settings
+from monitor.render.fetcher import RenderingFetcher, shared_renderer
 from monitor.render.page import Job
 from monitor.render.settings import RenderSettings
-from monitor.runner import build_checker
 from monitor.store.snapshots import get_blob
 
 if chromium_path() is None:
@@ -74,11 +74,11 @@ def plain() -> Fetcher:
 
 @pytest.fixture(scope="module")
 def renderer() -> Iterator[RenderingFetcher]:
-    """One browser for the tests that need no settings of their own."""
-    shared = plain()
-    rendering = RenderingFetcher(shared.settings, RenderSettings(timeout=15), shares=shared)
-    yield rendering
-    rendering.close()
+    """The browser of the tests that need no settings of their own: the one the
+    checkers of these tests use too (the process's, for their settings)."""
+    shared = Fetcher(fetch_settings(fast_config("sqlite://")))
+    yield shared_renderer(RenderSettings(timeout=15), shared)
+    shared.close()
 
 
 @pytest.fixture

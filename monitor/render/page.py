@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,10 +37,15 @@ class Job:
     headers its main document is asked with (a source's HTTP Basic auth)."""
 
     url: str
-    seconds: float
+    seconds: float  # from when it was asked for: waiting for a browser counts
     wait: str
     headers: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
+    asked_at: float = field(default_factory=time.monotonic)
+
+    def left(self) -> float:
+        """Seconds left of the job's time."""
+        return self.asked_at + self.seconds - time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class _State:
 async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: RenderSettings,
                executor: Executor) -> Loaded:
     loop = asyncio.get_running_loop()
-    ends = loop.time() + job.seconds
+    ends = loop.time() + job.left()
     state = _State(page_host=urlsplit(job.url).hostname or "")
 
     async def handle(route: Route) -> None:

@@ -32,6 +32,7 @@ log = logging.getLogger("monitor.render")
 
 PAGES_PER_BROWSER = 4  # contexts open at once in one browser
 RELAY_THREADS = 8  # the page's requests performed at once (monitor.render.policy)
+LAUNCH_MS = 30_000  # a browser not started by then will not start
 GRACE = 10.0  # seconds a checker waits past a page's own time before giving up on it
 # Debian's chromium headless, as the tests run it: no GPU, nothing fetched on its own
 # account (updates, sync, safe browsing lists), no first-run dialogs. Playwright gives
@@ -79,7 +80,7 @@ class BrowserPool:
         BrowserUnavailable when no browser can be started)."""
         future = asyncio.run_coroutine_threadsafe(self._render(job), self._running())
         try:
-            return future.result(timeout=job.seconds + GRACE)
+            return future.result(timeout=max(0.0, job.left()) + GRACE)
         except concurrent.futures.TimeoutError:
             future.cancel()
             raise FetchFailed("timeout", f"{job.url}: the browser gave no answer within "
@@ -116,7 +117,13 @@ class BrowserPool:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.settings.max_browsers * PAGES_PER_BROWSER)
             self._launching = asyncio.Lock()
-        async with self._slots:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), max(0.0, job.left()))
+        except TimeoutError:
+            raise FetchFailed("timeout", f"{job.url}: no browser was free within {job.seconds:g} "
+                              f"s ([render] max_browsers = {self.settings.max_browsers}, each "
+                              f"loading {PAGES_PER_BROWSER} pages)") from None
+        try:
             held = await self._browser()
             held.pages += 1
             held.open += 1
@@ -126,6 +133,8 @@ class BrowserPool:
                 held.open -= 1
                 if held.open == 0 and held.pages >= self.settings.recycle_after:
                     await self._retire(held)
+        finally:
+            self._slots.release()
 
     async def _browser(self) -> _Browser:
         """The least busy browser that may take another page; a new one when none may
@@ -162,7 +171,7 @@ class BrowserPool:
         args = [*FLAGS, *(("--no-sandbox",) if os.geteuid() == 0 else ())]
         try:
             browser = await self._playwright.chromium.launch(
-                executable_path=executable, headless=True, args=args,
+                executable_path=executable, headless=True, args=args, timeout=LAUNCH_MS,
                 # Debian's chromium answers for itself; Playwright's own flags that
                 # would fetch (field trials) are off with --disable-background-networking.
                 chromium_sandbox=os.geteuid() != 0)
