@@ -33,7 +33,8 @@ class HtmlPage(SourceAdapter):
     Uses conditional GET (ETag / Last-Modified) when the server supports it, and
     skips the extraction when the masked page is the one that gave the current text.
     A page behind HTTP Basic auth: `auth_env` names the environment variable that
-    holds `user:password` (never put them in the URL, which the log keeps)."""
+    holds `user:password` (never put them in the URL, which the log keeps). With
+    `render = true`, the page as a browser shows it once its scripts ran."""
 
     kind = "html"
     page_keys = True
