@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -25,9 +26,12 @@ from monitor.untrusted import one_line
 if TYPE_CHECKING:
     from monitor.render.fetcher import RenderingFetcher
 
-# A full-page screenshot taller than this is cut here: a page of endless scroll would
-# make a PNG of hundreds of megabytes of pixels.
-MAX_SCREENSHOT_HEIGHT = 20_000
+log = logging.getLogger("monitor.render")
+
+# A full-page screenshot taller or wider than this is cut here: a page of endless
+# scroll would make a PNG of hundreds of megabytes of pixels.
+MAX_SCREENSHOT_HEIGHT = 12_000  # 2,000 x 12,000 px: some 100 MB of pixels to encode
+MAX_SCREENSHOT_WIDTH = 2_000
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "")
 
 
@@ -130,13 +134,11 @@ async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: 
         if (refused := state.failure or _main_failure(state)) is not None:
             raise refused
         html = await page.content()
-        blocks = await page.evaluate(LAYOUT_SCRIPT)
-        png = await _screenshot(page, ends - loop.time())
-        width_px, height_px = png_size(png)
+        png, layout = await _picture(page, ends - loop.time(), job.url)
         return Loaded(url=state.answers[-1].url, html=html, main=state.answers[-1],
                       redirects=tuple(a.url for a in state.answers[:-1]),
                       blocked=state.blocked, browser=browser.version, screenshot=png,
-                      layout=layout_json(blocks, width_px, height_px))
+                      layout=layout)
     except PlaywrightTimeout:
         raise FetchFailed("timeout", _timeout_said(job)) from None
     finally:
@@ -151,7 +153,7 @@ async def _settle(page: Any, job: Job, loop: asyncio.AbstractEventLoop, ends: fl
         await page.goto(job.url, wait_until="networkidle", timeout=ms)
         return
     await page.goto(job.url, wait_until="domcontentloaded", timeout=ms)
-    await page.wait_for_selector(job.wait, state="attached",
+    await page.wait_for_selector(f"css={job.wait}", state="attached",  # CSS, as checked
                                  timeout=max(1.0, (ends - loop.time()) * 1000))
 
 
@@ -173,18 +175,34 @@ def _main_failure(state: _State) -> FetchFailed | None:
 def _timeout_said(job: Job) -> str:
     waited = ("its network to go quiet (no request for half a second)" if job.wait == "network"
               else f"the selector {job.wait!r}")
-    return (f"{job.url}: the page was not done within {job.seconds:g} s, waiting for "
+    return (f"{job.url}: the page was not done within {job.seconds:.3g} s, waiting for "
             f"{waited}; a page that keeps asking for more is read when [render] wait "
             "names the CSS selector its text is in")
 
 
+async def _picture(page: Any, seconds: float, url: str) -> tuple[bytes | None, bytes | None]:
+    """The screenshot and the layout of its text; none when the page's time ran out
+    before they were made (the text was read: the picture is not worth failing it)."""
+    try:
+        blocks = await page.evaluate(LAYOUT_SCRIPT)
+        png = await _screenshot(page, seconds)
+    except PlaywrightError as exc:
+        log.warning("%s: no screenshot (%s)", one_line(url),
+                    one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        return None, None
+    width, height = png_size(png)
+    return png, layout_json(blocks, width, height)
+
+
 async def _screenshot(page: Any, seconds: float) -> bytes:
-    height = await page.evaluate("() => document.documentElement.scrollHeight")
+    size = await page.evaluate("() => [document.documentElement.scrollWidth, "
+                               "document.documentElement.scrollHeight]")
     options: dict[str, Any] = {"full_page": True, "type": "png", "animations": "disabled",
                                "caret": "hide", "timeout": max(1000.0, seconds * 1000)}
-    if isinstance(height, int) and height > MAX_SCREENSHOT_HEIGHT:
-        width = page.viewport_size["width"] if page.viewport_size else 1280
-        options["clip"] = {"x": 0, "y": 0, "width": width, "height": MAX_SCREENSHOT_HEIGHT}
+    if (isinstance(size, list) and len(size) == 2 and all(isinstance(n, int) for n in size)
+            and (size[0] > MAX_SCREENSHOT_WIDTH or size[1] > MAX_SCREENSHOT_HEIGHT)):
+        options["clip"] = {"x": 0, "y": 0, "width": min(size[0], MAX_SCREENSHOT_WIDTH),
+                           "height": min(size[1], MAX_SCREENSHOT_HEIGHT)}
     png: bytes = await page.screenshot(**options)
     return png
 
