@@ -181,6 +181,15 @@ def test_third_party_request_is_refused_and_counted(renderer, site) -> None:
     assert b"<title>Own</title>" in answer.content
 
 
+def test_websocket_is_refused(renderer, site) -> None:
+    site.route("/socket", Reply.page(
+        "<!doctype html><p id='said'>Text of the page.</p><script>const ws = new WebSocket("
+        "'ws://' + location.host + '/ws'); ws.onclose = () => "
+        "document.getElementById('said').textContent = 'The socket was closed.';</script>"))
+    answer = renderer.get(site.url("/socket"))
+    assert site.hits("/ws") == [] and b"The socket was closed." in answer.content
+
+
 def test_private_address_is_refused_without_the_opt_in(site) -> None:
     shared = plain()
     guarded = AddressPolicy(allow_private=False, exempt=("127.0.0.1",))
