@@ -107,6 +107,10 @@ async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: 
                 state.failure = exc
             await _quietly(route.abort("blockedbyclient" if exc.kind == "blocked" else "failed"))
             return
+        except Exception:  # a bug here must not leave the request unanswered till the deadline
+            log.exception("render: the request %s could not be relayed", one_line(url))
+            await _quietly(route.abort("failed"))
+            return
         if main:
             state.answers.append(answer)
         await _quietly(route.fulfill(status=answer.status, headers=answer.headers,
@@ -133,6 +137,8 @@ async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: 
             ) from None
         if (refused := state.failure or _main_failure(state)) is not None:
             raise refused
+        if not state.answers:  # pragma: no cover - a loaded page had a main document
+            raise FetchFailed("connection", f"{job.url}: the browser showed no page")
         html = await page.content()
         png, layout = await _picture(page, ends - loop.time(), job.url)
         return Loaded(url=state.answers[-1].url, html=html, main=state.answers[-1],
@@ -141,6 +147,9 @@ async def load(browser: Browser, job: Job, fetcher: RenderingFetcher, settings: 
                       layout=layout)
     except PlaywrightTimeout:
         raise FetchFailed("timeout", _timeout_said(job)) from None
+    except PlaywrightError as exc:  # the page went away while it was read (a script left it)
+        raise FetchFailed("connection", f"{job.url}: the page could not be read: "
+                          f"{one_line(str(exc).splitlines()[0] if str(exc) else '')}") from None
     finally:
         await _quietly(context.close())
 

@@ -94,7 +94,10 @@ def relay(fetcher: RenderingFetcher, method: str, url: str, headers: Mapping[str
         raise FetchFailed("timeout", f"{url}: the page's time ran out")
     sent = {k: v for k, v in headers.items() if k.lower() not in _REQUEST_DROPPED}
     sent["User-Agent"] = str(fetcher.session.headers["User-Agent"])
-    prepared = requests.Request(method.upper(), url, headers=sent, data=body or None).prepare()
+    try:
+        prepared = requests.Request(method.upper(), url, headers=sent, data=body or None).prepare()
+    except (requests.RequestException, ValueError) as exc:
+        raise failure(url, exc, fetcher.settings) from exc
     gate = fetcher.main_gate(url).slot() if main else fetcher.page_gate(url).held()
     with gate, fetch_scope(fetcher.addresses, deadline):
         try:
