@@ -24,7 +24,6 @@ from monitor.events import (
     SourceResumed,
 )
 from monitor.naming import GOVKZ_ARTICLE, SUFFIX_LENGTHS, derive_name, same_url, with_suffix
-from monitor.render.choice import render_problem
 from monitor.sources.govkz_urls import DEFAULT_LANGUAGE, url_language
 from monitor.store import EventStore
 from monitor.store.queries import get_source, list_sources, source_by_stream
@@ -160,6 +159,8 @@ def source_problem(spec: SourceConfig) -> str | None:
         parse_tags(list(spec.tags))
     except ValueError as exc:
         return f"tags: {exc}"
+    from monitor.render.choice import render_problem  # here: a small merge with the imports
+
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
               ("kind", kind_url_problem(spec.url, spec.kind)),
               *mask_problems(spec.selector, spec.ignore),
