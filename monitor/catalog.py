@@ -159,7 +159,7 @@ def source_problem(spec: SourceConfig) -> str | None:
         parse_tags(list(spec.tags))
     except ValueError as exc:
         return f"tags: {exc}"
-    from monitor.render.choice import render_problem  # here: a small merge with the imports
+    from monitor.render.choice import render_problem
 
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
               ("kind", kind_url_problem(spec.url, spec.kind)),
