@@ -39,7 +39,12 @@ GRACE = 10.0  # seconds a checker waits past a page's own time before giving up 
 # every launch a new empty profile (user-data dir) of its own.
 FLAGS = ("--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", "--disable-sync",
-         "--disable-default-apps", "--disable-extensions")
+         "--disable-default-apps", "--disable-extensions",
+         # Every request is answered through the routes (monitor.render.policy); whatever
+         # the browser would still connect to on its own (a `<link rel=preconnect>` to an
+         # internal address, a request no route saw) goes to a proxy that is not there,
+         # loopback included, rather than anywhere the address policy did not check.
+         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>")
 
 
 class BrowserUnavailable(MonitorError):
