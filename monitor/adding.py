@@ -14,6 +14,7 @@ from monitor.addresses import url_refusal
 from monitor.config import Config, SourceConfig
 from monitor.errors import ConcurrencyConflict, UsageError
 from monitor.naming import registered_url
+from monitor.render.choice import render_problem
 from monitor.store import EventStore
 from monitor.tags import parse_tags
 from monitor.validation import (
@@ -52,6 +53,8 @@ class Wanted:
     auth_env: str | None = None
     confirm: str | None = None
     tags: tuple[str, ...] = ()  # monitor.tags; checked: NFC, sorted, once each
+    render: bool = False  # read in a browser (monitor.render)
+    screenshot: bool = False
 
     def named(self) -> frozenset[str]:
         """The settings the user named; an existing source keeps every other one."""
@@ -60,7 +63,8 @@ class Wanted:
             ("selector", self.selector), ("language", self.language or self.languages),
             ("ignore", self.ignore), ("follow", self.follow), ("url", self.name),
             ("translation_of", self.languages), ("auth_env", self.auth_env),
-            ("confirm", self.confirm), ("tags", self.tags)) if given)
+            ("confirm", self.confirm), ("tags", self.tags), ("render", self.render),
+            ("screenshot", self.screenshot)) if given)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,9 @@ def checked(config: Config, wanted: Wanted, label: Label = option) -> Wanted:
         for kind in {wanted.kind or catalog.guess_kind(url) for url in urls}:
             if problem := auth_env_problem(wanted.auth_env, kind):
                 raise UsageError(f"{label('auth-env')}: {problem}")
+    for kind in {wanted.kind or catalog.guess_kind(url) for url in urls}:
+        if refused := render_problem(kind, wanted.render, wanted.screenshot):
+            raise UsageError(f"{label(refused[0])}: {refused[1]}")
     for url in urls if wanted.kind else ():
         if problem := kind_url_problem(url, wanted.kind or ""):
             raise UsageError(f"{label('kind')}: {problem}")
@@ -176,7 +183,8 @@ def planned(names: catalog.SourceNames, config: Config, wanted: Wanted) -> Itera
                 name=name, url=variant_url, kind=kind, interval_seconds=seconds,
                 language=language, selector=wanted.selector, ignore=tuple(wanted.ignore),
                 follow=wanted.follow, translation_of=first, auth_env=wanted.auth_env,
-                confirm=confirm, tags=wanted.tags,
+                confirm=confirm, tags=wanted.tags, render=wanted.render,
+                screenshot=wanted.screenshot,
             )
             yield Planned(spec, None if wanted.languages else chose_note)
             first = first or name

@@ -52,7 +52,7 @@ __all__ = ["SourceNames", "derive_name", "guess_kind", "register", "source_name"
 
 # Settings kept in a source's `options` that come from its configuration (the rest of
 # the options, such as `volatile_learned`, the monitor records itself).
-CONFIGURED_OPTIONS = ("ca_bundle", "auth_env", "confirm", "tags")
+CONFIGURED_OPTIONS = ("ca_bundle", "auth_env", "confirm", "tags", "render", "screenshot")
 
 
 @dataclass(frozen=True)
@@ -168,10 +168,13 @@ def source_problem(spec: SourceConfig) -> str | None:
         parse_tags(list(spec.tags))
     except ValueError as exc:
         return f"tags: {exc}"
+    from monitor.render.choice import render_problem
+
     checks = [("name", name_problem(spec.name)), ("url", url_problem(spec.url)),
               ("kind", kind_url_problem(spec.url, spec.kind)),
               *mask_problems(spec.selector, spec.ignore),
-              ("auth_env", spec.auth_env and auth_env_problem(spec.auth_env, spec.kind))]
+              ("auth_env", spec.auth_env and auth_env_problem(spec.auth_env, spec.kind)),
+              render_problem(spec.kind, spec.render, spec.screenshot) or ("render", None)]
     return next((f"{key}: {problem}" for key, problem in checks if problem), None)
 
 
@@ -270,6 +273,8 @@ def _configured_options(spec: SourceConfig) -> dict[str, Any]:
 def _option(spec: SourceConfig, key: str) -> Any:
     """A configured option as the projection keeps it (JSON: tags are a sorted list)."""
     value = getattr(spec, key)
+    if key in ("render", "screenshot"):  # kept only when on, as a source without them was
+        return True if value else None
     return sorted(set(value)) if key == "tags" else value
 
 

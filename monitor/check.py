@@ -42,6 +42,8 @@ from monitor.learning import FirstLoads
 from monitor.listings import listed_items
 from monitor.netguard import check_scope
 from monitor.relearn import HOLD_SECONDS, RELEARNED, RelearnGate, relearned
+from monitor.render.choice import keeps_screenshot, renders
+from monitor.render.evidence import seen_blobs
 from monitor.signposts import RedirectJudge
 from monitor.sources import adapter_for
 from monitor.sources.base import (
@@ -209,7 +211,7 @@ class Checker:
                            if adapter.page_keys else (None, frozenset()))
             previous = Validators(row.etag, row.last_modified, key, others)
         try:
-            captured = adapter.capture(spec, self.fetcher, previous)
+            captured = adapter.capture(spec, self.fetcher_for(row), previous)
         except FetchFailed as exc:
             return self._record_failure(row, exc)
         if isinstance(captured, Capture) and (
@@ -241,7 +243,7 @@ class Checker:
                     return step
                 volatile = step
             else:
-                volatile = adapter.learn_volatile(spec, self.fetcher)
+                volatile = adapter.learn_volatile(spec, self.fetcher_for(row))
         except FetchFailed as exc:
             self.first_loads.forget(row.stream_id)
             log.info("learning %s postponed: %s", row.name, exc)
@@ -255,16 +257,27 @@ class Checker:
         pause = adapter.learn_after(spec)
         first = self.first_loads.get(row.stream_id, now=self.clock.time())
         if first is None:
-            first = self.first_loads.keep(row.stream_id, adapter.learn_first(spec, self.fetcher),
+            first = self.first_loads.keep(row.stream_id,
+                                          adapter.learn_first(spec, self.fetcher_for(row)),
                                           at=self.clock.time())
         due = first.at + pause
         if self.clock.time() < due:
             return CheckResult(row.name, "learning", detail="learning what changes on every "
                                "load: the next loads are due in "
                                f"{max(0.0, due - self.clock.time()):.1f}s", again_at=due)
-        volatile = adapter.learn_from(spec, self.fetcher, first.text)
+        volatile = adapter.learn_from(spec, self.fetcher_for(row), first.text)
         self.first_loads.forget(row.stream_id)
         return volatile
+
+    def fetcher_for(self, row: SourceRow) -> Fetcher:
+        """The plain fetcher, or for a source with `render = true` the process's
+        rendering one (monitor.render), which shares the plain one's host gates."""
+        if not renders(row.options):
+            return self.fetcher
+        from monitor.render.fetcher import shared_renderer
+        from monitor.render.settings import render_settings
+
+        return shared_renderer(render_settings(self.config), self.fetcher)
 
     # --- success ---------------------------------------------------------
     def _record_capture(self, row: SourceRow, adapter: SourceAdapter,
@@ -300,12 +313,15 @@ class Checker:
             raw = Blob.raw(captured.raw, base=raw_base)
             blobs.append(raw)
             raw_hash = raw.sha256
+        evidence = dict(captured.evidence)
+        blobs += seen_blobs(captured, evidence,  # a browser's screenshot, main document
+                            keeps_screenshot(row.options, bool(row.document_version)))
         new: list[Event] = [*recovered, VersionCaptured(
             content_hash=text.sha256, url=captured.final_url, title=document.title,
             published=document.published, raw_hash=raw_hash,
             content_type=captured.content_type, etag=captured.validators.etag,
             last_modified=captured.validators.last_modified, redirects=captured.redirects,
-            evidence=dict(captured.evidence),
+            evidence=evidence,
             items=tuple(item.to_data() for item in captured.items) if adapter.lists_items
             else None,
         )]

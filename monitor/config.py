@@ -20,6 +20,7 @@ from monitor.addresses import private_networks_allowed
 from monitor.errors import ConfigError
 from monitor.i18n import DEFAULT_LANGUAGE, DEFAULT_TIMEZONE, language_problem, timezone_problem
 from monitor.naming import registered_url
+from monitor.render.choice import render_problem
 from monitor.tags import parse_tags
 from monitor.validation import (
     auth_env_problem,
@@ -53,6 +54,8 @@ class SourceConfig:
     auth_env: str | None = None  # the environment variable holding "user:password"
     confirm: float | None = None  # seconds; None: `[defaults] confirm` (monitor.confirm)
     tags: tuple[str, ...] = ()  # sorted, each once (monitor.tags)
+    render: bool = False  # read in a browser (monitor.render)
+    screenshot: bool = False  # keep a screenshot of each version (needs render)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class Config:
     alerts: tuple[AlertConfig, ...] = ()
     cluster: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)  # [evidence]: monitor.evidence.settings
+    render: dict[str, Any] = field(default_factory=dict)  # [render]: monitor.render.settings
     # [web] public_url: where people reach the web app; links in alerts and reports
     # are built on it (none when unset: the CLI commands are given instead).
     public_url: str | None = None
@@ -158,9 +162,10 @@ class _Reader:
     """Turns the parsed TOML into a Config, naming file and key in every error."""
 
     TOP = {"database_url", "database", "defaults", "fetch", "sources", "alerts", "cluster",
-           "web", "display", "evidence"}
+           "web", "display", "evidence", "render"}
     SOURCE = {"name", "url", "kind", "interval", "language", "selector", "ignore", "follow",
-              "translation_of", "baseline", "ca_bundle", "auth_env", "confirm", "tags"}
+              "translation_of", "baseline", "ca_bundle", "auth_env", "confirm", "tags",
+              "render", "screenshot"}
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -206,6 +211,7 @@ class _Reader:
             alerts=self._alerts(raw.get("alerts", [])),
             cluster=self._table(raw, "cluster"),
             evidence=self._table(raw, "evidence"),
+            render=self._table(raw, "render"),
             **self._web(self._table(raw, "web")),
             **self._display(self._table(raw, "display")),
         )
@@ -330,6 +336,10 @@ class _Reader:
             auth_env = self._str(item, "auth_env", p)
             if auth_env is not None and (problem := auth_env_problem(auth_env, kind)):
                 raise self.fail(p + "auth_env", problem)
+            render, screenshot = (self._bool(item, key, False, p) for key in ("render",
+                                                                                "screenshot"))
+            if refused := render_problem(kind, render, screenshot):
+                raise self.fail(p + refused[0], refused[1])
             baseline = self._path(item, "baseline", p)
             if baseline and not Path(baseline).exists():
                 raise self.fail(p + "baseline", f"{baseline}: no such file")
@@ -349,6 +359,8 @@ class _Reader:
                     auth_env=auth_env,
                     confirm=self._confirm(item, p),
                     tags=self._tags(item, p),
+                    render=render,
+                    screenshot=screenshot,
                 )
             )
         return tuple(result)
@@ -477,3 +489,7 @@ def _check_channels_and_cluster(config: Config) -> None:
         from monitor.evidence.settings import evidence_settings
 
         evidence_settings(config)
+    if config.render:
+        from monitor.render.settings import render_settings
+
+        render_settings(config)

@@ -52,6 +52,13 @@ class HostGate:
                 time.sleep(start - now)
             yield
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold one of the host's slots without the spacing: what a page just loaded
+        asks of its own site (scripts, styles, images), as its browser would."""
+        with self._slots:
+            yield
+
 
 class PoliteRetry(Retry):
     """urllib3's Retry, except that it never sleeps through a Retry-After too long to wait.

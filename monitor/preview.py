@@ -79,8 +79,8 @@ def preview(store: EventStore, config: Config, wanted: adding.Wanted,
         watched_as = spec.name
     adapter = adapter_for(spec.kind)
     settings = fetch_settings(config)
-    with Fetcher(settings) as fetcher:
-        captured, _ = _capture(fetcher, settings, spec)
+    with Fetcher(settings) as fetcher, _Readers(config, fetcher) as readers:
+        captured, _ = _capture(readers.for_spec(spec), settings, spec)
     document = captured.document
     noise = None
     if learns_volatile(adapter) and "html" in captured.content_type and captured.raw:
@@ -142,10 +142,10 @@ def probe(config: Config, specs: Sequence[SourceConfig],
     fetcher for all, so its per-host politeness holds across them."""
     settings = fetch_settings(config)
     settings = replace(settings, retries=min(settings.retries, PROBE_RETRIES))
-    with Fetcher(settings) as fetcher:
+    with Fetcher(settings) as fetcher, _Readers(config, fetcher) as readers:
         for spec in specs:
             try:
-                captured, status = _capture(fetcher, settings, spec, quiet=True)
+                captured, status = _capture(readers.for_spec(spec), settings, spec, quiet=True)
             except MonitorError as exc:
                 yield Unread(spec.url, str(exc), exc.exit_code)
                 continue
@@ -163,6 +163,33 @@ def probe(config: Config, specs: Sequence[SourceConfig],
                 title=one_line(document.title, SHOWN_LINE) if document.title else None,
                 first_line=one_line(first, SHOWN_LINE) or None, item_count=len(captured.items),
                 kind_guessed=None if kind_given else catalog.guessed_kind(spec.url)[1])
+
+
+class _Readers:
+    """The plain fetcher, and a rendering one made when a source asks for it
+    (`--render`), closed with its browser when the probe ends."""
+
+    def __init__(self, config: Config, fetcher: Fetcher) -> None:
+        self.config, self.fetcher = config, fetcher
+        self.renderer: Fetcher | None = None
+
+    def for_spec(self, spec: SourceConfig) -> Fetcher:
+        if not spec.render:
+            return self.fetcher
+        if self.renderer is None:
+            from monitor.render.fetcher import RenderingFetcher
+            from monitor.render.settings import render_settings
+
+            self.renderer = RenderingFetcher(self.fetcher.settings, render_settings(self.config),
+                                             shares=self.fetcher)
+        return self.renderer
+
+    def __enter__(self) -> _Readers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.renderer is not None:
+            self.renderer.close()
 
 
 def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,

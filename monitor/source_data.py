@@ -26,6 +26,8 @@ def source_data(row: SourceRow) -> dict[str, Any]:
         "last_failure": row.last_failure, "last_change_at": row.last_change_at,
         "registered_at": row.registered_at, "settings_problem": settings_problem(row),
         "tags": list(tags_of(row.options)),
+        "render": bool((row.options or {}).get("render")),
+        "screenshot": bool((row.options or {}).get("screenshot")),
     }
 
 

@@ -119,12 +119,17 @@ def _human(seconds: Any) -> str:
 @click.option("--tag", "tag", multiple=True, metavar="TAG", help="File the source under a tag "
               "(lowercase letters or digits, words joined by '-', e.g. human-rights); "
               "repeatable. Given for a watched source, its tags become these.")
+@click.option("--render", is_flag=True, help="html sources: read the page in a browser "
+              "(Debian's chromium), for pages whose text a script puts in; see [render].")
+@click.option("--screenshot", is_flag=True, help="With --render: keep a screenshot of the "
+              "first version too (a rendered source keeps one of each changed version).")
 @format_option
 @pass_app
 def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, probe: bool | None,
         name: str | None, kind: str | None, interval: str | None, selector: str | None,
         language: str | None, ignore: tuple[str, ...], follow: bool, languages: str | None,
-        auth_env: str | None, confirm: str | None, tag: tuple[str, ...], fmt: str) -> None:
+        auth_env: str | None, confirm: str | None, tag: tuple[str, ...], render: bool,
+        screenshot: bool, fmt: str) -> None:
     """Start watching one or more URLs.
 
     Each new URL is fetched once first, as its first check will read it, and what it
@@ -141,7 +146,7 @@ def add(app: AppContext, urls: tuple[str, ...], from_file: Path | None, probe: b
     wanted = Wanted(urls=tuple(all_urls), name=name, kind=kind, interval=interval,
                     selector=selector, language=language, ignore=ignore, follow=follow,
                     languages=languages, auth_env=auth_env, confirm=confirm,
-                    tags=tag)
+                    tags=tag, render=render, screenshot=screenshot)
     wanted = adding.checked(app.config, wanted)  # every option, before the store is opened
     store = app.store()
     names = catalog.SourceNames(store)

@@ -82,6 +82,7 @@ class Capture:
     document: Document
     final_url: str
     raw: bytes = b""
+    main_document: bytes = b""  # a rendered page: its own HTTP body, beside `raw` (the DOM)
     content_type: str = ""
     validators: Validators = Validators()
     redirects: tuple[str, ...] = ()
@@ -89,6 +90,8 @@ class Capture:
     # How the adapter read the source, kept with the version as evidence (for gov.kz:
     # the lookup used, the item's id, the challenge passed, attached files).
     evidence: Mapping[str, Any] = field(default_factory=dict)
+    screenshot: bytes | None = None  # a full-page PNG of what the browser showed
+    layout: bytes | None = None  # JSON: where each block of text was on that PNG
 
 
 @dataclass(frozen=True)

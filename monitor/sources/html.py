@@ -33,7 +33,8 @@ class HtmlPage(SourceAdapter):
     Uses conditional GET (ETag / Last-Modified) when the server supports it, and
     skips the extraction when the masked page is the one that gave the current text.
     A page behind HTTP Basic auth: `auth_env` names the environment variable that
-    holds `user:password` (never put them in the URL, which the log keeps)."""
+    holds `user:password` (never put them in the URL, which the log keeps). With
+    `render = true`, the page as a browser shows it once its scripts ran."""
 
     kind = "html"
     page_keys = True
@@ -55,7 +56,7 @@ class HtmlPage(SourceAdapter):
         if previous is not None and previous.knows(key):
             return NotModified(validators)
         document = self._document(spec, root, answer.url, answer.status)
-        return Capture(
+        captured = Capture(
             document=document,
             final_url=answer.url,
             raw=answer.content,
@@ -63,6 +64,13 @@ class HtmlPage(SourceAdapter):
             validators=validators,
             redirects=answer.redirects,
         )
+        from monitor.render.response import Rendered  # here: it imports monitor.fetch
+
+        if isinstance(answer, Rendered):  # what the browser saw besides: monitor.render
+            captured = replace(captured, main_document=answer.main_document,
+                               screenshot=answer.screenshot, layout=answer.layout,
+                               evidence={"rendered": dict(answer.rendered)})
+        return captured
 
     def reread(self, spec: SourceSpec, raw: bytes, url: str) -> Document:
         """The document a stored page gives under `spec`'s masks (no fetch): a

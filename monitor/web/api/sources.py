@@ -61,6 +61,9 @@ class Source(BaseModel):
     settings_problem: str | None = Field(
         description="A stored setting no check can use; null when there is none.")
     tags: list[str] = Field(description="The tags it is filed under (monitor.tags).")
+    render: bool = Field(False, description="Read in a browser (render = true).")
+    screenshot: bool = Field(False, description="Keeps a screenshot of its first version "
+                             "too (screenshot = true).")
     links: SourceLinks
 
 
@@ -86,6 +89,10 @@ class SourceToAdd(BaseModel):
     tags: list[str] | None = Field(None, max_length=20, description="Tags to file it under "
                                    "(lowercase letters or digits, words joined by '-'); "
                                    "given for a watched URL, its tags become these.")
+    render: bool = Field(False, description="html pages: read it in a browser (a page "
+                         "whose text a script puts in).")
+    screenshot: bool = Field(False, description="With render: keep a screenshot of the "
+                             "first version too.")
 
 
 class Registered(BaseModel):
@@ -164,7 +171,8 @@ def add_source(request: Request, response: Response, user: Editor,
     context = web(request)
     interval = f"{body.interval}s" if isinstance(body.interval, int) else body.interval
     wanted = Wanted(urls=(body.url,), name=body.name, kind=body.kind, interval=interval,
-                    language=body.language, tags=tuple(body.tags or ()))
+                    language=body.language, tags=tuple(body.tags or ()),
+                    render=body.render, screenshot=body.screenshot)
     done = adding.add(context.store, context.config, wanted, label=_field)
     if not done.added and not done.existing:  # one URL, so it was removed earlier
         raise HTTPException(409, done.notes[0])
