@@ -46,7 +46,7 @@ def test_a_scripted_edit_is_learned_recorded_pictured_boxed_and_bundled(
     regions = changed_regions(old, new, changed, removed)
     (edited,) = [b["box"] for b in new.layout["blocks"] if b["text"] == EDITED]
     assert regions.source == "layout" and len(regions.boxes) == 1
-    x, y, w, h = regions.boxes[0]
+    x, y, _, h = regions.boxes[0]
     assert x <= edited[0] and y <= edited[1] and y + h >= edited[1] + edited[3]
     assert visual_diff(old, new, changed, removed).startswith(b"\x89PNG\r\n\x1a\n")
 
