@@ -299,11 +299,12 @@ def run_pass_in_processes(
             if kind == "results":
                 report(payload)
                 continue
-            # Its pool is shut down with the others, below, and waited for: a pool shut
-            # down here without waiting leaves its manager thread running unjoined, and
-            # Python 3.11's exit hook can then write to that thread's closed wake-up pipe
-            # ("Exception ignored … Bad file descriptor" after a finished pass).
             running.discard(index)
+            # Its work is done: let its process go, and wait for it (a moment), so that
+            # its pool's manager thread is joined here. Shut down without waiting, that
+            # thread could outlive the pass, and Python 3.11's exit hook then writes to
+            # its closed wake-up pipe ("Exception ignored … Bad file descriptor").
+            pools[index].shutdown(wait=True)
             if payload is not None:
                 how, detail = payload
                 if how == "fatal":

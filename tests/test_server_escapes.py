@@ -71,8 +71,16 @@ def test_a_reason_phrase_with_escapes_is_stored_and_printed_harmless(
 
 def test_escapes_an_older_record_holds_raw_are_neutralised_where_shown(
         store, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    register(store, SourceConfig(name="old", url="https://example.org/" + EVIL.replace(" ", ""),
-                                 kind="html", interval_seconds=60))
+    # Registered as the monitor did before a URL with control characters was refused.
+    import re
+
+    from monitor import validation
+
+    with monkeypatch.context() as before:
+        before.setattr(validation, "_CONTROLS", re.compile("(?!)"))
+        register(store, SourceConfig(name="old",
+                                     url="https://example.org/" + EVIL.replace(" ", ""),
+                                     kind="html", interval_seconds=60))
     raw = FetchFailedEvent(kind="server_error", message=f"https://example.org/ answered 503 {EVIL}",
                            status=503)
     store.append("old", store.stream_version("old"), [raw])
