@@ -64,12 +64,17 @@ class Measured:
 
     def line(self) -> str:
         said = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.outcomes.items()))
+        launches = _count(len(self.run.browser_pids), "browser launch", "browser launches")
         return (f"  {self.label:<9} {self.pages} pages in {self.seconds:.1f} s "
                 f"({self.run.wall:.1f} s with the command's start and exit): "
                 f"{self.per_second:.1f} pages/s, CPU {self.cpu_per_page * 1000:.0f} ms a page, "
                 f"peak memory {self.run.peak_pss / MB:.0f} MB PSS ({self.run.peak_rss / MB:.0f} "
-                f"MB RSS summed) in {max((s.processes for s in self.run.samples), default=0)} "
-                f"processes at most, {len(self.run.browser_pids)} browser launches ({said})")
+                f"MB RSS summed) in {_count(self.run.most_processes, 'process', 'processes')} "
+                f"at most, {launches} ({said})")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 class Watcher:

@@ -55,6 +55,10 @@ class TreeRun:
         return max((s.pss for s in self.samples), default=0)
 
     @property
+    def most_processes(self) -> int:
+        return max((s.processes for s in self.samples), default=0)
+
+    @property
     def most_browsers(self) -> int:
         return max((s.browsers for s in self.samples), default=0)
 

@@ -184,3 +184,11 @@ def test_the_web_preview_says_the_same(tmp_path: Path) -> None:
         f"{site.url('/app')} looks like a JavaScript application (an empty &lt;div "
         'id=&#34;app&#34;&gt; and 2 scripts, no text): add it with render to read it in a '
         "browser")
+
+
+def test_a_custom_element_s_name_is_said_printable_and_short() -> None:
+    name = "my-app\x1b[31m" + "-x" * 60
+    shell = page_shell(f"<html><body><{name}></{name}><script src=a.js></script>".encode())
+    assert shell is not None and len(shell.mounts) == 1
+    assert "\x1b" not in shell.said() and len(shell.mounts[0]) <= 42
+    assert shell.said().startswith("an empty <my-app[31m-x")
