@@ -136,14 +136,20 @@ def test_add_refuses_a_shell_naming_render_and_adds_nothing(run, server) -> None
     for name, (markup, _) in SHELLS.items():
         server.route(f"/{name}", Reply.page(markup))
     server.route("/short", Reply.page(NOT_SHELLS["short page"]))
-    for name, (_, said) in SHELLS.items():
-        url = server.url(f"/{name}")
-        added = run("add", url)
-        assert added.code == 1 and "Traceback" not in added.err, added.err
-        # the Angular loader is read as text, and still refused: it is not the page
-        assert added.err == (f"error: {url} looks like a JavaScript application ({said}): "
-                             "add it with --render to read it in a browser; nothing was "
-                             "added (--no-probe adds it unread)\n")
+    url = server.url("/create-react-app")
+    added = run("add", url)
+    assert added.code == 1 and "Traceback" not in added.err, added.err
+    assert added.err == (f"error: {url} looks like a JavaScript application (an empty "
+                         '<div id="root"> and 1 script, no text): add it with --render to '
+                         "read it in a browser; nothing was added (--no-probe adds it "
+                         "unread)\n")
+    # all at once: each said on its line; the Angular loader is read as text, and still
+    # refused: it is not the page
+    added = run("add", *(server.url(f"/{name}") for name in SHELLS))
+    assert added.code == 1 and "Traceback" not in added.err, added.err
+    assert added.err.splitlines()[1:] == [
+        f"  {server.url(f'/{name}')} looks like a JavaScript application ({said}): add it "
+        "with --render to read it in a browser" for name, (_, said) in SHELLS.items()]
     assert run("sources", "--format", "json").json() == []
     short = run("add", server.url("/short"))
     assert short.code == 0, short.err
