@@ -156,7 +156,7 @@ def measure(urls: list[str], work: Path, *, render: bool, recycle_after: int,
         if settling.outcomes.get("failed", 0) <= expected:
             break
         settling = watcher.check_pass(label, WORKERS)
-        print(f"  {label}: a first check failed ({first.said()}); another pass: "
+        print(f"  {label}: another pass for the sources a first check failed: "
               f"{settling.said()}")
     return first, watcher.check_pass(label, WORKERS)
 
