@@ -36,6 +36,7 @@ bench: $(TESTING)  ## benchmarks (speed, storage, peers, evidence, workers); see
 	$(RECORD) "Learning a first pass" -- $(BIN)/python -m bench.learn_pass
 	$(RECORD) "The daemon at 100,000 sources" -- $(BIN)/python -m bench.hundred_k
 	$(RECORD) "A million sources, simulated" -- $(BIN)/python -m bench.million --sources $(MILLION)
+	$(RECORD) "Rendered sources beside plain ones" -- $(BIN)/python -m bench.render_cost
 
 WEB_POT = monitor/locale/web.pot
 messages: $(RUNTIME)  ## the web app's msgids into monitor/locale/web.pot, then into the ru and kk web.po (their translations kept)

@@ -23,6 +23,7 @@ from monitor.one_check import fetch_settings
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, ListedItem, SourceSpec, learns_volatile
 from monitor.sources.one_load import OneLoad, one_load
+from monitor.sources.shell import page_shell
 from monitor.store import EventStore
 from monitor.store.queries import source_by_stream
 from monitor.untrusted import one_line
@@ -35,6 +36,9 @@ SHOWN_LINE = 100  # characters of a probed page's title and first line
 # A probe tries again once, not [fetch] retries times with their backoff: someone waits
 # at the terminal, and a dead port or an unknown host is said in a second, not seven.
 PROBE_RETRIES = 1
+# Failures of a read that found no text, or not the selected part: a page built by its
+# scripts, read without them, fails so.
+SHELL_FAILURES = ("empty", "parse")
 
 
 class PreviewFailed(MonitorError):
@@ -80,7 +84,7 @@ def preview(store: EventStore, config: Config, wanted: adding.Wanted,
     adapter = adapter_for(spec.kind)
     settings = fetch_settings(config)
     with Fetcher(settings) as fetcher, _Readers(config, fetcher) as readers:
-        captured, _ = _capture(readers.for_spec(spec), settings, spec)
+        captured, _ = _capture(readers.for_spec(spec), settings, spec, label=label)
     document = captured.document
     noise = None
     if learns_volatile(adapter) and "html" in captured.content_type and captured.raw:
@@ -193,10 +197,11 @@ class _Readers:
 
 
 def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
-             quiet: bool = False) -> tuple[Capture, int]:
+             quiet: bool = False, label: adding.Label = adding.option) -> tuple[Capture, int]:
     """The source read once, and the HTTP status of the answer the read ended on.
     `quiet`: a crash's traceback is logged at debug level (a command line shows one
-    line), not as an error (the web app's log keeps it)."""
+    line), not as an error (the web app's log keeps it). An html page that is an
+    empty JavaScript application is a FetchFailed that says so (monitor.sources.shell)."""
     source = SourceSpec(
         name=spec.name, url=spec.url, kind=spec.kind, language=spec.language,
         selector=spec.selector, ignore=spec.ignore, follow=spec.follow,
@@ -207,6 +212,10 @@ def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
     try:  # the fetches of one read (a gov.kz challenge, then the API) share a check's budget
         with trace.tracing() as seen, check_scope(CHECK_DEADLINES * settings.deadline):
             captured = adapter.capture(source, fetcher, None)
+    except FetchFailed as exc:
+        if exc.kind in SHELL_FAILURES:  # nothing read: was it a JavaScript application?
+            _refuse_shell(source, seen.body, label)
+        raise
     except MonitorError:
         raise
     except Exception as exc:  # a page that trips a bug ends the preview, not the app
@@ -216,7 +225,18 @@ def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
                             f"({type(exc).__name__})") from None
     if not isinstance(captured, Capture):  # pragma: no cover - no validators were sent
         raise PreviewFailed(f"{one_line(spec.url)}: the server sent nothing to read")
+    if "html" in captured.content_type:  # a loader's "Loading…" may be all it read
+        _refuse_shell(source, captured.raw, label)
     return captured, seen.status
+
+
+def _refuse_shell(source: SourceSpec, body: bytes | None, label: adding.Label) -> None:
+    """FetchFailed saying that the page is an empty JavaScript application, which a
+    browser reads (`render`), when it is one and the source does not render already."""
+    if source.options.get("render") or not body or (shell := page_shell(body)) is None:
+        return
+    raise FetchFailed("empty", f"{source.url} looks like a JavaScript application "
+                      f"({shell.said()}): add it with {label('render')} to read it in a browser")
 
 
 def _noise(captured: Capture, spec: SourceConfig) -> OneLoad | None:

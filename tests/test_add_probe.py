@@ -99,7 +99,8 @@ def test_a_gov_kz_article_shows_the_api_title_not_the_page_shell(run) -> None:  
     assert SHELL_TITLE not in added.out
     # The same address read as a plain page is the portal's empty shell: nothing to watch.
     err = refused(as_html)
-    assert err.startswith(f"error: {url}: ") and "nothing was added" in err
+    assert err.startswith(f"error: {url} looks like a JavaScript application (")
+    assert "nothing was added" in err
     assert registered(run) == [added.out.splitlines()[-1].removeprefix("added ")]
 
 
