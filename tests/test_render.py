@@ -298,7 +298,8 @@ def test_add_probe_renders_with_render_and_finds_no_text_without(db_url: str, si
     spec = SourceConfig(name="shell", url=site.url("/"), kind="html", interval_seconds=60)
     (plain_read,) = probe(config, [spec], kind_given=True)
     (rendered,) = probe(config, [replace(spec, render=True)], kind_given=True)
-    assert isinstance(plain_read, Unread) and "looks like a JavaScript application" in plain_read.message
+    assert isinstance(plain_read, Unread)
+    assert "looks like a JavaScript application" in plain_read.message
     assert isinstance(rendered, Probe) and rendered.status == 200
     assert rendered.first_line == TEXT[0]
 
