@@ -56,6 +56,7 @@ class _Browser:
     browser: Browser
     pages: int = 0  # pages started on it
     open: int = 0  # pages loading now
+    retiring: bool = False  # closing after its recycle_after pages: counted, not used
 
     @property
     def usable(self) -> bool:
@@ -146,11 +147,11 @@ class BrowserPool:
         and the pool is not full."""
         assert self._launching is not None
         async with self._launching:
-            for held in [b for b in self._browsers if not b.usable]:
+            for held in [b for b in self._browsers if not b.usable and not b.retiring]:
                 log.warning("the browser crashed or was closed; starting another")
                 self._browsers.remove(held)
-            takers = [b for b in self._browsers
-                      if b.pages < self.settings.recycle_after and b.open < PAGES_PER_BROWSER]
+            takers = [b for b in self._browsers if not b.retiring
+                      and b.pages < self.settings.recycle_after and b.open < PAGES_PER_BROWSER]
             if takers and (min(b.open for b in takers) == 0
                            or len(self._browsers) >= self.settings.max_browsers):
                 return min(takers, key=lambda b: b.open)
@@ -188,12 +189,16 @@ class BrowserPool:
         return browser
 
     async def _retire(self, held: _Browser) -> None:
-        if held in self._browsers:
-            self._browsers.remove(held)
+        # Counted until it has closed: its successor starts after, so no more than
+        # max_browsers chromium processes are ever alive (a recycled one exiting too).
+        held.retiring = True
         try:
             await held.browser.close()
         except Exception:  # already gone
             log.debug("closing a recycled browser failed", exc_info=True)
+        finally:
+            if held in self._browsers:
+                self._browsers.remove(held)
 
     async def _shutdown(self) -> None:
         browsers, self._browsers = self._browsers, []
