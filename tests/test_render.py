@@ -319,3 +319,37 @@ def test_a_page_asks_its_host_no_more_than_the_host_gate_allows(site) -> None:
         rendering.close()
     assert all(site.hits(f"/i{n}.png") for n in range(4))  # every image was asked for ...
     assert site.max_in_flight == 1  # ... one at a time, as [fetch] max_concurrent_per_host says
+
+
+def test_the_web_form_reads_a_javascript_page_in_a_browser_when_asked(site, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The "Add a source" form: without its "Read it in a browser" box, a JavaScript shell
+    is named as one, and the message names the box; with it, the preview shows the text
+    the script wrote, and saving registers a source that renders."""
+    from web_helpers import serve
+
+    from monitor.config import Config, FetchConfig
+    from monitor.store import migrate, open_store
+    from monitor.store.queries import get_source, list_sources
+
+    store = open_store(f"sqlite:///{tmp_path / 'web.db'}", check_schema=False)
+    migrate.upgrade(store.engine)
+    config = Config(path=None, database_url=str(store.engine.url),
+                    fetch=FetchConfig(min_delay_per_host=0, retries=0),
+                    render={"timeout": "15s"})
+    try:
+        with serve(store, config) as served:
+            editor = served.user("dana", "editor")
+            url = site.url("/")
+            plain = editor.submit("/sources/preview", {"url": url}, "/sources")
+            assert "looks like a JavaScript application" in plain.text
+            assert "“Read it in a browser”" in plain.text
+            shown = editor.submit("/sources/preview", {"url": url, "render": "1"}, "/sources")
+            assert shown.status_code == 200 and TEXT[0] in shown.text, shown.text[:1500]
+            assert 'name="render" value="1"' in shown.text  # carried to the save
+            saved = editor.submit("/sources", {"url": url, "render": "1"}, "/sources",
+                                  allow_redirects=False)
+            assert saved.status_code == 303
+        (name,) = [s.name for s in list_sources(store.engine)]
+        assert get_source(store.engine, name).options.get("render") is True
+    finally:
+        store.engine.dispose()

@@ -25,7 +25,10 @@ MAX_IGNORE_LINES = 50
 
 
 def field(key: str) -> str:
-    """How a message names a setting on this page: by its form field."""
+    """How a message names a setting on this page: by its form field (the checkbox
+    "Read it in a browser" for `render`)."""
+    if key == "render":
+        return gettext("“Read it in a browser”")
     return key
 
 
@@ -38,6 +41,7 @@ class SourceForm:
     kind: str = ""
     interval: str = ""
     ignore: str = ""
+    render: str = ""  # the checkbox: "1" when ticked
 
     def wanted(self) -> adding.Wanted:
         lines = [line.strip() for line in self.ignore.splitlines() if line.strip()]
@@ -45,11 +49,13 @@ class SourceForm:
             raise UsageError(gettext("ignore: at most %(most)d entries", most=MAX_IGNORE_LINES))
         return adding.Wanted(urls=(self.url,), name=self.name.strip() or None,
                              kind=self.kind.strip() or None,
-                             interval=self.interval.strip() or None, ignore=tuple(lines))
+                             interval=self.interval.strip() or None, ignore=tuple(lines),
+                             render=bool(self.render))
 
 
-def _form(url: str, name: str, kind: str, interval: str, ignore: str) -> SourceForm:
-    return SourceForm(url.strip(), name, kind, interval, ignore)
+def _form(url: str, name: str, kind: str, interval: str, ignore: str,
+          render: str = "") -> SourceForm:
+    return SourceForm(url.strip(), name, kind, interval, ignore, "1" if render else "")
 
 
 Url = Annotated[str, Form(max_length=2000)]
@@ -57,6 +63,7 @@ Name = Annotated[str, Form(max_length=200)]
 Kind = Annotated[str, Form(max_length=32)]
 Interval = Annotated[str, Form(max_length=32)]
 Ignore = Annotated[str, Form(max_length=10000)]
+InBrowser = Annotated[str, Form(max_length=8, alias="render")]  # the "render" checkbox
 ACTIONS = {"pause": catalog.pause, "resume": catalog.resume, "remove": catalog.remove}
 
 
@@ -68,8 +75,8 @@ def routes(app: FastAPI) -> None:
     @app.post("/sources/preview", name="preview_source", include_in_schema=False)
     async def preview_source(request: Request, user: Editor, url: Url, name: Name = "",
                              kind: Kind = "", interval: Interval = "",
-                             ignore: Ignore = "") -> Response:
-        form = _form(url, name, kind, interval, ignore)
+                             ignore: Ignore = "", in_browser: InBrowser = "") -> Response:
+        form = _form(url, name, kind, interval, ignore, in_browser)
         context = web(request)
         try:
             found = await run_in_threadpool(preview, context.store, context.config,
@@ -82,8 +89,8 @@ def routes(app: FastAPI) -> None:
     @app.post("/sources", name="add_source", include_in_schema=False)
     async def add_source(request: Request, user: Editor, url: Url, name: Name = "",
                          kind: Kind = "", interval: Interval = "",
-                         ignore: Ignore = "") -> Response:
-        form = _form(url, name, kind, interval, ignore)
+                         ignore: Ignore = "", in_browser: InBrowser = "") -> Response:
+        form = _form(url, name, kind, interval, ignore, in_browser)
         context = web(request)
         try:
             done = await run_in_threadpool(adding.add, context.store, context.config,
