@@ -55,7 +55,7 @@ class SourceConfig:
     confirm: float | None = None  # seconds; None: `[defaults] confirm` (monitor.confirm)
     tags: tuple[str, ...] = ()  # sorted, each once (monitor.tags)
     render: bool = False  # read in a browser (monitor.render)
-    screenshot: bool = False  # keep a screenshot of each version (needs render)
+    screenshot: bool = False  # keep a screenshot of each version (read in a browser too)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from monitor.fetch import Fetcher, FetchSettings
 from monitor.naming import same_url
 from monitor.netguard import check_scope
 from monitor.one_check import fetch_settings
+from monitor.render.choice import renders
 from monitor.sources import adapter_for
 from monitor.sources.base import Capture, ListedItem, SourceSpec, learns_volatile
 from monitor.sources.one_load import OneLoad, one_load
@@ -178,7 +179,7 @@ class _Readers:
         self.renderer: Fetcher | None = None
 
     def for_spec(self, spec: SourceConfig) -> Fetcher:
-        if not spec.render:
+        if not (spec.render or spec.screenshot):  # a picture is taken by the browser
             return self.fetcher
         if self.renderer is None:
             from monitor.render.fetcher import RenderingFetcher
@@ -233,7 +234,7 @@ def _capture(fetcher: Fetcher, settings: FetchSettings, spec: SourceConfig, *,
 def _refuse_shell(source: SourceSpec, body: bytes | None, label: adding.Label) -> None:
     """FetchFailed saying that the page is an empty JavaScript application, which a
     browser reads (`render`), when it is one and the source does not render already."""
-    if source.options.get("render") or not body or (shell := page_shell(body)) is None:
+    if renders(source.options) or not body or (shell := page_shell(body)) is None:
         return
     raise FetchFailed("empty", f"{source.url} looks like a JavaScript application "
                       f"({shell.said()}): add it with {label('render')} to read it in a browser")

@@ -251,8 +251,8 @@ def test_not_found_main_document_is_not_found(renderer, site) -> None:
 
 
 @pytest.mark.parametrize(("toml", "said"), [
-    ('[[sources]]\nname = "a"\nurl = "https://example.org/"\nscreenshot = true\n',
-     "sources[0].screenshot: needs render = true"),
+    ('[[sources]]\nname = "a"\nurl = "https://example.org/x.pdf"\nkind = "pdf"\n'
+     'screenshot = true\n', "sources[0].screenshot: a pdf source is not read in a browser"),
     ('[[sources]]\nname = "a"\nurl = "https://example.org/x.pdf"\nkind = "pdf"\n'
      'render = true\n', "sources[0].render: a pdf source is not read in a browser"),
     ('[render]\nwait = "div[["\n', "render.wait:"),
@@ -342,7 +342,7 @@ def test_the_web_form_reads_a_javascript_page_in_a_browser_when_asked(site, tmp_
             url = site.url("/")
             plain = editor.submit("/sources/preview", {"url": url}, "/sources")
             assert "looks like a JavaScript application" in plain.text
-            assert "“Read it in a browser”" in plain.text
+            assert "the box “Read it in a browser”" in plain.text
             shown = editor.submit("/sources/preview", {"url": url, "render": "1"}, "/sources")
             assert shown.status_code == 200 and TEXT[0] in shown.text, shown.text[:1500]
             assert 'name="render" value="1"' in shown.text  # carried to the save
@@ -353,3 +353,16 @@ def test_the_web_form_reads_a_javascript_page_in_a_browser_when_asked(site, tmp_
         assert get_source(store.engine, name).options.get("render") is True
     finally:
         store.engine.dispose()
+
+
+def test_a_screenshot_source_is_read_in_the_browser_that_takes_its_picture(
+        store, checker, site) -> None:  # type: ignore[no-untyped-def]
+    """`screenshot = true` alone: the page is read in the browser, so the picture and the
+    text of its first version come from the same load."""
+    register(store, SourceConfig(name="pictured", url=site.url("/"), kind="html",
+                                 interval_seconds=60, screenshot=True))
+    assert checker.check("pictured").outcome == "captured"
+    (first,) = versions(store, "pictured")
+    assert first["evidence"]["screenshot"]["sha256"] and first["evidence"]["rendered"]
+    text = get_blob(store.engine.connect(), first["content_hash"]).decode()
+    assert TEXT[0] in text  # the script's text: read in the browser, not plainly

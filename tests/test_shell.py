@@ -188,8 +188,8 @@ def test_the_web_preview_says_the_same(tmp_path: Path) -> None:
         store.engine.dispose()
     assert _error(shown.text) == (
         f"{site.url('/app')} looks like a JavaScript application (an empty &lt;div "
-        'id=&#34;app&#34;&gt; and 2 scripts, no text): add it with render to read it in a '
-        "browser")
+        'id=&#34;app&#34;&gt; and 2 scripts, no text): add it with the box “Read it in a '
+        "browser” to read it in a browser")
 
 
 def test_a_custom_element_s_name_is_said_printable_and_short() -> None:

@@ -11,23 +11,20 @@ RENDERED_KINDS = frozenset({"html"})  # the other kinds read an API or a file
 
 def render_problem(kind: str, render: bool, screenshot: bool) -> tuple[str, str] | None:
     """(key, problem) when the source's render settings cannot be used, else None.
-
-    A screenshot is what the browser showed, so `screenshot = true` needs `render =
-    true`: a plain page is not loaded in a browser for a picture alone (a browser per
-    check of every such page is the cost `render` is the choice to pay)."""
+    A screenshot is what the browser showed, so `screenshot = true` reads the page in
+    the browser too (`renders`): the picture and the text come from the same load."""
     if (render or screenshot) and kind not in RENDERED_KINDS:
         key = "render" if render else "screenshot"
         return key, (f"a {kind} source is not read in a browser (only "
                      f"{', '.join(sorted(RENDERED_KINDS))} pages are)")
-    if screenshot and not render:
-        return "screenshot", ("needs render = true (--render): the screenshot is taken by the "
-                              "browser that reads the page")
     return None
 
 
 def renders(options: Mapping[str, Any] | None) -> bool:
-    """Whether a source with these stored options is read in a browser."""
-    return bool((options or {}).get("render"))
+    """Whether a source with these stored options is read in a browser: `render`, or
+    `screenshot` (its picture is taken by the browser that reads it)."""
+    found = options or {}
+    return bool(found.get("render") or found.get("screenshot"))
 
 
 def keeps_screenshot(options: Mapping[str, Any] | None, changed: bool) -> bool:

@@ -28,7 +28,7 @@ def field(key: str) -> str:
     """How a message names a setting on this page: by its form field (the checkbox
     "Read it in a browser" for `render`)."""
     if key == "render":
-        return gettext("“Read it in a browser”")
+        return gettext("the box “Read it in a browser”")
     return key
 
 
