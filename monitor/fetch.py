@@ -295,12 +295,7 @@ class Fetcher:
         retried = len(getattr(answer.raw.retries, "history", ()))
         if retried:
             said += f" after {retried} {'retry' if retried == 1 else 'retries'}"
-        if status in (404, 410):
-            return FetchFailed("not_found", said, status=status,
-                               evidence={"final_url": answer.url, "status": status})
-        if status == 429:
-            return FetchFailed("rate_limited", said, status=status)
-        return FetchFailed("server_error" if status >= 500 else "http_error", said, status=status)
+        return status_failure(answer.url, status, said)
 
     def _body(self, answer: requests.Response) -> bytes:
         cap = self.settings.max_bytes
@@ -318,6 +313,18 @@ class Fetcher:
         except (requests.RequestException, OSError) as exc:
             raise failure(answer.url, exc, self.settings) from exc
         return bytes(body)
+
+
+def status_failure(url: str, status: int, said: str) -> FetchFailed:
+    """The failure a non-2xx answer is (`said` tells it): a 404/410 `not_found` with the
+    evidence a removal is judged by, a 429 `rate_limited`, else a server or HTTP error.
+    The plain fetch and the browser's main document (monitor.render) both judge by it."""
+    if status in (404, 410):
+        return FetchFailed("not_found", said, status=status,
+                           evidence={"final_url": url, "status": status})
+    if status == 429:
+        return FetchFailed("rate_limited", said, status=status)
+    return FetchFailed("server_error" if status >= 500 else "http_error", said, status=status)
 
 
 def _check_body(url: str, status: int, content: bytes, content_type: str,

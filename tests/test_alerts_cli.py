@@ -13,14 +13,12 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import Result, monitor
+from test_webhook_secrets import record_a_change
 
 from monitor.alerts import Dispatcher
 from monitor.alerts.channels import routes
 from monitor.config import load_config, parse_config
 from monitor.config_file import locked, write_atomically
-from monitor.diff import diff_documents
-from monitor.document import Document
-from monitor.events import ChangeDetected, SourceRegistered
 from monitor.replica.smtp_sink import SmtpSink
 from monitor.replica.webhook_sink import SECRET, WebhookReceiver
 
@@ -297,13 +295,7 @@ def test_remove_says_what_becomes_of_deliveries_still_in_the_outbox(
     from monitor.store import open_store
 
     store = open_store(url)
-    store.append("page", 0, [SourceRegistered(name="page", url="https://example.org/page",
-                                              kind="html", interval_seconds=3600)])
-    diff = diff_documents(Document("Notice", None, ("It had 120 members.",)),
-                          Document("Notice", None, ("It had 150 members.",)))
-    store.append("page", 1, [ChangeDetected(
-        from_hash="a" * 64, to_hash="b" * 64, significance=diff.significance,
-        classes=diff.classes, summary=diff.summary(), change=diff.to_dict())])
+    record_a_change(store)
     receiver.answer_always(503)
     config = load_config(str(tmp_path / "monitor.toml"))
     with monkeypatch.context() as patched:

@@ -8,7 +8,6 @@ keys are under a random namespace, deleted afterwards.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -21,11 +20,11 @@ from pathlib import Path
 
 import pytest
 from cli_helpers import child_environment, monitor
+from test_cluster_parts import redis_url  # noqa: F401  (fixture)
 
 from monitor.check import CHECK_OUTCOMES
 from monitor.errors import FETCH_FAILURE_KINDS
 
-REDIS_ENV = "MONITOR_TEST_REDIS_URL"
 MONITOR_PACKAGE = Path(__file__).resolve().parent.parent / "monitor"
 
 
@@ -56,15 +55,8 @@ def _value(text: str, series: str) -> float | None:
 
 
 @pytest.fixture
-def redis_url() -> str:
-    url = os.environ.get(REDIS_ENV)
-    if not url:
-        pytest.skip(f"cluster tests need {REDIS_ENV} (CI sets redis://127.0.0.1:6379/15)")
-    return url
-
-
-@pytest.fixture
-def cluster_config(tmp_path: Path, postgres_url: str, redis_url: str) -> Iterator[Path]:
+def cluster_config(tmp_path: Path, postgres_url: str,
+                   redis_url: str) -> Iterator[Path]:  # noqa: F811  (the fixture)
     """A cluster's monitor.toml whose [cluster] metrics_port is one port for all."""
     import redis
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from monitor import fetch
 from monitor.addresses import AddressBlocked
 from monitor.errors import FetchFailed
 from monitor.fetch_failures import blocked, failure
@@ -143,10 +144,5 @@ def status_failure(answer: Answer) -> FetchFailed | None:
     status = answer.status
     if 200 <= status < 300:
         return None
-    said = f"{answer.url} answered {status} {answer.reason}".rstrip()
-    if status in (404, 410):
-        return FetchFailed("not_found", said, status=status,
-                           evidence={"final_url": answer.url, "status": status})
-    if status == 429:
-        return FetchFailed("rate_limited", said, status=status)
-    return FetchFailed("server_error" if status >= 500 else "http_error", said, status=status)
+    return fetch.status_failure(answer.url, status,
+                                f"{answer.url} answered {status} {answer.reason}".rstrip())
