@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,6 +111,9 @@ class Checker:
     clock: Clock = SYSTEM  # times checks; a test gives it the store's ManualClock
     page_keys: PageKeys = field(init=False)
     redirects: RedirectJudge = field(init=False)  # home page, section, signpost
+    # The rendering fetcher, found once (its settings parsed once) for the process that
+    # found it: a forked process finds its own, as its browsers are its own.
+    _renderer: tuple[int, Fetcher] | None = field(default=None, init=False, repr=False)
     failures: FailureLog = field(init=False)
     ledger: Ledger = field(init=False)  # a row per check: monitor.evidence.ledger
 
@@ -274,10 +278,13 @@ class Checker:
         rendering one (monitor.render), which shares the plain one's host gates."""
         if not renders(row.options):
             return self.fetcher
-        from monitor.render.fetcher import shared_renderer
-        from monitor.render.settings import render_settings
+        if self._renderer is None or self._renderer[0] != os.getpid():
+            from monitor.render.fetcher import shared_renderer
+            from monitor.render.settings import render_settings
 
-        return shared_renderer(render_settings(self.config), self.fetcher)
+            self._renderer = (os.getpid(),
+                              shared_renderer(render_settings(self.config), self.fetcher))
+        return self._renderer[1]
 
     # --- success ---------------------------------------------------------
     def _record_capture(self, row: SourceRow, adapter: SourceAdapter,

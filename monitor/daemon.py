@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor as CheckPool
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -231,10 +231,10 @@ class Daemon:
                 # Removed or paused while it ran: it is not set again.
                 if schedule is not None:
                     try:
-                        self.due.checked(name, due_at, _parsed_interval(schedule.interval),
-                                         None if again_at is None else float(again_at))
+                        at = self.due.checked(name, due_at, _parsed_interval(schedule.interval),
+                                              None if again_at is None else float(again_at))
                         if getattr(result, "outcome", None) in RETRIED_OUTCOMES:
-                            next_at = self._due_at(name)
+                            next_at = at
                     except Exception:  # the cluster's Redis: its claim set the next already
                         log.exception("could not reschedule %s", name)
             self.wake.set()
@@ -244,10 +244,6 @@ class Daemon:
             log.info("source=%s %s: next try in %s, at %s", name,
                      getattr(result, "outcome", ""), _in(next_at - time.time()),
                      utc_iso(datetime.fromtimestamp(next_at, UTC)))
-
-    def _due_at(self, name: str) -> float | None:
-        due_at = getattr(self.due, "due_at", None)  # a DueTimes that can say it
-        return due_at(name) if due_at is not None else None
 
     # --- jobs --------------------------------------------------------------
     def _check(self, name: str, due_at: float) -> object:
@@ -494,13 +490,10 @@ def _parsed_interval(stored: Any) -> int:
 
 def _in(seconds: float) -> str:
     """'45s', '12 min', '1 h', '1 h 5 min': how long until the next try."""
+    from monitor.alerts.derive import human_duration
+
     whole = max(0, round(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    hours, minutes = divmod(round(whole / 60), 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{whole}s" if whole < 60 else human_duration(timedelta(seconds=whole))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -44,8 +44,9 @@ class DueTimes(Protocol):
     def next_at(self) -> float | None: ...
 
     def checked(self, name: str, due_at: float, interval: int,
-                again_at: float | None) -> None:
-        """A popped source's check ended (or was sent): when is it due next."""
+                again_at: float | None) -> float | None:
+        """A popped source's check ended (or was sent): when is it due next. Returns
+        that time where it is known here (None: another set it)."""
 
 
 def next_due(due_at: float, interval: int, now: float, jitter: float = 0.0) -> float:
@@ -88,13 +89,13 @@ class DueHeap:
             del self._tickets[name]
 
     def checked(self, name: str, due_at: float, interval: int,
-                again_at: float | None) -> None:
+                again_at: float | None) -> float | None:
         if name in self._tickets:  # set again while it ran (reconfigured): that stands
-            return
-        if again_at is not None:
-            self.set(name, again_at)
-        else:
-            self.set(name, next_due(due_at, interval, time.time(), min(60, interval // 10)))
+            return None
+        at = (again_at if again_at is not None
+              else next_due(due_at, interval, time.time(), min(60, interval // 10)))
+        self.set(name, at)
+        return at
 
     def discard(self, name: str) -> None:
         """`name` is no longer due at all (its heap entry goes when it surfaces)."""

@@ -249,10 +249,11 @@ class DueSet:
         return float(score) if score is not None else None
 
     def checked(self, name: str, due_at: float, interval: int,
-                again_at: float | None) -> None:
-        """Sent: the claim has set the next due time already."""
+                again_at: float | None) -> float | None:
+        """Sent: the claim has set the next due time already (not known here)."""
         if again_at is not None:
             self.again(name, again_at)
+        return again_at
 
     def again(self, name: str, at: float) -> None:
         """Check `name` at `at` rather than at its interval (if it is still scheduled)."""

@@ -92,7 +92,7 @@ class RenderingFetcher(Fetcher):
         super().close()
 
 
-_shared: dict[tuple[int, RenderSettings, FetchSettings], RenderingFetcher] = {}
+_shared: dict[tuple[int, RenderSettings, Fetcher], RenderingFetcher] = {}
 _shared_lock = threading.Lock()
 
 
@@ -102,7 +102,7 @@ def shared_renderer(render: RenderSettings, plain: Fetcher) -> RenderingFetcher:
     its own: the browsers belong to the process that started them."""
     import os
 
-    key = (os.getpid(), render, plain.settings)
+    key = (os.getpid(), render, plain)  # its host gates (a cluster's too) are shared
     with _shared_lock:
         found = _shared.get(key)
         if found is None:
