@@ -75,7 +75,8 @@ def routes(app: FastAPI) -> None:
         return render(request, "diff.html", blocks=layout(before, after, change, reader),
                       summary=summary if change.hunks else "",
                       significance=change.significance,
-                      visual=_visual(request, source, old, new) if change.hunks else None,
+                      visual=_visual(request, source, old, new, bool(changed_texts(change)[1]))
+                      if change.hunks else None,
                       **page)
 
     @app.get("/sources/{name}/visual-diff", name="visual_diff", include_in_schema=False)
@@ -149,7 +150,8 @@ def _documents(request: Request, stored: dict[int, Any], old: int,
     return before, after
 
 
-def _visual(request: Request, source: SourceRow, old: int, new: int) -> dict[str, Any] | None:
+def _visual(request: Request, source: SourceRow, old: int, new: int,
+            removed: bool) -> dict[str, Any] | None:
     """What the page shows of the visual diff: nothing unless both versions have a
     screenshot; the image's address, or why it cannot be made. A screenshot the store
     cannot give (its blob missing: `monitor verify` names it) leaves the text diff as it
@@ -163,7 +165,8 @@ def _visual(request: Request, source: SourceRow, old: int, new: int) -> dict[str
         return None
     url = (f"/sources/{quote(source.name, safe='')}/visual-diff?"
            f"{urlencode({'from': old, 'to': new})}")
-    return {"url": url, "fits": fits(before) and fits(after), "old": old, "new": new}
+    return {"url": url, "fits": fits(before) and fits(after), "old": old, "new": new,
+            "removed": removed}
 
 
 class _Images:
